@@ -1,0 +1,111 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import { HttpError } from '../http/errors.js';
+import type { CallbackStore, StoreResult } from '../jobs/callback-store.js';
+import { classifyBody } from '../smileid/classify.js';
+import { signedEnvelopeSchema } from '../smileid/payload.js';
+import { verifySignature } from '../smileid/signature.js';
+import { parseSmileTimestamp } from '../smileid/timestamp.js';
+import { parseJsonObject } from './parse-body.js';
+
+export interface IntakeOptions {
+  partnerId: string;
+  apiKeys: readonly string[];
+  timestampToleranceMs: number;
+}
+
+export interface ReceivedCallback {
+  raw: Buffer;
+  sourceIp: string;
+  log: FastifyBaseLogger;
+}
+
+/**
+ * Verify → classify → store. Nothing is stored before the signature verifies, and every body whose
+ * signature verifies is stored: one that cannot be trusted (stale timestamp, replayed signature, no
+ * job id) is kept unapplied and its job flagged for confirmation through job_status.
+ */
+export function createIntake({
+  store,
+  options,
+  now,
+}: {
+  store: CallbackStore;
+  options: IntakeOptions;
+  now: () => Date;
+}) {
+  async function receive({ raw, sourceIp, log }: ReceivedCallback): Promise<StoreResult> {
+    const body = parseJsonObject(raw);
+    const envelope = signedEnvelopeSchema.safeParse(body);
+    if (!envelope.success) {
+      const code = 'signature' in body || 'timestamp' in body ? 'SIGNATURE_MALFORMED' : 'SIGNATURE_MISSING';
+      log.warn({ reason: code, sourceIp }, 'callback refused: no usable signature');
+      throw new HttpError(401, code, 'body must carry string `signature` and `timestamp` fields');
+    }
+    const { signature, timestamp } = envelope.data;
+    const check = verifySignature(signature, timestamp, options.partnerId, options.apiKeys);
+    if (!check.valid) {
+      log.warn({ reason: check.reason, sourceIp }, 'callback refused: signature does not verify');
+      const code = check.reason === 'malformed_signature' ? 'SIGNATURE_MALFORMED' : 'SIGNATURE_INVALID';
+      throw new HttpError(401, code, 'signature does not verify');
+    }
+
+    const receivedAt = now();
+    const classified = classifyBody(body);
+    const signedAt = parseSmileTimestamp(timestamp);
+    const fresh =
+      signedAt !== undefined && Math.abs(receivedAt.getTime() - signedAt) <= options.timestampToleranceMs;
+    const contentHash = createHash('sha256').update(raw).digest('hex');
+    const result = await store
+      .record({
+        eventId: randomUUID(),
+        body: raw,
+        contentHash,
+        receivedAt,
+        sourceIp,
+        signature,
+        timestampRaw: timestamp,
+        kinds: classified.kinds,
+        untrustedReason: fresh
+          ? null
+          : signedAt === undefined
+            ? 'timestamp_unparseable'
+            : 'timestamp_outside_tolerance',
+        observation:
+          classified.jobId === null
+            ? null
+            : {
+                jobId: classified.jobId,
+                userId: classified.userId,
+                jobType: classified.jobType,
+                smileJobIds: classified.smileJobIds,
+                facets: classified.facets,
+                authority: 'callback',
+                at: signedAt ?? receivedAt.getTime(),
+                hash: contentHash,
+                receivedAt,
+              },
+      })
+      .catch((error: unknown) => {
+        log.error({ err: error, jobId: classified.jobId }, 'callback not stored: storage unavailable');
+        throw new HttpError(503, 'STORAGE_UNAVAILABLE', 'storage is unavailable; retry later', {
+          'retry-after': '5',
+        });
+      });
+    log.info(
+      {
+        jobId: classified.jobId,
+        eventId: result.eventId,
+        kinds: classified.kinds,
+        status: result.status,
+        trusted: result.trusted,
+      },
+      'callback stored',
+    );
+    return result;
+  }
+
+  return { receive };
+}
+
+export type Intake = ReturnType<typeof createIntake>;

@@ -1,0 +1,21 @@
+import { existsSync } from 'node:fs';
+import { pino } from 'pino';
+import { loadConfig } from '../config.js';
+import { ensureDatabase, migrate } from '../db/migrate.js';
+import { loggerOptions } from '../observability/logger.js';
+
+/** `npm run db:migrate`: creates the database if needed, applies pending migrations, exits. */
+if (existsSync('.env')) process.loadEnvFile('.env');
+const config = loadConfig();
+const logger = pino(loggerOptions(config.LOG_LEVEL));
+try {
+  await ensureDatabase(config.DATABASE_URL, logger);
+  const applied = await migrate(config.DATABASE_URL, logger);
+  logger.info(
+    { applied: applied.length },
+    applied.length > 0 ? 'migrations applied' : 'database is up to date',
+  );
+} catch (error) {
+  logger.error({ err: error }, 'migration failed');
+  process.exitCode = 1;
+}

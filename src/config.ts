@@ -1,0 +1,112 @@
+import { z } from 'zod';
+
+/** Development values for secrets: convenient locally, refused with NODE_ENV=production. */
+export const DEVELOPMENT_SECRETS = {
+  SMILE_PARTNER_ID: '085',
+  SMILE_API_KEYS: 'dev-smile-api-key',
+  INTERNAL_API_TOKENS: 'dev-internal-token',
+  INTERNAL_PII_TOKENS: 'dev-pii-token',
+} as const;
+
+const SMILE_BASE_URLS = {
+  sandbox: 'https://testapi.smileidentity.com/v1',
+  production: 'https://api.smileidentity.com/v1',
+} as const;
+
+const commaList = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+
+const nonEmptyList = (what: string) =>
+  commaList.refine((items) => items.length > 0, `needs at least one ${what}`);
+
+const positiveInt = z.coerce.number().int().positive();
+
+/**
+ * TRUST_PROXY: "false" (clients connect directly), "true" (trust every hop of X-Forwarded-For; only
+ * behind a proxy that overwrites it), or comma-separated addresses/CIDRs of the trusted proxies.
+ */
+const trustProxy = z.string().transform((value): boolean | string[] => {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return value.split(',').map((item) => item.trim());
+});
+
+const environmentSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z.url().default('postgresql://postgres@127.0.0.1:5432/smileid_callbacks'),
+  DATABASE_POOL_SIZE: positiveInt.default(10),
+  /** Longest a request waits for Postgres (connection + statement) before answering 503. */
+  DATABASE_TIMEOUT_MS: positiveInt.default(5000),
+  REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+  SMILE_PARTNER_ID: z.string().min(1).default(DEVELOPMENT_SECRETS.SMILE_PARTNER_ID),
+  SMILE_API_KEYS: nonEmptyList('API key').default([DEVELOPMENT_SECRETS.SMILE_API_KEYS]),
+  SMILE_ENV: z.enum(['sandbox', 'production']).default('sandbox'),
+  SMILE_API_BASE_URL: z.url().optional(),
+  INTERNAL_API_TOKENS: nonEmptyList('token').default([DEVELOPMENT_SECRETS.INTERNAL_API_TOKENS]),
+  INTERNAL_PII_TOKENS: commaList.default([DEVELOPMENT_SECRETS.INTERNAL_PII_TOKENS]),
+  CALLBACK_MAX_BYTES: positiveInt.default(4 * 1024 * 1024),
+  /** A signed callback whose timestamp is further than this from our clock is stored but not applied. */
+  CALLBACK_TIMESTAMP_TOLERANCE_SECONDS: positiveInt.default(900),
+  /** Source addresses allowed to POST callbacks (CIDRs or addresses); empty allows any. */
+  CALLBACK_ALLOWED_CIDRS: commaList.default([]),
+  CALLBACK_RATE_LIMIT_PER_MINUTE: positiveInt.default(6000),
+  API_RATE_LIMIT_PER_MINUTE: positiveInt.default(6000),
+  TRUST_PROXY: trustProxy.default(false),
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(15000),
+});
+
+export type Config = Readonly<
+  Omit<z.infer<typeof environmentSchema>, 'SMILE_API_BASE_URL'> & { SMILE_API_BASE_URL: string }
+>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment once into a frozen Config, listing every problem at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = environmentSchema.safeParse(withoutEmptyValues(env));
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const config = parsed.data;
+  if (config.NODE_ENV === 'production') {
+    const problems = productionSecretProblems(env);
+    if (problems.length > 0) throw new ConfigError(problems);
+  }
+  return Object.freeze({
+    ...config,
+    SMILE_API_BASE_URL: (config.SMILE_API_BASE_URL ?? SMILE_BASE_URLS[config.SMILE_ENV]).replace(/\/+$/, ''),
+  });
+}
+
+function productionSecretProblems(env: NodeJS.ProcessEnv): string[] {
+  return Object.entries(DEVELOPMENT_SECRETS).flatMap(([name, developmentValue]) => {
+    const value = env[name]?.trim();
+    if (!value) return [`${name} must be set when NODE_ENV=production`];
+    if (value.split(',').some((item) => item.trim() === developmentValue)) {
+      return [`${name} holds a development default, which NODE_ENV=production refuses`];
+    }
+    return [];
+  });
+}
+
+/** Treats `NAME=` like an unset variable, so .env files can list every name. */
+function withoutEmptyValues(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '',
+    ),
+  );
+}

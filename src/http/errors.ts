@@ -1,0 +1,73 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+
+/** An error with a stable code that the error handler turns into `{"error": {code, message}}`. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export function errorBody(code: string, message: string) {
+  return { error: { code, message } };
+}
+
+/** Fastify's own errors, each given a code of ours; anything else a caller can cause is a 400. */
+const FASTIFY_ERRORS: Readonly<Record<string, { status: number; code: string; message: string }>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'BODY_TOO_LARGE', message: 'request body is too large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    message: 'content type must be application/json',
+  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'EMPTY_BODY', message: 'request body is empty' },
+  FST_ERR_CTP_INVALID_JSON_BODY: {
+    status: 400,
+    code: 'INVALID_JSON',
+    message: 'request body is not valid JSON',
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    status: 400,
+    code: 'INVALID_CONTENT_LENGTH',
+    message: 'content-length does not match the body',
+  },
+  FST_ERR_CTP_INVALID_TYPE: {
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    message: 'content type is invalid',
+  },
+  FST_ERR_VALIDATION: { status: 400, code: 'VALIDATION_FAILED', message: 'request is invalid' },
+};
+
+/** One place maps every error to HTTP. Messages are shown only below 500; bodies are never echoed. */
+export function handleError(error: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof HttpError) {
+    if (error.statusCode >= 500) request.log.error({ err: error }, error.message);
+    return reply.code(error.statusCode).headers(error.headers).send(errorBody(error.code, error.message));
+  }
+  const known = error.code ? FASTIFY_ERRORS[error.code] : undefined;
+  if (known) return reply.code(known.status).send(errorBody(known.code, known.message));
+  const status = error.statusCode ?? 500;
+  if (status === 429) return reply.code(429).send(errorBody('RATE_LIMITED', 'too many requests'));
+  if (status >= 400 && status < 500) {
+    return reply.code(status).send(errorBody('BAD_REQUEST', 'request could not be processed'));
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return reply.code(500).send(errorBody('INTERNAL_ERROR', 'internal error'));
+}
+
+export function handleNotFound(request: FastifyRequest, reply: FastifyReply) {
+  return reply
+    .code(404)
+    .send(
+      errorBody(
+        'ROUTE_NOT_FOUND',
+        `no route for ${request.method} ${request.routeOptions.url ?? 'this path'}`,
+      ),
+    );
+}

@@ -1,0 +1,123 @@
+import type { IdInfo, JobState, SuspectUser } from './facets.js';
+import type { JobOutcome } from './outcome.js';
+import type { FacetRank } from './rank.js';
+
+/**
+ * A `jobs` row with camelCase keys: the shape Prisma's client returns and the shape the raw-SQL hot path
+ * selects (see JOB_SELECT_LIST), so one mapping serves both.
+ */
+export interface JobRecord {
+  jobId: string;
+  userId: string | null;
+  jobType: number | null;
+  smileJobId: string | null;
+  smileJobIds: string[];
+  state: JobState;
+  isFinal: boolean;
+  confirmed: boolean;
+  resultCode: string | null;
+  resultText: string | null;
+  actions: unknown;
+  idInfo: unknown;
+  idNumberPreviouslyRegistered: boolean | null;
+  previousRegistrantUserIds: string[];
+  suspectUsers: unknown;
+  smileSecureCode: string | null;
+  ranks: unknown;
+  needsConfirmation: boolean;
+  eventCount: number;
+  untrustedEventCount: number;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+  finalizedAt: Date | null;
+  lastEventAt: Date | null;
+}
+
+/** Outcome fields, their columns and SQL types, in the order the store writes them. */
+export const OUTCOME_COLUMNS = {
+  userId: ['user_id', 'text'],
+  jobType: ['job_type', 'integer'],
+  smileJobId: ['smile_job_id', 'text'],
+  smileJobIds: ['smile_job_ids', 'text[]'],
+  state: ['state', 'job_state'],
+  isFinal: ['is_final', 'boolean'],
+  confirmed: ['confirmed', 'boolean'],
+  resultCode: ['result_code', 'text'],
+  resultText: ['result_text', 'text'],
+  actions: ['actions', 'jsonb'],
+  idInfo: ['id_info', 'jsonb'],
+  idNumberPreviouslyRegistered: ['id_number_previously_registered', 'boolean'],
+  previousRegistrantUserIds: ['previous_registrant_user_ids', 'text[]'],
+  suspectUsers: ['suspect_users', 'jsonb'],
+  smileSecureCode: ['smile_secure_code', 'text'],
+  ranks: ['ranks', 'jsonb'],
+  needsConfirmation: ['needs_confirmation', 'boolean'],
+  finalizedAt: ['finalized_at', 'timestamptz'],
+} as const satisfies Partial<Record<keyof JobOutcome, readonly [string, string]>>;
+
+type OutcomeField = keyof typeof OUTCOME_COLUMNS;
+const OUTCOME_FIELDS = Object.keys(OUTCOME_COLUMNS) as OutcomeField[];
+
+const BOOKKEEPING_COLUMNS = {
+  jobId: 'job_id',
+  eventCount: 'event_count',
+  untrustedEventCount: 'untrusted_event_count',
+  version: 'version',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+  lastEventAt: 'last_event_at',
+} as const;
+
+/** `job_id AS "jobId", …` for raw SQL that must return a JobRecord. */
+export const JOB_SELECT_LIST = [
+  ...Object.entries(BOOKKEEPING_COLUMNS),
+  ...OUTCOME_FIELDS.map((field) => [field, OUTCOME_COLUMNS[field][0]] as const),
+]
+  .map(([field, column]) => `j.${column} AS "${field}"`)
+  .join(', ');
+
+export function outcomeFromRecord(record: JobRecord): JobOutcome {
+  return {
+    jobId: record.jobId,
+    userId: record.userId,
+    jobType: record.jobType,
+    smileJobId: record.smileJobId,
+    smileJobIds: record.smileJobIds ?? [],
+    state: record.state,
+    isFinal: record.isFinal,
+    confirmed: record.confirmed,
+    resultCode: record.resultCode,
+    resultText: record.resultText,
+    actions: (record.actions as Record<string, string> | null) ?? null,
+    idInfo: (record.idInfo as IdInfo | null) ?? null,
+    idNumberPreviouslyRegistered: record.idNumberPreviouslyRegistered,
+    previousRegistrantUserIds: record.previousRegistrantUserIds ?? [],
+    suspectUsers: (record.suspectUsers as SuspectUser[] | null) ?? [],
+    smileSecureCode: record.smileSecureCode,
+    ranks: (record.ranks as Partial<Record<string, FacetRank>> | null) ?? {},
+    needsConfirmation: record.needsConfirmation,
+    finalizedAt: record.finalizedAt,
+  };
+}
+
+/** The outcome as SQL parameters, in OUTCOME_COLUMNS order; JSON columns are sent as text. */
+export function outcomeParameters(outcome: JobOutcome): unknown[] {
+  return OUTCOME_FIELDS.map((field) => {
+    const value = outcome[field];
+    return OUTCOME_COLUMNS[field][1] === 'jsonb' && value !== null ? JSON.stringify(value) : value;
+  });
+}
+
+/**
+ * The outcome's columns and their typed placeholders, numbered from `firstParameter`:
+ * `{ columns: ['user_id', …], placeholders: ['$3::text', …] }`.
+ */
+export function outcomeColumnsSql(firstParameter: number): { columns: string[]; placeholders: string[] } {
+  return {
+    columns: OUTCOME_FIELDS.map((field) => OUTCOME_COLUMNS[field][0]),
+    placeholders: OUTCOME_FIELDS.map(
+      (field, index) => `$${firstParameter + index}::${OUTCOME_COLUMNS[field][1]}`,
+    ),
+  };
+}

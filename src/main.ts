@@ -1,0 +1,49 @@
+import { existsSync } from 'node:fs';
+import { pino } from 'pino';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { ensureDatabase, migrate } from './db/migrate.js';
+import { createDependencies } from './deps.js';
+import { loggerOptions } from './observability/logger.js';
+
+/** The entry point: config → migrations → dependencies → app → listen, and a graceful shutdown. */
+async function main() {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  const config = loadConfig();
+  const logger = pino(loggerOptions(config.LOG_LEVEL));
+
+  await ensureDatabase(config.DATABASE_URL, logger);
+  await migrate(config.DATABASE_URL, logger);
+
+  const deps = createDependencies(config);
+  const app = await buildApp({ config, logger, db: deps.db, redis: deps.redis });
+  await app.listen({ port: config.PORT, host: config.HOST });
+  logger.info({ role: config.ROLE, smileApi: config.SMILE_API_BASE_URL }, 'service started');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const deadline = setTimeout(() => {
+      logger.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS);
+    deadline.unref();
+    // Stop accepting, let in-flight callbacks commit and answer, then close connections.
+    await app.close();
+    await deps.close();
+    logger.info('stopped');
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    process.stderr.write(`failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+  process.exit(1);
+});

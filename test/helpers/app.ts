@@ -1,0 +1,71 @@
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { inject } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { type Config, loadConfig } from '../../src/config.js';
+import { createDatabase, type Database } from '../../src/db/connections.js';
+import { createRateLimitRedis } from '../../src/deps.js';
+import { loggerOptions } from '../../src/observability/logger.js';
+
+export const TEST_PARTNER_ID = '085';
+export const TEST_API_KEY = 'test-api-key';
+export const API_TOKEN = 'api-token-for-tests';
+export const PII_TOKEN = 'pii-token-for-tests';
+
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: inject('databaseUrl'),
+    REDIS_URL: inject('redisUrl'),
+    SMILE_PARTNER_ID: TEST_PARTNER_ID,
+    SMILE_API_KEYS: `${TEST_API_KEY},previous-api-key`,
+    INTERNAL_API_TOKENS: API_TOKEN,
+    INTERNAL_PII_TOKENS: PII_TOKEN,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
+    ...overrides,
+  });
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  db: Database;
+  config: Config;
+  /** Every log line the app wrote, as raw text. */
+  logs: () => string;
+  close: () => Promise<void>;
+}
+
+/** The real app on the test database, with logs captured in memory. */
+export async function createTestApp(
+  options: { env?: Record<string, string>; withRedis?: boolean; now?: () => Date } = {},
+): Promise<TestApp> {
+  const config = testConfig(options.env);
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  const logger = pino(loggerOptions(config.LOG_LEVEL), sink);
+  const db = createDatabase({
+    url: config.DATABASE_URL,
+    poolSize: 10,
+    timeoutMs: config.DATABASE_TIMEOUT_MS,
+  });
+  const redis = options.withRedis ? createRateLimitRedis(config.REDIS_URL) : undefined;
+  const app = await buildApp({ config, logger, db, redis, now: options.now });
+  await app.ready();
+  return {
+    app,
+    db,
+    config,
+    logs: () => lines.join(''),
+    async close() {
+      await app.close();
+      redis?.disconnect();
+      await db.close();
+    },
+  };
+}
