@@ -60,7 +60,8 @@ export async function ensureDatabase(databaseUrl: string, log: Logger): Promise<
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (rowCount === 0) {
       await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`).catch((error: { code?: string }) => {
-        if (error.code !== '42P04') throw error; // created by a concurrent start
+        // A concurrent start created it first: 42P04, or 23505 when both passed the check above.
+        if (error.code !== '42P04' && error.code !== '23505') throw error;
       });
       log.info({ database: name }, 'created database');
     }

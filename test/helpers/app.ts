@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import type { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
@@ -55,6 +56,7 @@ export async function createTestApp(
     timeoutMs: config.DATABASE_TIMEOUT_MS,
   });
   const redis = options.withRedis ? createRateLimitRedis(config.REDIS_URL) : undefined;
+  if (redis) await redisReady(redis, 1000);
   const app = await buildApp({ config, logger, db, redis, now: options.now });
   await app.ready();
   return {
@@ -68,4 +70,16 @@ export async function createTestApp(
       await db.close();
     },
   };
+}
+
+/** Waits for the connection so the first requests are limited too; an unreachable Redis just times out. */
+function redisReady(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

@@ -1,0 +1,127 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDatabase } from '../../src/db/connections.js';
+import { ensureDatabase, migrate, readMigrations } from '../../src/db/migrate.js';
+
+const log = pino({ level: 'silent' });
+
+describe('migrations applied by the service', () => {
+  const url = new URL(inject('databaseUrl'));
+  const name = `smileid_migrate_${randomBytes(4).toString('hex')}`;
+  url.pathname = `/${name}`;
+  const databaseUrl = url.toString();
+
+  afterAll(async () => {
+    const admin = new pg.Client({ connectionString: inject('databaseUrl') });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+    await admin.end();
+  });
+
+  it('creates a missing database and migrates it once when several instances start at the same time', async () => {
+    await Promise.all([1, 2, 3].map(() => ensureDatabase(databaseUrl, log)));
+    const applied = await Promise.all([1, 2, 3, 4].map(() => migrate(databaseUrl, log)));
+    const migrations = await readMigrations();
+    expect(applied.flat().sort()).toEqual(migrations.map((migration) => migration.name).sort());
+
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    const { rows } = await client.query(
+      'SELECT migration_name, checksum, finished_at IS NOT NULL AS finished, applied_steps_count FROM _prisma_migrations ORDER BY migration_name',
+    );
+    await client.end();
+    expect(rows).toEqual(
+      migrations.map((migration) => ({
+        migration_name: migration.name,
+        checksum: createHash('sha256').update(migration.sql).digest('hex'),
+        finished: true,
+        applied_steps_count: 1,
+      })),
+    );
+    expect(await migrate(databaseUrl, log)).toEqual([]);
+  });
+});
+
+describe('the migrated schema and schema.prisma', () => {
+  const db = createDatabase({ url: inject('databaseUrl'), poolSize: 2, timeoutMs: 5000 });
+  afterAll(() => db.close());
+  let jobId: string;
+  beforeAll(() => {
+    jobId = `schema-${randomUUID()}`;
+  });
+
+  it('round-trip every model and every field through the generated Prisma client', async () => {
+    const now = new Date('2026-01-02T03:04:05.678Z');
+    const job = {
+      jobId,
+      userId: 'user-1',
+      jobType: 1,
+      smileJobId: '0000000001',
+      smileJobIds: ['0000000001', '0000000002'],
+      state: 'provisional' as const,
+      isFinal: false,
+      confirmed: true,
+      resultCode: '0814',
+      resultText: 'Provisional Enroll - Under Review',
+      actions: { Liveness_Check: 'Passed' },
+      idInfo: { fullName: 'A B', photoProvided: true, documentProvided: false },
+      idNumberPreviouslyRegistered: true,
+      previousRegistrantUserIds: ['user-0'],
+      suspectUsers: [{ userId: 'user-9', reason: 'x' }],
+      smileSecureCode: '5211',
+      ranks: { result: { final: false, authority: 'callback', at: 1, hash: 'h' } },
+      needsConfirmation: true,
+      eventCount: 2,
+      untrustedEventCount: 1,
+      version: 3,
+      createdAt: now,
+      updatedAt: now,
+      finalizedAt: now,
+      lastEventAt: now,
+    };
+    await db.prisma.job.create({ data: job });
+    expect(await db.prisma.job.findUniqueOrThrow({ where: { jobId } })).toEqual(job);
+
+    const event = {
+      id: randomUUID(),
+      jobId,
+      receivedAt: now,
+      sourceIp: '127.0.0.1',
+      contentHash: randomBytes(32).toString('hex'),
+      facets: ['result', 'id_info'],
+      trusted: false,
+      untrustedReason: 'signature_replayed',
+      signature: 'sig',
+      timestampRaw: '2026-01-02T03:04:05.678Z',
+      smileJobId: '0000000001',
+      bodyBytes: 3,
+      body: new Uint8Array(Buffer.from('{ }')),
+    };
+    await db.prisma.callbackEvent.create({ data: event });
+    const storedEvent = await db.prisma.callbackEvent.findUniqueOrThrow({ where: { id: event.id } });
+    expect({ ...storedEvent, body: Buffer.from(storedEvent.body).toString() }).toEqual({ ...event, body: '{ }' });
+
+    const transition = await db.prisma.jobTransition.create({
+      data: { jobId, eventId: event.id, fromState: 'pending', toState: 'provisional', fromFinal: false, toFinal: false, at: now },
+    });
+    expect(await db.prisma.jobTransition.findUniqueOrThrow({ where: { id: transition.id } })).toEqual(transition);
+    expect(typeof transition.id).toBe('bigint');
+  });
+
+  it('has exactly the columns that schema.prisma declares for each table', async () => {
+    const { rows } = await db.pool.query<{ table_name: string; count: number }>(
+      `SELECT table_name, count(*)::int AS count FROM information_schema.columns
+        WHERE table_schema = 'public' AND table_name IN ('jobs', 'callback_events', 'job_transitions')
+        GROUP BY table_name ORDER BY table_name`,
+    );
+    const { Prisma } = await import('../../src/generated/prisma/client.js');
+    const declared = (fields: object) => Object.keys(fields).length;
+    expect(Object.fromEntries(rows.map((row) => [row.table_name, row.count]))).toEqual({
+      callback_events: declared(Prisma.CallbackEventScalarFieldEnum),
+      job_transitions: declared(Prisma.JobTransitionScalarFieldEnum),
+      jobs: declared(Prisma.JobScalarFieldEnum),
+    });
+  });
+});
