@@ -5,7 +5,7 @@ import {
   simulatedJob,
   smileSecureCallback,
 } from '../../src/simulator/callbacks.js';
-import { PII_TOKEN, type TestApp, createTestApp } from '../helpers/app.js';
+import { createTestApp, PII_TOKEN, type TestApp } from '../helpers/app.js';
 import { signed } from '../helpers/callbacks.js';
 
 describe('callbacks of one job arriving at the same instant', () => {

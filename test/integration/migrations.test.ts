@@ -101,12 +101,25 @@ describe('the migrated schema and schema.prisma', () => {
     };
     await db.prisma.callbackEvent.create({ data: event });
     const storedEvent = await db.prisma.callbackEvent.findUniqueOrThrow({ where: { id: event.id } });
-    expect({ ...storedEvent, body: Buffer.from(storedEvent.body).toString() }).toEqual({ ...event, body: '{ }' });
+    expect({ ...storedEvent, body: Buffer.from(storedEvent.body).toString() }).toEqual({
+      ...event,
+      body: '{ }',
+    });
 
     const transition = await db.prisma.jobTransition.create({
-      data: { jobId, eventId: event.id, fromState: 'pending', toState: 'provisional', fromFinal: false, toFinal: false, at: now },
+      data: {
+        jobId,
+        eventId: event.id,
+        fromState: 'pending',
+        toState: 'provisional',
+        fromFinal: false,
+        toFinal: false,
+        at: now,
+      },
     });
-    expect(await db.prisma.jobTransition.findUniqueOrThrow({ where: { id: transition.id } })).toEqual(transition);
+    expect(await db.prisma.jobTransition.findUniqueOrThrow({ where: { id: transition.id } })).toEqual(
+      transition,
+    );
     expect(typeof transition.id).toBe('bigint');
   });
 

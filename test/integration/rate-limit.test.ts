@@ -29,7 +29,10 @@ describe('rate limiting of callbacks', () => {
   });
 
   it('still accepts callbacks when Redis is down, since storage is Postgres', async () => {
-    const t = await createTestApp({ withRedis: true, env: { REDIS_URL: 'redis://127.0.0.1:1', CALLBACK_RATE_LIMIT_PER_MINUTE: '1' } });
+    const t = await createTestApp({
+      withRedis: true,
+      env: { REDIS_URL: 'redis://127.0.0.1:1', CALLBACK_RATE_LIMIT_PER_MINUTE: '1' },
+    });
     try {
       for (let i = 0; i < 3; i += 1) {
         const response = await postCallback(t.app, signed(resultCallback(simulatedJob())));

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resultCallback, simulatedJob } from '../../src/simulator/callbacks.js';
-import { type TestApp, createTestApp } from '../helpers/app.js';
+import { createTestApp, type TestApp } from '../helpers/app.js';
 import { postCallback, signed } from '../helpers/callbacks.js';
 
 describe('intake when Postgres cannot store the callback', () => {

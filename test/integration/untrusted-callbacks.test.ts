@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resultCallback, signCallback, simulatedJob } from '../../src/simulator/callbacks.js';
-import { type TestApp, createTestApp } from '../helpers/app.js';
+import { createTestApp, type TestApp } from '../helpers/app.js';
 import { postCallback, signed } from '../helpers/callbacks.js';
 
 /** The signature covers only the timestamp (SPEC §1): these bodies verify, yet must not be believed. */
@@ -27,7 +27,9 @@ describe('correctly signed callbacks that cannot be trusted', () => {
     const response = await postCallback(t.app, signed(resultCallback(job), stale));
     expect(response.statusCode).toBe(200);
     expect(response.json().status).toBe('accepted');
-    expect(await events(job.jobId)).toEqual([{ trusted: false, untrusted_reason: 'timestamp_outside_tolerance' }]);
+    expect(await events(job.jobId)).toEqual([
+      { trusted: false, untrusted_reason: 'timestamp_outside_tolerance' },
+    ]);
     expect(await jobRow(job.jobId)).toMatchObject({
       state: 'pending',
       is_final: false,
@@ -48,23 +50,37 @@ describe('correctly signed callbacks that cannot be trusted', () => {
     const job = simulatedJob();
     const genuine = signed(resultCallback(job, 'rejected'));
     await postCallback(t.app, genuine);
-    const forged = { ...resultCallback(job, 'approved'), timestamp: genuine.timestamp, signature: genuine.signature };
+    const forged = {
+      ...resultCallback(job, 'approved'),
+      timestamp: genuine.timestamp,
+      signature: genuine.signature,
+    };
     const response = await postCallback(t.app, forged);
     expect(response.json().status).toBe('accepted');
     expect(await events(job.jobId)).toEqual([
       { trusted: true, untrusted_reason: null },
       { trusted: false, untrusted_reason: 'signature_replayed' },
     ]);
-    expect(await jobRow(job.jobId)).toMatchObject({ state: 'rejected', is_final: true, needs_confirmation: true });
+    expect(await jobRow(job.jobId)).toMatchObject({
+      state: 'rejected',
+      is_final: true,
+      needs_confirmation: true,
+    });
   });
 
   it('keeps a signed body that names no job, flagged, instead of dropping it', async () => {
     const response = await postCallback(t.app, signed({ Something: 'new', ResultCode: '9999' }));
     expect(response.statusCode).toBe(200);
-    const { rows } = await t.db.pool.query('SELECT job_id, facets, trusted, untrusted_reason FROM callback_events WHERE id = $1', [
-      response.json().eventId,
-    ]);
-    expect(rows[0]).toEqual({ job_id: null, facets: ['unknown'], trusted: false, untrusted_reason: 'no_job_id' });
+    const { rows } = await t.db.pool.query(
+      'SELECT job_id, facets, trusted, untrusted_reason FROM callback_events WHERE id = $1',
+      [response.json().eventId],
+    );
+    expect(rows[0]).toEqual({
+      job_id: null,
+      facets: ['unknown'],
+      trusted: false,
+      untrusted_reason: 'no_job_id',
+    });
   });
 
   it('accepts a callback signed with the previous key during a rotation', async () => {
@@ -72,5 +88,13 @@ describe('correctly signed callbacks that cannot be trusted', () => {
     const body = signCallback(resultCallback(job), { apiKey: 'previous-api-key', partnerId: '085' });
     expect((await postCallback(t.app, body)).statusCode).toBe(200);
     expect(await jobRow(job.jobId)).toMatchObject({ state: 'approved' });
+  });
+
+  it('refuses to rewrite a stored callback, even from SQL', async () => {
+    const job = simulatedJob();
+    const { eventId } = (await postCallback(t.app, signed(resultCallback(job)))).json();
+    await expect(
+      t.db.pool.query('UPDATE callback_events SET trusted = NOT trusted WHERE id = $1', [eventId]),
+    ).rejects.toThrow(/immutable/);
   });
 });

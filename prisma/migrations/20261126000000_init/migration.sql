@@ -99,3 +99,12 @@ ALTER TABLE "job_transitions" ADD CONSTRAINT "job_transitions_event_id_fkey" FOR
 -- Bodies carry base64 JPEGs, which barely compress: store them out of line without spending
 -- CPU on TOAST compression in the callback's transaction.
 ALTER TABLE "callback_events" ALTER COLUMN "body" SET STORAGE EXTERNAL;
+
+-- A stored callback is evidence: it is never rewritten.
+CREATE FUNCTION "forbid_callback_event_update"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'callback_events rows are immutable' USING ERRCODE = 'restrict_violation';
+END
+$$;
+CREATE TRIGGER "callback_events_immutable" BEFORE UPDATE ON "callback_events"
+  FOR EACH ROW EXECUTE FUNCTION "forbid_callback_event_update"();

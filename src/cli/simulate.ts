@@ -1,0 +1,99 @@
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.js';
+import {
+  idInfoCallback,
+  resultCallback,
+  type SimulatedJob,
+  signCallback,
+  simulatedJob,
+  smileSecureCallback,
+} from '../simulator/callbacks.js';
+
+/**
+ * `npm run simulate`: plays Smile ID for one Biometric KYC job against a running service. It POSTs the
+ * job's callbacks (signed with the configured key, the ID callback carrying a ~1.4 MB photo) in a
+ * shuffled order, one of them twice, then reads the merged outcome back from the API.
+ */
+const { values: options } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    scenario: { type: 'string', default: 'review' },
+    'job-id': { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (options.help) {
+  console.log(`usage: npm run simulate -- [--url http://127.0.0.1:3000] [--scenario review|approved|rejected] [--job-id ID]
+  review    a provisional result, then the final one after "human review" (default)
+  approved  a final approval straight away
+  rejected  a final rejection (failed liveness)`);
+  process.exit(0);
+}
+
+if (existsSync('.env')) process.loadEnvFile('.env');
+const config = loadConfig();
+const baseUrl = (options.url ?? `http://127.0.0.1:${config.PORT}`).replace(/\/+$/, '');
+const job = simulatedJob(options['job-id'] ? { jobId: options['job-id'] } : {});
+
+function callbacksFor(scenario: string, simulated: SimulatedJob): [string, Record<string, unknown>][] {
+  const common: [string, Record<string, unknown>][] = [
+    ['ID information (1.4 MB photo)', idInfoCallback(simulated, { photoBytes: 1_400_000 })],
+    ['Smile Secure', smileSecureCallback(simulated)],
+  ];
+  switch (scenario) {
+    case 'approved':
+      return [['result: approved', resultCallback(simulated, 'approved')], ...common];
+    case 'rejected':
+      return [['result: rejected', resultCallback(simulated, 'rejected')], ...common];
+    case 'review':
+      return [['result: provisional', resultCallback(simulated, 'provisional')], ...common];
+    default:
+      throw new Error(`unknown scenario ${scenario}; see --help`);
+  }
+}
+
+async function post(label: string, body: string) {
+  const started = performance.now();
+  const response = await fetch(`${baseUrl}/callbacks/smile-id`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+  const answer = await response.text();
+  const size = `${(Buffer.byteLength(body) / 1024).toFixed(0)} KiB`;
+  console.log(
+    `  ${response.status} ${answer}  ← ${label}, ${size}, ${(performance.now() - started).toFixed(0)} ms`,
+  );
+}
+
+const sign = (body: Record<string, unknown>) =>
+  JSON.stringify(
+    signCallback(body, { apiKey: config.SMILE_API_KEYS[0]!, partnerId: config.SMILE_PARTNER_ID }),
+  );
+
+const planned = callbacksFor(options.scenario ?? 'review', job)
+  .map(([label, body]) => ({ label, body: sign(body), order: Math.random() }))
+  .sort((a, b) => a.order - b.order);
+
+console.log(`Simulating Smile ID job ${job.jobId} (user ${job.userId}) against ${baseUrl}`);
+try {
+  for (const { label, body } of planned) await post(label, body);
+  const first = planned[0]!;
+  await post(`${first.label} (delivered again)`, first.body);
+  if (options.scenario === 'review') {
+    console.log('  … human review completes …');
+    await post('result: approved after review', sign(resultCallback(job, 'approved')));
+  }
+  const outcome = await fetch(`${baseUrl}/v1/jobs/${encodeURIComponent(job.jobId)}`, {
+    headers: { authorization: `Bearer ${config.INTERNAL_API_TOKENS[0]}` },
+  });
+  console.log(`\nGET /v1/jobs/${job.jobId} → ${outcome.status}`);
+  console.log(JSON.stringify(await outcome.json(), null, 2));
+} catch (error) {
+  console.error(
+    `Could not reach the service at ${baseUrl}: ${(error as Error).message}. Is \`npm start\` running?`,
+  );
+  process.exitCode = 1;
+}
