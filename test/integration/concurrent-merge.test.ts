@@ -34,7 +34,7 @@ describe('callbacks of one job arriving at the same instant', () => {
       ]),
     );
     expect(responses.map((response) => response.status)).toEqual(responses.map(() => 200));
-    const bodies = await Promise.all(responses.map((response) => response.json()));
+    const bodies = (await Promise.all(responses.map((response) => response.json()))) as { status: string }[];
     expect(bodies.every((body) => body.status === 'accepted')).toBe(true);
 
     const { rows } = await t.db.pool.query(
