@@ -1,15 +1,11 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
+import { checkAfterCallback } from '../reconcile/schedule.js';
 import type { FacetKind } from './facets.js';
-import {
-  JOB_SELECT_LIST,
-  type JobRecord,
-  outcomeColumnsSql,
-  outcomeFromRecord,
-  outcomeParameters,
-} from './job-record.js';
+import { JOB_SELECT_LIST, type JobRecord, outcomeFromRecord } from './job-record.js';
+import { type EvidenceTable, jobWriteParameters, jobWriteStatements } from './job-writes.js';
 import { mergeObservation, transitionBetween } from './merge.js';
 import type { Observation } from './outcome.js';
+import { withCompareAndSwap } from './retry.js';
 
 /** A verified callback, ready to be stored: the exact bytes plus what intake learned from them. */
 export interface IncomingCallback {
@@ -29,17 +25,24 @@ export interface IncomingCallback {
 
 export type StoreResult = { status: 'accepted' | 'duplicate'; eventId: string; trusted: boolean };
 
-export class StoreConflictError extends Error {
-  readonly code = 'STORE_CONFLICT';
-}
-
-const MAX_ATTEMPTS = 10;
-const UNIQUE_VIOLATION = '23505';
-
-const outcome = outcomeColumnsSql(4);
-const EVENT_PARAMETERS_START = 4 + outcome.columns.length;
-const p = (offset: number) => `$${EVENT_PARAMETERS_START + offset}`;
-const VERSION_PARAMETER = p(16);
+const CALLBACK_EVENTS: EvidenceTable = {
+  table: 'callback_events',
+  transitionColumn: 'event_id',
+  columns: [
+    ['received_at', 'timestamptz'],
+    ['source_ip', 'text'],
+    ['content_hash', 'text'],
+    ['facets', 'text[]'],
+    ['trusted', 'boolean'],
+    ['untrusted_reason', 'text'],
+    ['signature', 'text'],
+    ['timestamp_raw', 'text'],
+    ['smile_job_id', 'text'],
+    ['body_bytes', 'integer'],
+    ['body', 'bytea'],
+  ],
+};
+const WRITE = jobWriteStatements(CALLBACK_EVENTS);
 
 const READ_SQL = `
 SELECT (SELECT e.id FROM callback_events e WHERE e.content_hash = $2) AS "duplicateOf",
@@ -49,47 +52,14 @@ SELECT (SELECT e.id FROM callback_events e WHERE e.content_hash = $2) AS "duplic
        ${JOB_SELECT_LIST}
   FROM (SELECT 1) AS one LEFT JOIN jobs j ON j.job_id = $1`;
 
-const EVENT_AND_TRANSITION_SQL = `
-event AS (
-  INSERT INTO callback_events (id, job_id, received_at, source_ip, content_hash, facets, trusted,
-                               untrusted_reason, signature, timestamp_raw, smile_job_id, body_bytes, body)
-  SELECT ${p(0)}::uuid, job.job_id, $2::timestamptz, ${p(1)}::text, ${p(2)}::text, ${p(3)}::text[], ${p(4)}::boolean,
-         ${p(5)}::text, ${p(6)}::text, ${p(7)}::text, ${p(8)}::text, ${p(9)}::integer, ${p(10)}::bytea
-    FROM job
-  RETURNING id
-), transition AS (
-  INSERT INTO job_transitions (job_id, event_id, from_state, to_state, from_final, to_final, at)
-  SELECT job.job_id, event.id, ${p(12)}::job_state, ${p(13)}::job_state, ${p(14)}::boolean, ${p(15)}::boolean, $2::timestamptz
-    FROM job, event WHERE ${p(11)}::boolean
-)
-SELECT count(*)::int AS written FROM job`;
-
-/** Creates the job, stores the event and records the transition in one statement, or does nothing. */
-const CREATE_SQL = `
-WITH job AS (
-  INSERT INTO jobs (job_id, created_at, updated_at, last_event_at, event_count, untrusted_event_count, version,
-                    ${outcome.columns.join(', ')})
-  VALUES ($1, $2::timestamptz, $2::timestamptz, $2::timestamptz, 1, $3::integer, 1, ${outcome.placeholders.join(', ')})
-  ON CONFLICT (job_id) DO NOTHING
-  RETURNING job_id
-), ${EVENT_AND_TRANSITION_SQL}`;
-
-/** Compare-and-swap on the job's version: writes everything only if nobody wrote the job since we read it. */
-const UPDATE_SQL = `
-WITH job AS (
-  UPDATE jobs SET (${outcome.columns.join(', ')}) = ROW(${outcome.placeholders.join(', ')}),
-         updated_at = $2::timestamptz, last_event_at = $2::timestamptz, event_count = event_count + 1,
-         untrusted_event_count = untrusted_event_count + $3::integer, version = version + 1
-   WHERE job_id = $1 AND version = ${VERSION_PARAMETER}::integer
-  RETURNING job_id
-), ${EVENT_AND_TRANSITION_SQL}`;
-
 const ORPHAN_SQL = `
 INSERT INTO callback_events (id, job_id, received_at, source_ip, content_hash, facets, trusted,
                              untrusted_reason, signature, timestamp_raw, smile_job_id, body_bytes, body)
 VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 ON CONFLICT (content_hash) DO NOTHING
 RETURNING id`;
+
+const UNIQUE_VIOLATION = '23505';
 
 interface Snapshot extends JobRecord {
   duplicateOf: string | null;
@@ -99,18 +69,13 @@ interface Snapshot extends JobRecord {
 /**
  * Where a callback becomes rows. The hot path costs two round trips: one read (the job, and whether this
  * body or its signature was seen before) and one statement that writes job, event and transition
- * atomically, guarded by the job's version. A concurrent writer makes the guard fail; we re-read and
- * merge again, which is safe because merging is idempotent and order-independent.
+ * atomically (see job-writes.ts).
  */
 export function createCallbackStore({ pool }: { pool: pg.Pool }) {
   async function record(callback: IncomingCallback): Promise<StoreResult> {
-    if (callback.observation === null) return recordOrphan(callback);
-    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-      const written = await tryRecord(callback, callback.observation);
-      if (written) return written;
-      await sleep(Math.random() * 2 * attempt);
-    }
-    throw new StoreConflictError(`gave up after ${MAX_ATTEMPTS} conflicting writes`);
+    const observed = callback.observation;
+    if (observed === null) return recordOrphan(callback);
+    return withCompareAndSwap(() => tryRecord(callback, observed));
   }
 
   async function tryRecord(callback: IncomingCallback, observed: Omit<Observation, 'trusted'>) {
@@ -127,35 +92,38 @@ export function createCallbackStore({ pool }: { pool: pg.Pool }) {
     }
     const untrustedReason = callback.untrustedReason ?? (snapshot.replayed ? 'signature_replayed' : null);
     const trusted = untrustedReason === null;
-    const before = snapshot.jobId === null ? undefined : outcomeFromRecord(snapshot);
+    const exists = snapshot.jobId !== null;
+    const before = exists ? outcomeFromRecord(snapshot) : undefined;
     const after = mergeObservation(before, { ...observed, trusted });
-    const transition = transitionBetween(before, after);
-    const parameters = [
-      observed.jobId,
-      callback.receivedAt,
-      trusted ? 0 : 1,
-      ...outcomeParameters(after),
-      callback.eventId,
-      callback.sourceIp,
-      callback.contentHash,
-      callback.kinds,
-      trusted,
-      untrustedReason,
-      callback.signature,
-      callback.timestampRaw,
-      observed.smileJobIds[0] ?? null,
-      callback.body.length,
-      callback.body,
-      transition !== undefined,
-      transition?.fromState ?? null,
-      transition?.toState ?? after.state,
-      transition?.fromFinal ?? null,
-      transition?.toFinal ?? after.isFinal,
-    ];
+    const parameters = jobWriteParameters({
+      jobId: observed.jobId,
+      version: exists ? snapshot.version : undefined,
+      after,
+      transition: transitionBetween(before, after),
+      at: callback.receivedAt,
+      counts: { events: 1, untrustedEvents: trusted ? 0 : 1, checks: 0 },
+      nextCheckAt: checkAfterCallback(after, exists ? snapshot.nextCheckAt : null, callback.receivedAt),
+      staleAt: after.isFinal && after.confirmed ? (snapshot.staleAt ?? null) : null,
+      lastCheckedAt: null,
+      evidence: {
+        id: callback.eventId,
+        values: [
+          callback.receivedAt,
+          callback.sourceIp,
+          callback.contentHash,
+          callback.kinds,
+          trusted,
+          untrustedReason,
+          callback.signature,
+          callback.timestampRaw,
+          observed.smileJobIds[0] ?? null,
+          callback.body.length,
+          callback.body,
+        ],
+      },
+    });
     try {
-      const result = before
-        ? await pool.query<{ written: number }>(UPDATE_SQL, [...parameters, snapshot.version])
-        : await pool.query<{ written: number }>(CREATE_SQL, parameters);
+      const result = await pool.query<{ written: number }>(exists ? WRITE.update : WRITE.create, parameters);
       return result.rows[0]?.written === 1
         ? ({ status: 'accepted', eventId: callback.eventId, trusted } as const)
         : null;

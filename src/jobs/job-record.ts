@@ -32,6 +32,13 @@ export interface JobRecord {
   updatedAt: Date;
   finalizedAt: Date | null;
   lastEventAt: Date | null;
+  registeredAt: Date | null;
+  idType: string | null;
+  country: string | null;
+  nextCheckAt: Date | null;
+  lastCheckedAt: Date | null;
+  checkCount: number;
+  staleAt: Date | null;
 }
 
 /** Outcome fields, their columns and SQL types, in the order the store writes them. */
@@ -67,7 +74,14 @@ const BOOKKEEPING_COLUMNS = {
   createdAt: 'created_at',
   updatedAt: 'updated_at',
   lastEventAt: 'last_event_at',
-} as const;
+  registeredAt: 'registered_at',
+  idType: 'id_type',
+  country: 'country',
+  nextCheckAt: 'next_check_at',
+  lastCheckedAt: 'last_checked_at',
+  checkCount: 'check_count',
+  staleAt: 'stale_at',
+} as const satisfies Partial<Record<keyof JobRecord, string>>;
 
 /** `job_id AS "jobId", …` for raw SQL that must return a JobRecord. */
 export const JOB_SELECT_LIST = [

@@ -80,6 +80,13 @@ describe('the migrated schema and schema.prisma', () => {
       updatedAt: now,
       finalizedAt: now,
       lastEventAt: now,
+      registeredAt: now,
+      idType: 'NIN',
+      country: 'NG',
+      nextCheckAt: now,
+      lastCheckedAt: now,
+      checkCount: 4,
+      staleAt: now,
     };
     await db.prisma.job.create({ data: job });
     expect(await db.prisma.job.findUniqueOrThrow({ where: { jobId } })).toEqual(job);
@@ -126,7 +133,8 @@ describe('the migrated schema and schema.prisma', () => {
   it('has exactly the columns that schema.prisma declares for each table', async () => {
     const { rows } = await db.pool.query<{ table_name: string; count: number }>(
       `SELECT table_name, count(*)::int AS count FROM information_schema.columns
-        WHERE table_schema = 'public' AND table_name IN ('jobs', 'callback_events', 'job_transitions')
+        WHERE table_schema = 'public'
+          AND table_name IN ('jobs', 'callback_events', 'job_transitions', 'status_snapshots')
         GROUP BY table_name ORDER BY table_name`,
     );
     const { Prisma } = await import('../../src/generated/prisma/client.js');
@@ -135,6 +143,7 @@ describe('the migrated schema and schema.prisma', () => {
       callback_events: declared(Prisma.CallbackEventScalarFieldEnum),
       job_transitions: declared(Prisma.JobTransitionScalarFieldEnum),
       jobs: declared(Prisma.JobScalarFieldEnum),
+      status_snapshots: declared(Prisma.StatusSnapshotScalarFieldEnum),
     });
   });
 });

@@ -101,10 +101,10 @@ ALTER TABLE "job_transitions" ADD CONSTRAINT "job_transitions_event_id_fkey" FOR
 ALTER TABLE "callback_events" ALTER COLUMN "body" SET STORAGE EXTERNAL;
 
 -- A stored callback is evidence: it is never rewritten.
-CREATE FUNCTION "forbid_callback_event_update"() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION "forbid_update"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  RAISE EXCEPTION 'callback_events rows are immutable' USING ERRCODE = 'restrict_violation';
+  RAISE EXCEPTION '% rows are immutable', TG_TABLE_NAME USING ERRCODE = 'restrict_violation';
 END
 $$;
 CREATE TRIGGER "callback_events_immutable" BEFORE UPDATE ON "callback_events"
-  FOR EACH ROW EXECUTE FUNCTION "forbid_callback_event_update"();
+  FOR EACH ROW EXECUTE FUNCTION "forbid_update"();

@@ -1,0 +1,21 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export class StoreConflictError extends Error {
+  readonly code = 'STORE_CONFLICT';
+}
+
+const MAX_ATTEMPTS = 10;
+
+/**
+ * Runs a read-merge-write attempt until it writes. An attempt returns null when its compare-and-swap
+ * lost to a concurrent writer; re-reading and merging again is safe because merging is idempotent and
+ * order-independent. A short random pause keeps two losers from colliding again.
+ */
+export async function withCompareAndSwap<T>(attempt: () => Promise<T | null>): Promise<T> {
+  for (let round = 1; round <= MAX_ATTEMPTS; round += 1) {
+    const written = await attempt();
+    if (written !== null) return written;
+    await sleep(Math.random() * 2 * round);
+  }
+  throw new StoreConflictError(`gave up after ${MAX_ATTEMPTS} conflicting writes`);
+}
