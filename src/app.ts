@@ -10,6 +10,7 @@ import type { Database } from './db/connections.js';
 import { handleError, handleNotFound } from './http/errors.js';
 import { healthRoutes } from './http/health-routes.js';
 import { createCallbackStore } from './jobs/callback-store.js';
+import { createRegistrations } from './jobs/registration.js';
 
 export interface AppDependencies {
   config: Config;
@@ -17,25 +18,29 @@ export interface AppDependencies {
   db: Pick<Database, 'pool' | 'prisma'>;
   /** Rate-limit store; without it, limits are kept in process memory. */
   redis?: Redis;
+  /** Queues a status check at once (POST /v1/jobs/:jobId/reconcile). */
+  enqueueCheck?: (jobId: string) => Promise<void>;
+  /** Readiness checks beyond Postgres, e.g. the workers' Redis. */
+  readinessChecks?: Record<string, () => Promise<unknown>>;
   now?: () => Date;
 }
 
 /**
  * Builds the HTTP application: infrastructure plugins, then services, then routes. It never listens and
- * never reads the environment; main.ts does both. Closing it closes nothing it was given.
+ * never reads the environment; main.ts does both. Closing it closes nothing it was given. A worker-only
+ * process serves health endpoints alone.
  */
-export async function buildApp({
-  config,
-  logger,
-  db,
-  redis,
-  now = () => new Date(),
-}: AppDependencies): Promise<FastifyInstance> {
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const { config, logger, db, redis, now = () => new Date() } = deps;
   const app = Fastify({
     loggerInstance: logger,
     trustProxy: config.TRUST_PROXY,
     requestTimeout: 60_000,
     genReqId: () => crypto.randomUUID(),
+    // Job ids up to 200 characters must fit in a path parameter.
+    routerOptions: { maxParamLength: 256 },
+    // Errors raised before routing (bad URL encoding, oversized parameters) get our error shape too.
+    frameworkErrors: handleError,
   });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
@@ -53,26 +58,19 @@ export async function buildApp({
     }),
   });
 
-  const store = createCallbackStore({ pool: db.pool });
+  await app.register(healthRoutes, {
+    timeoutMs: 2000,
+    readinessChecks: { postgres: () => db.pool.query('SELECT 1'), ...deps.readinessChecks },
+  });
+  if (config.ROLE === 'worker') return app;
+
   const intake = createIntake({
-    store,
+    store: createCallbackStore({ pool: db.pool }),
     now,
     options: {
       partnerId: config.SMILE_PARTNER_ID,
       apiKeys: config.SMILE_API_KEYS,
       timestampToleranceMs: config.CALLBACK_TIMESTAMP_TOLERANCE_SECONDS * 1000,
-    },
-  });
-  const authenticate = createBearerAuth({
-    apiTokens: config.INTERNAL_API_TOKENS,
-    piiTokens: config.INTERNAL_PII_TOKENS,
-  });
-
-  await app.register(healthRoutes, {
-    timeoutMs: 2000,
-    readinessChecks: {
-      postgres: () => db.pool.query('SELECT 1'),
-      ...(redis && config.ROLE !== 'api' ? { redis: () => redis.ping() } : {}),
     },
   });
   await app.register(callbackRoutes, {
@@ -83,8 +81,15 @@ export async function buildApp({
   });
   await app.register(jobRoutes, {
     prisma: db.prisma,
-    authenticate,
+    registrations: createRegistrations({ pool: db.pool }),
+    authenticate: createBearerAuth({
+      apiTokens: config.INTERNAL_API_TOKENS,
+      piiTokens: config.INTERNAL_PII_TOKENS,
+    }),
+    enqueueCheck: deps.enqueueCheck ?? (async () => undefined),
+    horizonMs: config.RECONCILE_HORIZON_HOURS * 3600_000,
     rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE,
+    now,
   });
   return app;
 }

@@ -2,11 +2,13 @@ import { z } from 'zod';
 
 /** Development values for secrets: convenient locally, refused with NODE_ENV=production. */
 export const DEVELOPMENT_SECRETS = {
-  SMILE_PARTNER_ID: '085',
   SMILE_API_KEYS: 'dev-smile-api-key',
   INTERNAL_API_TOKENS: 'dev-internal-token',
   INTERNAL_PII_TOKENS: 'dev-pii-token',
 } as const;
+
+/** Not a secret, and a real partner may have this very id: production only requires it to be set. */
+const DEVELOPMENT_PARTNER_ID = '085';
 
 const SMILE_BASE_URLS = {
   sandbox: 'https://testapi.smileidentity.com/v1',
@@ -32,7 +34,10 @@ const positiveInt = z.coerce.number().int().positive();
 const trustProxy = z.string().transform((value): boolean | string[] => {
   if (value === 'true') return true;
   if (value === 'false') return false;
-  return value.split(',').map((item) => item.trim());
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
 });
 
 const environmentSchema = z.object({
@@ -46,7 +51,7 @@ const environmentSchema = z.object({
   /** Longest a request waits for Postgres (connection + statement) before answering 503. */
   DATABASE_TIMEOUT_MS: positiveInt.default(5000),
   REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
-  SMILE_PARTNER_ID: z.string().min(1).default(DEVELOPMENT_SECRETS.SMILE_PARTNER_ID),
+  SMILE_PARTNER_ID: z.string().min(1).default(DEVELOPMENT_PARTNER_ID),
   SMILE_API_KEYS: nonEmptyList('API key').default([DEVELOPMENT_SECRETS.SMILE_API_KEYS]),
   SMILE_ENV: z.enum(['sandbox', 'production']).default('sandbox'),
   SMILE_API_BASE_URL: z.url().optional(),
@@ -61,6 +66,22 @@ const environmentSchema = z.object({
   API_RATE_LIMIT_PER_MINUTE: positiveInt.default(6000),
   TRUST_PROXY: trustProxy.default(false),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(15000),
+  /** Prefix of every BullMQ key, so several deployments can share one Redis. */
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[\w-]+$/, 'letters, digits, - and _ only')
+    .default('smileid'),
+  SMILE_API_TIMEOUT_MS: positiveInt.default(10000),
+  /** Job Status calls per second, across every worker process (a BullMQ limiter in Redis). */
+  SMILE_API_RATE_LIMIT_PER_SECOND: positiveInt.default(20),
+  /** Job Status calls in flight per worker process. */
+  RECONCILE_CONCURRENCY: positiveInt.default(16),
+  /** How long a job is polled before it is marked stale: long enough to outlast human review. */
+  RECONCILE_HORIZON_HOURS: positiveInt.default(168),
+  RECONCILE_SWEEP_INTERVAL_MS: positiveInt.default(2000),
+  RECONCILE_BATCH_SIZE: positiveInt.default(500),
+  /** Attempts per check on 5xx and timeouts, with exponential backoff, before the job waits for its lease. */
+  RECONCILE_CHECK_ATTEMPTS: positiveInt.default(4),
 });
 
 export type Config = Readonly<
@@ -77,14 +98,13 @@ export class ConfigError extends Error {
 /** Parses the environment once into a frozen Config, listing every problem at once. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = environmentSchema.safeParse(withoutEmptyValues(env));
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
-  }
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  // Checked even when other values are invalid, so one run reports every problem.
+  if (env.NODE_ENV === 'production') problems.push(...productionSecretProblems(env));
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const config = parsed.data;
-  if (config.NODE_ENV === 'production') {
-    const problems = productionSecretProblems(env);
-    if (problems.length > 0) throw new ConfigError(problems);
-  }
   return Object.freeze({
     ...config,
     SMILE_API_BASE_URL: (config.SMILE_API_BASE_URL ?? SMILE_BASE_URLS[config.SMILE_ENV]).replace(/\/+$/, ''),
@@ -92,14 +112,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 function productionSecretProblems(env: NodeJS.ProcessEnv): string[] {
-  return Object.entries(DEVELOPMENT_SECRETS).flatMap(([name, developmentValue]) => {
-    const value = env[name]?.trim();
-    if (!value) return [`${name} must be set when NODE_ENV=production`];
-    if (value.split(',').some((item) => item.trim() === developmentValue)) {
-      return [`${name} holds a development default, which NODE_ENV=production refuses`];
-    }
-    return [];
-  });
+  const partner = env.SMILE_PARTNER_ID?.trim()
+    ? []
+    : ['SMILE_PARTNER_ID must be set when NODE_ENV=production'];
+  return partner.concat(
+    Object.entries(DEVELOPMENT_SECRETS).flatMap(([name, developmentValue]) => {
+      const value = env[name]?.trim();
+      if (!value) return [`${name} must be set when NODE_ENV=production`];
+      if (value.split(',').some((item) => item.trim() === developmentValue)) {
+        return [`${name} holds a development default, which NODE_ENV=production refuses`];
+      }
+      return [];
+    }),
+  );
 }
 
 /** Treats `NAME=` like an unset variable, so .env files can list every name. */

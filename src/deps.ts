@@ -1,34 +1,89 @@
+import { type ConnectionOptions, Queue } from 'bullmq';
+import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { createDatabase } from './db/connections.js';
+import { createStatusStore } from './jobs/status-store.js';
+import { checkJobOptions, QUEUE_NAMES } from './reconcile/catalog.js';
+import { createReconciler } from './reconcile/reconciler.js';
+import { enqueueChecks } from './reconcile/sweeper.js';
+import { createJobStatusClient } from './smileid/job-status-client.js';
 
-/** Redis for rate limits: fail fast rather than queue commands while disconnected. */
-export function createRateLimitRedis(url: string): Redis {
+/** Redis for rate limits and producers: fail fast rather than queue commands while disconnected. */
+export function createFailFastRedis(url: string): Redis {
   const redis = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: 500,
     connectTimeout: 2000,
-    lazyConnect: false,
   });
   // Connection errors are expected while Redis is down; ioredis keeps reconnecting by itself.
   redis.on('error', () => undefined);
   return redis;
 }
 
-/** The composition root: every long-lived connection the process opens, and one way to close them all. */
-export function createDependencies(config: Config) {
+/** Redis for workers: wait for Redis to come back instead of failing (BullMQ requires this). */
+export function createWorkerRedis(url: string): Redis {
+  const redis = new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
+  redis.on('error', () => undefined);
+  return redis;
+}
+
+/**
+ * The composition root: every long-lived connection the process opens for its role, and one close()
+ * that releases them in order: workers first (they finish what they hold), then queues, Redis, Postgres.
+ */
+export function createDependencies(config: Config, log: FastifyBaseLogger) {
+  const servesHttpApi = config.ROLE !== 'worker';
+  const runsWorkers = config.ROLE !== 'api';
   const db = createDatabase({
     url: config.DATABASE_URL,
     poolSize: config.DATABASE_POOL_SIZE,
     timeoutMs: config.DATABASE_TIMEOUT_MS,
   });
-  const redis = createRateLimitRedis(config.REDIS_URL);
+  const fastRedis = createFailFastRedis(config.REDIS_URL);
+  const producer = new Queue(QUEUE_NAMES.statusChecks, {
+    connection: fastRedis as unknown as ConnectionOptions,
+    prefix: config.QUEUE_PREFIX,
+    defaultJobOptions: checkJobOptions(config.RECONCILE_CHECK_ATTEMPTS),
+  });
+  producer.on('error', () => undefined);
+  const workerRedis = runsWorkers ? createWorkerRedis(config.REDIS_URL) : undefined;
+  const reconciler = workerRedis
+    ? createReconciler({
+        pool: db.pool,
+        store: createStatusStore({ pool: db.pool, horizonMs: config.RECONCILE_HORIZON_HOURS * 3600_000 }),
+        client: createJobStatusClient({
+          baseUrl: config.SMILE_API_BASE_URL,
+          partnerId: config.SMILE_PARTNER_ID,
+          apiKeys: config.SMILE_API_KEYS,
+          timeoutMs: config.SMILE_API_TIMEOUT_MS,
+        }),
+        connection: workerRedis,
+        prefix: config.QUEUE_PREFIX,
+        concurrency: config.RECONCILE_CONCURRENCY,
+        ratePerSecond: config.SMILE_API_RATE_LIMIT_PER_SECOND,
+        attempts: config.RECONCILE_CHECK_ATTEMPTS,
+        sweepIntervalMs: config.RECONCILE_SWEEP_INTERVAL_MS,
+        batchSize: config.RECONCILE_BATCH_SIZE,
+        log,
+      })
+    : undefined;
+
   return {
     db,
-    redis,
+    rateLimitRedis: servesHttpApi ? fastRedis : undefined,
+    enqueueCheck: (jobId: string) => enqueueChecks(producer, [jobId]),
+    reconciler,
+    readinessChecks: (workerRedis ? { redis: () => workerRedis.ping() } : {}) as Record<
+      string,
+      () => Promise<unknown>
+    >,
     async close() {
-      redis.disconnect();
+      await reconciler?.close();
+      await producer.close().catch(() => undefined);
+      workerRedis?.disconnect();
+      fastRedis.disconnect();
       await db.close();
     },
   };

@@ -15,9 +15,17 @@ async function main() {
   await ensureDatabase(config.DATABASE_URL, logger);
   await migrate(config.DATABASE_URL, logger);
 
-  const deps = createDependencies(config);
-  const app = await buildApp({ config, logger, db: deps.db, redis: deps.redis });
+  const deps = createDependencies(config, logger);
+  const app = await buildApp({
+    config,
+    logger,
+    db: deps.db,
+    redis: deps.rateLimitRedis,
+    enqueueCheck: deps.enqueueCheck,
+    readinessChecks: deps.readinessChecks,
+  });
   await app.listen({ port: config.PORT, host: config.HOST });
+  deps.reconciler?.start();
   logger.info({ role: config.ROLE, smileApi: config.SMILE_API_BASE_URL }, 'service started');
 
   let stopping = false;
@@ -30,7 +38,7 @@ async function main() {
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT_MS);
     deadline.unref();
-    // Stop accepting, let in-flight callbacks commit and answer, then close connections.
+    // Stop accepting, let in-flight callbacks commit and answer, drain workers, then close connections.
     await app.close();
     await deps.close();
     logger.info('stopped');

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { HttpError } from '../http/errors.js';
 import type { CallbackStore, StoreResult } from '../jobs/callback-store.js';
-import { classifyBody } from '../smileid/classify.js';
+import { type ClassifiedBody, classifyBody } from '../smileid/classify.js';
 import { signedEnvelopeSchema } from '../smileid/payload.js';
 import { verifySignature } from '../smileid/signature.js';
 import { parseSmileTimestamp } from '../smileid/timestamp.js';
@@ -38,7 +38,8 @@ export function createIntake({
     const body = parseJsonObject(raw);
     const envelope = signedEnvelopeSchema.safeParse(body);
     if (!envelope.success) {
-      const code = 'signature' in body || 'timestamp' in body ? 'SIGNATURE_MALFORMED' : 'SIGNATURE_MISSING';
+      // Absent is "unsigned" (a legacy `sec_key` body included); present but unusable is malformed.
+      const code = 'signature' in body && 'timestamp' in body ? 'SIGNATURE_MALFORMED' : 'SIGNATURE_MISSING';
       log.warn({ reason: code, sourceIp }, 'callback refused: no usable signature');
       throw new HttpError(401, code, 'body must carry string `signature` and `timestamp` fields');
     }
@@ -51,7 +52,7 @@ export function createIntake({
     }
 
     const receivedAt = now();
-    const classified = classifyBody(body);
+    const classified = storable(classifyBody(body));
     const signedAt = parseSmileTimestamp(timestamp);
     const fresh =
       signedAt !== undefined && Math.abs(receivedAt.getTime() - signedAt) <= options.timestampToleranceMs;
@@ -87,7 +88,12 @@ export function createIntake({
               },
       })
       .catch((error: unknown) => {
-        log.error({ err: error, jobId: classified.jobId }, 'callback not stored: storage unavailable');
+        // Name and SQLSTATE only: a database error's message can quote values from the body.
+        const { name, code } = error as { name?: string; code?: string };
+        log.error(
+          { error: { name, code }, jobId: classified.jobId },
+          'callback not stored: storage unavailable',
+        );
         throw new HttpError(503, 'STORAGE_UNAVAILABLE', 'storage is unavailable; retry later', {
           'retry-after': '5',
         });
@@ -109,3 +115,37 @@ export function createIntake({
 }
 
 export type Intake = ReturnType<typeof createIntake>;
+
+/** As long as a job id the API serves may be; a longer one cannot name a job of ours. */
+const MAX_ID_LENGTH = 200;
+const INT32_MAX = 2_147_483_647;
+/** U+0000 and unpaired surrogates (with `u`, a paired one is a single code point and does not match). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is exactly what must be found.
+const UNSTORABLE_CHARACTERS = /[\u0000\ud800-\udfff]/gu;
+
+/**
+ * What Postgres can hold of a classification. Text and jsonb refuse U+0000 and unpaired surrogates, an
+ * indexed id has a size limit and job_type is an integer column; left as they are, such values fail the
+ * insert, which would answer 503 and invite endless retries of a body that can never be stored. The
+ * exact bytes are kept in the event's body either way; an id that cannot be kept leaves the event an orphan.
+ */
+function storable(classified: ClassifiedBody): ClassifiedBody {
+  const id = (value: string | null) =>
+    value === null || value.length > MAX_ID_LENGTH ? null : storableValue(value);
+  const { jobId, userId, jobType } = classified;
+  return {
+    ...storableValue(classified),
+    jobId: id(jobId),
+    userId: id(userId),
+    jobType: jobType !== null && Math.abs(jobType) <= INT32_MAX ? jobType : null,
+  };
+}
+
+function storableValue<T>(value: T): T {
+  if (typeof value === 'string') return value.replace(UNSTORABLE_CHARACTERS, '\ufffd') as T;
+  if (Array.isArray(value)) return value.map(storableValue) as T;
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, child]) => [storableValue(key), storableValue(child)]),
+  ) as T;
+}

@@ -1,12 +1,20 @@
 import { existsSync } from 'node:fs';
 import { pino } from 'pino';
-import { loadConfig } from '../config.js';
+import { ConfigError, loadConfig } from '../config.js';
 import { ensureDatabase, migrate } from '../db/migrate.js';
 import { loggerOptions } from '../observability/logger.js';
 
 /** `npm run db:migrate`: creates the database if needed, applies pending migrations, exits. */
 if (existsSync('.env')) process.loadEnvFile('.env');
-const config = loadConfig();
+const config = (() => {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+})();
 const logger = pino(loggerOptions(config.LOG_LEVEL));
 try {
   await ensureDatabase(config.DATABASE_URL, logger);

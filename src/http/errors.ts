@@ -42,6 +42,9 @@ const FASTIFY_ERRORS: Readonly<Record<string, { status: number; code: string; me
     message: 'content type is invalid',
   },
   FST_ERR_VALIDATION: { status: 400, code: 'VALIDATION_FAILED', message: 'request is invalid' },
+  // Router errors; they reach this handler only through Fastify's `frameworkErrors` option.
+  FST_ERR_BAD_URL: { status: 400, code: 'BAD_URL', message: 'the request path is not valid' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'PATH_TOO_LONG', message: 'a path parameter is too long' },
 };
 
 /** One place maps every error to HTTP. Messages are shown only below 500; bodies are never echoed. */

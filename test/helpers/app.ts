@@ -6,7 +6,7 @@ import { inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { createDatabase, type Database } from '../../src/db/connections.js';
-import { createRateLimitRedis } from '../../src/deps.js';
+import { createFailFastRedis } from '../../src/deps.js';
 import { loggerOptions } from '../../src/observability/logger.js';
 
 export const TEST_PARTNER_ID = '085';
@@ -55,7 +55,7 @@ export async function createTestApp(
     poolSize: 10,
     timeoutMs: config.DATABASE_TIMEOUT_MS,
   });
-  const redis = options.withRedis ? createRateLimitRedis(config.REDIS_URL) : undefined;
+  const redis = options.withRedis ? createFailFastRedis(config.REDIS_URL) : undefined;
   if (redis) await redisReady(redis, 1000);
   const app = await buildApp({ config, logger, db, redis, now: options.now });
   await app.ready();

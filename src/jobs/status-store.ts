@@ -1,0 +1,130 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { nextCheck } from '../reconcile/schedule.js';
+import { classifyJobStatusShape } from '../smileid/classify.js';
+import { parseSmileTimestamp } from '../smileid/timestamp.js';
+import { JOB_SELECT_LIST, type JobRecord, outcomeFromRecord } from './job-record.js';
+import { type EvidenceTable, jobWriteParameters, jobWriteStatements } from './job-writes.js';
+import { mergeObservation, type Transition, transitionBetween } from './merge.js';
+import type { JobOutcome } from './outcome.js';
+import { withCompareAndSwap } from './retry.js';
+
+/** A verified job_status response, as the client returns it. */
+export interface VerifiedStatus {
+  body: Record<string, unknown>;
+  raw: Buffer;
+  timestamp: string;
+  signature: string;
+}
+
+export interface AppliedStatus {
+  outcome: JobOutcome;
+  transition: Transition | undefined;
+  schedule: 'scheduled' | 'done' | 'stale';
+}
+
+const STATUS_SNAPSHOTS: EvidenceTable = {
+  table: 'status_snapshots',
+  transitionColumn: 'snapshot_id',
+  conflictTarget: 'job_id, content_hash',
+  columns: [
+    ['fetched_at', 'timestamptz'],
+    ['content_hash', 'text'],
+    ['facets', 'text[]'],
+    ['job_complete', 'boolean'],
+    ['job_success', 'boolean'],
+    ['signature', 'text'],
+    ['timestamp_raw', 'text'],
+    ['body_bytes', 'integer'],
+    ['body', 'bytea'],
+  ],
+};
+const WRITE = jobWriteStatements(STATUS_SNAPSHOTS);
+const READ_SQL = `SELECT ${JOB_SELECT_LIST} FROM jobs j WHERE j.job_id = $1`;
+
+/**
+ * Where a job_status answer becomes rows: merged as the most authoritative observation, stored as a
+ * snapshot (once per distinct content), and the job's next check scheduled from the result.
+ */
+export function createStatusStore({ pool, horizonMs }: { pool: pg.Pool; horizonMs: number }) {
+  async function load(jobId: string): Promise<JobRecord | undefined> {
+    return (await pool.query<JobRecord>(READ_SQL, [jobId])).rows[0];
+  }
+
+  async function applyStatus(
+    jobId: string,
+    status: VerifiedStatus,
+    fetchedAt: Date,
+  ): Promise<AppliedStatus | undefined> {
+    const classified = classifyJobStatusShape(status.body);
+    const { timestamp: _t, signature: _s, ...content } = status.body;
+    const contentHash = createHash('sha256').update(JSON.stringify(content)).digest('hex');
+    return withCompareAndSwap(async () => {
+      const record = await load(jobId);
+      if (!record) return undefined as AppliedStatus | undefined;
+      const before = outcomeFromRecord(record);
+      const outcome = mergeObservation(before, {
+        jobId,
+        userId: classified.userId,
+        jobType: classified.jobType,
+        smileJobIds: classified.smileJobIds,
+        facets: classified.facets,
+        authority: 'job_status',
+        at: parseSmileTimestamp(status.timestamp) ?? fetchedAt.getTime(),
+        hash: contentHash,
+        receivedAt: fetchedAt,
+        trusted: true,
+      });
+      const transition = transitionBetween(before, outcome);
+      const next = nextCheck(outcome, record.createdAt, fetchedAt, horizonMs);
+      const { rows } = await pool.query<{ written: number }>(
+        WRITE.update,
+        jobWriteParameters({
+          jobId,
+          version: record.version,
+          after: outcome,
+          transition,
+          at: fetchedAt,
+          counts: { events: 0, untrustedEvents: 0, checks: 1 },
+          nextCheckAt: 'at' in next ? next.at : null,
+          staleAt: 'stale' in next ? (record.staleAt ?? fetchedAt) : null,
+          lastCheckedAt: fetchedAt,
+          evidence: {
+            id: randomUUID(),
+            values: [
+              fetchedAt,
+              contentHash,
+              classified.kinds,
+              typeof status.body.job_complete === 'boolean' ? status.body.job_complete : null,
+              typeof status.body.job_success === 'boolean' ? status.body.job_success : null,
+              status.signature,
+              status.timestamp,
+              status.raw.length,
+              status.raw,
+            ],
+          },
+        }),
+      );
+      if (rows[0]?.written !== 1) return null;
+      return {
+        outcome,
+        transition,
+        schedule: 'at' in next ? 'scheduled' : 'stale' in next ? 'stale' : 'done',
+      };
+    });
+  }
+
+  /** A check that produced no status (bad signature, failure): try again at `at`. */
+  async function postpone(jobId: string, at: Date, checkedAt: Date): Promise<void> {
+    await pool.query(
+      `UPDATE jobs SET next_check_at = $2, last_checked_at = $3, check_count = check_count + 1,
+              version = version + 1, updated_at = $3
+        WHERE job_id = $1`,
+      [jobId, at, checkedAt],
+    );
+  }
+
+  return { load, applyStatus, postpone };
+}
+
+export type StatusStore = ReturnType<typeof createStatusStore>;

@@ -1,0 +1,118 @@
+import secureJson from 'secure-json-parse';
+import { z } from 'zod';
+import { looseString } from './payload.js';
+import { computeSignature, verifySignature } from './signature.js';
+
+/**
+ * Smile ID's Job Status API (SPEC §4): `POST {base}/job_status`, signed with a fresh timestamp per call.
+ * The response is signed like a callback; one that does not verify is never returned as a status.
+ */
+
+export interface JobStatusClientOptions {
+  baseUrl: string;
+  partnerId: string;
+  /** Accepted keys: the first signs requests, any may sign responses (a rotation is in flight). */
+  apiKeys: readonly string[];
+  timeoutMs: number;
+  now?: () => Date;
+  fetch?: typeof fetch;
+}
+
+export type JobStatusAnswer =
+  /** A verified response: `body` is the parsed JSON, `raw` the exact bytes. */
+  | { kind: 'status'; body: Record<string, unknown>; raw: Buffer; timestamp: string; signature: string }
+  /** The response was not signed by any of our keys: never applied. */
+  | { kind: 'bad_signature' }
+  /** 2205/2405: our partner id or key is wrong. Retrying will not help until an operator acts. */
+  | { kind: 'unauthorized'; code: string }
+  /** Anything else that went wrong; `retryable` for 5xx, timeouts and network errors. */
+  | { kind: 'failed'; code: string; status: number | null; retryable: boolean };
+
+const UNAUTHORIZED_CODES = new Set(['2205', '2405']);
+const SOURCE_SDK_VERSION = '1.0.0';
+
+const responseEnvelope = z.looseObject({ timestamp: z.string().min(1), signature: z.string().min(1) });
+const errorBody = z.looseObject({ code: looseString, error: looseString });
+
+export function createJobStatusClient(options: JobStatusClientOptions) {
+  const now = options.now ?? (() => new Date());
+  const doFetch = options.fetch ?? fetch;
+  const signingKey = options.apiKeys[0]!;
+
+  async function fetchStatus(userId: string, jobId: string): Promise<JobStatusAnswer> {
+    const timestamp = now().toISOString();
+    const request = {
+      partner_id: options.partnerId,
+      user_id: userId,
+      job_id: jobId,
+      image_links: false,
+      history: true,
+      timestamp,
+      signature: computeSignature(signingKey, options.partnerId, timestamp),
+      source_sdk: 'rest_api',
+      source_sdk_version: SOURCE_SDK_VERSION,
+    };
+    let response: Response;
+    let raw: Buffer;
+    try {
+      response = await doFetch(`${options.baseUrl}/job_status`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(request),
+        signal: AbortSignal.timeout(options.timeoutMs),
+      });
+      raw = Buffer.from(await response.arrayBuffer());
+    } catch (error) {
+      const timedOut =
+        error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+      return { kind: 'failed', code: timedOut ? 'timeout' : 'network_error', status: null, retryable: true };
+    }
+    const body = parseObject(raw);
+    if (!response.ok) {
+      const code = errorBody.safeParse(body).data?.code ?? `http_${response.status}`;
+      if (UNAUTHORIZED_CODES.has(code)) return { kind: 'unauthorized', code };
+      return {
+        kind: 'failed',
+        code,
+        status: response.status,
+        retryable: response.status >= 500 || response.status === 429,
+      };
+    }
+    if (body === undefined)
+      return { kind: 'failed', code: 'invalid_response', status: response.status, retryable: true };
+    const envelope = responseEnvelope.safeParse(body);
+    if (!envelope.success) return { kind: 'bad_signature' };
+    const check = verifySignature(
+      envelope.data.signature,
+      envelope.data.timestamp,
+      options.partnerId,
+      options.apiKeys,
+    );
+    if (!check.valid) return { kind: 'bad_signature' };
+    return {
+      kind: 'status',
+      body,
+      raw,
+      timestamp: envelope.data.timestamp,
+      signature: envelope.data.signature,
+    };
+  }
+
+  return { fetchStatus };
+}
+
+function parseObject(raw: Buffer): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = secureJson.parse(raw, undefined, {
+      protoAction: 'remove',
+      constructorAction: 'remove',
+    });
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export type JobStatusClient = ReturnType<typeof createJobStatusClient>;
