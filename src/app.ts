@@ -48,7 +48,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(rateLimit, {
     global: false,
     redis,
-    nameSpace: 'smileid-callbacks:rate-limit:',
+    nameSpace: `${config.REDIS_PREFIX}:rate-limit:`,
     // Limits protect the service; they must not take intake down with Redis.
     skipOnError: true,
     errorResponseBuilder: (_request, context) => ({

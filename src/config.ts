@@ -66,8 +66,8 @@ const environmentSchema = z.object({
   API_RATE_LIMIT_PER_MINUTE: positiveInt.default(6000),
   TRUST_PROXY: trustProxy.default(false),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(15000),
-  /** Prefix of every BullMQ key, so several deployments can share one Redis. */
-  QUEUE_PREFIX: z
+  /** Prefix of every Redis key (queues, rate limits), so several deployments can share one Redis. */
+  REDIS_PREFIX: z
     .string()
     .regex(/^[\w-]+$/, 'letters, digits, - and _ only')
     .default('smileid'),
@@ -82,6 +82,8 @@ const environmentSchema = z.object({
   RECONCILE_BATCH_SIZE: positiveInt.default(500),
   /** Attempts per check on 5xx and timeouts, with exponential backoff, before the job waits for its lease. */
   RECONCILE_CHECK_ATTEMPTS: positiveInt.default(4),
+  /** First retry delay after a 5xx or timeout; each further retry doubles it. */
+  RECONCILE_RETRY_DELAY_MS: positiveInt.default(2000),
 });
 
 export type Config = Readonly<

@@ -44,8 +44,11 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
   const fastRedis = createFailFastRedis(config.REDIS_URL);
   const producer = new Queue(QUEUE_NAMES.statusChecks, {
     connection: fastRedis as unknown as ConnectionOptions,
-    prefix: config.QUEUE_PREFIX,
-    defaultJobOptions: checkJobOptions(config.RECONCILE_CHECK_ATTEMPTS),
+    prefix: config.REDIS_PREFIX,
+    defaultJobOptions: checkJobOptions({
+      attempts: config.RECONCILE_CHECK_ATTEMPTS,
+      retryDelayMs: config.RECONCILE_RETRY_DELAY_MS,
+    }),
   });
   producer.on('error', () => undefined);
   const workerRedis = runsWorkers ? createWorkerRedis(config.REDIS_URL) : undefined;
@@ -60,10 +63,11 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
           timeoutMs: config.SMILE_API_TIMEOUT_MS,
         }),
         connection: workerRedis,
-        prefix: config.QUEUE_PREFIX,
+        prefix: config.REDIS_PREFIX,
         concurrency: config.RECONCILE_CONCURRENCY,
         ratePerSecond: config.SMILE_API_RATE_LIMIT_PER_SECOND,
         attempts: config.RECONCILE_CHECK_ATTEMPTS,
+        retryDelayMs: config.RECONCILE_RETRY_DELAY_MS,
         sweepIntervalMs: config.RECONCILE_SWEEP_INTERVAL_MS,
         batchSize: config.RECONCILE_BATCH_SIZE,
         log,

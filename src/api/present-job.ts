@@ -13,6 +13,10 @@ export function presentJob(record: JobRecord, { includeIdInfo }: { includeIdInfo
     isFinal: outcome.isFinal,
     confirmed: outcome.confirmed,
     needsConfirmation: outcome.needsConfirmation,
+    /** Polled until the horizon without becoming final and confirmed: needs a person. */
+    stale: record.staleAt !== null,
+    lastCheckedAt: record.lastCheckedAt?.toISOString() ?? null,
+    nextCheckAt: record.nextCheckAt?.toISOString() ?? null,
     resultCode: outcome.resultCode,
     resultText: outcome.resultText,
     actions: outcome.actions ?? {},

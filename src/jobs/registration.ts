@@ -10,10 +10,16 @@ export interface JobRegistration {
 
 export type RegistrationResult = 'created' | 'existing' | 'conflict';
 
+/** Creates the job as pending, with the transition that starts its history. */
 const CREATE_SQL = `
-INSERT INTO jobs (job_id, user_id, job_type, id_type, country, registered_at, created_at, updated_at, next_check_at, version)
-VALUES ($1, $2, $3, $4, $5, $6, $6, $6, $7, 1)
-ON CONFLICT (job_id) DO NOTHING
+WITH job AS (
+  INSERT INTO jobs (job_id, user_id, job_type, id_type, country, registered_at, created_at, updated_at, next_check_at, version)
+  VALUES ($1, $2, $3, $4, $5, $6, $6, $6, $7, 1)
+  ON CONFLICT (job_id) DO NOTHING
+  RETURNING job_id, state, is_final
+)
+INSERT INTO job_transitions (job_id, from_state, to_state, from_final, to_final, at)
+SELECT job_id, NULL, state, NULL, is_final, $6 FROM job
 RETURNING job_id`;
 
 /** Fills what the registration knows and the callbacks did not say; never overwrites. */

@@ -32,10 +32,10 @@ export function checkJobId(jobId: string): string {
 }
 
 /** Options every producer of status checks uses, so a check behaves the same whoever queued it. */
-export function checkJobOptions(attempts: number) {
+export function checkJobOptions({ attempts, retryDelayMs }: { attempts: number; retryDelayMs: number }) {
   return {
     attempts,
-    backoff: { type: 'exponential', delay: 2000 },
+    backoff: { type: 'exponential', delay: retryDelayMs },
     removeOnComplete: true,
     removeOnFail: true,
   } as const;

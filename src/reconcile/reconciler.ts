@@ -18,6 +18,7 @@ export interface ReconcilerOptions {
   concurrency: number;
   ratePerSecond: number;
   attempts: number;
+  retryDelayMs: number;
   sweepIntervalMs: number;
   batchSize: number;
   log: FastifyBaseLogger;
@@ -35,7 +36,7 @@ export function createReconciler(options: ReconcilerOptions) {
   const queueOptions = { connection, prefix: options.prefix };
   const checks = new Queue(QUEUE_NAMES.statusChecks, {
     ...queueOptions,
-    defaultJobOptions: checkJobOptions(options.attempts),
+    defaultJobOptions: checkJobOptions(options),
   });
   const maintenance = new Queue(QUEUE_NAMES.maintenance, {
     ...queueOptions,

@@ -169,3 +169,37 @@ export function fakeJpegBase64(length: number, seed: string): string {
   }
   return bytes.toString('base64').slice(0, length);
 }
+
+/**
+ * The single callback of a job whose ID number the ID authority could not find (1013): final and
+ * rejected, with the submitted ID but no record from the authority, so no photo and no personal data.
+ */
+export function idNotFoundCallback(job: SimulatedJob): Record<string, unknown> {
+  return {
+    Actions: {
+      Human_Review_Compare: 'Not Applicable',
+      Human_Review_Liveness_Check: 'Not Applicable',
+      Liveness_Check: 'Passed',
+      Register_Selfie: 'Not Applicable',
+      Return_Personal_Info: 'Not Returned',
+      Selfie_Provided: 'Passed',
+      Selfie_To_ID_Authority_Compare: 'Not Applicable',
+      Verify_ID_Number: 'Not Verified',
+    },
+    ConfidenceValue: '0',
+    Country: job.country,
+    DOB: 'Not Available',
+    FullName: 'Not Available',
+    IDNumber: job.idNumber,
+    IDType: job.idType,
+    IsFinalResult: 'true',
+    IsMachineResult: 'true',
+    PartnerParams: partnerParams(job),
+    Photo: 'Not Available',
+    ResultCode: '1013',
+    ResultText: 'Unable to Validate ID - ID Number Not Found',
+    ResultType: 'ID Verification',
+    SmileJobID: job.smileJobId,
+    Source: 'WebAPI',
+  };
+}

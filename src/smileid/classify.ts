@@ -24,7 +24,7 @@ const BIOMETRIC_RESULT_TYPES = new Set(['SAIA', 'DIVA']);
 export function classifyBody(body: Readonly<Record<string, unknown>>): ClassifiedBody {
   if ('job_complete' in body || 'job_success' in body) return classifyJobStatusShape(body);
   const callback = callbackBodySchema.parse(body);
-  const facets = facetsOf(callback, body, callback.IsFinalResult);
+  const facets = facetsOf(callback, callback.IsFinalResult);
   return {
     jobId: callback.PartnerParams?.job_id ?? null,
     userId: callback.PartnerParams?.user_id ?? null,
@@ -44,17 +44,14 @@ export function classifyJobStatusShape(body: Readonly<Record<string, unknown>>):
   const status = jobStatusShapeSchema.parse(body);
   const result = isRecord(status.result) ? status.result : undefined;
   const current = result ? callbackBodySchema.parse(result) : undefined;
-  const facets =
-    current && result ? facetsOf(current, result, status.job_complete ?? current.IsFinalResult) : [];
-  const history = status.history
-    .filter(isRecord)
-    .map((entry) => ({ raw: entry, parsed: callbackBodySchema.parse(entry) }));
-  for (const { raw, parsed } of history.reverse()) {
-    for (const facet of facetsOf(parsed, raw, parsed.IsFinalResult)) {
+  const facets = current ? facetsOf(current, status.job_complete ?? current.IsFinalResult) : [];
+  const history = status.history.filter(isRecord).map((entry) => callbackBodySchema.parse(entry));
+  for (const parsed of history.reverse()) {
+    for (const facet of facetsOf(parsed, parsed.IsFinalResult)) {
       if (!facets.some((existing) => existing.slot === facet.slot)) facets.push(facet);
     }
   }
-  const everything = [current, ...history.map((entry) => entry.parsed)].filter((item) => item !== undefined);
+  const everything = [current, ...history].filter((item) => item !== undefined);
   const partner = everything.find((item) => item.PartnerParams?.job_id)?.PartnerParams;
   return {
     jobId: partner?.job_id ?? null,
@@ -66,11 +63,7 @@ export function classifyJobStatusShape(body: Readonly<Record<string, unknown>>):
   };
 }
 
-function facetsOf(
-  body: CallbackBody,
-  raw: Readonly<Record<string, unknown>>,
-  isFinal: boolean | undefined,
-): Facet[] {
+function facetsOf(body: CallbackBody, isFinal: boolean | undefined): Facet[] {
   const actions = actionsSchema.parse(body.Actions);
   const actionNames = Object.keys(actions);
   const code = body.ResultCode;
@@ -80,14 +73,15 @@ function facetsOf(
   const hasOnlyIdActions = actionNames.length > 0 && !hasBiometricActions;
 
   const facets: Facet[] = [];
+  // Biometric actions make a result even under an ID code (10xx): an ID number the authority cannot find
+  // ends the whole job in one callback, and without a result facet the job would stay pending forever.
   const isResult =
-    (hasBiometricActions || BIOMETRIC_RESULT_TYPES.has(body.ResultType ?? '')) &&
-    !isSmileSecureCode &&
-    !isIdCode;
+    (hasBiometricActions || (BIOMETRIC_RESULT_TYPES.has(body.ResultType ?? '') && !isIdCode)) &&
+    !isSmileSecureCode;
   if (isResult) facets.push(resultFacet(body, actions, isFinal));
   const isIdInfo =
     body.ResultType === 'ID Verification' ||
-    ID_KEYS.some((key) => raw[key] !== undefined) ||
+    ID_KEYS.some((key) => isPresent(body[key])) ||
     hasOnlyIdActions ||
     isIdCode;
   if (isIdInfo) facets.push(idInfoFacet(body));
@@ -129,7 +123,7 @@ function idInfoFacet(body: CallbackBody): IdInfoFacet {
     phoneNumber2: body.PhoneNumber2,
     expirationDate: body.ExpirationDate,
     issuanceDate: body.IssuanceDate,
-    fullData: body.FullData === null || body.FullData === 'Not Available' ? undefined : body.FullData,
+    fullData: isPresent(body.FullData) ? body.FullData : undefined,
     photoProvided: body.Photo !== undefined,
     documentProvided: body.Document !== undefined,
   });
@@ -156,6 +150,11 @@ function smileSecureFacet(body: CallbackBody): SmileSecureFacet {
 
 function kindOf(facet: Facet): FacetKind {
   return ({ result: 'result', idInfo: 'id_info', smileSecure: 'smile_secure' } as const)[facet.slot];
+}
+
+/** Smile ID sends "Not Available" for a missing value (SPEC §2): such a key carries no ID data. */
+function isPresent(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== 'Not Available';
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

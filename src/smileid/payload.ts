@@ -64,7 +64,7 @@ export const actionsSchema = z
 const stringList = z
   .preprocess((value) => {
     const kept = present(value);
-    if (typeof kept === 'string') return kept.split(',');
+    if (typeof kept === 'string') return kept.split(',').map((item) => item.trim());
     return Array.isArray(kept) ? kept : [];
   }, z.array(looseString))
   .transform((items) => items.filter((item): item is string => item !== undefined && item.trim() !== ''))

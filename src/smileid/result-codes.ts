@@ -31,6 +31,7 @@ export const RESULT_CODES: Readonly<Record<string, ResultCodeInfo>> = {
 
 export const SMILE_SECURE_CODES = new Set(['5210', '5211', '5212']);
 
+const ID_CODE = /^10\d\d$/;
 const FAILING_ACTIONS = new Set(['Failed', 'Rejected', 'Not Verified']);
 const REVIEW_ACTIONS = new Set(['Under Review', 'Sent to Human Review', 'Provisionally Approved']);
 const PASSING_ACTIONS = new Set(['Passed', 'Completed', 'Approved', 'Verified', 'Returned']);
@@ -45,7 +46,14 @@ export function categorizeResult(
   actions: Readonly<Record<string, string>>,
 ): ResultCategory {
   const known = code === undefined ? undefined : RESULT_CODES[code];
-  if (known && known.category !== 'fraud_signal') return known.category;
+  const fromActions = categorizeActions(actions);
+  if (!known || known.category === 'fraud_signal') return fromActions;
+  // An ID code (10xx) judges only the ID number: a biometric check that failed in the same body still rejects.
+  const overruled = ID_CODE.test(code ?? '') && known.category === 'approved' && fromActions === 'rejected';
+  return overruled ? 'rejected' : known.category;
+}
+
+function categorizeActions(actions: Readonly<Record<string, string>>): ResultCategory {
   const values = Object.values(actions);
   if (values.some((value) => FAILING_ACTIONS.has(value))) return 'rejected';
   if (values.some((value) => REVIEW_ACTIONS.has(value))) return 'provisional';

@@ -33,7 +33,11 @@ export function verifySignature(
 ): SignatureCheck {
   if (!SIGNATURE_SHAPE.test(signature)) return { valid: false, reason: 'malformed_signature' };
   const received = Buffer.from(signature, 'base64');
-  if (received.length !== SIGNATURE_BYTES) return { valid: false, reason: 'malformed_signature' };
+  // The last character carries two unused bits, so four spellings decode to the same bytes; only the
+  // canonical one is accepted, or a replayed signature could be disguised as a new one.
+  if (received.length !== SIGNATURE_BYTES || received.toString('base64') !== signature) {
+    return { valid: false, reason: 'malformed_signature' };
+  }
   let keyIndex = -1;
   apiKeys.forEach((apiKey, index) => {
     const expected = Buffer.from(computeSignature(apiKey, partnerId, timestamp), 'base64');

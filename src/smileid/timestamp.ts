@@ -10,23 +10,38 @@ export function parseSmileTimestamp(raw: string): number | undefined {
   const match = ISO_INSTANT.exec(raw.trim());
   if (!match) return undefined;
   const [, year, month, day, hour, minute, second, fraction = '', zone = 'Z'] = match;
-  const millis = Number(fraction.padEnd(3, '0').slice(0, 3));
-  const utc = Date.UTC(
+  const fields = [
     Number(year),
-    Number(month) - 1,
+    Number(month),
     Number(day),
     Number(hour),
     Number(minute),
     Number(second),
-    millis,
-  );
-  if (Number.isNaN(utc) || new Date(utc).getUTCDate() !== Number(day)) return undefined;
-  return utc - zoneOffsetMinutes(zone) * 60_000;
+  ] as const;
+  const millis = Number(fraction.padEnd(3, '0').slice(0, 3));
+  const utc = Date.UTC(fields[0], fields[1] - 1, fields[2], fields[3], fields[4], fields[5], millis);
+  // Date.UTC rolls impossible fields over (month 13, Feb 30, minute 60) and maps years 0-99 to 19xx:
+  // a value that does not read back unchanged was not a real instant.
+  const back = new Date(utc);
+  const readBack = [
+    back.getUTCFullYear(),
+    back.getUTCMonth() + 1,
+    back.getUTCDate(),
+    back.getUTCHours(),
+    back.getUTCMinutes(),
+    back.getUTCSeconds(),
+  ];
+  if (Number.isNaN(utc) || readBack.some((value, index) => value !== fields[index])) return undefined;
+  const offset = zoneOffsetMinutes(zone);
+  return offset === undefined ? undefined : utc - offset * 60_000;
 }
 
-function zoneOffsetMinutes(zone: string): number {
+function zoneOffsetMinutes(zone: string): number | undefined {
   if (zone.toUpperCase() === 'Z') return 0;
   const sign = zone.startsWith('-') ? -1 : 1;
   const digits = zone.slice(1).replace(':', '');
-  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2)));
+  const hours = Number(digits.slice(0, 2));
+  const minutes = Number(digits.slice(2));
+  if (hours > 23 || minutes > 59) return undefined;
+  return sign * (hours * 60 + minutes);
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -24,6 +25,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     INTERNAL_API_TOKENS: API_TOKEN,
     INTERNAL_PII_TOKENS: PII_TOKEN,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
+    // Redis keys of their own, so rate-limit counters never leak between tests or runs.
+    REDIS_PREFIX: `test-${randomBytes(4).toString('hex')}`,
     ...overrides,
   });
 }

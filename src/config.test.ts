@@ -1,0 +1,241 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEVELOPMENT_SECRETS, loadConfig } from './config.js';
+
+/** Every variable production insists on. */
+const REQUIRED_IN_PRODUCTION = ['SMILE_PARTNER_ID', ...Object.keys(DEVELOPMENT_SECRETS)];
+
+const PRODUCTION_SECRETS = {
+  SMILE_PARTNER_ID: '4242',
+  SMILE_API_KEYS: 'live-key-1',
+  INTERNAL_API_TOKENS: 'live-token-1',
+  INTERNAL_PII_TOKENS: 'live-pii-token-1',
+} as const;
+
+/** The ConfigError that `env` provokes; fails the test if loading succeeds. */
+function configError(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected loadConfig to throw a ConfigError');
+}
+
+describe('loadConfig defaults', () => {
+  it('runs locally with no environment at all', () => {
+    expect(loadConfig({})).toMatchObject({
+      NODE_ENV: 'development',
+      PORT: 3000,
+      HOST: '0.0.0.0',
+      ROLE: 'all',
+      LOG_LEVEL: 'info',
+      DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/smileid_callbacks',
+      DATABASE_POOL_SIZE: 10,
+      DATABASE_TIMEOUT_MS: 5000,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      SMILE_PARTNER_ID: '085',
+      SMILE_API_KEYS: [DEVELOPMENT_SECRETS.SMILE_API_KEYS],
+      SMILE_ENV: 'sandbox',
+      SMILE_API_BASE_URL: 'https://testapi.smileidentity.com/v1',
+      INTERNAL_API_TOKENS: [DEVELOPMENT_SECRETS.INTERNAL_API_TOKENS],
+      INTERNAL_PII_TOKENS: [DEVELOPMENT_SECRETS.INTERNAL_PII_TOKENS],
+      CALLBACK_MAX_BYTES: 4 * 1024 * 1024,
+      CALLBACK_TIMESTAMP_TOLERANCE_SECONDS: 900,
+      CALLBACK_ALLOWED_CIDRS: [],
+      CALLBACK_RATE_LIMIT_PER_MINUTE: 6000,
+      API_RATE_LIMIT_PER_MINUTE: 6000,
+      TRUST_PROXY: false,
+      SHUTDOWN_TIMEOUT_MS: 15000,
+    });
+  });
+
+  it('returns a frozen object', () => {
+    expect(Object.isFrozen(loadConfig({}))).toBe(true);
+  });
+
+  it('treats a variable set to the empty string as unset', () => {
+    const config = loadConfig({ PORT: '', SMILE_API_KEYS: '', LOG_LEVEL: '' });
+    expect(config.PORT).toBe(3000);
+    expect(config.SMILE_API_KEYS).toEqual([DEVELOPMENT_SECRETS.SMILE_API_KEYS]);
+    expect(config.LOG_LEVEL).toBe('info');
+  });
+
+  it('ignores variables it does not know', () => {
+    expect(loadConfig({ PATH: '/usr/bin', HOME: '/root' })).not.toHaveProperty('PATH');
+  });
+});
+
+describe('loadConfig values', () => {
+  it('reads numbers from their text', () => {
+    const config = loadConfig({ PORT: '8080', DATABASE_POOL_SIZE: '25', CALLBACK_MAX_BYTES: '1048576' });
+    expect(config).toMatchObject({ PORT: 8080, DATABASE_POOL_SIZE: 25, CALLBACK_MAX_BYTES: 1_048_576 });
+  });
+
+  it('uses the production Smile ID URL when SMILE_ENV is production', () => {
+    expect(loadConfig({ SMILE_ENV: 'production' }).SMILE_API_BASE_URL).toBe(
+      'https://api.smileidentity.com/v1',
+    );
+  });
+
+  it('lets SMILE_API_BASE_URL override the URL, without trailing slashes', () => {
+    expect(loadConfig({ SMILE_API_BASE_URL: 'http://127.0.0.1:4010/v1//' }).SMILE_API_BASE_URL).toBe(
+      'http://127.0.0.1:4010/v1',
+    );
+  });
+});
+
+describe('loadConfig comma lists', () => {
+  it('splits, trims and drops empty items', () => {
+    const config = loadConfig({
+      SMILE_API_KEYS: ' new-key , old-key,,',
+      INTERNAL_API_TOKENS: 'a,b',
+      INTERNAL_PII_TOKENS: 'p1, p2',
+      CALLBACK_ALLOWED_CIDRS: '34.240.137.52, 44.230.128.108/32 ,10.0.0.0/8',
+    });
+    expect(config.SMILE_API_KEYS).toEqual(['new-key', 'old-key']);
+    expect(config.INTERNAL_API_TOKENS).toEqual(['a', 'b']);
+    expect(config.INTERNAL_PII_TOKENS).toEqual(['p1', 'p2']);
+    expect(config.CALLBACK_ALLOWED_CIDRS).toEqual(['34.240.137.52', '44.230.128.108/32', '10.0.0.0/8']);
+  });
+
+  it('keeps the order of the API keys, newest first, as rotation needs', () => {
+    expect(loadConfig({ SMILE_API_KEYS: 'newest,older,oldest' }).SMILE_API_KEYS).toEqual([
+      'newest',
+      'older',
+      'oldest',
+    ]);
+  });
+
+  it('allows an empty list of PII tokens, so nobody may read PII', () => {
+    expect(loadConfig({ INTERNAL_PII_TOKENS: ' , ' }).INTERNAL_PII_TOKENS).toEqual([]);
+  });
+
+  it.each([
+    ['SMILE_API_KEYS', 'API key'],
+    ['INTERNAL_API_TOKENS', 'token'],
+  ])('refuses a %s list with nothing in it', (name, what) => {
+    const error = configError({ [name]: ' , ,' });
+    expect(error.problems).toEqual([`${name}: needs at least one ${what}`]);
+  });
+
+  it.each([
+    ['true', true],
+    ['false', false],
+    ['10.0.0.1', ['10.0.0.1']],
+    ['10.0.0.1, 10.1.0.0/16', ['10.0.0.1', '10.1.0.0/16']],
+    ['10.0.0.1,', ['10.0.0.1']],
+  ])('reads TRUST_PROXY=%j as %j', (value, expected) => {
+    expect(loadConfig({ TRUST_PROXY: value }).TRUST_PROXY).toEqual(expected);
+  });
+});
+
+describe('loadConfig invalid values', () => {
+  it('lists every problem at once, each naming its variable', () => {
+    const error = configError({
+      PORT: 'eighty',
+      LOG_LEVEL: 'loud',
+      DATABASE_URL: 'not a url',
+      ROLE: 'everything',
+      DATABASE_POOL_SIZE: '0',
+      SMILE_ENV: 'staging',
+    });
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.name).toBe('ConfigError');
+    const named = error.problems.map((problem) => problem.split(':')[0]);
+    expect(named.sort()).toEqual(
+      ['DATABASE_POOL_SIZE', 'DATABASE_URL', 'LOG_LEVEL', 'PORT', 'ROLE', 'SMILE_ENV'].sort(),
+    );
+    for (const problem of error.problems) expect(error.message).toContain(problem);
+    expect(error.message).toMatch(/^Invalid configuration:\n {2}- /);
+  });
+
+  it.each([
+    ['PORT', '70000'],
+    ['PORT', '-1'],
+    ['PORT', '80.5'],
+    ['DATABASE_TIMEOUT_MS', '0'],
+    ['CALLBACK_TIMESTAMP_TOLERANCE_SECONDS', '-900'],
+    ['SHUTDOWN_TIMEOUT_MS', 'soon'],
+    ['REDIS_URL', '//redis:6379'],
+    ['SMILE_API_BASE_URL', 'api.smileidentity.com'],
+    ['NODE_ENV', 'prod'],
+  ])('refuses %s=%j and says which variable is wrong', (name, value) => {
+    const error = configError({ [name]: value });
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]).toMatch(new RegExp(`^${name}: `));
+  });
+});
+
+describe('loadConfig in production', () => {
+  it('loads when every secret is set to a real value', () => {
+    const config = loadConfig({ NODE_ENV: 'production', ...PRODUCTION_SECRETS });
+    expect(config).toMatchObject({
+      NODE_ENV: 'production',
+      SMILE_PARTNER_ID: '4242',
+      SMILE_API_KEYS: ['live-key-1'],
+      INTERNAL_API_TOKENS: ['live-token-1'],
+      INTERNAL_PII_TOKENS: ['live-pii-token-1'],
+    });
+  });
+
+  it.each(REQUIRED_IN_PRODUCTION)('refuses to start without %s, naming it', (name) => {
+    const env = { NODE_ENV: 'production', ...PRODUCTION_SECRETS, [name]: undefined };
+    const error = configError(env);
+    expect(error.problems).toEqual([`${name} must be set when NODE_ENV=production`]);
+    expect(error.message).toContain(name);
+  });
+
+  it.each(REQUIRED_IN_PRODUCTION)('refuses %s set to blanks, as if missing', (name) => {
+    const error = configError({ NODE_ENV: 'production', ...PRODUCTION_SECRETS, [name]: '   ' });
+    expect(error.message).toContain(`${name} must be set when NODE_ENV=production`);
+  });
+
+  it.each(Object.entries(DEVELOPMENT_SECRETS))('refuses the development default of %s', (name, value) => {
+    const error = configError({ NODE_ENV: 'production', ...PRODUCTION_SECRETS, [name]: value });
+    expect(error.problems).toEqual([
+      `${name} holds a development default, which NODE_ENV=production refuses`,
+    ]);
+  });
+
+  it('refuses a development key hidden in a list of real ones', () => {
+    const error = configError({
+      NODE_ENV: 'production',
+      ...PRODUCTION_SECRETS,
+      SMILE_API_KEYS: `live-key-1, ${DEVELOPMENT_SECRETS.SMILE_API_KEYS}`,
+    });
+    expect(error.message).toContain('SMILE_API_KEYS holds a development default');
+  });
+
+  it('names every missing secret when none is set', () => {
+    const error = configError({ NODE_ENV: 'production' });
+    expect(error.problems).toHaveLength(REQUIRED_IN_PRODUCTION.length);
+    for (const name of REQUIRED_IN_PRODUCTION) expect(error.message).toContain(name);
+  });
+
+  it('accepts the partner id 085, which a real partner may have', () => {
+    expect(
+      loadConfig({ NODE_ENV: 'production', ...PRODUCTION_SECRETS, SMILE_PARTNER_ID: '085' }),
+    ).toMatchObject({
+      SMILE_PARTNER_ID: '085',
+    });
+  });
+
+  it('reports missing secrets together with invalid values', () => {
+    const error = configError({
+      NODE_ENV: 'production',
+      ...PRODUCTION_SECRETS,
+      PORT: 'x',
+      SMILE_API_KEYS: '',
+    });
+    expect(error.problems).toHaveLength(2);
+    expect(error.message).toContain('PORT: ');
+    expect(error.message).toContain('SMILE_API_KEYS must be set when NODE_ENV=production');
+  });
+
+  it('accepts the development defaults outside production', () => {
+    for (const NODE_ENV of ['development', 'test']) {
+      expect(loadConfig({ NODE_ENV, ...DEVELOPMENT_SECRETS }).NODE_ENV).toBe(NODE_ENV);
+    }
+  });
+});

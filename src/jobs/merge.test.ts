@@ -1,0 +1,573 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  idInfoCallback,
+  idNotFoundCallback,
+  resultCallback,
+  simulatedJob,
+  smileSecureCallback,
+} from '../simulator/callbacks.js';
+import { classifyBody } from '../smileid/classify.js';
+import type { Authority } from './facets.js';
+import { mergeObservation, transitionBetween } from './merge.js';
+import { emptyOutcome, type JobOutcome, type Observation } from './outcome.js';
+import { compareRanks } from './rank.js';
+
+const job = simulatedJob({ jobId: 'job-merge' });
+const T0 = Date.UTC(2024, 0, 1, 12);
+const MINUTE = 60_000;
+
+interface ObserveOptions {
+  authority?: Authority;
+  /** The body's own timestamp. */
+  at?: number;
+  receivedAt?: Date;
+  trusted?: boolean;
+}
+
+/** An observation exactly as intake builds one: timestamp in the body, classified, hashed. */
+function observe(body: Record<string, unknown>, options: ObserveOptions = {}): Observation {
+  const { authority = 'callback', at = T0, receivedAt = new Date(at + 1_000), trusted = true } = options;
+  const signed = { ...body, timestamp: new Date(at).toISOString(), signature: 'not checked here' };
+  const classified = classifyBody(signed);
+  return {
+    jobId: job.jobId,
+    userId: classified.userId,
+    jobType: classified.jobType,
+    smileJobIds: classified.smileJobIds,
+    facets: classified.facets,
+    authority,
+    at,
+    hash: createHash('sha256').update(authority).update(JSON.stringify(signed)).digest('hex'),
+    receivedAt,
+    trusted,
+  };
+}
+
+const fold = (observations: readonly Observation[], start?: JobOutcome): JobOutcome | undefined =>
+  observations.reduce<JobOutcome | undefined>((outcome, next) => mergeObservation(outcome, next), start);
+
+const foldAll = (observations: readonly Observation[]): JobOutcome => {
+  const outcome = fold(observations);
+  if (!outcome) throw new Error('fold of nothing');
+  return outcome;
+};
+
+const jobStatus = (result: Record<string, unknown> | string, complete: boolean, history: unknown[] = []) => ({
+  job_complete: complete,
+  job_success: complete && typeof result !== 'string',
+  code: '2302',
+  result,
+  history,
+});
+
+// ---- generators: realistic bodies for one job, with Smile ID's loose typing ----
+
+const resultBody = fc
+  .record({
+    scenario: fc.constantFrom('approved', 'provisional', 'rejected') as fc.Arbitrary<
+      'approved' | 'provisional' | 'rejected'
+    >,
+    code: fc.constantFrom(undefined, '1210', '0810', '0814', '0907', '0001', '1299'),
+    final: fc.constantFrom(undefined, 'true', 'false', true, 'Not Available'),
+    smileJobId: fc.constantFrom(job.smileJobId, '0000000002'),
+  })
+  .map(({ scenario, code, final, smileJobId }) => {
+    const body: Record<string, unknown> = { ...resultCallback(job, scenario), SmileJobID: smileJobId };
+    if (code !== undefined) body.ResultCode = code;
+    if (final === undefined) delete body.IsFinalResult;
+    else body.IsFinalResult = final;
+    return body;
+  });
+
+const idBody = fc
+  .record({
+    previous: fc.subarray(['user-a', 'user-b', 'user-c']),
+    fullName: fc.constantFrom(job.fullName, 'Ada Obi'),
+  })
+  .map(({ previous, fullName }) => ({
+    ...idInfoCallback(job, { photoBytes: 64, previousRegistrants: previous }),
+    FullName: fullName,
+  }));
+
+const secureBody = fc
+  .subarray([
+    { user_id: 'suspect-1', reason: 'same face' },
+    { user_id: 'suspect-2', reason: 'same ID' },
+  ])
+  .map((suspects) => smileSecureCallback(job, suspects));
+
+const combinedBody = fc
+  .tuple(resultBody, idBody)
+  .map(([result, id]) => ({ ...id, ...result, Actions: result.Actions }));
+
+const jobStatusBody = fc
+  .record({
+    complete: fc.boolean(),
+    result: fc.oneof(resultBody, fc.constant('No zip uploaded yet')),
+    history: fc.array(fc.oneof(resultBody, idBody, secureBody), { maxLength: 2 }),
+  })
+  .map(({ complete, result, history }) => jobStatus(result, complete, history));
+
+const callbackBody = fc.oneof(
+  { weight: 4, arbitrary: resultBody },
+  { weight: 2, arbitrary: idBody },
+  { weight: 2, arbitrary: secureBody },
+  { weight: 1, arbitrary: combinedBody },
+  { weight: 1, arbitrary: fc.constant(idNotFoundCallback(job)) },
+  { weight: 1, arbitrary: fc.constant({ PartnerParams: { job_id: job.jobId }, Something: 'new' }) },
+);
+
+const observation: fc.Arbitrary<Observation> = fc
+  .record({
+    source: fc.oneof(
+      { weight: 4, arbitrary: callbackBody.map((body) => ({ body, authority: 'callback' as Authority })) },
+      {
+        weight: 1,
+        arbitrary: fc
+          .tuple(jobStatusBody, fc.constantFrom<Authority>('job_status', 'callback'))
+          .map(([body, authority]) => ({ body, authority })),
+      },
+    ),
+    // Few distinct timestamps, so equal times (and the hash tiebreak) happen often.
+    minute: fc.integer({ min: 0, max: 4 }),
+    delaySeconds: fc.integer({ min: 0, max: 600 }),
+    trusted: fc.constantFrom(true, true, true, true, false),
+  })
+  .map(({ source, minute, delaySeconds, trusted }) =>
+    observe(source.body, {
+      authority: source.authority,
+      at: T0 + minute * MINUTE,
+      receivedAt: new Date(T0 + minute * MINUTE + delaySeconds * 1_000),
+      trusted,
+    }),
+  );
+
+const observations = fc.array(observation, { minLength: 1, maxLength: 8 });
+
+/** The same observations in another order, some of them delivered again. */
+const reorderedWithDuplicates = observations.chain((original) =>
+  fc
+    .array(fc.nat({ max: original.length - 1 }), { maxLength: 4 })
+    .chain((again) => {
+      const all = [...original, ...again.map((index) => original[index]!)];
+      return fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length });
+    })
+    .map((variant) => ({ original, variant })),
+);
+
+const RUNS = { numRuns: 300 };
+
+// ---- properties ----
+
+describe('mergeObservation: order and repetition do not matter', () => {
+  it('gives the same outcome for every permutation and duplication of the same observations', () => {
+    fc.assert(
+      fc.property(reorderedWithDuplicates, ({ original, variant }) => {
+        expect(foldAll(variant)).toEqual(foldAll(original));
+      }),
+      RUNS,
+    );
+  });
+
+  it('changes nothing when an observation already folded in is folded in again', () => {
+    fc.assert(
+      fc.property(observations, fc.nat(), (list, pick) => {
+        const outcome = foldAll(list);
+        const again = list[pick % list.length]!;
+        expect(mergeObservation(outcome, again)).toEqual(outcome);
+      }),
+      RUNS,
+    );
+  });
+
+  it('does not mutate the outcome it is given', () => {
+    fc.assert(
+      fc.property(observations, observation, (list, next) => {
+        const outcome = foldAll(list);
+        const snapshot = structuredClone(outcome);
+        mergeObservation(outcome, next);
+        expect(outcome).toEqual(snapshot);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('mergeObservation: finality only moves forward', () => {
+  it('never makes a final outcome non-final again, whatever is folded in after', () => {
+    fc.assert(
+      fc.property(observations, (list) => {
+        let outcome: JobOutcome | undefined;
+        for (const next of list) {
+          const after = mergeObservation(outcome, next);
+          if (outcome?.isFinal) expect(after.isFinal).toBe(true);
+          const [before, now] = [outcome?.ranks.result, after.ranks.result];
+          if (before) expect(now && compareRanks(now, before)).toBeGreaterThanOrEqual(0);
+          outcome = after;
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('keeps the finalisation time once set, moving it only earlier', () => {
+    fc.assert(
+      fc.property(observations, observation, (list, next) => {
+        const outcome = foldAll(list);
+        const after = mergeObservation(outcome, next);
+        if (outcome.finalizedAt !== null) {
+          expect(after.finalizedAt).not.toBeNull();
+          expect(after.finalizedAt!.getTime()).toBeLessThanOrEqual(outcome.finalizedAt.getTime());
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('has a finalisation time exactly when the outcome is final', () => {
+    fc.assert(
+      fc.property(observations, (list) => {
+        const outcome = foldAll(list);
+        expect(outcome.finalizedAt !== null).toBe(outcome.isFinal);
+      }),
+      RUNS,
+    );
+  });
+
+  it('lets a final result beat a provisional one in either order, whatever their times and authority', () => {
+    const finalBody = fc.constantFrom(resultCallback(job, 'approved'), resultCallback(job, 'rejected'));
+    fc.assert(
+      fc.property(
+        finalBody,
+        fc.integer({ min: -10, max: 10 }),
+        fc.constantFrom<Authority>('callback', 'job_status'),
+        (body, provisionalMinutes, provisionalAuthority) => {
+          const final = observe(body);
+          const provisionalBody =
+            provisionalAuthority === 'job_status'
+              ? jobStatus(resultCallback(job, 'provisional'), false)
+              : resultCallback(job, 'provisional');
+          const provisional = observe(provisionalBody, {
+            at: T0 + provisionalMinutes * MINUTE,
+            authority: provisionalAuthority,
+          });
+          const expected = body.ResultCode === '1210' ? 'approved' : 'rejected';
+          for (const order of [
+            [final, provisional],
+            [provisional, final],
+          ]) {
+            expect(foldAll(order)).toMatchObject({ state: expected, isFinal: true, confirmed: false });
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('lets a newer final result supersede an older final one in either order', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1_000 }),
+        fc.integer({ min: 1, max: 1_000 }),
+        fc.boolean(),
+        (olderMinute, gap, rejectedLast) => {
+          const [olderBody, newerBody] = rejectedLast
+            ? [resultCallback(job, 'approved'), resultCallback(job, 'rejected')]
+            : [resultCallback(job, 'rejected'), resultCallback(job, 'approved')];
+          const older = observe(olderBody, { at: T0 + olderMinute * MINUTE });
+          const newer = observe(newerBody, { at: T0 + (olderMinute + gap) * MINUTE });
+          const expected = rejectedLast ? 'rejected' : 'approved';
+          expect(foldAll([older, newer]).state).toBe(expected);
+          expect(foldAll([newer, older]).state).toBe(expected);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe('mergeObservation: job_status is the authority', () => {
+  it('lets a final job_status result beat a newer final callback, and marks the job confirmed', () => {
+    const status = observe(jobStatus(resultCallback(job, 'rejected'), true), {
+      authority: 'job_status',
+      at: T0,
+    });
+    const callback = observe(resultCallback(job, 'approved'), { at: T0 + 60 * MINUTE });
+    for (const order of [
+      [status, callback],
+      [callback, status],
+    ]) {
+      expect(foldAll(order)).toMatchObject({ state: 'rejected', isFinal: true, confirmed: true });
+    }
+  });
+
+  it('lets a provisional job_status result beat a newer provisional callback', () => {
+    const status = observe(
+      jobStatus({ ...resultCallback(job, 'provisional'), ResultText: 'from job_status' }, false),
+      { authority: 'job_status', at: T0 },
+    );
+    const callback = observe(resultCallback(job, 'provisional'), { at: T0 + MINUTE });
+    for (const order of [
+      [status, callback],
+      [callback, status],
+    ]) {
+      expect(foldAll(order)).toMatchObject({
+        state: 'provisional',
+        isFinal: false,
+        confirmed: true,
+        resultText: 'from job_status',
+      });
+    }
+  });
+
+  it('marks a job confirmed whenever its winning result came from job_status, and only then', () => {
+    fc.assert(
+      fc.property(observations, (list) => {
+        const outcome = foldAll(list);
+        expect(outcome.confirmed).toBe(outcome.ranks.result?.authority === 'job_status');
+      }),
+      RUNS,
+    );
+  });
+
+  it('drops confirmation when a final callback beats a provisional job_status result', () => {
+    const status = observe(jobStatus(resultCallback(job, 'provisional'), false), { authority: 'job_status' });
+    const confirmedProvisional = foldAll([status]);
+    expect(confirmedProvisional.confirmed).toBe(true);
+    const after = mergeObservation(confirmedProvisional, observe(resultCallback(job, 'approved')));
+    expect(after).toMatchObject({ state: 'approved', isFinal: true, confirmed: false });
+  });
+
+  it('settles an ID-not-found job from its single callback', () => {
+    expect(foldAll([observe(idNotFoundCallback(job))])).toMatchObject({
+      state: 'rejected',
+      isFinal: true,
+      resultCode: '1013',
+    });
+  });
+
+  it('changes no result when job_status says the job has not started', () => {
+    const outcome = foldAll([observe(jobStatus('No zip uploaded yet', false), { authority: 'job_status' })]);
+    expect(outcome).toMatchObject({ state: 'pending', isFinal: false, confirmed: false, ranks: {} });
+  });
+
+  it('takes the ID record from a job_status history', () => {
+    const status = observe(jobStatus(resultCallback(job, 'approved'), true, [idInfoCallback(job)]), {
+      authority: 'job_status',
+    });
+    expect(foldAll([status]).idInfo).toMatchObject({ idNumber: job.idNumber, fullName: job.fullName });
+    expect(foldAll([status]).ranks.idInfo?.authority).toBe('job_status');
+  });
+});
+
+describe('mergeObservation: untrusted observations', () => {
+  const trustedOnly = observation.map((item) => ({ ...item, trusted: true }));
+  const untrustedOnly = observation.map((item) => ({ ...item, trusted: false }));
+
+  it('applies none of an untrusted observation’s facets and only raises needsConfirmation', () => {
+    fc.assert(
+      fc.property(fc.array(trustedOnly, { minLength: 1, maxLength: 6 }), untrustedOnly, (list, untrusted) => {
+        const identified = foldAll([observe(resultCallback(job, 'provisional')), ...list]);
+        expect(mergeObservation(identified, untrusted)).toEqual({ ...identified, needsConfirmation: true });
+      }),
+      RUNS,
+    );
+  });
+
+  it('gives the outcome of the trusted observations alone, flagged for confirmation', () => {
+    fc.assert(
+      fc.property(observations, (list) => {
+        const trusted = list.filter((item) => item.trusted);
+        fc.pre(trusted.length > 0 && trusted.length < list.length);
+        const { userId: _u, jobType: _t, ...everything } = foldAll(list);
+        const { userId: _u2, jobType: _t2, ...expected } = foldAll(trusted);
+        expect(everything).toEqual({ ...expected, needsConfirmation: true });
+      }),
+      RUNS,
+    );
+  });
+
+  it('leaves a job pending when its only callback is untrusted, and asks for confirmation', () => {
+    const outcome = foldAll([observe(resultCallback(job, 'approved'), { trusted: false })]);
+    expect(outcome).toMatchObject({
+      state: 'pending',
+      isFinal: false,
+      needsConfirmation: true,
+      smileJobIds: [],
+      finalizedAt: null,
+      ranks: {},
+    });
+  });
+
+  it('still records the job’s user id and type from an untrusted first callback', () => {
+    const outcome = foldAll([observe(resultCallback(job, 'approved'), { trusted: false })]);
+    expect(outcome).toMatchObject({ userId: job.userId, jobType: 1 });
+  });
+});
+
+describe('mergeObservation: what each slot holds', () => {
+  it('starts from an empty outcome for the observation’s job', () => {
+    const outcome = foldAll([observe({ PartnerParams: { job_id: job.jobId, user_id: 'u', job_type: '1' } })]);
+    expect(outcome).toEqual({ ...emptyOutcome(job.jobId), userId: 'u', jobType: 1 });
+  });
+
+  it('fills the result, the ID record and the Smile Secure signal from their callbacks', () => {
+    const outcome = foldAll([
+      observe(resultCallback(job, 'approved'), { at: T0 }),
+      observe(idInfoCallback(job, { previousRegistrants: ['user-b', 'user-a'] }), { at: T0 + 1 }),
+      observe(smileSecureCallback(job, [{ user_id: 'suspect-1', reason: 'same face' }]), { at: T0 + 2 }),
+    ]);
+    expect(outcome).toMatchObject({
+      jobId: job.jobId,
+      userId: job.userId,
+      jobType: 1,
+      smileJobId: job.smileJobId,
+      smileJobIds: [job.smileJobId],
+      state: 'approved',
+      isFinal: true,
+      confirmed: false,
+      resultCode: '1210',
+      resultText: 'Enroll User',
+      actions: resultCallback(job).Actions,
+      idInfo: expect.objectContaining({ idNumber: job.idNumber, dob: job.dob }),
+      idNumberPreviouslyRegistered: true,
+      previousRegistrantUserIds: ['user-a', 'user-b'],
+      suspectUsers: [{ userId: 'suspect-1', reason: 'same face' }],
+      smileSecureCode: '5211',
+      needsConfirmation: false,
+    });
+    expect(Object.keys(outcome.ranks).sort()).toEqual(['idInfo', 'result', 'smileSecure']);
+  });
+
+  it('replaces an ID record with a newer one', () => {
+    const older = observe({ ...idInfoCallback(job), FullName: 'Older Name' }, { at: T0 });
+    const newer = observe({ ...idInfoCallback(job), FullName: 'Newer Name' }, { at: T0 + MINUTE });
+    expect(foldAll([newer, older]).idInfo?.fullName).toBe('Newer Name');
+  });
+
+  it('keeps the ID record when a newer result carries only "Not Available" ID keys', () => {
+    const record = observe(idInfoCallback(job), { at: T0 });
+    const result = observe(
+      { ...resultCallback(job), FullName: 'Not Available', IDNumber: 'Not Available' },
+      { at: T0 + MINUTE },
+    );
+    expect(foldAll([record, result]).idInfo?.fullName).toBe(job.fullName);
+  });
+
+  it('collects every Smile job id, sorted and without repeats', () => {
+    const outcome = foldAll([
+      observe({ ...resultCallback(job, 'provisional'), SmileJobID: '0000000009' }),
+      observe(resultCallback(job, 'provisional'), { at: T0 + 1 }),
+      observe(idInfoCallback(job), { at: T0 + 2 }),
+    ]);
+    expect(outcome.smileJobIds).toEqual(['0000000009', job.smileJobId].sort());
+    expect(outcome.smileJobId).toBe(job.smileJobId);
+  });
+
+  it('dates finalisation from the earliest-received final result, even one that lost its slot', () => {
+    const early = new Date(T0 + 5_000);
+    const losing = observe(resultCallback(job, 'rejected'), { at: T0, receivedAt: early });
+    const winning = observe(resultCallback(job, 'approved'), {
+      at: T0 + MINUTE,
+      receivedAt: new Date(T0 + 10 * MINUTE),
+    });
+    expect(foldAll([winning, losing])).toMatchObject({ state: 'approved', finalizedAt: early });
+  });
+
+  it('does not date finalisation from a provisional result or an untrusted final one', () => {
+    expect(foldAll([observe(resultCallback(job, 'provisional'))]).finalizedAt).toBeNull();
+    expect(foldAll([observe(resultCallback(job, 'approved'), { trusted: false })]).finalizedAt).toBeNull();
+  });
+
+  it('keeps the first user id and asks for confirmation when another callback names a different one', () => {
+    const other = { ...resultCallback(job), PartnerParams: { job_id: job.jobId, user_id: 'someone-else' } };
+    const outcome = foldAll([observe(resultCallback(job, 'provisional')), observe(other, { at: T0 + 1 })]);
+    expect(outcome).toMatchObject({ userId: job.userId, needsConfirmation: true, state: 'approved' });
+  });
+
+  it('does not ask for confirmation when a later callback names no user id', () => {
+    const anonymous = { ...resultCallback(job), PartnerParams: { job_id: job.jobId } };
+    const outcome = foldAll([
+      observe(resultCallback(job, 'provisional')),
+      observe(anonymous, { at: T0 + 1 }),
+    ]);
+    expect(outcome).toMatchObject({ userId: job.userId, needsConfirmation: false });
+  });
+});
+
+describe('transitionBetween', () => {
+  const provisional = foldAll([observe(resultCallback(job, 'provisional'))]);
+  const approved = mergeObservation(provisional, observe(resultCallback(job, 'approved')));
+
+  it('reports the first state of a new job as a transition from nothing', () => {
+    expect(transitionBetween(undefined, provisional)).toEqual({
+      fromState: null,
+      toState: 'provisional',
+      fromFinal: null,
+      toFinal: false,
+    });
+  });
+
+  it('reports a new job that is still pending as a transition from nothing to pending', () => {
+    expect(transitionBetween(undefined, emptyOutcome('j'))).toEqual({
+      fromState: null,
+      toState: 'pending',
+      fromFinal: null,
+      toFinal: false,
+    });
+  });
+
+  it('reports a change of state and finality', () => {
+    expect(transitionBetween(provisional, approved)).toEqual({
+      fromState: 'provisional',
+      toState: 'approved',
+      fromFinal: false,
+      toFinal: true,
+    });
+  });
+
+  it('reports a change of finality alone', () => {
+    const finalProvisional = { ...provisional, isFinal: true };
+    expect(transitionBetween(provisional, finalProvisional)).toEqual({
+      fromState: 'provisional',
+      toState: 'provisional',
+      fromFinal: false,
+      toFinal: true,
+    });
+  });
+
+  it('reports nothing when other fields change but state and finality do not', () => {
+    const withId = mergeObservation(approved, observe(idInfoCallback(job), { at: T0 + MINUTE }));
+    expect(withId.idInfo).not.toBeNull();
+    expect(transitionBetween(approved, withId)).toBeUndefined();
+    const newerApproval = mergeObservation(
+      approved,
+      observe({ ...resultCallback(job), ResultCode: '0810' }, { at: T0 + MINUTE }),
+    );
+    expect(newerApproval.resultCode).toBe('0810');
+    expect(transitionBetween(approved, newerApproval)).toBeUndefined();
+  });
+
+  it('reports a change exactly when (state, isFinal) differs', () => {
+    fc.assert(
+      fc.property(observations, observation, (list, next) => {
+        const before = foldAll(list);
+        const after = mergeObservation(before, next);
+        const transition = transitionBetween(before, after);
+        const changed = before.state !== after.state || before.isFinal !== after.isFinal;
+        expect(transition === undefined).toBe(!changed);
+        if (transition) {
+          expect(transition).toEqual({
+            fromState: before.state,
+            toState: after.state,
+            fromFinal: before.isFinal,
+            toFinal: after.isFinal,
+          });
+        }
+      }),
+      RUNS,
+    );
+  });
+});

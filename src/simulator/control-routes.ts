@@ -1,0 +1,114 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { simulatedJob } from './callbacks.js';
+import { DELIVERY_ORDERS, deliverCallbacks } from './deliver.js';
+import { type Faults, faultsSchema } from './faults.js';
+import { JOB_LIVES, lifeCallbacks } from './job-lives.js';
+import { resetState, type SimulatorState, statsView } from './state.js';
+
+export interface ControlContext {
+  state: SimulatorState;
+  partnerId: string;
+  apiKey: string;
+  now: () => Date;
+  random: () => number;
+  defaultFaults: Faults;
+}
+
+const delayMs = z
+  .number()
+  .int()
+  .min(0)
+  .max(30 * 24 * 3600 * 1000);
+const photoBytes = z.number().int().min(0).max(20_000_000);
+
+const registerSchema = z.strictObject({
+  jobId: z.string().min(1),
+  userId: z.string().min(1),
+  life: z.enum(JOB_LIVES),
+  startDelayMs: delayMs.optional(),
+  reviewDelayMs: delayMs.optional(),
+  photoBytes: photoBytes.optional(),
+  faults: faultsSchema.optional(),
+});
+
+const deliverSchema = z.strictObject({
+  callbackUrl: z.url({ protocol: /^https?$/ }),
+  order: z.enum(DELIVERY_ORDERS).optional(),
+  duplicate: z.number().int().min(0).optional(),
+  drop: z.number().int().min(0).optional(),
+  photoBytes: photoBytes.optional(),
+});
+
+/** The simulator's own routes under `/__sim`, for tests and local runs to script Smile ID. */
+export function controlRoutes(app: FastifyInstance, context: ControlContext): void {
+  const { state } = context;
+
+  app.post('/__sim/jobs', async (request, reply) => {
+    const input = parse(registerSchema, request.body, reply);
+    if (!input) return reply;
+    const { jobId, userId, life, faults = {}, ...timing } = input;
+    const job = simulatedJob({ jobId, userId });
+    const registeredAt = context.now().getTime();
+    // Registering a known job id again restarts its life, like a resubmission.
+    state.jobs.set(jobId, { job, life, timing, registeredAt, faults });
+    const callbacks = lifeCallbacks(life, job, timing).map(({ atMs, label }) => ({ atMs, label }));
+    return reply.code(201).send({
+      jobId,
+      userId,
+      life,
+      smileJobId: job.smileJobId,
+      registeredAt: new Date(registeredAt).toISOString(),
+      callbacks,
+    });
+  });
+
+  app.post<{ Params: { jobId: string } }>('/__sim/jobs/:jobId/faults', async (request, reply) => {
+    const { jobId } = request.params;
+    const faults = parse(faultsSchema, request.body, reply);
+    if (!faults) return reply;
+    const registered = state.jobs.get(jobId);
+    if (!registered) return reply.code(404).send({ error: `unknown job ${jobId}` });
+    registered.faults = faults;
+    return { jobId, faults };
+  });
+
+  app.post('/__sim/faults', async (request, reply) => {
+    const faults = parse(faultsSchema, request.body, reply);
+    if (!faults) return reply;
+    state.faults = faults;
+    return { faults };
+  });
+
+  app.get('/__sim/stats', async () => statsView(state.stats));
+
+  app.post('/__sim/reset', async () => {
+    resetState(state, context.defaultFaults);
+    return { reset: true };
+  });
+
+  app.post<{ Params: { jobId: string } }>('/__sim/jobs/:jobId/deliver', async (request, reply) => {
+    const { jobId } = request.params;
+    const input = parse(deliverSchema, request.body, reply);
+    if (!input) return reply;
+    const registered = state.jobs.get(jobId);
+    if (!registered) return reply.code(404).send({ error: `unknown job ${jobId}` });
+    const { photoBytes: photo, ...delivery } = input;
+    const timing = { ...registered.timing, ...(photo === undefined ? {} : { photoBytes: photo }) };
+    const report = await deliverCallbacks(lifeCallbacks(registered.life, registered.job, timing), {
+      ...delivery,
+      partnerId: context.partnerId,
+      apiKey: context.apiKey,
+      random: context.random,
+      now: context.now,
+    });
+    return { jobId, ...report };
+  });
+}
+
+function parse<T>(schema: z.ZodType<T>, body: unknown, reply: FastifyReply): T | undefined {
+  const parsed = schema.safeParse(body ?? {});
+  if (parsed.success) return parsed.data;
+  reply.code(400).send({ error: z.prettifyError(parsed.error) });
+  return undefined;
+}

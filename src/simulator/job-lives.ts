@@ -1,0 +1,154 @@
+import {
+  idInfoCallback,
+  idNotFoundCallback,
+  resultCallback,
+  type SimulatedJob,
+  simulatedJob,
+  smileSecureCallback,
+} from './callbacks.js';
+
+/**
+ * Scripted lives of a Biometric KYC job (SPEC §2, §4), as pure functions of the time elapsed since the
+ * simulator registered the job. One list of timed callbacks drives both what is delivered to a
+ * callback URL and what job_status answers, so the two can never disagree.
+ */
+
+export const JOB_LIVES = [
+  'approved',
+  'review',
+  'rejected',
+  'id_not_found',
+  'suspects',
+  'never_started',
+] as const;
+export type JobLife = (typeof JOB_LIVES)[number];
+
+/** What job_status says in `result` before anything has happened (SPEC §4). */
+export const NOT_STARTED_RESULT = 'No zip uploaded yet';
+
+/** Human review takes hours in production; a minute keeps a local run watchable. */
+export const DEFAULT_REVIEW_DELAY_MS = 60_000;
+
+export interface LifeTiming {
+  /** Until then the job has not started: no callback, `result` is a plain string. Default 0. */
+  startDelayMs?: number;
+  /** Time from the provisional result to the final one, in the `review` life only. */
+  reviewDelayMs?: number;
+  /** Size of the ID authority's photo in the ID-information callback, once base64-encoded. */
+  photoBytes?: number;
+}
+
+export interface LifeCallback {
+  /** When the job sends it, in ms after registration. */
+  atMs: number;
+  label: string;
+  /** Unsigned: signatures are added at the moment of sending. */
+  body: Record<string, unknown>;
+  /** Present on result callbacks: what job_status reports while this is the latest result. */
+  settles?: { complete: boolean; success: boolean };
+}
+
+export interface JobStatusBody {
+  job_complete: boolean;
+  job_success: boolean;
+  code: '2302';
+  result: Record<string, unknown> | typeof NOT_STARTED_RESULT;
+  history: Record<string, unknown>[];
+  image_links: Record<string, string>;
+}
+
+/** Every callback the job sends over its life, in the order it sends them. */
+export function lifeCallbacks(life: JobLife, job: SimulatedJob, timing: LifeTiming = {}): LifeCallback[] {
+  const start = timing.startDelayMs ?? 0;
+  const idInfo = {
+    atMs: start,
+    label: 'ID information',
+    body: idInfoCallback(job, { photoBytes: timing.photoBytes ?? 4096 }),
+  };
+  const result = (scenario: 'approved' | 'rejected', label = `result: ${scenario}`): LifeCallback => ({
+    atMs: start,
+    label,
+    body: resultCallback(job, scenario),
+    settles: { complete: true, success: scenario === 'approved' },
+  });
+  switch (life) {
+    case 'approved':
+      return [idInfo, result('approved')];
+    case 'rejected':
+      return [idInfo, result('rejected')];
+    case 'review':
+      return [
+        idInfo,
+        {
+          atMs: start,
+          label: 'result: provisional',
+          body: resultCallback(job, 'provisional'),
+          settles: { complete: false, success: false },
+        },
+        {
+          ...result('approved', 'result: approved after review'),
+          atMs: start + (timing.reviewDelayMs ?? DEFAULT_REVIEW_DELAY_MS),
+        },
+      ];
+    case 'id_not_found':
+      // The ID authority's answer is the whole outcome: there is no record to send separately.
+      return [
+        {
+          atMs: start,
+          label: 'result: ID not found',
+          body: idNotFoundCallback(job),
+          settles: { complete: true, success: false },
+        },
+      ];
+    case 'suspects':
+      return [
+        idInfo,
+        result('approved'),
+        {
+          atMs: start,
+          label: 'Smile Secure: suspects',
+          body: smileSecureCallback(job, [suspectOf(job)]),
+        },
+      ];
+    case 'never_started':
+      return [];
+  }
+}
+
+/** The unsigned job_status response body `elapsedMs` after registration. */
+export function jobStatusAt(
+  life: JobLife,
+  job: SimulatedJob,
+  elapsedMs: number,
+  timing: LifeTiming = {},
+): JobStatusBody {
+  const sent = lifeCallbacks(life, job, timing).filter((callback) => callback.atMs <= elapsedMs);
+  const latest = sent.filter((callback) => callback.settles !== undefined).at(-1);
+  const history = sent.sort((a, b) => a.atMs - b.atMs).map((callback) => callback.body);
+  if (!latest?.settles) {
+    return {
+      job_complete: false,
+      job_success: false,
+      code: '2302',
+      result: NOT_STARTED_RESULT,
+      history,
+      image_links: {},
+    };
+  }
+  return {
+    job_complete: latest.settles.complete,
+    job_success: latest.settles.success,
+    code: '2302',
+    result: latest.body,
+    history,
+    image_links: { selfie_image: `https://smile-simulator.invalid/images/${job.smileJobId}/selfie.jpg` },
+  };
+}
+
+/** Another of the partner's users whose selfie Smile Secure finds to match this job's. */
+export function suspectOf(job: SimulatedJob): { user_id: string; reason: string } {
+  return {
+    user_id: simulatedJob({ jobId: `${job.jobId}:suspect` }).userId,
+    reason: 'Selfie matches a previously enrolled user',
+  };
+}

@@ -1,0 +1,89 @@
+import type { SimulatedJob } from './callbacks.js';
+import type { Faults } from './faults.js';
+import type { JobLife, LifeTiming } from './job-lives.js';
+
+/** A job the simulator knows, as registered through `POST /__sim/jobs`. */
+export interface RegisteredJob {
+  job: SimulatedJob;
+  life: JobLife;
+  timing: LifeTiming;
+  /** Epoch ms; the life is played relative to it. */
+  registeredAt: number;
+  faults: Faults;
+}
+
+/** job_status calls as the simulator saw them, including those it refused. */
+export interface CallStats {
+  total: number;
+  failuresServed: number;
+  perJob: Map<string, number>;
+  inFlightPerJob: Map<string, number>;
+  inFlight: number;
+  maxInFlightPerJob: Map<string, number>;
+  maxInFlight: number;
+}
+
+export interface SimulatorState {
+  jobs: Map<string, RegisteredJob>;
+  faults: Faults;
+  stats: CallStats;
+}
+
+function emptyStats(): CallStats {
+  return {
+    total: 0,
+    failuresServed: 0,
+    perJob: new Map(),
+    inFlightPerJob: new Map(),
+    inFlight: 0,
+    maxInFlightPerJob: new Map(),
+    maxInFlight: 0,
+  };
+}
+
+export function createState(defaultFaults: Faults = {}): SimulatorState {
+  return { jobs: new Map(), faults: { ...defaultFaults }, stats: emptyStats() };
+}
+
+/** Forgets jobs and stats and restores the faults the simulator started with. */
+export function resetState(state: SimulatorState, defaultFaults: Faults = {}): void {
+  state.jobs.clear();
+  state.faults = { ...defaultFaults };
+  state.stats = emptyStats();
+}
+
+/**
+ * Counts a job_status call as in flight until the returned function is called. The per-job maximum is
+ * what proves that several workers never poll one job at once.
+ */
+export function beginCall(stats: CallStats, jobId: string | undefined): () => void {
+  stats.total += 1;
+  stats.inFlight += 1;
+  stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+  if (jobId === undefined) {
+    return () => {
+      stats.inFlight -= 1;
+    };
+  }
+  stats.perJob.set(jobId, (stats.perJob.get(jobId) ?? 0) + 1);
+  const inFlight = (stats.inFlightPerJob.get(jobId) ?? 0) + 1;
+  stats.inFlightPerJob.set(jobId, inFlight);
+  stats.maxInFlightPerJob.set(jobId, Math.max(stats.maxInFlightPerJob.get(jobId) ?? 0, inFlight));
+  return () => {
+    stats.inFlight -= 1;
+    stats.inFlightPerJob.set(jobId, (stats.inFlightPerJob.get(jobId) ?? 1) - 1);
+  };
+}
+
+/** The JSON answer of `GET /__sim/stats`. */
+export function statsView(stats: CallStats) {
+  const maxPerJob = Object.fromEntries(stats.maxInFlightPerJob);
+  return {
+    totalCalls: stats.total,
+    callsPerJob: Object.fromEntries(stats.perJob),
+    inFlight: stats.inFlight,
+    maxConcurrentPerJob: maxPerJob,
+    maxConcurrentForAnyJob: Math.max(0, ...Object.values(maxPerJob)),
+    maxConcurrentOverall: stats.maxInFlight,
+  };
+}

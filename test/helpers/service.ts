@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { buildApp } from '../../src/app.js';
+import type { Config } from '../../src/config.js';
+import { createDependencies, type Dependencies } from '../../src/deps.js';
+import { loggerOptions } from '../../src/observability/logger.js';
+import { buildSimulator, type Simulator } from '../../src/simulator/server.js';
+import { API_TOKEN, TEST_API_KEY, TEST_PARTNER_ID, testConfig } from './app.js';
+
+export interface TestSimulator extends Simulator {
+  url: string;
+  /** Calls a `/__sim` control route. */
+  control: (path: string, body?: unknown) => Promise<unknown>;
+  close: () => Promise<void>;
+}
+
+/** The Smile ID simulator on a free local port. */
+export async function startSimulator(): Promise<TestSimulator> {
+  const simulator = buildSimulator({ partnerId: TEST_PARTNER_ID, apiKey: TEST_API_KEY });
+  const url = await simulator.app.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    ...simulator,
+    url,
+    control: async (path, body) => {
+      const response = await fetch(`${url}/__sim${path}`, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      if (!response.ok) throw new Error(`simulator ${path}: ${response.status} ${await response.text()}`);
+      return response.json();
+    },
+    close: () => simulator.app.close(),
+  };
+}
+
+export interface TestService {
+  app: FastifyInstance;
+  deps: Dependencies;
+  config: Config;
+  baseUrl: string;
+  logs: () => string;
+  /** Calls the service's API with the ordinary token. */
+  api: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>;
+  close: () => Promise<void>;
+}
+
+/**
+ * The whole service as main.ts composes it (API, sweeper and workers) on the test database, a queue
+ * prefix of its own, and the given simulator as Smile ID.
+ */
+export async function startService(
+  simulatorUrl: string,
+  env: Record<string, string> = {},
+): Promise<TestService> {
+  const config = testConfig({
+    SMILE_API_BASE_URL: `${simulatorUrl}/v1`,
+    REDIS_PREFIX: `test-${randomBytes(4).toString('hex')}`,
+    RECONCILE_SWEEP_INTERVAL_MS: '200',
+    RECONCILE_RETRY_DELAY_MS: '100',
+    SMILE_API_TIMEOUT_MS: '2000',
+    ...env,
+  });
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  const logger = pino(loggerOptions(config.LOG_LEVEL), sink);
+  const deps = createDependencies(config, logger);
+  const app = await buildApp({
+    config,
+    logger,
+    db: deps.db,
+    redis: deps.rateLimitRedis,
+    enqueueCheck: deps.enqueueCheck,
+    readinessChecks: deps.readinessChecks,
+  });
+  const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
+  deps.reconciler?.start();
+  return {
+    app,
+    deps,
+    config,
+    baseUrl,
+    logs: () => lines.join(''),
+    api: async (method, path, body) => {
+      const response = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${API_TOKEN}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: response.status, body: await response.json() };
+    },
+    async close() {
+      await app.close();
+      await deps.close();
+      await deleteQueueKeys(config.REDIS_URL, config.REDIS_PREFIX);
+    },
+  };
+}
+
+async function deleteQueueKeys(url: string, prefix: string) {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+  } catch {
+    // Redis already gone (a test stopped it): nothing to clean.
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Polls `probe` until it returns a truthy value or the time runs out. */
+export async function eventually<T>(
+  probe: () => Promise<T>,
+  timeoutMs = 15_000,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
