@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import type { presentJob } from '../../src/api/present-job.js';
 import { buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import { createDependencies, type Dependencies } from '../../src/deps.js';
@@ -37,6 +38,9 @@ export async function startSimulator(): Promise<TestSimulator> {
   };
 }
 
+/** What the API answers: a job, or an error body. */
+export type ApiBody = Partial<ReturnType<typeof presentJob>> & { error?: { code: string; message: string } };
+
 export interface TestService {
   app: FastifyInstance;
   deps: Dependencies;
@@ -44,7 +48,7 @@ export interface TestService {
   baseUrl: string;
   logs: () => string;
   /** Calls the service's API with the ordinary token. */
-  api: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>;
+  api: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: ApiBody }>;
   close: () => Promise<void>;
 }
 
@@ -98,7 +102,7 @@ export async function startService(
         },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
-      return { status: response.status, body: await response.json() };
+      return { status: response.status, body: (await response.json()) as ApiBody };
     },
     async close() {
       await app.close();
