@@ -27,7 +27,7 @@ describe('reconciliation against the Smile ID simulator', () => {
     return sim.control('/jobs', { jobId: job.jobId, userId: job.userId, life, ...extra }).then(() => job);
   };
   const outcome = async (jobId: string) => (await service.api('GET', `/v1/jobs/${jobId}`)).body;
-  const settled = (jobId: string, predicate: (job: ApiBody) => boolean, timeoutMs?: number) =>
+  const settled = (jobId: string, predicate: (job: ApiBody) => boolean | undefined, timeoutMs?: number) =>
     eventually(async () => {
       const job = await outcome(jobId);
       return predicate(job) ? job : undefined;
