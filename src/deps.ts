@@ -29,6 +29,16 @@ export function createWorkerRedis(url: string): Redis {
   return redis;
 }
 
+const ENQUEUE_TIMEOUT_MS = 1000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /**
  * The composition root: every long-lived connection the process opens for its role, and one close()
  * that releases them in order: workers first (they finish what they hold), then queues, Redis, Postgres.
@@ -77,7 +87,8 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
   return {
     db,
     rateLimitRedis: servesHttpApi ? fastRedis : undefined,
-    enqueueCheck: (jobId: string) => enqueueChecks(producer, [jobId]),
+    // BullMQ waits for a connection that is down; an API request must not.
+    enqueueCheck: (jobId: string) => withTimeout(enqueueChecks(producer, [jobId]), ENQUEUE_TIMEOUT_MS),
     reconciler,
     readinessChecks: (workerRedis ? { redis: () => workerRedis.ping() } : {}) as Record<
       string,

@@ -42,6 +42,9 @@ export function createReconciler(options: ReconcilerOptions) {
     ...queueOptions,
     defaultJobOptions: { removeOnComplete: true, removeOnFail: true },
   });
+  for (const queue of [checks, maintenance]) {
+    queue.on('error', (error) => options.log.warn({ err: error, queue: queue.name }, 'queue error'));
+  }
   const sweeper = createSweeper({
     pool: options.pool,
     checks,
