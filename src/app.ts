@@ -2,7 +2,8 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { createBearerAuth } from './api/bearer-auth.js';
-import { jobRoutes } from './api/job-routes.js';
+import { registerDocs } from './api/docs.js';
+import { apiRoutes } from './api/routes.js';
 import { createIntake } from './callbacks/intake.js';
 import { callbackRoutes } from './callbacks/routes.js';
 import type { Config } from './config.js';
@@ -11,6 +12,10 @@ import { handleError, handleNotFound } from './http/errors.js';
 import { healthRoutes } from './http/health-routes.js';
 import { createCallbackStore } from './jobs/callback-store.js';
 import { createRegistrations } from './jobs/registration.js';
+import { instrumentHttp } from './observability/http-metrics.js';
+import type { Metrics } from './observability/metrics.js';
+import { createScrapeGauges, type QueueCounter } from './observability/scrape-gauges.js';
+import type { FieldCipher } from './security/field-cipher.js';
 
 export interface AppDependencies {
   config: Config;
@@ -22,6 +27,12 @@ export interface AppDependencies {
   enqueueCheck?: (jobId: string) => Promise<void>;
   /** Readiness checks beyond Postgres, e.g. the workers' Redis. */
   readinessChecks?: Record<string, () => Promise<unknown>>;
+  /** Seals identity data at rest. */
+  cipher: FieldCipher;
+  /** This instance's metrics; without them, nothing is measured and /metrics is absent. */
+  metrics?: Metrics;
+  /** Queues whose depth /metrics reports. */
+  queues?: readonly QueueCounter[];
   now?: () => Date;
 }
 
@@ -58,15 +69,26 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     }),
   });
 
+  const { metrics } = deps;
+  if (metrics) {
+    instrumentHttp(app, {
+      metrics,
+      gauges: createScrapeGauges({ pool: db.pool, metrics, queues: deps.queues ?? [] }),
+    });
+  }
+
   await app.register(healthRoutes, {
     timeoutMs: 2000,
     readinessChecks: { postgres: () => db.pool.query('SELECT 1'), ...deps.readinessChecks },
   });
   if (config.ROLE === 'worker') return app;
+  // Before the routes it documents: it collects them as they are added.
+  if (config.DOCS_ENABLED) await registerDocs(app);
 
   const intake = createIntake({
-    store: createCallbackStore({ pool: db.pool }),
+    store: createCallbackStore({ pool: db.pool, cipher: deps.cipher }),
     now,
+    metrics,
     options: {
       partnerId: config.SMILE_PARTNER_ID,
       apiKeys: config.SMILE_API_KEYS,
@@ -78,9 +100,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     maxBytes: config.CALLBACK_MAX_BYTES,
     allowedSources: config.CALLBACK_ALLOWED_CIDRS,
     rateLimitPerMinute: config.CALLBACK_RATE_LIMIT_PER_MINUTE,
+    metrics,
   });
-  await app.register(jobRoutes, {
-    prisma: db.prisma,
+  await app.register(apiRoutes, {
+    pool: db.pool,
+    cipher: deps.cipher,
     registrations: createRegistrations({ pool: db.pool }),
     authenticate: createBearerAuth({
       apiTokens: config.INTERNAL_API_TOKENS,

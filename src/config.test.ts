@@ -9,6 +9,7 @@ const PRODUCTION_SECRETS = {
   SMILE_API_KEYS: 'live-key-1',
   INTERNAL_API_TOKENS: 'live-token-1',
   INTERNAL_PII_TOKENS: 'live-pii-token-1',
+  DATA_ENCRYPTION_KEYS: `live-1:${Buffer.alloc(32, 7).toString('base64')}`,
 } as const;
 
 /** The ConfigError that `env` provokes; fails the test if loading succeeds. */

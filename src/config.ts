@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import { parseKeyring } from './security/field-cipher.js';
 
 /** Development values for secrets: convenient locally, refused with NODE_ENV=production. */
 export const DEVELOPMENT_SECRETS = {
   SMILE_API_KEYS: 'dev-smile-api-key',
+  DATA_ENCRYPTION_KEYS: 'dev:c21pbGVpZC1kZXYta2V5LW5vdC1mb3ItcHJvZC11c2U=',
   INTERNAL_API_TOKENS: 'dev-internal-token',
   INTERNAL_PII_TOKENS: 'dev-pii-token',
 } as const;
@@ -57,6 +59,24 @@ const environmentSchema = z.object({
   SMILE_API_BASE_URL: z.url().optional(),
   INTERNAL_API_TOKENS: nonEmptyList('token').default([DEVELOPMENT_SECRETS.INTERNAL_API_TOKENS]),
   INTERNAL_PII_TOKENS: commaList.default([DEVELOPMENT_SECRETS.INTERNAL_PII_TOKENS]),
+  /**
+   * AES-256-GCM keys for identity data at rest, `id:base64` (32 bytes), newest first. Older keys stay
+   * listed until `npm run keys:reencrypt` has moved their rows to the newest.
+   */
+  DATA_ENCRYPTION_KEYS: commaList
+    .refine((entries) => {
+      try {
+        parseKeyring(entries);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'needs `id:base64` entries of 32-byte keys with distinct ids')
+    .default([DEVELOPMENT_SECRETS.DATA_ENCRYPTION_KEYS]),
+  /** After this many days, photos and raw bodies are purged and identity fields erased. */
+  RETENTION_DAYS: positiveInt.default(180),
+  RETENTION_BATCH_SIZE: positiveInt.default(500),
+  RETENTION_INTERVAL_MS: positiveInt.default(3_600_000),
   CALLBACK_MAX_BYTES: positiveInt.default(4 * 1024 * 1024),
   /** A signed callback whose timestamp is further than this from our clock is stored but not applied. */
   CALLBACK_TIMESTAMP_TOLERANCE_SECONDS: positiveInt.default(900),
@@ -64,6 +84,8 @@ const environmentSchema = z.object({
   CALLBACK_ALLOWED_CIDRS: commaList.default([]),
   CALLBACK_RATE_LIMIT_PER_MINUTE: positiveInt.default(6000),
   API_RATE_LIMIT_PER_MINUTE: positiveInt.default(6000),
+  /** Serve the OpenAPI document and UI at /docs without a token. Default: on, except in production. */
+  DOCS_ENABLED: z.enum(['true', 'false']).optional(),
   TRUST_PROXY: trustProxy.default(false),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(15000),
   /** Prefix of every Redis key (queues, rate limits), so several deployments can share one Redis. */
@@ -87,7 +109,10 @@ const environmentSchema = z.object({
 });
 
 export type Config = Readonly<
-  Omit<z.infer<typeof environmentSchema>, 'SMILE_API_BASE_URL'> & { SMILE_API_BASE_URL: string }
+  Omit<z.infer<typeof environmentSchema>, 'SMILE_API_BASE_URL' | 'DOCS_ENABLED'> & {
+    SMILE_API_BASE_URL: string;
+    DOCS_ENABLED: boolean;
+  }
 >;
 
 export class ConfigError extends Error {
@@ -110,6 +135,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return Object.freeze({
     ...config,
     SMILE_API_BASE_URL: (config.SMILE_API_BASE_URL ?? SMILE_BASE_URLS[config.SMILE_ENV]).replace(/\/+$/, ''),
+    DOCS_ENABLED:
+      config.DOCS_ENABLED === undefined ? config.NODE_ENV !== 'production' : config.DOCS_ENABLED === 'true',
   });
 }
 

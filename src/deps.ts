@@ -4,10 +4,13 @@ import { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { createDatabase } from './db/connections.js';
 import { createStatusStore } from './jobs/status-store.js';
+import { createMetrics } from './observability/metrics.js';
 import { checkJobOptions, QUEUE_NAMES } from './reconcile/catalog.js';
 import { createReconciler } from './reconcile/reconciler.js';
 import { enqueueChecks } from './reconcile/sweeper.js';
+import { createFieldCipher, parseKeyring } from './security/field-cipher.js';
 import { createJobStatusClient } from './smileid/job-status-client.js';
+import { withTimeout } from './util/with-timeout.js';
 
 /** Redis for rate limits and producers: fail fast rather than queue commands while disconnected. */
 export function createFailFastRedis(url: string): Redis {
@@ -31,14 +34,6 @@ export function createWorkerRedis(url: string): Redis {
 
 const ENQUEUE_TIMEOUT_MS = 1000;
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
  * The composition root: every long-lived connection the process opens for its role, and one close()
  * that releases them in order: workers first (they finish what they hold), then queues, Redis, Postgres.
@@ -46,6 +41,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 export function createDependencies(config: Config, log: FastifyBaseLogger) {
   const servesHttpApi = config.ROLE !== 'worker';
   const runsWorkers = config.ROLE !== 'api';
+  const cipher = createFieldCipher(parseKeyring(config.DATA_ENCRYPTION_KEYS));
+  const metrics = createMetrics();
   const db = createDatabase({
     url: config.DATABASE_URL,
     poolSize: config.DATABASE_POOL_SIZE,
@@ -65,7 +62,11 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
   const reconciler = workerRedis
     ? createReconciler({
         pool: db.pool,
-        store: createStatusStore({ pool: db.pool, horizonMs: config.RECONCILE_HORIZON_HOURS * 3600_000 }),
+        store: createStatusStore({
+          pool: db.pool,
+          horizonMs: config.RECONCILE_HORIZON_HOURS * 3600_000,
+          cipher,
+        }),
         client: createJobStatusClient({
           baseUrl: config.SMILE_API_BASE_URL,
           partnerId: config.SMILE_PARTNER_ID,
@@ -80,12 +81,22 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
         retryDelayMs: config.RECONCILE_RETRY_DELAY_MS,
         sweepIntervalMs: config.RECONCILE_SWEEP_INTERVAL_MS,
         batchSize: config.RECONCILE_BATCH_SIZE,
+        retention: {
+          days: config.RETENTION_DAYS,
+          batchSize: config.RETENTION_BATCH_SIZE,
+          intervalMs: config.RETENTION_INTERVAL_MS,
+        },
         log,
+        metrics,
       })
     : undefined;
 
   return {
     db,
+    cipher,
+    metrics,
+    /** Queues whose depth /metrics reports: what this process produces or consumes. */
+    queues: reconciler ? [reconciler.checks, reconciler.maintenance] : [producer],
     rateLimitRedis: servesHttpApi ? fastRedis : undefined,
     // BullMQ waits for a connection that is down; an API request must not.
     enqueueCheck: (jobId: string) => withTimeout(enqueueChecks(producer, [jobId]), ENQUEUE_TIMEOUT_MS),

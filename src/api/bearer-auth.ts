@@ -4,6 +4,15 @@ import { HttpError } from '../http/errors.js';
 
 export type Access = 'read' | 'pii';
 
+/** Who is calling: what the token grants, and a fingerprint that names the token without revealing it. */
+export interface Caller {
+  access: Access;
+  /** First 16 hex characters of the token's SHA-256: enough to tell tokens apart, useless to call with. */
+  fingerprint: string;
+}
+
+const FINGERPRINT_HEX_CHARS = 16;
+
 /**
  * Bearer tokens compared in constant time: each candidate is hashed to a fixed length first, so neither
  * a token's content nor its length leaks through timing, and every token is always compared.
@@ -21,16 +30,24 @@ export function createBearerAuth({
   const matchesAny = (candidate: Buffer, digests: Buffer[]) =>
     digests.reduce((found, known) => timingSafeEqual(candidate, known) || found, false);
 
-  /** The access a request's token grants; throws 401 when it grants none. */
-  return function authenticate(request: FastifyRequest): Access {
+  /** The caller a request's token identifies; throws 401 when it grants nothing. */
+  return function authenticate(request: FastifyRequest): Caller {
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!match) throw new HttpError(401, 'UNAUTHENTICATED', 'a bearer token is required');
     const candidate = digest(match[1]!);
-    if (matchesAny(candidate, pii)) return 'pii';
-    if (matchesAny(candidate, api)) return 'read';
+    const fingerprint = candidate.toString('hex', 0, FINGERPRINT_HEX_CHARS / 2);
+    if (matchesAny(candidate, pii)) return { access: 'pii', fingerprint };
+    if (matchesAny(candidate, api)) return { access: 'read', fingerprint };
     throw new HttpError(401, 'UNAUTHENTICATED', 'the bearer token is not valid');
   };
 }
 
 export type Authenticate = ReturnType<typeof createBearerAuth>;
+
+/** Refuses identity data to a caller whose token is not a PII token. */
+export function requirePiiAccess(caller: Caller): void {
+  if (caller.access !== 'pii') {
+    throw new HttpError(403, 'PII_FORBIDDEN', 'this token may not read identity data');
+  }
+}

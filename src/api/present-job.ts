@@ -1,7 +1,11 @@
+import type { IdInfo } from '../jobs/facets.js';
 import { type JobRecord, outcomeFromRecord } from '../jobs/job-record.js';
 
-/** A job as CONTRACT.md shows it. `idInfo` (PII) appears only when asked for with a PII token. */
-export function presentJob(record: JobRecord, { includeIdInfo }: { includeIdInfo: boolean }) {
+/**
+ * A job as CONTRACT.md shows it. `idInfo` (PII) appears only when the caller passes it, opened through
+ * identity-data.ts after checking the token and writing the audit row; the record alone never shows it.
+ */
+export function presentJob(record: JobRecord, { idInfo }: { idInfo?: IdInfo | null } = {}) {
   const outcome = outcomeFromRecord(record);
   return {
     jobId: outcome.jobId,
@@ -20,7 +24,7 @@ export function presentJob(record: JobRecord, { includeIdInfo }: { includeIdInfo
     resultCode: outcome.resultCode,
     resultText: outcome.resultText,
     actions: outcome.actions ?? {},
-    ...(includeIdInfo ? { idInfo: outcome.idInfo } : {}),
+    ...(idInfo !== undefined ? { idInfo } : {}),
     idNumberPreviouslyRegistered: outcome.idNumberPreviouslyRegistered ?? false,
     previousRegistrantUserIds: outcome.previousRegistrantUserIds,
     suspectUsers: outcome.suspectUsers,

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { HttpError } from '../http/errors.js';
 import type { CallbackStore, StoreResult } from '../jobs/callback-store.js';
+import { type Metrics, recordTransition } from '../observability/metrics.js';
 import { type ClassifiedBody, classifyBody } from '../smileid/classify.js';
 import { signedEnvelopeSchema } from '../smileid/payload.js';
 import { verifySignature } from '../smileid/signature.js';
@@ -29,10 +30,12 @@ export function createIntake({
   store,
   options,
   now,
+  metrics,
 }: {
   store: CallbackStore;
   options: IntakeOptions;
   now: () => Date;
+  metrics?: Metrics;
 }) {
   async function receive({ raw, sourceIp, log }: ReceivedCallback): Promise<StoreResult> {
     const body = parseJsonObject(raw);
@@ -47,6 +50,7 @@ export function createIntake({
     const check = verifySignature(signature, timestamp, options.partnerId, options.apiKeys);
     if (!check.valid) {
       log.warn({ reason: check.reason, sourceIp }, 'callback refused: signature does not verify');
+      metrics?.signatureFailures.inc({ source: 'callback', reason: check.reason });
       const code = check.reason === 'malformed_signature' ? 'SIGNATURE_MALFORMED' : 'SIGNATURE_INVALID';
       throw new HttpError(401, code, 'signature does not verify');
     }
@@ -108,6 +112,11 @@ export function createIntake({
       },
       'callback stored',
     );
+    const kind = classified.kinds.join('+');
+    const outcome = result.status === 'duplicate' ? 'duplicate' : result.trusted ? 'accepted' : 'untrusted';
+    metrics?.callbacks.inc({ kind, outcome });
+    if (result.status === 'accepted') metrics?.callbackBodyBytes.observe({ kind }, raw.length);
+    recordTransition(metrics, result.transition, result.firstSeenAt, receivedAt);
     return result;
   }
 

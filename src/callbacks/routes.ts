@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../http/errors.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { Intake } from './intake.js';
 import { createSourceAllowlist } from './source-allowlist.js';
 
@@ -8,6 +9,7 @@ export interface CallbackRouteOptions {
   maxBytes: number;
   allowedSources: readonly string[];
   rateLimitPerMinute: number;
+  metrics?: Metrics | undefined;
 }
 
 /** JSON by any spelling Smile ID might use: application/json, with or without parameters, or +json. */
@@ -19,6 +21,12 @@ const JSON_CONTENT_TYPE = /^application\/(?:[\w.-]+\+)?json(?:\s*;.*)?$/i;
  */
 export async function callbackRoutes(app: FastifyInstance, options: CallbackRouteOptions) {
   const isAllowed = createSourceAllowlist(options.allowedSources);
+
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode >= 400) {
+      options.metrics?.callbackRejections.inc({ reason: request.errorCode ?? `HTTP_${reply.statusCode}` });
+    }
+  });
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(JSON_CONTENT_TYPE, { parseAs: 'buffer' }, (_request, body, done) =>

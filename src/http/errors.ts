@@ -47,21 +47,33 @@ const FASTIFY_ERRORS: Readonly<Record<string, { status: number; code: string; me
   FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'PATH_TOO_LONG', message: 'a path parameter is too long' },
 };
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The error code the request was answered with, for metrics. */
+    errorCode?: string;
+  }
+}
+
 /** One place maps every error to HTTP. Messages are shown only below 500; bodies are never echoed. */
 export function handleError(error: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply) {
+  const { status, code, message, headers } = describe(error);
+  if (status >= 500) request.log.error({ err: error }, message);
+  request.errorCode = code;
+  return reply.code(status).headers(headers).send(errorBody(code, message));
+}
+
+function describe(error: FastifyError | HttpError) {
   if (error instanceof HttpError) {
-    if (error.statusCode >= 500) request.log.error({ err: error }, error.message);
-    return reply.code(error.statusCode).headers(error.headers).send(errorBody(error.code, error.message));
+    return { status: error.statusCode, code: error.code, message: error.message, headers: error.headers };
   }
   const known = error.code ? FASTIFY_ERRORS[error.code] : undefined;
-  if (known) return reply.code(known.status).send(errorBody(known.code, known.message));
+  if (known) return { status: known.status, code: known.code, message: known.message, headers: {} };
   const status = error.statusCode ?? 500;
-  if (status === 429) return reply.code(429).send(errorBody('RATE_LIMITED', 'too many requests'));
+  if (status === 429) return { status, code: 'RATE_LIMITED', message: 'too many requests', headers: {} };
   if (status >= 400 && status < 500) {
-    return reply.code(status).send(errorBody('BAD_REQUEST', 'request could not be processed'));
+    return { status, code: 'BAD_REQUEST', message: 'request could not be processed', headers: {} };
   }
-  request.log.error({ err: error }, 'unhandled error');
-  return reply.code(500).send(errorBody('INTERNAL_ERROR', 'internal error'));
+  return { status: 500, code: 'INTERNAL_ERROR', message: 'internal error', headers: {} };
 }
 
 export function handleNotFound(request: FastifyRequest, reply: FastifyReply) {

@@ -1,9 +1,10 @@
 import type pg from 'pg';
 import { checkAfterCallback } from '../reconcile/schedule.js';
+import { type FieldCipher, sealContext } from '../security/field-cipher.js';
 import type { FacetKind } from './facets.js';
 import { JOB_SELECT_LIST, type JobRecord, outcomeFromRecord } from './job-record.js';
 import { type EvidenceTable, jobWriteParameters, jobWriteStatements } from './job-writes.js';
-import { mergeObservation, transitionBetween } from './merge.js';
+import { mergeObservation, type Transition, transitionBetween } from './merge.js';
 import type { Observation } from './outcome.js';
 import { withCompareAndSwap } from './retry.js';
 
@@ -23,7 +24,14 @@ export interface IncomingCallback {
   observation: Omit<Observation, 'trusted'> | null;
 }
 
-export type StoreResult = { status: 'accepted' | 'duplicate'; eventId: string; trusted: boolean };
+export interface StoreResult {
+  status: 'accepted' | 'duplicate';
+  eventId: string;
+  trusted: boolean;
+  /** The change of state this callback caused, and when its job was first seen (for metrics). */
+  transition?: Transition;
+  firstSeenAt?: Date;
+}
 
 const CALLBACK_EVENTS: EvidenceTable = {
   table: 'callback_events',
@@ -66,67 +74,117 @@ interface Snapshot extends JobRecord {
   replayed: boolean;
 }
 
+/** Job ids this process has written recently: a hint only, to pick the cheaper first statement. */
+const KNOWN_JOBS_LIMIT = 50_000;
+
 /**
- * Where a callback becomes rows. The hot path costs two round trips: one read (the job, and whether this
- * body or its signature was seen before) and one statement that writes job, event and transition
- * atomically (see job-writes.ts).
+ * Where a callback becomes rows. A callback for a job not seen yet costs one round trip: the statement
+ * that creates job, event and transition together (see job-writes.ts), which does nothing if the job
+ * exists after all. Otherwise it costs two: a read (the job, and whether this body or its signature
+ * was seen before), then the same write as a compare-and-swap on the job's version. Statements are
+ * prepared once per connection.
  */
-export function createCallbackStore({ pool }: { pool: pg.Pool }) {
+export function createCallbackStore({ pool, cipher }: { pool: pg.Pool; cipher: FieldCipher }) {
+  const knownJobs = new Set<string>();
+  const remember = (jobId: string) => {
+    if (knownJobs.size >= KNOWN_JOBS_LIMIT) knownJobs.clear();
+    knownJobs.add(jobId);
+  };
+
   async function record(callback: IncomingCallback): Promise<StoreResult> {
     const observed = callback.observation;
-    if (observed === null) return recordOrphan(callback);
-    return withCompareAndSwap(() => tryRecord(callback, observed));
+    const sealedBody = cipher.seal(callback.body, sealContext.callbackBody(callback.eventId));
+    if (observed === null) return recordOrphan(callback, sealedBody);
+    if (!knownJobs.has(observed.jobId)) {
+      // A job with no rows yet has no earlier events, so nothing to deduplicate or replay against.
+      const created = await write(callback, observed, sealedBody, undefined, callback.untrustedReason);
+      remember(observed.jobId);
+      if (created) return created;
+    }
+    return withCompareAndSwap(() => readAndMerge(callback, observed, sealedBody));
   }
 
-  async function tryRecord(callback: IncomingCallback, observed: Omit<Observation, 'trusted'>) {
-    const { rows } = await pool.query<Snapshot>(READ_SQL, [
-      observed.jobId,
-      callback.contentHash,
-      callback.signature,
-      callback.timestampRaw,
-      callback.kinds,
-    ]);
+  async function readAndMerge(
+    callback: IncomingCallback,
+    observed: Omit<Observation, 'trusted'>,
+    sealedBody: Buffer,
+  ) {
+    const { rows } = await pool.query<Snapshot>({
+      name: 'callback-read',
+      text: READ_SQL,
+      values: [
+        observed.jobId,
+        callback.contentHash,
+        callback.signature,
+        callback.timestampRaw,
+        callback.kinds,
+      ],
+    });
     const snapshot = rows[0]!;
     if (snapshot.duplicateOf !== null) {
       return { status: 'duplicate', eventId: snapshot.duplicateOf, trusted: false } as const;
     }
     const untrustedReason = callback.untrustedReason ?? (snapshot.replayed ? 'signature_replayed' : null);
+    return write(
+      callback,
+      observed,
+      sealedBody,
+      snapshot.jobId === null ? undefined : snapshot,
+      untrustedReason,
+    );
+  }
+
+  /** Creates the job (when `existing` is undefined) or swaps in its merged outcome; null when it lost a race. */
+  async function write(
+    callback: IncomingCallback,
+    observed: Omit<Observation, 'trusted'>,
+    sealedBody: Buffer,
+    existing: JobRecord | undefined,
+    untrustedReason: string | null,
+  ): Promise<StoreResult | null> {
     const trusted = untrustedReason === null;
-    const exists = snapshot.jobId !== null;
-    const before = exists ? outcomeFromRecord(snapshot) : undefined;
+    const before = existing ? outcomeFromRecord(existing, cipher) : undefined;
     const after = mergeObservation(before, { ...observed, trusted });
-    const parameters = jobWriteParameters({
-      jobId: observed.jobId,
-      version: exists ? snapshot.version : undefined,
-      after,
-      transition: transitionBetween(before, after),
-      at: callback.receivedAt,
-      counts: { events: 1, untrustedEvents: trusted ? 0 : 1, checks: 0 },
-      nextCheckAt: checkAfterCallback(after, exists ? snapshot.nextCheckAt : null, callback.receivedAt),
-      staleAt: after.isFinal && after.confirmed ? (snapshot.staleAt ?? null) : null,
-      lastCheckedAt: null,
-      evidence: {
-        id: callback.eventId,
-        values: [
-          callback.receivedAt,
-          callback.sourceIp,
-          callback.contentHash,
-          callback.kinds,
-          trusted,
-          untrustedReason,
-          callback.signature,
-          callback.timestampRaw,
-          observed.smileJobIds[0] ?? null,
-          callback.body.length,
-          callback.body,
-        ],
+    const transition = transitionBetween(before, after);
+    const values = jobWriteParameters(
+      {
+        jobId: observed.jobId,
+        version: existing?.version,
+        after,
+        transition,
+        at: callback.receivedAt,
+        counts: { events: 1, untrustedEvents: trusted ? 0 : 1, checks: 0 },
+        nextCheckAt: checkAfterCallback(after, existing?.nextCheckAt ?? null, callback.receivedAt),
+        staleAt: after.isFinal && after.confirmed ? (existing?.staleAt ?? null) : null,
+        lastCheckedAt: null,
+        evidence: {
+          id: callback.eventId,
+          values: [
+            callback.receivedAt,
+            callback.sourceIp,
+            callback.contentHash,
+            callback.kinds,
+            trusted,
+            untrustedReason,
+            callback.signature,
+            callback.timestampRaw,
+            observed.smileJobIds[0] ?? null,
+            callback.body.length,
+            sealedBody,
+          ],
+        },
       },
-    });
+      cipher,
+    );
     try {
-      const result = await pool.query<{ written: number }>(exists ? WRITE.update : WRITE.create, parameters);
-      return result.rows[0]?.written === 1
-        ? ({ status: 'accepted', eventId: callback.eventId, trusted } as const)
-        : null;
+      const result = await pool.query<{ written: number }>(
+        existing
+          ? { name: 'callback-update', text: WRITE.update, values }
+          : { name: 'callback-create', text: WRITE.create, values },
+      );
+      if (result.rows[0]?.written !== 1) return null;
+      const firstSeenAt = existing?.createdAt ?? callback.receivedAt;
+      return { status: 'accepted', eventId: callback.eventId, trusted, transition, firstSeenAt };
     } catch (error) {
       // The same body committed by a concurrent request: the next read reports the duplicate.
       if ((error as { code?: string }).code === UNIQUE_VIOLATION) return null;
@@ -134,7 +192,7 @@ export function createCallbackStore({ pool }: { pool: pg.Pool }) {
     }
   }
 
-  async function recordOrphan(callback: IncomingCallback): Promise<StoreResult> {
+  async function recordOrphan(callback: IncomingCallback, sealedBody: Buffer): Promise<StoreResult> {
     const { rows } = await pool.query<{ id: string }>(ORPHAN_SQL, [
       callback.eventId,
       callback.receivedAt,
@@ -147,7 +205,7 @@ export function createCallbackStore({ pool }: { pool: pg.Pool }) {
       callback.timestampRaw,
       null,
       callback.body.length,
-      callback.body,
+      sealedBody,
     ]);
     if (rows[0]) return { status: 'accepted', eventId: rows[0].id, trusted: false };
     const existing = await pool.query<{ id: string }>(

@@ -1,3 +1,4 @@
+import { type FieldCipher, sealContext } from '../security/field-cipher.js';
 import type { IdInfo, JobState, SuspectUser } from './facets.js';
 import type { JobOutcome } from './outcome.js';
 import type { FacetRank } from './rank.js';
@@ -18,7 +19,8 @@ export interface JobRecord {
   resultCode: string | null;
   resultText: string | null;
   actions: unknown;
-  idInfo: unknown;
+  /** Sealed (src/security/field-cipher.ts); opened only through outcomeFromRecord with a cipher. */
+  idInfo: Uint8Array | null;
   idNumberPreviouslyRegistered: boolean | null;
   previousRegistrantUserIds: string[];
   suspectUsers: unknown;
@@ -53,7 +55,7 @@ export const OUTCOME_COLUMNS = {
   resultCode: ['result_code', 'text'],
   resultText: ['result_text', 'text'],
   actions: ['actions', 'jsonb'],
-  idInfo: ['id_info', 'jsonb'],
+  idInfo: ['id_info', 'bytea'],
   idNumberPreviouslyRegistered: ['id_number_previously_registered', 'boolean'],
   previousRegistrantUserIds: ['previous_registrant_user_ids', 'text[]'],
   suspectUsers: ['suspect_users', 'jsonb'],
@@ -91,7 +93,11 @@ export const JOB_SELECT_LIST = [
   .map(([field, column]) => `j.${column} AS "${field}"`)
   .join(', ');
 
-export function outcomeFromRecord(record: JobRecord): JobOutcome {
+/**
+ * The outcome a record holds. With a cipher the ID authority's record is opened; without one it is
+ * left out (null), for readers that must not see identity data.
+ */
+export function outcomeFromRecord(record: JobRecord, cipher?: FieldCipher): JobOutcome {
   return {
     jobId: record.jobId,
     userId: record.userId,
@@ -104,7 +110,10 @@ export function outcomeFromRecord(record: JobRecord): JobOutcome {
     resultCode: record.resultCode,
     resultText: record.resultText,
     actions: (record.actions as Record<string, string> | null) ?? null,
-    idInfo: (record.idInfo as IdInfo | null) ?? null,
+    idInfo:
+      cipher && record.idInfo
+        ? (cipher.openJson(record.idInfo, sealContext.idInfo(record.jobId)) as IdInfo)
+        : null,
     idNumberPreviouslyRegistered: record.idNumberPreviouslyRegistered,
     previousRegistrantUserIds: record.previousRegistrantUserIds ?? [],
     suspectUsers: (record.suspectUsers as SuspectUser[] | null) ?? [],
@@ -116,9 +125,11 @@ export function outcomeFromRecord(record: JobRecord): JobOutcome {
 }
 
 /** The outcome as SQL parameters, in OUTCOME_COLUMNS order; JSON columns are sent as text. */
-export function outcomeParameters(outcome: JobOutcome): unknown[] {
+export function outcomeParameters(outcome: JobOutcome, cipher: FieldCipher): unknown[] {
   return OUTCOME_FIELDS.map((field) => {
     const value = outcome[field];
+    if (field === 'idInfo')
+      return value === null ? null : cipher.sealJson(value, sealContext.idInfo(outcome.jobId));
     return OUTCOME_COLUMNS[field][1] === 'jsonb' && value !== null ? JSON.stringify(value) : value;
   });
 }

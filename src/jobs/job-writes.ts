@@ -1,3 +1,4 @@
+import type { FieldCipher } from '../security/field-cipher.js';
 import { outcomeColumnsSql, outcomeParameters } from './job-record.js';
 import type { Transition } from './merge.js';
 import type { JobOutcome } from './outcome.js';
@@ -96,7 +97,7 @@ export function jobWriteStatements(evidence: EvidenceTable) {
   return { create: CREATE_JOB + tail, update: UPDATE_JOB + tail };
 }
 
-export function jobWriteParameters(change: JobChange): unknown[] {
+export function jobWriteParameters(change: JobChange, cipher: FieldCipher): unknown[] {
   const { transition, after } = change;
   return [
     change.jobId,
@@ -107,7 +108,7 @@ export function jobWriteParameters(change: JobChange): unknown[] {
     change.nextCheckAt,
     change.staleAt,
     change.lastCheckedAt,
-    ...outcomeParameters(after),
+    ...outcomeParameters(after, cipher),
     transition !== undefined,
     transition?.fromState ?? null,
     transition?.toState ?? after.state,

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { nextCheck } from '../reconcile/schedule.js';
+import { type FieldCipher, sealContext } from '../security/field-cipher.js';
 import { classifyJobStatusShape } from '../smileid/classify.js';
 import { parseSmileTimestamp } from '../smileid/timestamp.js';
 import { JOB_SELECT_LIST, type JobRecord, outcomeFromRecord } from './job-record.js';
@@ -20,6 +21,7 @@ export interface VerifiedStatus {
 export interface AppliedStatus {
   outcome: JobOutcome;
   transition: Transition | undefined;
+  firstSeenAt: Date;
   schedule: 'scheduled' | 'done' | 'stale';
 }
 
@@ -46,7 +48,15 @@ const READ_SQL = `SELECT ${JOB_SELECT_LIST} FROM jobs j WHERE j.job_id = $1`;
  * Where a job_status answer becomes rows: merged as the most authoritative observation, stored as a
  * snapshot (once per distinct content), and the job's next check scheduled from the result.
  */
-export function createStatusStore({ pool, horizonMs }: { pool: pg.Pool; horizonMs: number }) {
+export function createStatusStore({
+  pool,
+  horizonMs,
+  cipher,
+}: {
+  pool: pg.Pool;
+  horizonMs: number;
+  cipher: FieldCipher;
+}) {
   async function load(jobId: string): Promise<JobRecord | undefined> {
     return (await pool.query<JobRecord>(READ_SQL, [jobId])).rows[0];
   }
@@ -62,7 +72,7 @@ export function createStatusStore({ pool, horizonMs }: { pool: pg.Pool; horizonM
     return withCompareAndSwap(async () => {
       const record = await load(jobId);
       if (!record) return undefined as AppliedStatus | undefined;
-      const before = outcomeFromRecord(record);
+      const before = outcomeFromRecord(record, cipher);
       const outcome = mergeObservation(before, {
         jobId,
         userId: classified.userId,
@@ -77,38 +87,43 @@ export function createStatusStore({ pool, horizonMs }: { pool: pg.Pool; horizonM
       });
       const transition = transitionBetween(before, outcome);
       const next = nextCheck(outcome, record.createdAt, fetchedAt, horizonMs);
+      const snapshotId = randomUUID();
       const { rows } = await pool.query<{ written: number }>(
         WRITE.update,
-        jobWriteParameters({
-          jobId,
-          version: record.version,
-          after: outcome,
-          transition,
-          at: fetchedAt,
-          counts: { events: 0, untrustedEvents: 0, checks: 1 },
-          nextCheckAt: 'at' in next ? next.at : null,
-          staleAt: 'stale' in next ? (record.staleAt ?? fetchedAt) : null,
-          lastCheckedAt: fetchedAt,
-          evidence: {
-            id: randomUUID(),
-            values: [
-              fetchedAt,
-              contentHash,
-              classified.kinds,
-              typeof status.body.job_complete === 'boolean' ? status.body.job_complete : null,
-              typeof status.body.job_success === 'boolean' ? status.body.job_success : null,
-              status.signature,
-              status.timestamp,
-              status.raw.length,
-              status.raw,
-            ],
+        jobWriteParameters(
+          {
+            jobId,
+            version: record.version,
+            after: outcome,
+            transition,
+            at: fetchedAt,
+            counts: { events: 0, untrustedEvents: 0, checks: 1 },
+            nextCheckAt: 'at' in next ? next.at : null,
+            staleAt: 'stale' in next ? (record.staleAt ?? fetchedAt) : null,
+            lastCheckedAt: fetchedAt,
+            evidence: {
+              id: snapshotId,
+              values: [
+                fetchedAt,
+                contentHash,
+                classified.kinds,
+                typeof status.body.job_complete === 'boolean' ? status.body.job_complete : null,
+                typeof status.body.job_success === 'boolean' ? status.body.job_success : null,
+                status.signature,
+                status.timestamp,
+                status.raw.length,
+                cipher.seal(status.raw, sealContext.snapshotBody(snapshotId)),
+              ],
+            },
           },
-        }),
+          cipher,
+        ),
       );
       if (rows[0]?.written !== 1) return null;
       return {
         outcome,
         transition,
+        firstSeenAt: record.createdAt,
         schedule: 'at' in next ? 'scheduled' : 'stale' in next ? 'stale' : 'done',
       };
     });

@@ -18,6 +18,11 @@ export const catalog = {
     name: 'sweep-due-checks',
     data: z.strictObject({}),
   },
+  purgeExpiredIdentityData: {
+    queue: QUEUE_NAMES.maintenance,
+    name: 'purge-expired-identity-data',
+    data: z.strictObject({}),
+  },
 } as const;
 
 export type CheckStatusData = z.infer<typeof catalog.checkStatus.data>;

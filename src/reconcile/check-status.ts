@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { StatusStore } from '../jobs/status-store.js';
+import { type Metrics, recordTransition } from '../observability/metrics.js';
 import type { JobStatusClient } from '../smileid/job-status-client.js';
 
 export type CheckOutcome =
@@ -34,14 +35,27 @@ export function createStatusCheck({
   client,
   log,
   now = () => new Date(),
-  onOutcome = () => undefined,
+  metrics,
 }: {
   store: StatusStore;
   client: JobStatusClient;
   log: FastifyBaseLogger;
   now?: () => Date;
-  onOutcome?: (outcome: CheckOutcome | 'retry', code?: string) => void;
+  metrics?: Metrics;
 }) {
+  /** The call to Smile ID, timed and counted by what came back. */
+  async function fetchStatus(userId: string, jobId: string) {
+    const started = performance.now();
+    const answer = await client.fetchStatus(userId, jobId);
+    metrics?.smileApiDuration.observe({ result: answer.kind }, (performance.now() - started) / 1000);
+    if (answer.kind === 'failed' || answer.kind === 'unauthorized')
+      metrics?.smileApiErrors.inc({ code: answer.code });
+    if (answer.kind === 'bad_signature') {
+      metrics?.signatureFailures.inc({ source: 'job_status', reason: 'signature_mismatch' });
+    }
+    return answer;
+  }
+
   const postpone = async (jobId: string, delayMs: number) => {
     const checkedAt = now();
     await store.postpone(jobId, new Date(checkedAt.getTime() + delayMs), checkedAt);
@@ -55,11 +69,13 @@ export function createStatusCheck({
       await postpone(jobId, NO_USER_RETRY_MS);
       return report('no_user_id');
     }
-    const answer = await client.fetchStatus(job.userId, jobId);
+    const answer = await fetchStatus(job.userId, jobId);
     switch (answer.kind) {
       case 'status': {
-        const applied = await store.applyStatus(jobId, answer, now());
+        const checkedAt = now();
+        const applied = await store.applyStatus(jobId, answer, checkedAt);
         if (!applied) return report('unknown_job');
+        recordTransition(metrics, applied.transition, applied.firstSeenAt, checkedAt);
         if (applied.schedule === 'stale')
           log.warn({ jobId, state: applied.outcome.state }, 'job is stale: horizon passed unconfirmed');
         return report(applied.schedule === 'stale' ? 'stale' : 'applied');
@@ -74,20 +90,20 @@ export function createStatusCheck({
           'Smile ID refused our job_status signature: check SMILE_PARTNER_ID and SMILE_API_KEYS',
         );
         await postpone(jobId, UNAUTHORIZED_RETRY_MS);
-        return report('unauthorized', answer.code);
+        return report('unauthorized');
       case 'failed':
         if (answer.retryable) {
-          onOutcome('retry', answer.code);
+          metrics?.polls.inc({ outcome: 'retry' });
           throw new RetryableCheckError(answer.code);
         }
         log.warn({ jobId, code: answer.code, status: answer.status }, 'job_status request refused');
         await postpone(jobId, REJECTED_REQUEST_RETRY_MS);
-        return report('rejected_request', answer.code);
+        return report('rejected_request');
     }
   }
 
-  function report(outcome: CheckOutcome, code?: string): CheckOutcome {
-    onOutcome(outcome, code);
+  function report(outcome: CheckOutcome): CheckOutcome {
+    metrics?.polls.inc({ outcome });
     return outcome;
   }
 

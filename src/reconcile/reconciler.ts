@@ -2,10 +2,12 @@ import { type ConnectionOptions, Queue, Worker } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import { purgeExpired } from '../jobs/identity-maintenance.js';
 import type { StatusStore } from '../jobs/status-store.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { JobStatusClient } from '../smileid/job-status-client.js';
 import { catalog, checkJobOptions, QUEUE_NAMES } from './catalog.js';
-import { type CheckOutcome, createStatusCheck } from './check-status.js';
+import { createStatusCheck } from './check-status.js';
 import { createSweeper } from './sweeper.js';
 
 export interface ReconcilerOptions {
@@ -21,9 +23,10 @@ export interface ReconcilerOptions {
   retryDelayMs: number;
   sweepIntervalMs: number;
   batchSize: number;
+  retention: { days: number; batchSize: number; intervalMs: number };
   log: FastifyBaseLogger;
   now?: () => Date;
-  onCheck?: (outcome: CheckOutcome | 'retry', code?: string) => void;
+  metrics?: Metrics;
 }
 
 /**
@@ -56,20 +59,32 @@ export function createReconciler(options: ReconcilerOptions) {
     client: options.client,
     log: options.log,
     now: options.now,
-    onOutcome: options.onCheck,
+    metrics: options.metrics,
   });
 
+  const now = options.now ?? (() => new Date());
+  const purge = async () => {
+    const before = new Date(now().getTime() - options.retention.days * 86_400_000);
+    const purged = await purgeExpired(options.pool, before, options.retention.batchSize);
+    if (purged.jobs + purged.callbackEvents + purged.statusSnapshots > 0) {
+      options.log.info({ ...purged, before }, 'retention purged identity data');
+    }
+    return purged;
+  };
+
   const workers: Worker[] = [];
+  const schedules = [
+    { job: catalog.sweepDueChecks, every: options.sweepIntervalMs },
+    { job: catalog.purgeExpiredIdentityData, every: options.retention.intervalMs },
+  ];
   const declareSchedule = () =>
-    maintenance
-      .upsertJobScheduler(
-        catalog.sweepDueChecks.name,
-        { every: options.sweepIntervalMs },
-        { name: catalog.sweepDueChecks.name, data: {} },
-      )
-      .catch((error: unknown) =>
-        options.log.warn({ err: error }, 'could not declare the sweep schedule; will retry'),
-      );
+    Promise.all(
+      schedules.map(({ job, every }) =>
+        maintenance.upsertJobScheduler(job.name, { every }, { name: job.name, data: {} }),
+      ),
+    ).catch((error: unknown) =>
+      options.log.warn({ err: error }, 'could not declare the schedules; will retry'),
+    );
 
   function start() {
     workers.push(
@@ -85,6 +100,10 @@ export function createReconciler(options: ReconcilerOptions) {
       new Worker(
         QUEUE_NAMES.maintenance,
         async (job) => {
+          if (job.name === catalog.purgeExpiredIdentityData.name) {
+            catalog.purgeExpiredIdentityData.data.parse(job.data);
+            return purge();
+          }
           catalog.sweepDueChecks.data.parse(job.data);
           return sweeper.sweep();
         },
@@ -108,7 +127,7 @@ export function createReconciler(options: ReconcilerOptions) {
     await Promise.all([checks.close(), maintenance.close()]);
   }
 
-  return { start, close, checks, sweep: sweeper.sweep };
+  return { start, close, checks, maintenance, sweep: sweeper.sweep, purge };
 }
 
 export type Reconciler = ReturnType<typeof createReconciler>;

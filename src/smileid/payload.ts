@@ -8,9 +8,18 @@ import { z } from 'zod';
 
 const NOT_AVAILABLE = new Set(['not available', 'n/a', '']);
 
+/** Longer than any spelling of "not available": such strings (photos) are never copied to compare. */
+const LONGEST_ABSENT_MARKER = 32;
+
 function present(value: unknown): unknown {
   if (value === null) return undefined;
-  if (typeof value === 'string' && NOT_AVAILABLE.has(value.trim().toLowerCase())) return undefined;
+  if (
+    typeof value === 'string' &&
+    value.length <= LONGEST_ABSENT_MARKER &&
+    NOT_AVAILABLE.has(value.trim().toLowerCase())
+  ) {
+    return undefined;
+  }
   return value;
 }
 

@@ -9,6 +9,7 @@ import { type Config, loadConfig } from '../../src/config.js';
 import { createDatabase, type Database } from '../../src/db/connections.js';
 import { createFailFastRedis } from '../../src/deps.js';
 import { loggerOptions } from '../../src/observability/logger.js';
+import { createFieldCipher, type FieldCipher, parseKeyring } from '../../src/security/field-cipher.js';
 
 export const TEST_PARTNER_ID = '085';
 export const TEST_API_KEY = 'test-api-key';
@@ -33,6 +34,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
 
 export interface TestApp {
   app: FastifyInstance;
+  cipher: FieldCipher;
   db: Database;
   config: Config;
   /** Every log line the app wrote, as raw text. */
@@ -60,10 +62,12 @@ export async function createTestApp(
   });
   const redis = options.withRedis ? createFailFastRedis(config.REDIS_URL) : undefined;
   if (redis) await redisReady(redis, 1000);
-  const app = await buildApp({ config, logger, db, redis, now: options.now });
+  const cipher = createFieldCipher(parseKeyring(config.DATA_ENCRYPTION_KEYS));
+  const app = await buildApp({ config, logger, db, redis, cipher, now: options.now });
   await app.ready();
   return {
     app,
+    cipher,
     db,
     config,
     logs: () => lines.join(''),

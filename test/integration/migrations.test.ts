@@ -66,7 +66,7 @@ describe('the migrated schema and schema.prisma', () => {
       resultCode: '0814',
       resultText: 'Provisional Enroll - Under Review',
       actions: { Liveness_Check: 'Passed' },
-      idInfo: { fullName: 'A B', photoProvided: true, documentProvided: false },
+      idInfo: new Uint8Array(Buffer.from('sealed bytes')),
       idNumberPreviouslyRegistered: true,
       previousRegistrantUserIds: ['user-0'],
       suspectUsers: [{ userId: 'user-9', reason: 'x' }],
@@ -87,6 +87,9 @@ describe('the migrated schema and schema.prisma', () => {
       lastCheckedAt: now,
       checkCount: 4,
       staleAt: now,
+      purgedAt: now,
+      // Set explicitly (it defaults to the next value of its sequence) so that it round-trips too.
+      seq: BigInt(1e12) + BigInt(randomBytes(4).readUInt32BE()),
     };
     await db.prisma.job.create({ data: job });
     expect(await db.prisma.job.findUniqueOrThrow({ where: { jobId } })).toEqual(job);
@@ -108,15 +111,38 @@ describe('the migrated schema and schema.prisma', () => {
     };
     await db.prisma.callbackEvent.create({ data: event });
     const storedEvent = await db.prisma.callbackEvent.findUniqueOrThrow({ where: { id: event.id } });
-    expect({ ...storedEvent, body: Buffer.from(storedEvent.body).toString() }).toEqual({
+    expect({ ...storedEvent, body: Buffer.from(storedEvent.body!).toString() }).toEqual({
       ...event,
       body: '{ }',
+      purgedAt: null,
+    });
+
+    const snapshot = {
+      id: randomUUID(),
+      jobId,
+      fetchedAt: now,
+      contentHash: randomBytes(32).toString('hex'),
+      facets: ['job_status', 'result'],
+      jobComplete: true,
+      jobSuccess: false,
+      signature: 'sig',
+      timestampRaw: '2026-01-02T03:04:05.678Z',
+      bodyBytes: 2,
+      body: new Uint8Array(Buffer.from('{}')),
+      purgedAt: now,
+    };
+    await db.prisma.statusSnapshot.create({ data: snapshot });
+    const storedSnapshot = await db.prisma.statusSnapshot.findUniqueOrThrow({ where: { id: snapshot.id } });
+    expect({ ...storedSnapshot, body: Buffer.from(storedSnapshot.body!).toString() }).toEqual({
+      ...snapshot,
+      body: '{}',
     });
 
     const transition = await db.prisma.jobTransition.create({
       data: {
         jobId,
         eventId: event.id,
+        snapshotId: snapshot.id,
         fromState: 'pending',
         toState: 'provisional',
         fromFinal: false,

@@ -55,7 +55,9 @@ describe('reconciliation against the Smile ID simulator', () => {
     const { rows } = await service.deps.db.pool.query('SELECT id_info FROM jobs WHERE job_id = $1', [
       job.jobId,
     ]);
-    expect(rows[0].id_info).toMatchObject({ idNumber: job.idNumber });
+    expect(service.deps.cipher.openJson(rows[0].id_info, `jobs.id_info:${job.jobId}`)).toMatchObject({
+      idNumber: job.idNumber,
+    });
   });
 
   it('turns a provisional job final once the simulated human review completes', async () => {

@@ -1,0 +1,73 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { JOB_STATES, type JobState } from '../jobs/facets.js';
+import { cursorSchema, encodeCursor, jobCursorPayload } from './cursor.js';
+import { presentJob } from './present-job.js';
+import { BEARER_ROUTE, type RouteContext } from './route-context.js';
+import { commonErrors, jobSummarySchema, queryFlag, queryLimit, userIdSchema } from './schemas.js';
+
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 200;
+
+const STATE_LIST = new RegExp(`^(${JOB_STATES.join('|')})(,(${JOB_STATES.join('|')}))*$`);
+
+/** A date-time with its offset, or a date (midnight UTC); a local time without offset is ambiguous. */
+const isoInstant = z
+  .union([z.iso.datetime({ offset: true }), z.iso.date()], {
+    error: 'must be an ISO 8601 date-time with an offset (2026-11-26T09:30:00Z) or a date (2026-11-26)',
+  })
+  .transform((value) => new Date(value));
+
+export const listQuerySchema = z.strictObject({
+  state: z
+    .string()
+    .regex(STATE_LIST, `must be one or a comma-separated list of ${JOB_STATES.join(', ')}`)
+    .transform((value) => [...new Set(value.split(','))] as JobState[])
+    .optional()
+    .describe('One state or a comma-separated list'),
+  userId: userIdSchema.optional(),
+  isFinal: queryFlag.optional(),
+  updatedSince: isoInstant.optional().describe('Jobs updated at or after this instant'),
+  idNumberPreviouslyRegistered: queryFlag
+    .optional()
+    .describe('`true`: jobs whose ID number Smile ID had seen registered before'),
+  stale: queryFlag.optional().describe('`true`: jobs polled until the horizon without a confirmed result'),
+  limit: queryLimit(MAX_LIMIT).default(DEFAULT_LIMIT),
+  cursor: cursorSchema(jobCursorPayload).optional(),
+});
+
+const listResponseSchema = z
+  .object({
+    items: z.array(jobSummarySchema),
+    nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last'),
+  })
+  .meta({ id: 'JobPage' });
+
+/**
+ * GET /v1/jobs: jobs matching every filter given, in insertion order, a page at a time. Paging neither
+ * skips nor repeats a job that existed when it started, whatever updates happen meanwhile; jobs created
+ * meanwhile appear at the end. A job whose update makes it stop matching a filter drops out, as it should.
+ */
+export const jobListRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, context) => {
+  api.get(
+    '/v1/jobs',
+    {
+      config: context.routeConfig,
+      schema: {
+        ...BEARER_ROUTE,
+        summary: 'Jobs matching filters, a page at a time (never with identity data)',
+        querystring: listQuerySchema,
+        response: { 200: listResponseSchema, ...commonErrors },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, state, ...filters } = request.query;
+      const { jobs, more } = await context.jobs.list({ ...filters, states: state }, cursor?.seq, limit);
+      const last = jobs.at(-1);
+      return {
+        items: jobs.map((record) => presentJob(record)),
+        nextCursor: more && last ? encodeCursor({ seq: last.seq }) : null,
+      };
+    },
+  );
+};

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { JOB_STATES } from '../jobs/facets.js';
+
+/**
+ * The zod schemas shared by the /v1 routes. They validate requests (through Fastify's type provider),
+ * serialize responses (unknown keys are stripped, so nothing undeclared leaves), and are the source of
+ * the OpenAPI document at /docs/json.
+ */
+
+/** Postgres text cannot hold NUL; refusing it here keeps such input a 400 instead of a database error. */
+export const text = (max: number, min = 1) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .refine((value) => !value.includes('\0'), 'must not contain NUL characters');
+
+export const jobIdSchema = text(200).describe('The partner job id (PartnerParams.job_id)');
+export const userIdSchema = text(200).describe('The partner user id (PartnerParams.user_id)');
+export const jobParamsSchema = z.strictObject({ jobId: jobIdSchema });
+
+/** `true` or `false` in a query string. */
+export const queryFlag = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+/** `limit` in a query string: a whole number from 1 to `max`. */
+export const queryLimit = (max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,6}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'must be at least 1').max(max, `must be at most ${max}`))
+    .describe(`Page size, 1 to ${max}`);
+
+export const errorSchema = z
+  .object({ error: z.object({ code: z.string(), message: z.string() }) })
+  .meta({ id: 'Error', description: 'Every refusal: a stable code and a message; never the request echoed' });
+
+const dateTime = z.iso.datetime();
+
+/** The ID authority's record (PII), as the merge keeps it (src/jobs/facets.ts IdInfo). */
+export const idInfoSchema = z
+  .object({
+    country: z.string().optional(),
+    idType: z.string().optional(),
+    idNumber: z.string().optional(),
+    secondaryIdNumber: z.string().optional(),
+    fullName: z.string().optional(),
+    dob: z.string().optional(),
+    gender: z.string().optional(),
+    address: z.string().optional(),
+    phoneNumber: z.string().optional(),
+    phoneNumber2: z.string().optional(),
+    expirationDate: z.string().optional(),
+    issuanceDate: z.string().optional(),
+    fullData: z.unknown().optional(),
+    photoProvided: z.boolean().optional(),
+    documentProvided: z.boolean().optional(),
+  })
+  .meta({ id: 'IdInfo', description: 'Identity data: only with a PII token and `?include=idInfo`' });
+
+// Split where idInfo goes, so the keys keep CONTRACT.md's order.
+const fieldsBeforeIdInfo = {
+  jobId: z.string(),
+  userId: z.string().nullable(),
+  jobType: z.number().int().nullable(),
+  smileJobId: z.string().nullable(),
+  smileJobIds: z.array(z.string()),
+  state: z.enum(JOB_STATES),
+  isFinal: z.boolean(),
+  confirmed: z.boolean().describe('The state agrees with a signed job_status response we fetched'),
+  needsConfirmation: z.boolean(),
+  stale: z.boolean().describe('Polled until the horizon without becoming final and confirmed'),
+  lastCheckedAt: dateTime.nullable(),
+  nextCheckAt: dateTime.nullable(),
+  resultCode: z.string().nullable(),
+  resultText: z.string().nullable(),
+  actions: z.record(z.string(), z.string()),
+};
+const fieldsAfterIdInfo = {
+  idNumberPreviouslyRegistered: z.boolean(),
+  previousRegistrantUserIds: z.array(z.string()),
+  suspectUsers: z.array(z.object({ userId: z.string(), reason: z.string().nullable() })),
+  createdAt: dateTime,
+  updatedAt: dateTime,
+  finalizedAt: dateTime.nullable(),
+};
+
+/** A job in a list: never with identity data. */
+export const jobSummarySchema = z
+  .object({ ...fieldsBeforeIdInfo, ...fieldsAfterIdInfo })
+  .meta({ id: 'JobSummary' });
+
+/** One job's merged outcome; `idInfo` only when a PII token asked for it. */
+export const jobSchema = z
+  .object({ ...fieldsBeforeIdInfo, idInfo: idInfoSchema.nullable().optional(), ...fieldsAfterIdInfo })
+  .meta({ id: 'Job' });
+
+/** Error responses every bearer route may give, on top of its own. */
+export const commonErrors = {
+  400: errorSchema,
+  401: errorSchema,
+  429: errorSchema,
+  500: errorSchema,
+} as const;

@@ -1,0 +1,42 @@
+import type { FastifySchemaValidationError } from 'fastify';
+import { HttpError } from '../http/errors.js';
+
+/**
+ * Turns the type provider's validation errors into our coded 400s. The message names where and which
+ * parameter is wrong and why, from zod's messages, which state what was expected and never repeat the
+ * value received. Unknown parameters are named only when their name is plainly a name.
+ */
+
+/** Fastify's name for the part of the request that failed (not exported by its root types). */
+type DataVar = 'querystring' | 'params' | 'body' | 'headers';
+
+const WHERE: Record<DataVar, string> = {
+  querystring: 'query',
+  params: 'path',
+  body: 'body',
+  headers: 'headers',
+};
+
+const PRINTABLE_NAME = /^[\w.-]{1,40}$/;
+
+function unknownKeysMessage(keys: unknown): string {
+  const names = Array.isArray(keys) ? keys.map(String) : [];
+  const shown = names.filter((name) => PRINTABLE_NAME.test(name));
+  const plural = names.length === 1 ? '' : 's';
+  return shown.length === names.length && names.length > 0
+    ? `unknown parameter${plural} ${shown.join(', ')}`
+    : `unknown parameter${plural}`;
+}
+
+export function validationError(errors: FastifySchemaValidationError[], dataVar: DataVar): Error {
+  const where = WHERE[dataVar];
+  const first = errors[0];
+  if (!first) return new HttpError(400, 'VALIDATION_FAILED', `${where}: invalid`);
+  const path = first.instancePath.split('/').filter(Boolean);
+  if (first.keyword === 'unrecognized_keys') {
+    return new HttpError(400, 'VALIDATION_FAILED', `${where}: ${unknownKeysMessage(first.params.keys)}`);
+  }
+  const message = `${where}: ${path.join('.') || 'value'} ${first.message ?? 'is invalid'}`;
+  if (dataVar === 'querystring' && path[0] === 'cursor') return new HttpError(400, 'INVALID_CURSOR', message);
+  return new HttpError(400, 'VALIDATION_FAILED', message);
+}

@@ -1,0 +1,37 @@
+import { existsSync } from 'node:fs';
+import { pino } from 'pino';
+import { ConfigError, loadConfig } from '../config.js';
+import { createDatabase } from '../db/connections.js';
+import { reencryptAll } from '../jobs/identity-maintenance.js';
+import { loggerOptions } from '../observability/logger.js';
+import { createFieldCipher, parseKeyring } from '../security/field-cipher.js';
+
+/**
+ * `npm run keys:reencrypt`: after a new key is put first in DATA_ENCRYPTION_KEYS (and deployed), moves
+ * every sealed value — and any plaintext from before encryption — under it. Safe beside live traffic and
+ * safe to re-run; once it reports 0, the older keys can be removed from the list.
+ */
+if (existsSync('.env')) process.loadEnvFile('.env');
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+const logger = pino(loggerOptions(config.LOG_LEVEL));
+const cipher = createFieldCipher(parseKeyring(config.DATA_ENCRYPTION_KEYS));
+const db = createDatabase({ url: config.DATABASE_URL, poolSize: 2, timeoutMs: 60_000 });
+try {
+  const count = await reencryptAll(db.pool, cipher);
+  logger.info({ reencrypted: count, key: cipher.currentKeyId }, 'identity data is under the newest key');
+} catch (error) {
+  logger.error(
+    { error: { name: (error as Error).name, code: (error as { code?: string }).code } },
+    're-encryption failed',
+  );
+  process.exitCode = 1;
+} finally {
+  await db.close();
+}

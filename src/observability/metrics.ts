@@ -1,0 +1,129 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * Every metric the service exports, in a registry of its own per app instance (tests build many apps).
+ * Labels are small closed sets: never a job id, user id, or anything from a body.
+ */
+export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'smileid_process_' });
+  const registers = [registry];
+
+  return {
+    registry,
+
+    httpRequestDuration: new Histogram({
+      name: 'smileid_http_request_duration_seconds',
+      help: 'HTTP requests by route template, method and status code.',
+      labelNames: ['route', 'method', 'status_code'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+
+    callbacks: new Counter({
+      name: 'smileid_callbacks_total',
+      help: 'Callbacks received, by what they carried and what became of them.',
+      labelNames: ['kind', 'outcome'] as const,
+      registers,
+    }),
+    callbackRejections: new Counter({
+      name: 'smileid_callback_rejections_total',
+      help: 'Callbacks refused before storage, by reason (error code).',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    callbackBodyBytes: new Histogram({
+      name: 'smileid_callback_body_bytes',
+      help: 'Sizes of stored callback bodies.',
+      labelNames: ['kind'] as const,
+      buckets: [1024, 4096, 16_384, 65_536, 262_144, 1_048_576, 2_097_152, 4_194_304],
+      registers,
+    }),
+    signatureFailures: new Counter({
+      name: 'smileid_signature_failures_total',
+      help: 'Signatures that did not verify: on callbacks (source=callback) and job_status responses.',
+      labelNames: ['source', 'reason'] as const,
+      registers,
+    }),
+
+    transitions: new Counter({
+      name: 'smileid_job_transitions_total',
+      help: 'Changes of a job state, by from and to state ("none" for a new job).',
+      labelNames: ['from', 'to', 'final'] as const,
+      registers,
+    }),
+    timeToFinal: new Histogram({
+      name: 'smileid_job_time_to_final_seconds',
+      help: 'Time from a job first being seen to its first final state.',
+      buckets: [1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 12 * 3600, 86_400, 3 * 86_400, 7 * 86_400],
+      registers,
+    }),
+
+    polls: new Counter({
+      name: 'smileid_status_checks_total',
+      help: 'job_status checks by outcome (applied, stale, bad_signature, unauthorized, retry, …).',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    smileApiDuration: new Histogram({
+      name: 'smileid_api_request_duration_seconds',
+      help: 'Latency of calls to the Smile ID Job Status API, by result.',
+      labelNames: ['result'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      registers,
+    }),
+    smileApiErrors: new Counter({
+      name: 'smileid_api_errors_total',
+      help: 'Failed Job Status calls by Smile ID code (or timeout, network_error, http_NNN).',
+      labelNames: ['code'] as const,
+      registers,
+    }),
+
+    /** Filled at scrape time from Postgres (see job-gauges.ts). */
+    jobs: new Gauge({
+      name: 'smileid_jobs',
+      help: 'Jobs by state and finality.',
+      labelNames: ['state', 'final'] as const,
+      registers,
+    }),
+    jobFlags: new Gauge({
+      name: 'smileid_jobs_flagged',
+      help: 'Jobs by flag: unconfirmed (final, not confirmed by job_status), untrusted (an unapplied callback), stale, previously_registered_id, fraud_suspects.',
+      labelNames: ['flag'] as const,
+      registers,
+    }),
+    jobGaugeScrapeErrors: new Counter({
+      name: 'smileid_job_gauges_errors_total',
+      help: 'Scrapes whose job gauges could not be read from Postgres in time (the last values are kept).',
+      registers,
+    }),
+    queueJobs: new Gauge({
+      name: 'smileid_queue_jobs',
+      help: 'Queued work by queue and state (waiting, active, delayed, failed, prioritized).',
+      labelNames: ['queue', 'state'] as const,
+      registers,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Counts a change of job state, and the time to final when it is the job's first final state. */
+export function recordTransition(
+  metrics: Metrics | undefined,
+  transition:
+    | { fromState: string | null; toState: string; fromFinal: boolean | null; toFinal: boolean }
+    | undefined,
+  firstSeenAt: Date | undefined,
+  at: Date,
+): void {
+  if (!metrics || !transition) return;
+  metrics.transitions.inc({
+    from: transition.fromState ?? 'none',
+    to: transition.toState,
+    final: String(transition.toFinal),
+  });
+  if (transition.toFinal && !transition.fromFinal && firstSeenAt) {
+    metrics.timeToFinal.observe(Math.max(0, (at.getTime() - firstSeenAt.getTime()) / 1000));
+  }
+}

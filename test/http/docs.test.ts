@@ -1,0 +1,101 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+import { expectErrorBody } from '../helpers/http.js';
+
+interface OpenApiDocument {
+  openapi: string;
+  paths: Record<string, Record<string, { parameters?: { name: string; in: string }[]; security?: unknown }>>;
+}
+
+/** Every /v1 route the service serves, in OpenAPI's path syntax. */
+const V1_ROUTES = [
+  ['get', '/v1/jobs'],
+  ['post', '/v1/jobs'],
+  ['get', '/v1/jobs/{jobId}'],
+  ['get', '/v1/jobs/{jobId}/events'],
+  ['post', '/v1/jobs/{jobId}/reconcile'],
+] as const;
+
+describe('the API documentation', () => {
+  let t: TestApp;
+  let document: OpenApiDocument;
+  beforeAll(async () => {
+    t = await createTestApp();
+    const response = await t.app.inject({ method: 'GET', url: '/docs/json' });
+    expect(response.statusCode).toBe(200);
+    document = response.json();
+  });
+  afterAll(() => t?.close());
+
+  it('serves a valid OpenAPI 3 document at /docs/json without a token', async () => {
+    expect(document.openapi).toMatch(/^3\./);
+    const result = await new Validator().validate(document as never);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  it('lists every /v1 route, each behind the bearer scheme', () => {
+    const v1 = Object.entries(document.paths)
+      .filter(([path]) => path.startsWith('/v1/'))
+      .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method} ${path}`))
+      .sort();
+    expect(v1).toEqual(V1_ROUTES.map(([method, path]) => `${method} ${path}`).sort());
+    for (const [method, path] of V1_ROUTES) {
+      expect(document.paths[path]?.[method]?.security).toEqual([{ bearerAuth: [] }]);
+    }
+  });
+
+  it('documents the list filters from the same schemas that validate them', () => {
+    const names = document.paths['/v1/jobs']?.get?.parameters?.map((parameter) => parameter.name);
+    expect(names?.sort()).toEqual(
+      [
+        'cursor',
+        'idNumberPreviouslyRegistered',
+        'isFinal',
+        'limit',
+        'stale',
+        'state',
+        'updatedSince',
+        'userId',
+      ].sort(),
+    );
+  });
+
+  it('serves the UI as HTML at /docs', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/docs' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^text\/html/);
+    expect(response.body).toContain('swagger-ui');
+  });
+});
+
+describe('DOCS_ENABLED', () => {
+  it('defaults to on outside production and off in production', () => {
+    expect(loadConfig({ NODE_ENV: 'development' }).DOCS_ENABLED).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'test' }).DOCS_ENABLED).toBe(true);
+    const production = {
+      NODE_ENV: 'production',
+      SMILE_PARTNER_ID: '123',
+      SMILE_API_KEYS: 'k',
+      INTERNAL_API_TOKENS: 'a',
+      INTERNAL_PII_TOKENS: 'b',
+      DATA_ENCRYPTION_KEYS: `prod:${Buffer.alloc(32, 7).toString('base64')}`,
+    };
+    expect(loadConfig(production).DOCS_ENABLED).toBe(false);
+    expect(loadConfig({ ...production, DOCS_ENABLED: 'true' }).DOCS_ENABLED).toBe(true);
+    expect(() => loadConfig({ DOCS_ENABLED: 'yes' })).toThrow(/DOCS_ENABLED/);
+  });
+
+  it('removes /docs and /docs/json when false, and leaves the API alone', async () => {
+    const t = await createTestApp({ env: { DOCS_ENABLED: 'false' } });
+    try {
+      expectErrorBody(await t.app.inject({ method: 'GET', url: '/docs' }), 404, 'ROUTE_NOT_FOUND');
+      expectErrorBody(await t.app.inject({ method: 'GET', url: '/docs/json' }), 404, 'ROUTE_NOT_FOUND');
+      expectErrorBody(await t.app.inject({ method: 'GET', url: '/v1/jobs' }), 401, 'UNAUTHENTICATED');
+    } finally {
+      await t.close();
+    }
+  });
+});
