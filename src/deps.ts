@@ -1,6 +1,7 @@
 import { type ConnectionOptions, Queue } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
+import type { AppDependencies } from './app.js';
 import type { Config } from './config.js';
 import { createDatabase } from './db/connections.js';
 import { createStatusStore } from './jobs/status-store.js';
@@ -91,20 +92,26 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
       })
     : undefined;
 
+  const readinessChecks: Record<string, () => Promise<unknown>> = workerRedis
+    ? { redis: () => workerRedis.ping() }
+    : {};
   return {
     db,
     cipher,
     metrics,
-    /** Queues whose depth /metrics reports: what this process produces or consumes. */
-    queues: reconciler ? [reconciler.checks, reconciler.maintenance] : [producer],
-    rateLimitRedis: servesHttpApi ? fastRedis : undefined,
-    // BullMQ waits for a connection that is down; an API request must not.
-    enqueueCheck: (jobId: string) => withTimeout(enqueueChecks(producer, [jobId]), ENQUEUE_TIMEOUT_MS),
+    /** What buildApp needs of these dependencies. */
+    forApp: {
+      db,
+      cipher,
+      metrics,
+      // Queues whose depth /metrics reports: what this process produces or consumes.
+      queues: reconciler ? [reconciler.checks, reconciler.maintenance] : [producer],
+      redis: servesHttpApi ? fastRedis : undefined,
+      // BullMQ waits for a connection that is down; an API request must not.
+      enqueueCheck: (jobId: string) => withTimeout(enqueueChecks(producer, [jobId]), ENQUEUE_TIMEOUT_MS),
+      readinessChecks,
+    } satisfies Omit<AppDependencies, 'config' | 'logger'>,
     reconciler,
-    readinessChecks: (workerRedis ? { redis: () => workerRedis.ping() } : {}) as Record<
-      string,
-      () => Promise<unknown>
-    >,
     async close() {
       await reconciler?.close();
       await producer.close().catch(() => undefined);

@@ -16,17 +16,7 @@ async function main() {
   await migrate(config.DATABASE_URL, logger);
 
   const deps = createDependencies(config, logger);
-  const app = await buildApp({
-    config,
-    logger,
-    db: deps.db,
-    cipher: deps.cipher,
-    metrics: deps.metrics,
-    queues: deps.queues,
-    redis: deps.rateLimitRedis,
-    enqueueCheck: deps.enqueueCheck,
-    readinessChecks: deps.readinessChecks,
-  });
+  const app = await buildApp({ config, logger, ...deps.forApp });
   await app.listen({ port: config.PORT, host: config.HOST });
   deps.reconciler?.start();
   logger.info({ role: config.ROLE, smileApi: config.SMILE_API_BASE_URL }, 'service started');

@@ -1,15 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { createDatabase, type Database } from '../../src/db/connections.js';
 import { createFailFastRedis } from '../../src/deps.js';
-import { loggerOptions } from '../../src/observability/logger.js';
 import { createFieldCipher, type FieldCipher, parseKeyring } from '../../src/security/field-cipher.js';
+import { capturingLogger } from './logs.js';
 
 export const TEST_PARTNER_ID = '085';
 export const TEST_API_KEY = 'test-api-key';
@@ -47,14 +45,7 @@ export async function createTestApp(
   options: { env?: Record<string, string>; withRedis?: boolean; now?: () => Date } = {},
 ): Promise<TestApp> {
   const config = testConfig(options.env);
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
-  const logger = pino(loggerOptions(config.LOG_LEVEL), sink);
+  const { logger, logs } = capturingLogger(config.LOG_LEVEL);
   const db = createDatabase({
     url: config.DATABASE_URL,
     poolSize: 10,
@@ -70,7 +61,7 @@ export async function createTestApp(
     cipher,
     db,
     config,
-    logs: () => lines.join(''),
+    logs,
     async close() {
       await app.close();
       redis?.disconnect();

@@ -1,15 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import type { presentJob } from '../../src/api/present-job.js';
 import { buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import { createDependencies, type Dependencies } from '../../src/deps.js';
-import { loggerOptions } from '../../src/observability/logger.js';
 import { buildSimulator, type Simulator } from '../../src/simulator/server.js';
 import { API_TOKEN, TEST_API_KEY, TEST_PARTNER_ID, testConfig } from './app.js';
+import { capturingLogger } from './logs.js';
 
 export interface TestSimulator extends Simulator {
   url: string;
@@ -68,26 +66,9 @@ export async function startService(
     SMILE_API_TIMEOUT_MS: '2000',
     ...env,
   });
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
-  const logger = pino(loggerOptions(config.LOG_LEVEL), sink);
+  const { logger, logs } = capturingLogger(config.LOG_LEVEL);
   const deps = createDependencies(config, logger);
-  const app = await buildApp({
-    config,
-    logger,
-    db: deps.db,
-    cipher: deps.cipher,
-    metrics: deps.metrics,
-    queues: deps.queues,
-    redis: deps.rateLimitRedis,
-    enqueueCheck: deps.enqueueCheck,
-    readinessChecks: deps.readinessChecks,
-  });
+  const app = await buildApp({ config, logger, ...deps.forApp });
   const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
   deps.reconciler?.start();
   return {
@@ -95,7 +76,7 @@ export async function startService(
     deps,
     config,
     baseUrl,
-    logs: () => lines.join(''),
+    logs,
     api: async (method, path, body) => {
       const response = await fetch(`${baseUrl}${path}`, {
         method,
