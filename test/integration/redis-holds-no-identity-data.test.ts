@@ -15,11 +15,11 @@ async function dumpKeys(redis: Redis, prefix: string): Promise<{ keys: string[];
         case 'hash':
           return JSON.stringify(await redis.hgetall(key));
         case 'list':
-          return JSON.stringify(await redis.lrange(key, 0, -1));
+          return JSON.stringify(await redis.lrange(key, '0', '-1'));
         case 'set':
           return JSON.stringify(await redis.smembers(key));
         case 'zset':
-          return JSON.stringify(await redis.zrange(key, 0, -1));
+          return JSON.stringify(await redis.zrange(key, '0', '-1'));
         case 'stream':
           return JSON.stringify(await redis.xrange(key, '-', '+'));
         default:
