@@ -9,7 +9,7 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
   if (defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'smileid_process_' });
   const registers = [registry];
 
-  return {
+  const metrics = {
     registry,
 
     httpRequestDuration: new Histogram({
@@ -104,6 +104,18 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
       registers,
     }),
   };
+
+  // Series that alerts watch exist from the start at 0: `increase()` cannot see a counter's first sample,
+  // so the first 2205 after a restart would otherwise go unnoticed.
+  for (const code of ['2205', '2405', 'timeout', 'network_error']) metrics.smileApiErrors.inc({ code }, 0);
+  for (const reason of ['signature_mismatch', 'malformed_signature']) {
+    metrics.signatureFailures.inc({ source: 'callback', reason }, 0);
+  }
+  metrics.signatureFailures.inc({ source: 'job_status', reason: 'signature_mismatch' }, 0);
+  for (const outcome of ['applied', 'stale', 'bad_signature', 'unauthorized', 'retry']) {
+    metrics.polls.inc({ outcome }, 0);
+  }
+  return metrics;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -39,6 +39,11 @@ CREATE INDEX "audit_log_job_id_at_idx" ON "audit_log"("job_id", "at");
 CREATE INDEX "audit_log_at_idx" ON "audit_log"("at");
 
 
+-- State and finality go together (a pending job is never final). Without this, the planner multiplies
+-- their selectivities, expects matches for e.g. `state=pending&isFinal=true` that never come, and walks
+-- the whole insertion order looking for them. Prisma's schema has no syntax for statistics objects.
+CREATE STATISTICS "jobs_state_is_final_stats" (mcv) ON "state", "is_final" FROM "jobs";
+
 -- The audit trail is evidence: rows are added, never rewritten.
 CREATE TRIGGER "audit_log_immutable" BEFORE UPDATE ON "audit_log"
   FOR EACH ROW EXECUTE FUNCTION "forbid_update"();
