@@ -97,7 +97,7 @@ const environmentSchema = z.object({
   /** Job Status calls per second, across every worker process (a BullMQ limiter in Redis). */
   SMILE_API_RATE_LIMIT_PER_SECOND: positiveInt.default(20),
   /** Job Status calls in flight per worker process. */
-  RECONCILE_CONCURRENCY: positiveInt.default(16),
+  RECONCILE_CONCURRENCY: positiveInt.default(64),
   /** How long a job is polled before it is marked stale: long enough to outlast human review. */
   RECONCILE_HORIZON_HOURS: positiveInt.default(168),
   RECONCILE_SWEEP_INTERVAL_MS: positiveInt.default(2000),

@@ -1,9 +1,45 @@
-import swagger from '@fastify/swagger';
+import swagger, { type SwaggerTransformObject } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 
 export const DOCS_PREFIX = '/docs';
+
+const SCHEMA_REF = '#/components/schemas/';
+
+/**
+ * The type provider's components, less those no route refers to: it names every registered schema
+ * twice (`Job` and `JobInput`), though our responses use only the first.
+ */
+const transformObject: SwaggerTransformObject = (documentObject) => {
+  const document = jsonSchemaTransformObject(documentObject) as {
+    paths?: unknown;
+    components?: { schemas?: Record<string, unknown> };
+  };
+  const schemas = document.components?.schemas ?? {};
+  const used = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (value === null || typeof value !== 'object') return;
+    for (const [key, child] of Object.entries(value)) {
+      const name =
+        key === '$ref' &&
+        typeof child === 'string' &&
+        child.startsWith(SCHEMA_REF) &&
+        child.slice(SCHEMA_REF.length);
+      if (!name) visit(child);
+      else if (!used.has(name)) {
+        used.add(name);
+        visit(schemas[name]);
+      }
+    }
+  };
+  visit(document.paths);
+  const kept = Object.fromEntries(Object.entries(schemas).filter(([name]) => used.has(name)));
+  return {
+    ...document,
+    components: { ...document.components, schemas: kept },
+  } as ReturnType<SwaggerTransformObject>;
+};
 
 /**
  * The OpenAPI document (GET /docs/json) and its UI (GET /docs), generated from the routes' zod schemas.
@@ -28,7 +64,7 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
       },
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject,
   });
   await app.register(swaggerUi, { routePrefix: DOCS_PREFIX });
 }

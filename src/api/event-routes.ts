@@ -1,74 +1,14 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { HttpError } from '../http/errors.js';
 import { requirePiiAccess } from './bearer-auth.js';
-import { cursorSchema, encodeCursor, eventCursorPayload } from './cursor.js';
+import { encodeCursor } from './cursor.js';
 import type { EventRow } from './event-queries.js';
+import { eventPageSchema, eventsQuerySchema, LIMITS } from './event-schemas.js';
 import { readEventBody } from './identity-data.js';
 import { BEARER_ROUTE, type RouteContext } from './route-context.js';
-import { commonErrors, errorSchema, jobParamsSchema, queryLimit } from './schemas.js';
+import { commonErrors, errorSchema, jobParamsSchema } from './schemas.js';
 
-/** Bodies hold photos (about 1.4 MB each): pages that carry them are kept small. */
-const LIMITS = { withoutBodies: { default: 50, max: 200 }, withBodies: { default: 5, max: 20 } } as const;
-
-export const eventsQuerySchema = z
-  .strictObject({
-    include: z
-      .enum(['body'])
-      .optional()
-      .describe('`body` adds each stored body: PII token only, and the read is audited'),
-    limit: queryLimit(LIMITS.withoutBodies.max)
-      .optional()
-      .describe(
-        `Page size: default ${LIMITS.withoutBodies.default}, at most ${LIMITS.withoutBodies.max}; ` +
-          `with include=body default ${LIMITS.withBodies.default}, at most ${LIMITS.withBodies.max}`,
-      ),
-    cursor: cursorSchema(eventCursorPayload).optional(),
-  })
-  .superRefine((query, context) => {
-    if (query.include === 'body' && query.limit !== undefined && query.limit > LIMITS.withBodies.max) {
-      context.addIssue({
-        code: 'custom',
-        path: ['limit'],
-        message: `must be at most ${LIMITS.withBodies.max} with include=body`,
-      });
-    }
-  });
-
-const dateTime = z.iso.datetime();
-const evidenceFields = {
-  id: z.string(),
-  kinds: z.array(z.string()).describe('What the body carried: result, id_info, smile_secure, …'),
-  contentHash: z.string().describe('SHA-256 hex of the stored content'),
-  bodyBytes: z.number().int(),
-  smileJobId: z.string().nullable(),
-  body: z.unknown().optional().describe('The stored body, with a PII token and include=body only'),
-};
-const eventSchema = z
-  .discriminatedUnion('source', [
-    z.object({
-      source: z.literal('callback'),
-      trusted: z.boolean().describe('Applied to the outcome; untrusted callbacks are stored, not applied'),
-      untrustedReason: z.string().nullable(),
-      receivedAt: dateTime,
-      ...evidenceFields,
-    }),
-    z.object({
-      source: z.literal('job_status'),
-      trusted: z.literal(true).describe('A signed response the service fetched itself'),
-      untrustedReason: z.null(),
-      fetchedAt: dateTime,
-      jobComplete: z.boolean().nullable(),
-      jobSuccess: z.boolean().nullable(),
-      ...evidenceFields,
-    }),
-  ])
-  .meta({ id: 'JobEvent' });
-
-const eventPageSchema = z
-  .object({ items: z.array(eventSchema), nextCursor: z.string().nullable() })
-  .meta({ id: 'JobEventPage' });
-
+/** An event as the API shows it, its time named for where it came from. */
 function presentEvent(row: EventRow) {
   const common = {
     id: row.id,

@@ -1,16 +1,45 @@
 import type pg from 'pg';
 import type { JobState } from '../jobs/facets.js';
-import { JOB_SELECT_LIST, type JobRecord, OUTCOME_COLUMNS } from '../jobs/job-record.js';
+import { JOB_SELECT_LIST, type JobRecord } from '../jobs/job-record.js';
 
 /**
  * The API's reads of `jobs`, in plain SQL on the shared pool (the same mapping as the write path's
  * JOB_SELECT_LIST). Identity data is selected only by the read that asked for it.
  */
 
-const ID_INFO_SELECT = `j.${OUTCOME_COLUMNS.idInfo[0]} AS "idInfo"`;
-if (!JOB_SELECT_LIST.includes(ID_INFO_SELECT)) throw new Error('JOB_SELECT_LIST no longer selects idInfo');
-/** Every column of a JobRecord, with identity data left out. */
-const SUMMARY_SELECT_LIST = JOB_SELECT_LIST.replace(ID_INFO_SELECT, 'NULL AS "idInfo"');
+/** The fields presentJob shows. Every other field of a JobRecord is selected as NULL: never sent, never parsed. */
+const PRESENTED_FIELDS: ReadonlySet<keyof JobRecord> = new Set<keyof JobRecord>([
+  'jobId',
+  'userId',
+  'jobType',
+  'smileJobId',
+  'smileJobIds',
+  'state',
+  'isFinal',
+  'confirmed',
+  'needsConfirmation',
+  'staleAt',
+  'lastCheckedAt',
+  'nextCheckAt',
+  'resultCode',
+  'resultText',
+  'actions',
+  'idNumberPreviouslyRegistered',
+  'previousRegistrantUserIds',
+  'suspectUsers',
+  'createdAt',
+  'updatedAt',
+  'finalizedAt',
+]);
+
+/** JOB_SELECT_LIST (`j.column AS "field", …`) with the fields not presented, identity data first, as NULL. */
+const SUMMARY_SELECT_LIST = JOB_SELECT_LIST.split(', ')
+  .map((item) => {
+    const field = /AS "(\w+)"$/.exec(item)?.[1];
+    if (!field) throw new Error(`unexpected JOB_SELECT_LIST item: ${item}`);
+    return PRESENTED_FIELDS.has(field as keyof JobRecord) ? item : `NULL AS "${field}"`;
+  })
+  .join(', ');
 
 export const READ_JOB_SQL = `SELECT ${SUMMARY_SELECT_LIST} FROM jobs j WHERE j.job_id = $1`;
 export const READ_JOB_WITH_ID_INFO_SQL = `SELECT ${JOB_SELECT_LIST} FROM jobs j WHERE j.job_id = $1`;

@@ -55,7 +55,7 @@ export async function apiRoutes(app: FastifyInstance, options: ApiOptions) {
     now: options.now,
     callerOf: (request) => {
       const caller = callers.get(request);
-      if (!caller) throw new Error('an /v1 route ran without authentication');
+      if (!caller) throw new Error('a /v1 route ran without authentication');
       return caller;
     },
     routeConfig: { rateLimit: { max: options.rateLimitPerMinute, timeWindow: '1 minute' } },

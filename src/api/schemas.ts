@@ -35,7 +35,8 @@ export const errorSchema = z
   .object({ error: z.object({ code: z.string(), message: z.string() }) })
   .meta({ id: 'Error', description: 'Every refusal: a stable code and a message; never the request echoed' });
 
-const dateTime = z.iso.datetime();
+// Our own Date#toISOString(): documented as date-times, not re-checked against a regex on every item.
+const dateTime = z.string().meta({ format: 'date-time' });
 
 /** The ID authority's record (PII), as the merge keeps it (src/jobs/facets.ts IdInfo). */
 export const idInfoSchema = z

@@ -19,13 +19,13 @@ const WHERE: Record<DataVar, string> = {
 
 const PRINTABLE_NAME = /^[\w.-]{1,40}$/;
 
-function unknownKeysMessage(keys: unknown): string {
+function unknownKeysMessage(keys: unknown, noun: string): string {
   const names = Array.isArray(keys) ? keys.map(String) : [];
   const shown = names.filter((name) => PRINTABLE_NAME.test(name));
   const plural = names.length === 1 ? '' : 's';
   return shown.length === names.length && names.length > 0
-    ? `unknown parameter${plural} ${shown.join(', ')}`
-    : `unknown parameter${plural}`;
+    ? `unknown ${noun}${plural} ${shown.join(', ')}`
+    : `unknown ${noun}${plural}`;
 }
 
 export function validationError(errors: FastifySchemaValidationError[], dataVar: DataVar): Error {
@@ -34,7 +34,12 @@ export function validationError(errors: FastifySchemaValidationError[], dataVar:
   if (!first) return new HttpError(400, 'VALIDATION_FAILED', `${where}: invalid`);
   const path = first.instancePath.split('/').filter(Boolean);
   if (first.keyword === 'unrecognized_keys') {
-    return new HttpError(400, 'VALIDATION_FAILED', `${where}: ${unknownKeysMessage(first.params.keys)}`);
+    const noun = dataVar === 'body' ? 'field' : 'parameter';
+    return new HttpError(
+      400,
+      'VALIDATION_FAILED',
+      `${where}: ${unknownKeysMessage(first.params.keys, noun)}`,
+    );
   }
   const message = `${where}: ${path.join('.') || 'value'} ${first.message ?? 'is invalid'}`;
   if (dataVar === 'querystring' && path[0] === 'cursor') return new HttpError(400, 'INVALID_CURSOR', message);

@@ -58,19 +58,23 @@ export function createStatusStore({
   cipher: FieldCipher;
 }) {
   async function load(jobId: string): Promise<JobRecord | undefined> {
-    return (await pool.query<JobRecord>(READ_SQL, [jobId])).rows[0];
+    return (await pool.query<JobRecord>({ name: 'status-read', text: READ_SQL, values: [jobId] })).rows[0];
   }
 
   async function applyStatus(
     jobId: string,
     status: VerifiedStatus,
     fetchedAt: Date,
+    loaded?: JobRecord,
   ): Promise<AppliedStatus | undefined> {
     const classified = classifyJobStatusShape(status.body);
     const { timestamp: _t, signature: _s, ...content } = status.body;
     const contentHash = createHash('sha256').update(JSON.stringify(content)).digest('hex');
+    // The caller's copy serves the first attempt; a lost compare-and-swap reads the job again.
+    let known = loaded;
     return withCompareAndSwap(async () => {
-      const record = await load(jobId);
+      const record = known ?? (await load(jobId));
+      known = undefined;
       if (!record) return undefined as AppliedStatus | undefined;
       const before = outcomeFromRecord(record, cipher);
       const outcome = mergeObservation(before, {
@@ -88,9 +92,10 @@ export function createStatusStore({
       const transition = transitionBetween(before, outcome);
       const next = nextCheck(outcome, record.createdAt, fetchedAt, horizonMs);
       const snapshotId = randomUUID();
-      const { rows } = await pool.query<{ written: number }>(
-        WRITE.update,
-        jobWriteParameters(
+      const { rows } = await pool.query<{ written: number }>({
+        name: 'status-update',
+        text: WRITE.update,
+        values: jobWriteParameters(
           {
             jobId,
             version: record.version,
@@ -118,7 +123,7 @@ export function createStatusStore({
           },
           cipher,
         ),
-      );
+      });
       if (rows[0]?.written !== 1) return null;
       return {
         outcome,

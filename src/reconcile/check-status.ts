@@ -73,7 +73,7 @@ export function createStatusCheck({
     switch (answer.kind) {
       case 'status': {
         const checkedAt = now();
-        const applied = await store.applyStatus(jobId, answer, checkedAt);
+        const applied = await store.applyStatus(jobId, answer, checkedAt, job);
         if (!applied) return report('unknown_job');
         recordTransition(metrics, applied.transition, applied.firstSeenAt, checkedAt);
         if (applied.schedule === 'stale')

@@ -36,6 +36,18 @@ describe('the API documentation', () => {
     expect(result.valid).toBe(true);
   });
 
+  it('resolves every schema reference, and keeps no schema nothing refers to', () => {
+    const text = JSON.stringify(document);
+    const referenced = new Set(
+      [...text.matchAll(/"#\/components\/schemas\/([^"]+)"/g)].map((match) => match[1]),
+    );
+    const components = Object.keys(
+      (document as { components?: { schemas?: object } }).components?.schemas ?? {},
+    );
+    expect([...referenced].sort()).toEqual([...components].sort());
+    expect(components).toEqual(expect.arrayContaining(['Job', 'JobPage', 'JobEventPage', 'Error']));
+  });
+
   it('lists every /v1 route, each behind the bearer scheme', () => {
     const v1 = Object.entries(document.paths)
       .filter(([path]) => path.startsWith('/v1/'))

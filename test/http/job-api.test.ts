@@ -69,9 +69,8 @@ describe('GET /v1/jobs/:jobId', () => {
     expectErrorBody(response, 400, 'VALIDATION_FAILED');
   });
 
-  // Known defect, kept visible: Fastify's router refuses path parameters over 100 characters and
-  // malformed percent-encoding itself, with its own body echoing the path, because app.ts passes no
-  // `frameworkErrors` handler (errors.ts already maps both codes). `fails` flips once that is wired.
+  // Errors the router raises before any route runs (an over-long parameter, bad percent-encoding) get
+  // the same coded body, through Fastify's `frameworkErrors`.
   it.each([
     ['a 101-character job id', `/v1/jobs/${'j'.repeat(101)}`, 404, 'JOB_NOT_FOUND'],
     ['a 201-character job id', `/v1/jobs/${'j'.repeat(201)}`, 400, 'VALIDATION_FAILED'],
@@ -93,6 +92,50 @@ describe('GET /v1/jobs/:jobId', () => {
     const response = await getJob(`/v1/jobs/${job.jobId}?include=idInfo`, `bearer ${PII_TOKEN}`);
     expect(response.statusCode).toBe(200);
     expect(response.json().idInfo).toMatchObject({ fullName: job.fullName, idNumber: job.idNumber });
+  });
+});
+
+describe('POST /v1/jobs', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t?.close());
+
+  const register = (payload: unknown, authorization = `Bearer ${API_TOKEN}`) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers: { authorization, 'content-type': 'application/json' },
+      payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+    });
+
+  it('registers a job and answers 201 with its outcome', async () => {
+    const job = simulatedJob();
+    const response = await register({ jobId: job.jobId, userId: job.userId, jobType: 1, country: 'NG' });
+    expect(response.statusCode).toBe(201);
+    expect(response.json()).toMatchObject({ jobId: job.jobId, userId: job.userId, state: 'pending' });
+  });
+
+  it.each([
+    ['an unknown field', { jobId: 'j-1', userId: 'u-1', colour: 'blue' }, 'body: unknown field colour'],
+    ['a missing userId', { jobId: 'j-1' }, 'body: userId Invalid input: expected string, received undefined'],
+    ['a jobType that is a string', { jobId: 'j-1', userId: 'u-1', jobType: '1' }, undefined],
+    [
+      'a NUL character in the job id',
+      { jobId: 'j\u00001', userId: 'u-1' },
+      'body: jobId must not contain NUL characters',
+    ],
+    ['a three-letter country', { jobId: 'j-1', userId: 'u-1', country: 'NGA' }, undefined],
+  ])('answers 400 VALIDATION_FAILED for %s, naming the field', async (_name, payload, message) => {
+    const response = await register(payload);
+    expectErrorBody(response, 400, 'VALIDATION_FAILED');
+    if (message) expect(response.json().error.message).toBe(message);
+  });
+
+  it('answers 401 to a caller without a token before reading the body', async () => {
+    expectErrorBody(await register('{not json', 'Bearer wrong'), 401, 'UNAUTHENTICATED');
+    expectErrorBody(await register({ colour: 'blue' }, 'Bearer wrong'), 401, 'UNAUTHENTICATED');
   });
 });
 

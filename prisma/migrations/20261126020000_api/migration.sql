@@ -20,6 +20,9 @@ CREATE UNIQUE INDEX "jobs_seq_key" ON "jobs"("seq");
 -- CreateIndex
 CREATE INDEX "jobs_user_id_seq_idx" ON "jobs"("user_id", "seq");
 
+-- The index above serves every lookup by user; one index fewer for each callback's write to maintain.
+DROP INDEX "jobs_user_id_idx";
+
 -- CreateIndex
 CREATE INDEX "jobs_state_seq_idx" ON "jobs"("state", "seq");
 

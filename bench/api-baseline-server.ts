@@ -1,0 +1,56 @@
+import Fastify from 'fastify';
+import pg from 'pg';
+import { pino } from 'pino';
+import { listJobsQuery, READ_JOB_SQL } from '../src/api/job-queries.js';
+import type { JobState } from '../src/jobs/facets.js';
+import { DATABASE_POOL_SIZE } from './settings.js';
+
+/**
+ * The floor for the API bench: bare Fastify routes running the very SQL the service runs (imported from
+ * it) with `pg`, and sending the rows as they come: no auth, rate limit, validation, presentation or
+ * response schema. Same pool size and log level as the service.
+ * Usage: PORT=… DATABASE_URL=… node --import tsx this file.
+ */
+
+const port = Number(process.env.PORT);
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: DATABASE_POOL_SIZE });
+const app = Fastify({ loggerInstance: pino({ level: 'warn' }) });
+
+app.get<{ Params: { jobId: string } }>('/v1/jobs/:jobId', async (request, reply) => {
+  const { rows } = await pool.query(READ_JOB_SQL, [request.params.jobId]);
+  return rows[0] ?? reply.code(404).send({ error: 'not found' });
+});
+
+app.get<{ Querystring: Record<string, string | undefined> }>('/v1/jobs', async (request) => {
+  const { state, isFinal, limit = '50', cursor } = request.query;
+  const afterSeq = cursor
+    ? (JSON.parse(Buffer.from(cursor, 'base64url').toString()) as { seq: string }).seq
+    : undefined;
+  const filters = {
+    states: state ? (state.split(',') as JobState[]) : undefined,
+    isFinal: isFinal === undefined ? undefined : isFinal === 'true',
+  };
+  const { rows } = await pool.query(listJobsQuery(filters, afterSeq, Number(limit) + 1));
+  const items = rows.slice(0, Number(limit));
+  const more = rows.length > items.length;
+  return {
+    items,
+    nextCursor: more ? Buffer.from(JSON.stringify({ seq: items.at(-1).seq })).toString('base64url') : null,
+  };
+});
+
+app.get('/readyz', async () => {
+  await pool.query('SELECT 1');
+  return { status: 'ready' };
+});
+
+async function stop() {
+  await app.close();
+  await pool.end();
+}
+
+process.once('SIGTERM', () => void stop());
+// Orphaned by a crashed orchestrator: go away rather than hold the port and connections.
+process.once('disconnect', () => void stop());
+
+await app.listen({ port, host: '127.0.0.1' });

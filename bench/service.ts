@@ -1,0 +1,35 @@
+import os from 'node:os';
+import path from 'node:path';
+import { spawnNode } from './processes.js';
+import { SMILE_CREDENTIALS } from './settings.js';
+
+export const ROOT = path.resolve(import.meta.dirname, '..');
+
+/** Warn: the service prints only problems, which the benches show when something fails. */
+export const SERVICE_LOG_LEVEL = 'warn';
+
+export interface ServiceTarget {
+  databaseUrl: string;
+  redisUrl: string;
+}
+
+/**
+ * The built service (`node dist/main.js`) as a child process. Everything it is told comes through its
+ * environment: the bench's database, Redis and Smile ID credentials, plus what `env` adds (ROLE, PORT…).
+ */
+export function spawnService(target: ServiceTarget, env: Record<string, string>) {
+  return spawnNode(path.join(ROOT, 'dist/main.js'), {
+    // main.js loads ./.env when there is one; elsewhere, a developer's .env cannot change what is measured.
+    cwd: os.tmpdir(),
+    env: {
+      ...process.env,
+      DATABASE_URL: target.databaseUrl,
+      REDIS_URL: target.redisUrl,
+      HOST: '127.0.0.1',
+      SMILE_PARTNER_ID: SMILE_CREDENTIALS.partnerId,
+      SMILE_API_KEYS: SMILE_CREDENTIALS.apiKey,
+      LOG_LEVEL: SERVICE_LOG_LEVEL,
+      ...env,
+    },
+  });
+}
