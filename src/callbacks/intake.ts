@@ -37,7 +37,11 @@ export function createIntake({
   now: () => Date;
   metrics?: Metrics;
 }) {
-  async function receive({ raw, sourceIp, log }: ReceivedCallback): Promise<StoreResult> {
+  /**
+   * The synchronous half: parse, verify, classify. Only its small result outlives it, so the parsed body
+   * (megabytes of photo text) is garbage before the request waits for the database.
+   */
+  function verifyAndClassify({ raw, sourceIp, log }: ReceivedCallback) {
     const body = parseJsonObject(raw);
     const envelope = signedEnvelopeSchema.safeParse(body);
     if (!envelope.success) {
@@ -54,9 +58,13 @@ export function createIntake({
       const code = check.reason === 'malformed_signature' ? 'SIGNATURE_MALFORMED' : 'SIGNATURE_INVALID';
       throw new HttpError(401, code, 'signature does not verify');
     }
+    return { signature, timestamp, classified: storable(classifyBody(body)) };
+  }
 
+  async function receive(received: ReceivedCallback): Promise<StoreResult> {
+    const { raw, sourceIp, log } = received;
+    const { signature, timestamp, classified } = verifyAndClassify(received);
     const receivedAt = now();
-    const classified = storable(classifyBody(body));
     const signedAt = parseSmileTimestamp(timestamp);
     const fresh =
       signedAt !== undefined && Math.abs(receivedAt.getTime() - signedAt) <= options.timestampToleranceMs;
