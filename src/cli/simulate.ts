@@ -14,18 +14,24 @@ import {
  * `npm run simulate`: plays Smile ID for one Biometric KYC job against a running service. It POSTs the
  * job's callbacks (signed with the configured key, the ID callback carrying a ~1.4 MB photo) in a
  * shuffled order, one of them twice, then reads the merged outcome back from the API.
+ *
+ * With `--simulator URL` (a running `npm run simulator`, which the service polls as Smile ID), the job
+ * is registered there instead and the simulator delivers its callbacks; then the outcome is followed
+ * until reconciliation has confirmed it against the simulator's job_status.
  */
 const { values: options } = parseArgs({
   options: {
     url: { type: 'string' },
     scenario: { type: 'string', default: 'review' },
     'job-id': { type: 'string' },
+    simulator: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 
 if (options.help) {
   console.log(`usage: npm run simulate -- [--url http://127.0.0.1:3000] [--scenario review|approved|rejected] [--job-id ID]
+                            [--simulator http://127.0.0.1:3900]
   review    a provisional result, then the final one after "human review" (default)
   approved  a final approval straight away
   rejected  a final rejection (failed liveness)`);
@@ -77,18 +83,54 @@ const planned = callbacksFor(options.scenario ?? 'review', job)
   .map(([label, body]) => ({ label, body: sign(body), order: Math.random() }))
   .sort((a, b) => a.order - b.order);
 
-console.log(`Simulating Smile ID job ${job.jobId} (user ${job.userId}) against ${baseUrl}`);
-try {
-  for (const { label, body } of planned) await post(label, body);
-  const first = planned[0]!;
-  await post(`${first.label} (delivered again)`, first.body);
-  if (options.scenario === 'review') {
-    console.log('  … human review completes …');
-    await post('result: approved after review', sign(resultCallback(job, 'approved')));
-  }
-  const outcome = await fetch(`${baseUrl}/v1/jobs/${encodeURIComponent(job.jobId)}`, {
+const readOutcome = async () =>
+  fetch(`${baseUrl}/v1/jobs/${encodeURIComponent(job.jobId)}`, {
     headers: { authorization: `Bearer ${config.INTERNAL_API_TOKENS[0]}` },
   });
+
+/** Lets the simulator play Smile ID: it delivers the callbacks, and answers the service's job_status. */
+async function throughSimulator(simulatorUrl: string) {
+  const control = async (path: string, body: unknown) => {
+    const response = await fetch(`${simulatorUrl.replace(/\/+$/, '')}/__sim${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`simulator answered ${response.status} to ${path}`);
+    return response.json() as Promise<{
+      deliveries?: { label: string; status: number | null; response: string }[];
+    }>;
+  };
+  const life = options.scenario ?? 'review';
+  await control('/jobs', {
+    jobId: job.jobId,
+    userId: job.userId,
+    life,
+    reviewDelayMs: 5000,
+    photoBytes: 1_400_000,
+  });
+  const report = await control(`/jobs/${encodeURIComponent(job.jobId)}/deliver`, {
+    callbackUrl: `${baseUrl}/callbacks/smile-id`,
+    order: 'shuffled',
+    duplicate: 1,
+  });
+  for (const delivery of report.deliveries ?? []) {
+    console.log(`  ${delivery.status} ${delivery.response}  ← ${delivery.label}`);
+  }
+  console.log('  … waiting for reconciliation to confirm the job with job_status …');
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const outcome = (await (await readOutcome()).json()) as { confirmed?: boolean };
+    if (outcome.confirmed || Date.now() > deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+console.log(`Simulating Smile ID job ${job.jobId} (user ${job.userId}) against ${baseUrl}`);
+try {
+  if (options.simulator) await throughSimulator(options.simulator);
+  else await playCallbacks();
+  const outcome = await readOutcome();
   console.log(`\nGET /v1/jobs/${job.jobId} → ${outcome.status}`);
   console.log(JSON.stringify(await outcome.json(), null, 2));
 } catch (error) {
@@ -96,4 +138,14 @@ try {
     `Could not reach the service at ${baseUrl}: ${(error as Error).message}. Is \`npm start\` running?`,
   );
   process.exitCode = 1;
+}
+
+async function playCallbacks() {
+  for (const { label, body } of planned) await post(label, body);
+  const first = planned[0]!;
+  await post(`${first.label} (delivered again)`, first.body);
+  if (options.scenario === 'review') {
+    console.log('  … human review completes …');
+    await post('result: approved after review', sign(resultCallback(job, 'approved')));
+  }
 }
