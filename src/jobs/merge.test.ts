@@ -405,6 +405,30 @@ describe('mergeObservation: untrusted observations', () => {
     const outcome = foldAll([observe(resultCallback(job, 'approved'), { trusted: false })]);
     expect(outcome).toMatchObject({ userId: job.userId, jobType: 1 });
   });
+
+  it('lets the first trusted callback replace a user id learnt only from an untrusted one, and flags it', () => {
+    const forged = {
+      ...resultCallback(job, 'approved'),
+      PartnerParams: { job_id: job.jobId, user_id: 'someone-else' },
+    };
+    const outcome = foldAll([
+      observe(forged, { trusted: false }),
+      observe(resultCallback(job, 'rejected'), { at: T0 + 1 }),
+    ]);
+    expect(outcome).toMatchObject({ userId: job.userId, state: 'rejected', needsConfirmation: true });
+  });
+
+  it('keeps a user id that a trusted callback gave, whatever an untrusted one claims later', () => {
+    const forged = {
+      ...resultCallback(job, 'approved'),
+      PartnerParams: { job_id: job.jobId, user_id: 'someone-else' },
+    };
+    const outcome = foldAll([
+      observe(resultCallback(job, 'rejected')),
+      observe(forged, { trusted: false, at: T0 + 1 }),
+    ]);
+    expect(outcome).toMatchObject({ userId: job.userId, state: 'rejected', needsConfirmation: true });
+  });
 });
 
 describe('mergeObservation: what each slot holds', () => {

@@ -19,10 +19,14 @@ export function mergeObservation(current: JobOutcome | undefined, observation: O
   const base = current ?? emptyOutcome(observation.jobId);
   const userIdConflict =
     base.userId !== null && observation.userId !== null && base.userId !== observation.userId;
+  // Identity learnt only from untrusted bodies (no trusted facet applied yet) gives way to the first
+  // trusted observation that names one: a stale or replayed body must not fix whom the job is polled for.
+  const identityUnverified = Object.keys(base.ranks).length === 0;
+  const preferObservation = observation.trusted && identityUnverified;
   const merged: JobOutcome = {
     ...base,
-    userId: base.userId ?? observation.userId,
-    jobType: base.jobType ?? observation.jobType,
+    userId: preferObservation ? (observation.userId ?? base.userId) : (base.userId ?? observation.userId),
+    jobType: preferObservation ? (observation.jobType ?? base.jobType) : (base.jobType ?? observation.jobType),
     needsConfirmation: base.needsConfirmation || userIdConflict || !observation.trusted,
   };
   if (!observation.trusted) return merged;
