@@ -105,7 +105,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(apiRoutes, {
     pool: db.pool,
     cipher: deps.cipher,
-    registrations: createRegistrations({ pool: db.pool }),
+    registrations: createRegistrations({ prisma: db.prisma }),
     authenticate: createBearerAuth({
       apiTokens: config.INTERNAL_API_TOKENS,
       piiTokens: config.INTERNAL_PII_TOKENS,

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 
 export interface JobRegistration {
   jobId: string;
@@ -10,61 +10,79 @@ export interface JobRegistration {
 
 export type RegistrationResult = 'created' | 'existing' | 'conflict';
 
-/** Creates the job as pending, with the transition that starts its history. */
-const CREATE_SQL = `
-WITH job AS (
-  INSERT INTO jobs (job_id, user_id, job_type, id_type, country, registered_at, created_at, updated_at, next_check_at, version)
-  VALUES ($1, $2, $3, $4, $5, $6, $6, $6, $7, 1)
-  ON CONFLICT (job_id) DO NOTHING
-  RETURNING job_id, state, is_final
-)
-INSERT INTO job_transitions (job_id, from_state, to_state, from_final, to_final, at)
-SELECT job_id, NULL, state, NULL, is_final, $6 FROM job
-RETURNING job_id`;
-
-/** Fills what the registration knows and the callbacks did not say; never overwrites. */
-const ADOPT_SQL = `
-UPDATE jobs SET registered_at = COALESCE(registered_at, $3), job_type = COALESCE(job_type, $4),
-       id_type = COALESCE(id_type, $5), country = COALESCE(country, $6),
-       user_id = COALESCE(user_id, $2), version = version + 1, updated_at = $3
- WHERE job_id = $1 AND (user_id IS NULL OR user_id = $2)
-RETURNING job_id`;
+const MAX_ATTEMPTS = 5;
 
 /**
  * Registers a job we expect callbacks for, so that it is reconciled even if none ever arrives.
- * Registering again is harmless; registering a known job id for another user is a conflict.
+ * Registering again is harmless; registering a known job id for another user is a conflict. Not a hot
+ * path, so it goes through Prisma; its writes bump the job's version like every other writer's, so a
+ * concurrent callback's compare-and-swap re-reads instead of overwriting.
  */
-export function createRegistrations({ pool }: { pool: pg.Pool }) {
+export function createRegistrations({ prisma }: { prisma: PrismaClient }) {
   async function register(
     registration: JobRegistration,
     now: Date,
     firstCheckAt: Date,
   ): Promise<RegistrationResult> {
     const { jobId, userId, jobType = null, idType = null, country = null } = registration;
-    const created = await pool.query(CREATE_SQL, [
-      jobId,
-      userId,
-      jobType,
-      idType,
-      country,
-      now,
-      firstCheckAt,
-    ]);
-    if (created.rowCount === 1) return 'created';
-    const adopted = await pool.query(ADOPT_SQL, [jobId, userId, now, jobType, idType, country]);
-    return adopted.rowCount === 1 ? 'existing' : 'conflict';
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
+      const existing = await prisma.job.findUnique({ where: { jobId } });
+      if (!existing) {
+        try {
+          await prisma.job.create({
+            data: {
+              jobId,
+              userId,
+              jobType,
+              idType,
+              country,
+              registeredAt: now,
+              createdAt: now,
+              updatedAt: now,
+              nextCheckAt: firstCheckAt,
+              version: 1,
+              // The transition that starts the job's history.
+              transitions: {
+                create: { fromState: null, toState: 'pending', fromFinal: null, toFinal: false, at: now },
+              },
+            },
+          });
+          return 'created';
+        } catch (error) {
+          if (isUniqueViolation(error)) continue; // created concurrently: adopt it instead
+          throw error;
+        }
+      }
+      if (existing.userId !== null && existing.userId !== userId) return 'conflict';
+      // Fill what the registration knows and the callbacks did not say; never overwrite.
+      const adopted = await prisma.job.updateMany({
+        where: { jobId, version: existing.version },
+        data: {
+          userId: existing.userId ?? userId,
+          registeredAt: existing.registeredAt ?? now,
+          jobType: existing.jobType ?? jobType,
+          idType: existing.idType ?? idType,
+          country: existing.country ?? country,
+          updatedAt: now,
+          version: { increment: 1 },
+        },
+      });
+      if (adopted.count === 1) return 'existing';
+    }
+    throw new Error(`could not register job after ${MAX_ATTEMPTS} conflicting writes`);
   }
 
   /** Makes the job due now; false when there is no such job. */
   async function requestCheck(jobId: string, now: Date): Promise<boolean> {
-    const { rowCount } = await pool.query('UPDATE jobs SET next_check_at = $2 WHERE job_id = $1', [
-      jobId,
-      now,
-    ]);
-    return rowCount === 1;
+    const { count } = await prisma.job.updateMany({ where: { jobId }, data: { nextCheckAt: now } });
+    return count === 1;
   }
 
   return { register, requestCheck };
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 }
 
 export type Registrations = ReturnType<typeof createRegistrations>;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDatabase } from '../../src/db/connections.js';
 import { createRegistrations } from '../../src/jobs/registration.js';
 import { simulatedJob } from '../../src/simulator/callbacks.js';
 import { TEST_API_KEY, TEST_PARTNER_ID } from '../helpers/app.js';
@@ -49,9 +50,11 @@ describe('several worker processes on one queue', () => {
         reviewDelayMs: 2500,
       });
     }
-    const registrations = createRegistrations({ pool });
+    const db = createDatabase({ url: inject('databaseUrl'), poolSize: 2, timeoutMs: 5000 });
+    const registrations = createRegistrations({ prisma: db.prisma });
     const now = new Date();
     for (const job of jobs) await registrations.register({ jobId: job.jobId, userId: job.userId }, now, now);
+    await db.close();
 
     // Keep every job due all the time, as if sweepers and operators asked for it over and over.
     const jobIds = jobs.map((job) => job.jobId);
