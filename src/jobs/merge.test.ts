@@ -54,9 +54,14 @@ const foldAll = (observations: readonly Observation[]): JobOutcome => {
   return outcome;
 };
 
-const jobStatus = (result: Record<string, unknown> | string, complete: boolean, history: unknown[] = []) => ({
+const jobStatus = (
+  result: Record<string, unknown> | string,
+  complete: boolean,
+  history: unknown[] = [],
+  success = complete && typeof result !== 'string' && result.ResultCode !== '0907',
+) => ({
   job_complete: complete,
-  job_success: complete && typeof result !== 'string',
+  job_success: success,
   code: '2302',
   result,
   history,

@@ -26,7 +26,9 @@ export function mergeObservation(current: JobOutcome | undefined, observation: O
   const merged: JobOutcome = {
     ...base,
     userId: preferObservation ? (observation.userId ?? base.userId) : (base.userId ?? observation.userId),
-    jobType: preferObservation ? (observation.jobType ?? base.jobType) : (base.jobType ?? observation.jobType),
+    jobType: preferObservation
+      ? (observation.jobType ?? base.jobType)
+      : (base.jobType ?? observation.jobType),
     needsConfirmation: base.needsConfirmation || userIdConflict || !observation.trusted,
   };
   if (!observation.trusted) return merged;

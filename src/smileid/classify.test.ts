@@ -507,10 +507,20 @@ describe('classifyBody: job_status-shaped bodies', () => {
     const classified = classifyBody(
       status({
         job_complete: 'true',
+        job_success: 'false',
         result: { ...resultCallback(job, 'rejected'), IsFinalResult: 'false' },
       }),
     );
     expect(facet(classified.facets, 'result')).toMatchObject({ final: true, state: 'rejected' });
+  });
+
+  it('takes the outcome of a complete job from job_success, which is authoritative', () => {
+    const approvedCode = { ...resultCallback(job, 'approved') };
+    const failed = classifyBody(status({ job_success: false, result: approvedCode }));
+    expect(facet(failed.facets, 'result')).toMatchObject({ final: true, state: 'rejected' });
+    const unknownCode = { ...resultCallback(job, 'provisional'), ResultCode: '9999' };
+    const succeeded = classifyBody(status({ job_success: true, result: unknownCode }));
+    expect(facet(succeeded.facets, 'result')).toMatchObject({ final: true, state: 'approved' });
   });
 
   it('falls back to IsFinalResult when job_complete is absent', () => {

@@ -44,7 +44,10 @@ export function classifyJobStatusShape(body: Readonly<Record<string, unknown>>):
   const status = jobStatusShapeSchema.parse(body);
   const result = isRecord(status.result) ? status.result : undefined;
   const current = result ? callbackBodySchema.parse(result) : undefined;
-  const facets = current ? facetsOf(current, status.job_complete ?? current.IsFinalResult) : [];
+  const facets = (current ? facetsOf(current, status.job_complete ?? current.IsFinalResult) : []).map(
+    (facet) =>
+      facet.slot === 'result' ? settledByJobStatus(facet, status.job_complete, status.job_success) : facet,
+  );
   const history = status.history.filter(isRecord).map((entry) => callbackBodySchema.parse(entry));
   for (const parsed of history.reverse()) {
     for (const facet of facetsOf(parsed, parsed.IsFinalResult)) {
@@ -87,6 +90,16 @@ function facetsOf(body: CallbackBody, isFinal: boolean | undefined): Facet[] {
   if (isIdInfo) facets.push(idInfoFacet(body));
   if (body.Antifraud !== undefined || isSmileSecureCode) facets.push(smileSecureFacet(body));
   return facets;
+}
+
+/**
+ * A complete job's outcome is what job_status says of it (SPEC §3: authoritative): success approves it,
+ * anything else rejects it, unless the result already reports a failure to process the job.
+ */
+function settledByJobStatus(facet: ResultFacet, complete?: boolean, success?: boolean): ResultFacet {
+  if (complete !== true || success === undefined) return facet;
+  const state = success ? 'approved' : facet.state === 'failed' ? 'failed' : 'rejected';
+  return { ...facet, final: true, state };
 }
 
 function resultFacet(
