@@ -49,10 +49,12 @@ export async function reencryptBatch(pool: pg.Pool, cipher: FieldCipher, batchSi
       );
       for (const row of rows) {
         const context = target.context(row.key);
-        await client.query(`UPDATE ${target.table} SET ${target.column} = $2 WHERE ${target.key} = $1`, [
-          row.key,
-          cipher.seal(cipher.open(row.value, context), context),
-        ]);
+        // Jobs' writers compare-and-swap on version: bumping it makes one that read the old value re-read.
+        const bump = target.table === 'jobs' ? ', version = version + 1' : '';
+        await client.query(
+          `UPDATE ${target.table} SET ${target.column} = $2${bump} WHERE ${target.key} = $1`,
+          [row.key, cipher.seal(cipher.open(row.value, context), context)],
+        );
       }
       return rows.length;
     });
@@ -60,14 +62,31 @@ export async function reencryptBatch(pool: pg.Pool, cipher: FieldCipher, batchSi
   return total;
 }
 
-/** Re-seals everything not yet under the newest key. */
+/**
+ * Re-seals everything not yet under the newest key. Batches skip rows locked by live writes, so it ends
+ * only when a count that waits for no lock finds nothing left.
+ */
 export async function reencryptAll(pool: pg.Pool, cipher: FieldCipher, batchSize = 500): Promise<number> {
   let total = 0;
   for (;;) {
     const done = await reencryptBatch(pool, cipher, batchSize);
     total += done;
-    if (done === 0) return total;
+    if (done === 0 && (await countNotUnderKey(pool, cipher.currentKeyId)) === 0) return total;
+    if (done === 0) await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+async function countNotUnderKey(pool: pg.Pool, keyId: string): Promise<number> {
+  let count = 0;
+  for (const target of SEALED_COLUMNS) {
+    const { rows } = await pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${target.table}
+        WHERE ${target.column} IS NOT NULL AND sealed_key_id(${target.column}) IS DISTINCT FROM $1`,
+      [keyId],
+    );
+    count += rows[0]!.n;
+  }
+  return count;
 }
 
 export interface PurgeCounts {
@@ -99,20 +118,26 @@ export async function purgeExpiredBatch(
                        LIMIT $2 FOR UPDATE SKIP LOCKED)`),
       jobs: await purge(`
         UPDATE jobs SET id_info = NULL, purged_at = now(), version = version + 1, updated_at = now()
-         WHERE job_id IN (SELECT job_id FROM jobs WHERE created_at < $1 AND purged_at IS NULL
+         WHERE job_id IN (SELECT job_id FROM jobs WHERE created_at < $1 AND (purged_at IS NULL OR id_info IS NOT NULL)
                            LIMIT $2 FOR UPDATE SKIP LOCKED)`),
     };
   });
 }
 
 /** Purges everything past retention, a batch at a time. */
-export async function purgeExpired(pool: pg.Pool, before: Date, batchSize: number): Promise<PurgeCounts> {
+export async function purgeExpired(
+  pool: pg.Pool,
+  before: Date,
+  batchSize: number,
+  maxBatches = Number.POSITIVE_INFINITY,
+): Promise<PurgeCounts> {
   const total: PurgeCounts = { jobs: 0, callbackEvents: 0, statusSnapshots: 0 };
-  for (;;) {
+  for (let batches = 0; batches < maxBatches; batches += 1) {
     const batch = await purgeExpiredBatch(pool, before, batchSize);
     total.jobs += batch.jobs;
     total.callbackEvents += batch.callbackEvents;
     total.statusSnapshots += batch.statusSnapshots;
     if (batch.jobs + batch.callbackEvents + batch.statusSnapshots === 0) return total;
   }
+  return total;
 }

@@ -76,9 +76,16 @@ WITH job AS (
   RETURNING job_id
 ),`;
 
+/** Once retention has erased a job's ID record, no later merge may write it back. */
+const updatePlaceholders = outcome.placeholders.map((placeholder, index) =>
+  outcome.columns[index] === 'id_info'
+    ? `CASE WHEN jobs.purged_at IS NULL THEN ${placeholder} END`
+    : placeholder,
+);
+
 const UPDATE_JOB = `
 WITH job AS (
-  UPDATE jobs SET (${outcome.columns.join(', ')}) = ROW(${outcome.placeholders.join(', ')}),
+  UPDATE jobs SET (${outcome.columns.join(', ')}) = ROW(${updatePlaceholders.join(', ')}),
          updated_at = $2::timestamptz,
          last_event_at = CASE WHEN $3::integer > 0 THEN $2::timestamptz ELSE last_event_at END,
          event_count = event_count + $3::integer,

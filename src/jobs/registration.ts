@@ -53,12 +53,15 @@ export function createRegistrations({ prisma }: { prisma: PrismaClient }) {
           throw error;
         }
       }
-      if (existing.userId !== null && existing.userId !== userId) return 'conflict';
-      // Fill what the registration knows and the callbacks did not say; never overwrite.
+      // A user id learnt only from untrusted bodies (no registration, no trusted facet applied) is not
+      // evidence of ownership: the registration replaces it rather than being refused.
+      const identityVerified = existing.registeredAt !== null || Object.keys(existing.ranks ?? {}).length > 0;
+      if (identityVerified && existing.userId !== null && existing.userId !== userId) return 'conflict';
+      // Fill what the registration knows and the callbacks did not say; never overwrite what is verified.
       const adopted = await prisma.job.updateMany({
         where: { jobId, version: existing.version },
         data: {
-          userId: existing.userId ?? userId,
+          userId: identityVerified ? (existing.userId ?? userId) : userId,
           registeredAt: existing.registeredAt ?? now,
           jobType: existing.jobType ?? jobType,
           idType: existing.idType ?? idType,

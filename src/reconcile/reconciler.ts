@@ -10,6 +10,9 @@ import { catalog, checkJobOptions, QUEUE_NAMES } from './catalog.js';
 import { createStatusCheck } from './check-status.js';
 import { createSweeper } from './sweeper.js';
 
+/** The rest of a retention backlog waits for the next run. */
+const PURGE_BATCHES_PER_RUN = 20;
+
 export interface ReconcilerOptions {
   pool: pg.Pool;
   store: StatusStore;
@@ -65,7 +68,13 @@ export function createReconciler(options: ReconcilerOptions) {
   const now = options.now ?? (() => new Date());
   const purge = async () => {
     const before = new Date(now().getTime() - options.retention.days * 86_400_000);
-    const purged = await purgeExpired(options.pool, before, options.retention.batchSize);
+    // Bounded per run: the maintenance queue also runs the sweep, which must not wait behind a backlog.
+    const purged = await purgeExpired(
+      options.pool,
+      before,
+      options.retention.batchSize,
+      PURGE_BATCHES_PER_RUN,
+    );
     if (purged.jobs + purged.callbackEvents + purged.statusSnapshots > 0) {
       options.log.info({ ...purged, before }, 'retention purged identity data');
     }

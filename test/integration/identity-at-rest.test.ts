@@ -197,6 +197,17 @@ describe('retention', () => {
       );
       expect(recentJob.rows[0].id_info).not.toBeNull();
       expect(recentJob.rows[0].purged_at).toBeNull();
+      // A later callback carrying the ID record does not bring it back.
+      await fetch(`${service.baseUrl}/callbacks/smile-id`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(signed({ ...idInfoCallback(old), Gender: 'M' })),
+      });
+      const afterLateCallback = await service.deps.db.pool.query(
+        'SELECT id_info, event_count FROM jobs WHERE job_id = $1',
+        [old.jobId],
+      );
+      expect(afterLateCallback.rows[0]).toMatchObject({ id_info: null, event_count: 3 });
       // The purge is a batch job: once everything is purged a run finds nothing left to do.
       expect(
         await purgeExpired(service.deps.db.pool, new Date(Date.now() - 30 * 86_400_000), 10),

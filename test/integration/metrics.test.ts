@@ -45,7 +45,7 @@ describe('GET /metrics', () => {
     await post({
       ...resultCallback(job),
       timestamp: new Date().toISOString(),
-      signature: 'A'.repeat(43) + '=',
+      signature: `${'A'.repeat(43)}=`,
     });
     await post('{not json');
     await service.api('POST', '/v1/jobs', { jobId: silent.jobId, userId: silent.userId });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resultCallback, signCallback, simulatedJob } from '../../src/simulator/callbacks.js';
-import { createTestApp, type TestApp } from '../helpers/app.js';
+import { idInfoCallback, resultCallback, signCallback, simulatedJob } from '../../src/simulator/callbacks.js';
+import { API_TOKEN, createTestApp, type TestApp } from '../helpers/app.js';
 import { postCallback, signed } from '../helpers/callbacks.js';
 
 /** The signature covers only the timestamp (SPEC §1): these bodies verify, yet must not be believed. */
@@ -66,6 +66,32 @@ describe('correctly signed callbacks that cannot be trusted', () => {
       is_final: true,
       needs_confirmation: true,
     });
+  });
+
+  it('lets a registration replace a user id that only an untrusted body claimed', async () => {
+    const job = simulatedJob();
+    const stale = new Date(Date.now() - 3600_000).toISOString();
+    const forged = { ...resultCallback(job), PartnerParams: { job_id: job.jobId, user_id: 'someone-else' } };
+    await postCallback(t.app, signed(forged, stale));
+    const registered = await t.app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+      payload: { jobId: job.jobId, userId: job.userId },
+    });
+    expect(registered.statusCode).toBe(200);
+    expect(await jobRow(job.jobId)).toMatchObject({ user_id: job.userId, needs_confirmation: true });
+  });
+
+  it('trusts the result and ID callbacks of one job signed in the same millisecond', async () => {
+    const job = simulatedJob();
+    const timestamp = new Date().toISOString();
+    await postCallback(t.app, signed(resultCallback(job), timestamp));
+    await postCallback(t.app, signed(idInfoCallback(job), timestamp));
+    expect(await events(job.jobId)).toEqual([
+      { trusted: true, untrusted_reason: null },
+      { trusted: true, untrusted_reason: null },
+    ]);
   });
 
   it('keeps a signed body that names no job, flagged, instead of dropping it', async () => {
