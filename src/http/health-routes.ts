@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { withTimeout } from '../util/with-timeout.js';
 
 export interface HealthRouteOptions {
   /** Each named check resolves when its dependency answers and rejects otherwise. */
@@ -13,7 +14,7 @@ export async function healthRoutes(app: FastifyInstance, { readinessChecks, time
     const results = await Promise.all(
       Object.entries(readinessChecks).map(async ([name, check]) => {
         try {
-          await Promise.race([check(), rejectAfter(timeoutMs)]);
+          await withTimeout(check(), timeoutMs, name);
           return [name, 'ok'] as const;
         } catch {
           return [name, 'unavailable'] as const;
@@ -25,8 +26,4 @@ export async function healthRoutes(app: FastifyInstance, { readinessChecks, time
       .code(ready ? 200 : 503)
       .send({ status: ready ? 'ready' : 'unavailable', checks: Object.fromEntries(results) });
   });
-}
-
-function rejectAfter(ms: number): Promise<never> {
-  return new Promise((_resolve, reject) => setTimeout(() => reject(new Error('timed out')), ms).unref());
 }
