@@ -1,9 +1,6 @@
-import Fastify from 'fastify';
-import pg from 'pg';
-import { pino } from 'pino';
 import { listJobsQuery, READ_JOB_SQL } from '../src/api/job-queries.js';
 import type { JobState } from '../src/jobs/facets.js';
-import { DATABASE_POOL_SIZE } from './settings.js';
+import { createBaseline } from './baseline-lifecycle.js';
 
 /**
  * The floor for the API bench: bare Fastify routes running the very SQL the service runs (imported from
@@ -12,9 +9,7 @@ import { DATABASE_POOL_SIZE } from './settings.js';
  * Usage: PORT=… DATABASE_URL=… node --import tsx this file.
  */
 
-const port = Number(process.env.PORT);
-const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: DATABASE_POOL_SIZE });
-const app = Fastify({ loggerInstance: pino({ level: 'warn' }) });
+const { app, pool, listen } = createBaseline();
 
 app.get<{ Params: { jobId: string } }>('/v1/jobs/:jobId', async (request, reply) => {
   const { rows } = await pool.query(READ_JOB_SQL, [request.params.jobId]);
@@ -39,18 +34,4 @@ app.get<{ Querystring: Record<string, string | undefined> }>('/v1/jobs', async (
   };
 });
 
-app.get('/readyz', async () => {
-  await pool.query('SELECT 1');
-  return { status: 'ready' };
-});
-
-async function stop() {
-  await app.close();
-  await pool.end();
-}
-
-process.once('SIGTERM', () => void stop());
-// Orphaned by a crashed orchestrator: go away rather than hold the port and connections.
-process.once('disconnect', () => void stop());
-
-await app.listen({ port, host: '127.0.0.1' });
+await listen();

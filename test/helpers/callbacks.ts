@@ -1,5 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { signCallback } from '../../src/simulator/callbacks.js';
+import {
+  idInfoCallback,
+  resultCallback,
+  type SimulatedJob,
+  signCallback,
+} from '../../src/simulator/callbacks.js';
 import { TEST_API_KEY, TEST_PARTNER_ID } from './app.js';
 
 /** Signs a body with the test key, as Smile ID would. */
@@ -19,4 +24,13 @@ export function postCallback(
     headers: { 'content-type': 'application/json', ...headers },
     payload: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
   });
+}
+
+/** Stores a job's result and ID-information callbacks, failing the test if either is refused. */
+export async function storeJob(app: FastifyInstance, job: SimulatedJob): Promise<void> {
+  for (const body of [resultCallback(job), idInfoCallback(job)]) {
+    const response = await postCallback(app, signed(body));
+    if (response.statusCode !== 200)
+      throw new Error(`callback refused: ${response.statusCode} ${response.body}`);
+  }
 }

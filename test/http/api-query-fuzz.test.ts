@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCursor } from '../../src/api/cursor.js';
-import { idInfoCallback, resultCallback, simulatedJob } from '../../src/simulator/callbacks.js';
+import { simulatedJob } from '../../src/simulator/callbacks.js';
 import { API_TOKEN, createTestApp, PII_TOKEN, type TestApp } from '../helpers/app.js';
-import { postCallback, signed } from '../helpers/callbacks.js';
+import { storeJob } from '../helpers/callbacks.js';
 import { isErrorBody } from '../helpers/http.js';
 import { bearer } from './api-fixtures.js';
 
@@ -104,7 +104,7 @@ describe('generated query strings', () => {
   const job = simulatedJob();
   beforeAll(async () => {
     t = await createTestApp();
-    for (const body of [resultCallback(job), idInfoCallback(job)]) await postCallback(t.app, signed(body));
+    await storeJob(t.app, job);
   });
   afterAll(() => t?.close());
 

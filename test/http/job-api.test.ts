@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idInfoCallback, resultCallback, simulatedJob } from '../../src/simulator/callbacks.js';
+import { simulatedJob } from '../../src/simulator/callbacks.js';
 import { API_TOKEN, createTestApp, PII_TOKEN, type TestApp } from '../helpers/app.js';
-import { postCallback, signed } from '../helpers/callbacks.js';
+import { storeJob } from '../helpers/callbacks.js';
 import { expectErrorBody, isErrorBody } from '../helpers/http.js';
 
 describe('GET /v1/jobs/:jobId', () => {
@@ -10,9 +10,7 @@ describe('GET /v1/jobs/:jobId', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    for (const body of [resultCallback(job), idInfoCallback(job)]) {
-      expect((await postCallback(t.app, signed(body))).statusCode).toBe(200);
-    }
+    await storeJob(t.app, job);
   });
   afterAll(() => t?.close());
 
