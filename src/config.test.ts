@@ -10,7 +10,12 @@ const PRODUCTION_SECRETS = {
   INTERNAL_API_TOKENS: 'live-token-1',
   INTERNAL_PII_TOKENS: 'live-pii-token-1',
   DATA_ENCRYPTION_KEYS: `live-1:${Buffer.alloc(32, 7).toString('base64')}`,
+  CALLBACK_ALLOWED_CIDRS: '34.240.137.52,44.230.128.108,52.36.32.43,52.213.46.74',
 } as const;
+
+const OPEN_DOOR_PROBLEM =
+  "CALLBACK_ALLOWED_CIDRS must be set when NODE_ENV=production: Smile ID's source addresses, " +
+  'or `any` to accept callbacks from every address';
 
 /** The ConfigError that `env` provokes; fails the test if loading succeeds. */
 function configError(env: NodeJS.ProcessEnv): ConfigError {
@@ -98,6 +103,37 @@ describe('loadConfig comma lists', () => {
     expect(config.INTERNAL_API_TOKENS).toEqual(['a', 'b']);
     expect(config.INTERNAL_PII_TOKENS).toEqual(['p1', 'p2']);
     expect(config.CALLBACK_ALLOWED_CIDRS).toEqual(['34.240.137.52', '44.230.128.108/32', '10.0.0.0/8']);
+  });
+
+  it.each(['development', 'test', 'production'])(
+    'reads CALLBACK_ALLOWED_CIDRS=any as every source with NODE_ENV=%s',
+    (NODE_ENV) => {
+      const secrets = NODE_ENV === 'production' ? PRODUCTION_SECRETS : {};
+      for (const value of ['any', ' ANY ', 'Any,']) {
+        expect(
+          loadConfig({ NODE_ENV, ...secrets, CALLBACK_ALLOWED_CIDRS: value }).CALLBACK_ALLOWED_CIDRS,
+        ).toEqual([]);
+      }
+    },
+  );
+
+  it.each([
+    ['any,10.0.0.0/8', '`any` cannot be combined with addresses'],
+    ['10.0.0.0/8,smile-id.example', 'needs IP addresses or CIDRs, or `any`'],
+    ['10.0.0.0/33', 'needs IP addresses or CIDRs, or `any`'],
+    ['10.0.0.0/8/1', 'needs IP addresses or CIDRs, or `any`'],
+    ['*', 'needs IP addresses or CIDRs, or `any`'],
+  ])('refuses CALLBACK_ALLOWED_CIDRS=%j', (value, problem) => {
+    expect(configError({ CALLBACK_ALLOWED_CIDRS: value }).problems).toEqual([
+      `CALLBACK_ALLOWED_CIDRS: ${problem}`,
+    ]);
+  });
+
+  it('accepts IPv6 addresses and CIDRs in CALLBACK_ALLOWED_CIDRS', () => {
+    expect(loadConfig({ CALLBACK_ALLOWED_CIDRS: '2001:db8::/32,::1' }).CALLBACK_ALLOWED_CIDRS).toEqual([
+      '2001:db8::/32',
+      '::1',
+    ]);
   });
 
   it('keeps the order of the API keys, newest first, as rotation needs', () => {
@@ -208,10 +244,11 @@ describe('loadConfig in production', () => {
     expect(error.message).toContain('SMILE_API_KEYS holds a development default');
   });
 
-  it('names every missing secret when none is set', () => {
+  it('names every missing secret and the open callback door when none is set', () => {
     const error = configError({ NODE_ENV: 'production' });
-    expect(error.problems).toHaveLength(REQUIRED_IN_PRODUCTION.length);
+    expect(error.problems).toHaveLength(REQUIRED_IN_PRODUCTION.length + 1);
     for (const name of REQUIRED_IN_PRODUCTION) expect(error.message).toContain(name);
+    expect(error.problems).toContain(OPEN_DOOR_PROBLEM);
   });
 
   it('accepts the partner id 085, which a real partner may have', () => {
@@ -232,6 +269,39 @@ describe('loadConfig in production', () => {
     expect(error.problems).toHaveLength(2);
     expect(error.message).toContain('PORT: ');
     expect(error.message).toContain('SMILE_API_KEYS must be set when NODE_ENV=production');
+  });
+
+  it('refuses to start without CALLBACK_ALLOWED_CIDRS, and says how to open the door on purpose', () => {
+    const error = configError({
+      NODE_ENV: 'production',
+      ...PRODUCTION_SECRETS,
+      CALLBACK_ALLOWED_CIDRS: undefined,
+    });
+    expect(error.problems).toEqual([OPEN_DOOR_PROBLEM]);
+  });
+
+  it.each(['', ' , ,'])('refuses CALLBACK_ALLOWED_CIDRS=%j, which lists no address', (value) => {
+    const error = configError({
+      NODE_ENV: 'production',
+      ...PRODUCTION_SECRETS,
+      CALLBACK_ALLOWED_CIDRS: value,
+    });
+    expect(error.problems).toEqual([OPEN_DOOR_PROBLEM]);
+  });
+
+  it('starts with CALLBACK_ALLOWED_CIDRS=any, allowing every source', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      ...PRODUCTION_SECRETS,
+      CALLBACK_ALLOWED_CIDRS: 'any',
+    });
+    expect(config.CALLBACK_ALLOWED_CIDRS).toEqual([]);
+  });
+
+  it('lets a worker, which serves no callbacks, start without CALLBACK_ALLOWED_CIDRS', () => {
+    const env = { NODE_ENV: 'production', ...PRODUCTION_SECRETS, CALLBACK_ALLOWED_CIDRS: undefined };
+    expect(loadConfig({ ...env, ROLE: 'worker' }).ROLE).toBe('worker');
+    expect(configError({ ...env, ROLE: 'api' }).problems).toEqual([OPEN_DOOR_PROBLEM]);
   });
 
   it('accepts the development defaults outside production', () => {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseKeyring } from './security/field-cipher.js';
 
@@ -28,6 +29,30 @@ const nonEmptyList = (what: string) =>
   commaList.refine((items) => items.length > 0, `needs at least one ${what}`);
 
 const positiveInt = z.coerce.number().int().positive();
+
+/** The word that opens callbacks to every source address. */
+export const ANY_SOURCE = 'any';
+
+const isAny = (item: string) => item.toLowerCase() === ANY_SOURCE;
+
+function isAddressOrCidr(item: string): boolean {
+  const [address = '', prefix, ...rest] = item.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+}
+
+const allowedSources = commaList
+  .refine(
+    (items) => !items.some(isAny) || items.length === 1,
+    `\`${ANY_SOURCE}\` cannot be combined with addresses`,
+  )
+  .refine(
+    (items) => items.every((item) => isAny(item) || isAddressOrCidr(item)),
+    `needs IP addresses or CIDRs, or \`${ANY_SOURCE}\``,
+  )
+  .transform((items) => (items.some(isAny) ? [] : items));
 
 /**
  * TRUST_PROXY: "false" (clients connect directly), "true" (trust every hop of X-Forwarded-For; only
@@ -80,8 +105,11 @@ const environmentSchema = z.object({
   CALLBACK_MAX_BYTES: positiveInt.default(4 * 1024 * 1024),
   /** A signed callback whose timestamp is further than this from our clock is stored but not applied. */
   CALLBACK_TIMESTAMP_TOLERANCE_SECONDS: positiveInt.default(900),
-  /** Source addresses allowed to POST callbacks (CIDRs or addresses); empty allows any. */
-  CALLBACK_ALLOWED_CIDRS: commaList.default([]),
+  /**
+   * Source addresses allowed to POST callbacks (CIDRs or addresses), or `any`. Parsed to a list where
+   * empty allows any source; production insists on an explicit value (productionProblems).
+   */
+  CALLBACK_ALLOWED_CIDRS: allowedSources.default([]),
   CALLBACK_RATE_LIMIT_PER_MINUTE: positiveInt.default(6000),
   API_RATE_LIMIT_PER_MINUTE: positiveInt.default(6000),
   /** Serve the OpenAPI document and UI at /docs without a token. Default: on, except in production. */
@@ -129,7 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ? []
     : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
   // Checked even when other values are invalid, so one run reports every problem.
-  if (env.NODE_ENV === 'production') problems.push(...productionSecretProblems(env));
+  if (env.NODE_ENV === 'production') problems.push(...productionProblems(env));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const config = parsed.data;
   return Object.freeze({
@@ -140,11 +168,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   });
 }
 
-function productionSecretProblems(env: NodeJS.ProcessEnv): string[] {
+function productionProblems(env: NodeJS.ProcessEnv): string[] {
   const partner = env.SMILE_PARTNER_ID?.trim()
     ? []
     : ['SMILE_PARTNER_ID must be set when NODE_ENV=production'];
-  return partner.concat(
+  // A process that serves callbacks must not be open to the internet by omission; `any` is a decision.
+  const servesCallbacks = env.ROLE?.trim() !== 'worker';
+  const sourcesGiven = (env.CALLBACK_ALLOWED_CIDRS ?? '').split(',').some((item) => item.trim() !== '');
+  const sources =
+    servesCallbacks && !sourcesGiven
+      ? [
+          `CALLBACK_ALLOWED_CIDRS must be set when NODE_ENV=production: Smile ID's source addresses, ` +
+            `or \`${ANY_SOURCE}\` to accept callbacks from every address`,
+        ]
+      : [];
+  return [...partner, ...sources].concat(
     Object.entries(DEVELOPMENT_SECRETS).flatMap(([name, developmentValue]) => {
       const value = env[name]?.trim();
       if (!value) return [`${name} must be set when NODE_ENV=production`];

@@ -11,6 +11,15 @@ async function main() {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const config = loadConfig();
   const logger = pino(loggerOptions(config.LOG_LEVEL));
+  if (
+    config.NODE_ENV === 'production' &&
+    config.ROLE !== 'worker' &&
+    config.CALLBACK_ALLOWED_CIDRS.length === 0
+  ) {
+    logger.warn(
+      "CALLBACK_ALLOWED_CIDRS=any: callbacks are accepted from every source address; list Smile ID's instead",
+    );
+  }
 
   await ensureDatabase(config.DATABASE_URL, logger);
   await migrate(config.DATABASE_URL, logger);
