@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { simulatedJob } from './callbacks.js';
 import { DELIVERY_ORDERS, deliverCallbacks } from './deliver.js';
+import { deliverOverTime } from './deliver-over-time.js';
 import { type Faults, faultsSchema } from './faults.js';
 import { JOB_LIVES, lifeCallbacks } from './job-lives.js';
 import { resetState, type SimulatorState, statsView } from './state.js';
@@ -13,6 +14,8 @@ export interface ControlContext {
   now: () => Date;
   random: () => number;
   defaultFaults: Faults;
+  /** Aborted when the simulator closes, so no delivery waiting for its moment outlives it. */
+  closing?: AbortSignal;
 }
 
 const delayMs = z
@@ -32,13 +35,22 @@ const registerSchema = z.strictObject({
   faults: faultsSchema.optional(),
 });
 
-const deliverSchema = z.strictObject({
-  callbackUrl: z.url({ protocol: /^https?$/ }),
-  order: z.enum(DELIVERY_ORDERS).optional(),
-  duplicate: z.number().int().min(0).optional(),
-  drop: z.number().int().min(0).optional(),
-  photoBytes: photoBytes.optional(),
-});
+const deliverSchema = z
+  .strictObject({
+    callbackUrl: z.url({ protocol: /^https?$/ }),
+    order: z.enum(DELIVERY_ORDERS).optional(),
+    duplicate: z.number().int().min(0).optional(),
+    drop: z.number().int().min(0).optional(),
+    photoBytes: photoBytes.optional(),
+    /**
+     * Sends each callback at its moment in the job's life plus a random delay up to this
+     * (deliver-over-time.ts); the answer comes once all are sent.
+     */
+    spreadMs: delayMs.optional(),
+  })
+  .refine((input) => input.order === undefined || input.spreadMs === undefined, {
+    message: 'order and spreadMs exclude each other: with spreadMs, the delays set the order',
+  });
 
 /** The simulator's own routes under `/__sim`, for tests and local runs to script Smile ID. */
 export function controlRoutes(app: FastifyInstance, context: ControlContext): void {
@@ -93,15 +105,25 @@ export function controlRoutes(app: FastifyInstance, context: ControlContext): vo
     if (!input) return reply;
     const registered = state.jobs.get(jobId);
     if (!registered) return reply.code(404).send({ error: `unknown job ${jobId}` });
-    const { photoBytes: photo, ...delivery } = input;
+    const { photoBytes: photo, spreadMs, ...delivery } = input;
     const timing = { ...registered.timing, ...(photo === undefined ? {} : { photoBytes: photo }) };
-    const report = await deliverCallbacks(lifeCallbacks(registered.life, registered.job, timing), {
+    const callbacks = lifeCallbacks(registered.life, registered.job, timing);
+    const options = {
       ...delivery,
       partnerId: context.partnerId,
       apiKey: context.apiKey,
       random: context.random,
       now: context.now,
-    });
+    };
+    const report =
+      spreadMs === undefined
+        ? await deliverCallbacks(callbacks, options)
+        : await deliverOverTime(callbacks, {
+            ...options,
+            spreadMs,
+            startedAt: registered.registeredAt,
+            signal: context.closing,
+          });
     return { jobId, ...report };
   });
 }

@@ -4,23 +4,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { simulatedJob } from './callbacks.js';
 import { deliverCallbacks } from './deliver.js';
 import { lifeCallbacks } from './job-lives.js';
+import { seededRandom as seeded } from './seeded-random.js';
 import { buildSimulator } from './server.js';
 
 const PARTNER_ID = '085';
 const API_KEY = 'simulator-test-key';
 const oracle = new Signature(PARTNER_ID, API_KEY);
 const credentials = { partnerId: PARTNER_ID, apiKey: API_KEY };
-
-/** A deterministic random source (mulberry32), so shuffles, drops and duplicates repeat exactly. */
-function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A stand-in for the service: records raw bodies, and answers Smile Secure callbacks with 503. */
 let receiver: FastifyInstance;

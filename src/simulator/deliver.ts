@@ -2,8 +2,7 @@ import { signCallback } from './callbacks.js';
 
 /**
  * Plays Smile ID's callback delivery, whose retries and ordering are undocumented (SPEC §2): callbacks
- * in any order, some twice, some never. Each callback is signed when it is first sent, with its own
- * fresh timestamp; a duplicate resends the same bytes, as a retry would.
+ * in any order, some twice, some never.
  */
 
 export const DELIVERY_ORDERS = ['natural', 'shuffled', 'reversed'] as const;
@@ -30,6 +29,8 @@ export interface Delivery {
   /** True for the second sending of a duplicated callback. */
   repeat: boolean;
   timestamp: string;
+  /** What a receiver (or an eavesdropper) sees next to the timestamp: it covers no part of the body. */
+  signature: string;
   bytes: number;
   /** HTTP status, or null when no answer came. */
   status: number | null;
@@ -49,33 +50,55 @@ export async function deliverCallbacks(
   options: DeliveryOptions,
 ): Promise<DeliveryReport> {
   const random = options.random ?? Math.random;
-  const now = options.now ?? (() => new Date());
+  const { sendings, dropped } = chooseSendings(callbacks, options, random);
+  const plan = ordered(sendings, options.order ?? 'natural', random);
+  const send = sender(callbacks, options);
+  const deliveries: Delivery[] = [];
+  for (const index of plan) {
+    const delivery = await send(index);
+    deliveries.push(delivery);
+    options.onDelivery?.(delivery);
+  }
+  return { deliveries, dropped };
+}
+
+/** Which callbacks are lost (by label) and which are sent, by index, a duplicated one twice. */
+export function chooseSendings(
+  callbacks: readonly { label: string }[],
+  options: Pick<DeliveryOptions, 'drop' | 'duplicate'>,
+  random: () => number,
+): { sendings: number[]; dropped: string[] } {
   const indexes = callbacks.map((_, index) => index);
   const dropped = new Set(pickSome(indexes, options.drop ?? 0, random));
   const kept = indexes.filter((index) => !dropped.has(index));
   const repeated = new Set(pickSome(kept, options.duplicate ?? 0, random));
-  const plan = ordered(
-    kept.flatMap((index) => (repeated.has(index) ? [index, index] : [index])),
-    options.order ?? 'natural',
-    random,
-  );
+  return {
+    sendings: kept.flatMap((index) => (repeated.has(index) ? [index, index] : [index])),
+    dropped: [...dropped].sort((a, b) => a - b).map((index) => callbacks[index]!.label),
+  };
+}
 
-  const signed = new Map<number, { text: string; timestamp: string }>();
-  const deliveries: Delivery[] = [];
-  for (const index of plan) {
+/**
+ * Sends callback `index`, signing it when it is first sent, with its own fresh timestamp; a duplicate
+ * resends the same bytes, as a retry would.
+ */
+export function sender(
+  callbacks: readonly { label: string; body: Record<string, unknown> }[],
+  options: DeliveryOptions,
+): (index: number) => Promise<Delivery> {
+  const now = options.now ?? (() => new Date());
+  const signed = new Map<number, { text: string; timestamp: string; signature: string }>();
+  return async (index) => {
     const callback = callbacks[index]!;
     const repeat = signed.has(index);
     if (!repeat) {
       const timestamp = now().toISOString();
       const body = signCallback(callback.body, { ...options, timestamp });
-      signed.set(index, { text: JSON.stringify(body), timestamp });
+      signed.set(index, { text: JSON.stringify(body), timestamp, signature: String(body.signature) });
     }
-    const { text, timestamp } = signed.get(index)!;
-    const delivery = { label: callback.label, repeat, timestamp, ...(await post(text, options)) };
-    deliveries.push(delivery);
-    options.onDelivery?.(delivery);
-  }
-  return { deliveries, dropped: [...dropped].sort((a, b) => a - b).map((index) => callbacks[index]!.label) };
+    const { text, timestamp, signature } = signed.get(index)!;
+    return { label: callback.label, repeat, timestamp, signature, ...(await post(text, options)) };
+  };
 }
 
 async function post(text: string, options: DeliveryOptions) {

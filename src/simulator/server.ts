@@ -44,6 +44,6 @@ export function buildSimulator(options: SimulatorOptions): Simulator {
   });
 
   jobStatusRoute(app, { state, partnerId, apiKey, now, random, closing: closing.signal });
-  controlRoutes(app, { state, partnerId, apiKey, now, random, defaultFaults });
+  controlRoutes(app, { state, partnerId, apiKey, now, random, defaultFaults, closing: closing.signal });
   return { app, state };
 }
