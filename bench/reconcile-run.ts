@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { databaseUrl, recreateBenchDatabase } from './database.js';
-import { captureOutput, freePort, peakRssMb, stop, waitUntilReady } from './processes.js';
+import { captureOutput, peakRssMb, stop } from './processes.js';
 import { startCostMeter } from './reconcile-costs.js';
 import { figuresOf, type RunFigures } from './reconcile-figures.js';
 import { type BenchJob, POPULATIONS, type PopulationId } from './reconcile-jobs.js';
@@ -11,7 +11,7 @@ import type { ReconcileSettings } from './reconcile-settings.js';
 import { simulatorStats, startSimulator } from './reconcile-simulator.js';
 import { checkSeeded, confirmedSoFar, holdBack, makeAllDue, waitUntilConfirmed } from './reconcile-window.js';
 import { deleteKeysWithPrefix } from './redis.js';
-import { type ServiceTarget, spawnService } from './service.js';
+import { type ServiceTarget, startService } from './service.js';
 
 /** High enough never to bind: the bench measures the workers, not the limiters. */
 const UNBOUND_RATE = '1000000000';
@@ -49,7 +49,7 @@ export async function measureRun(
     await registerInSimulator(simulator.url, jobs);
 
     // Set-up, not measured: the API process migrates the database and writes the rows, then goes.
-    const api = await startService(target, { ROLE: 'api', REDIS_PREFIX: prefix }, track);
+    const api = await startBenchService(target, { ROLE: 'api', REDIS_PREFIX: prefix }, track);
     await seedService(api.url, jobs);
     await stop(api.child);
     const expected = Object.fromEntries(
@@ -67,7 +67,7 @@ export async function measureRun(
       RECONCILE_SWEEP_INTERVAL_MS: '200',
     };
     const workers = await Promise.all(
-      Array.from({ length: settings.BENCH_WORKERS }, () => startService(target, workerEnv, track)),
+      Array.from({ length: settings.BENCH_WORKERS }, () => startBenchService(target, workerEnv, track)),
     );
     await sleep(SETTLE_MS);
 
@@ -121,20 +121,17 @@ export async function measureRun(
   }
 }
 
-/** A service process on a free port, ready once its /readyz answers (after migrations, for the first). */
-async function startService(target: ServiceTarget, env: Record<string, string>, track: Track) {
-  const port = await freePort();
-  const child = track(
-    env.ROLE ?? 'service',
-    spawnService(target, {
+/** A service process with the bench's token and request limits that never bind. */
+function startBenchService(target: ServiceTarget, env: Record<string, string>, track: Track) {
+  const role = env.ROLE ?? 'service';
+  return startService(
+    target,
+    {
       ...env,
-      PORT: String(port),
       INTERNAL_API_TOKENS: BENCH_API_TOKEN,
       API_RATE_LIMIT_PER_MINUTE: UNBOUND_RATE,
       CALLBACK_RATE_LIMIT_PER_MINUTE: UNBOUND_RATE,
-    }),
+    },
+    (child) => track(role, child),
   );
-  const url = `http://127.0.0.1:${port}`;
-  await waitUntilReady(url, child);
-  return { child, url };
 }

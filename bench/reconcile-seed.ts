@@ -9,7 +9,13 @@ const SEED_CONCURRENCY = 64;
 /** The bearer token the bench gives the API process to register jobs with. */
 export const BENCH_API_TOKEN = 'bench-internal-token';
 
-async function post(url: string, body: unknown, expected: number, headers: Record<string, string> = {}) {
+/** POSTs JSON and fails unless the answer has the `expected` status; resolves with the answer's text. */
+export async function post(
+  url: string,
+  body: unknown,
+  expected: number,
+  headers: Record<string, string> = {},
+) {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },

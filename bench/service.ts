@@ -1,6 +1,7 @@
+import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnNode } from './processes.js';
+import { freePort, spawnNode, waitUntilReady } from './processes.js';
 import { SMILE_CREDENTIALS } from './settings.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
@@ -32,4 +33,21 @@ export function spawnService(target: ServiceTarget, env: Record<string, string>)
       ...env,
     },
   });
+}
+
+/**
+ * The service on a free port, ready once its /readyz answers (after migrations, for the first).
+ * `onSpawn` sees the child at once, so a start that fails can still show what it printed.
+ */
+export async function startService(
+  target: ServiceTarget,
+  env: Record<string, string>,
+  onSpawn: (child: ChildProcess) => void = () => {},
+): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = spawnService(target, { ...env, PORT: String(port) });
+  onSpawn(child);
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntilReady(url, child);
+  return { child, url };
 }
