@@ -8,6 +8,7 @@ import { createIntake } from './callbacks/intake.js';
 import { callbackRoutes } from './callbacks/routes.js';
 import type { Config } from './config.js';
 import type { Database } from './db/connections.js';
+import { handleClientError } from './http/client-errors.js';
 import { handleError, handleNotFound } from './http/errors.js';
 import { healthRoutes } from './http/health-routes.js';
 import { createCallbackStore } from './jobs/callback-store.js';
@@ -52,9 +53,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     routerOptions: { maxParamLength: 256 },
     // Errors raised before routing (bad URL encoding, oversized parameters) get our error shape too.
     frameworkErrors: handleError,
+    // And those of Node's HTTP parser: headers too large, Content-Length lies, bytes that are not HTTP.
+    clientErrorHandler: handleClientError,
   });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
+  // Every route speaks JSON: a text body is a 415, not a string that fails validation or is ignored.
+  app.removeContentTypeParser('text/plain');
 
   await app.register(rateLimit, {
     global: false,

@@ -13,6 +13,7 @@ import {
   jobIdSchema,
   jobParamsSchema,
   jobSchema,
+  positiveInt32,
   text,
   userIdSchema,
 } from './schemas.js';
@@ -27,7 +28,7 @@ const readQuerySchema = z.strictObject({
 const registrationSchema = z.strictObject({
   jobId: jobIdSchema,
   userId: userIdSchema,
-  jobType: z.number().int().positive().optional(),
+  jobType: positiveInt32.optional(),
   idType: text(50).optional(),
   country: text(2, 2).optional(),
 });

@@ -15,6 +15,12 @@ export const text = (max: number, min = 1) =>
     .max(max)
     .refine((value) => !value.includes('\0'), 'must not contain NUL characters');
 
+/** Largest Postgres `integer`: a larger number would reach the driver and fail as a 500. */
+export const INT32_MAX = 2_147_483_647;
+
+/** A whole number a Postgres `integer` column holds, from 1. */
+export const positiveInt32 = z.number().int().min(1).max(INT32_MAX, `must be at most ${INT32_MAX}`);
+
 export const jobIdSchema = text(200).describe('The partner job id (PartnerParams.job_id)');
 export const userIdSchema = text(200).describe('The partner user id (PartnerParams.user_id)');
 export const jobParamsSchema = z.strictObject({ jobId: jobIdSchema });
@@ -102,4 +108,5 @@ export const commonErrors = {
   401: errorSchema,
   429: errorSchema,
   500: errorSchema,
+  503: errorSchema.describe('Postgres is unavailable (`STORAGE_UNAVAILABLE`), sent with `Retry-After`'),
 } as const;

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { isStorageUnavailable } from './storage-unavailable.js';
 
 /** An error with a stable code that the error handler turns into `{"error": {code, message}}`. */
 export class HttpError extends Error {
@@ -54,12 +55,37 @@ declare module 'fastify' {
   }
 }
 
+/** Postgres unreachable or too slow: the caller should come back, not report a bug. */
+export const STORAGE_UNAVAILABLE = {
+  status: 503,
+  code: 'STORAGE_UNAVAILABLE',
+  message: 'storage is unavailable; retry later',
+  headers: { 'retry-after': '5' },
+} as const;
+
 /** One place maps every error to HTTP. Messages are shown only below 500; bodies are never echoed. */
 export function handleError(error: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply) {
   const { status, code, message, headers } = describe(error);
-  if (status >= 500) request.log.error({ err: error }, message);
+  if (status === STORAGE_UNAVAILABLE.status && code === STORAGE_UNAVAILABLE.code) {
+    request.log.warn({ err: loggableError(error) }, message);
+  } else if (status >= 500) {
+    request.log.error({ err: loggableError(error) }, message);
+  }
   request.errorCode = code;
   return reply.code(status).headers(headers).send(errorBody(code, message));
+}
+
+/**
+ * What a log may say of an error. A database error's message can quote the values of the statement
+ * (from a request body), so errors that carry a database code are logged by name, code and stack
+ * frames only.
+ */
+export function loggableError(error: Error & { code?: unknown }) {
+  const code = typeof error.code === 'string' ? error.code : undefined;
+  const quotesValues = code !== undefined && /^([0-9A-Z]{5}|P\d{4})$/.test(code);
+  if (!quotesValues) return error;
+  const frames = (error.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at '));
+  return { type: error.name, code, stack: frames.join('\n') };
 }
 
 function describe(error: FastifyError | HttpError) {
@@ -70,9 +96,11 @@ function describe(error: FastifyError | HttpError) {
   if (known) return { status: known.status, code: known.code, message: known.message, headers: {} };
   const status = error.statusCode ?? 500;
   if (status === 429) return { status, code: 'RATE_LIMITED', message: 'too many requests', headers: {} };
+  // Checked before storage: a client hanging up mid-body is an ECONNRESET too, and Fastify marks it 400.
   if (status >= 400 && status < 500) {
     return { status, code: 'BAD_REQUEST', message: 'request could not be processed', headers: {} };
   }
+  if (isStorageUnavailable(error)) return STORAGE_UNAVAILABLE;
   return { status: 500, code: 'INTERNAL_ERROR', message: 'internal error', headers: {} };
 }
 

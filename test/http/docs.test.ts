@@ -94,6 +94,7 @@ describe('DOCS_ENABLED', () => {
       INTERNAL_API_TOKENS: 'a',
       INTERNAL_PII_TOKENS: 'b',
       DATA_ENCRYPTION_KEYS: `prod:${Buffer.alloc(32, 7).toString('base64')}`,
+      CALLBACK_ALLOWED_CIDRS: 'any',
     };
     expect(loadConfig(production).DOCS_ENABLED).toBe(false);
     expect(loadConfig({ ...production, DOCS_ENABLED: 'true' }).DOCS_ENABLED).toBe(true);
