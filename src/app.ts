@@ -9,6 +9,7 @@ import { callbackRoutes } from './callbacks/routes.js';
 import type { Config } from './config.js';
 import type { Database } from './db/connections.js';
 import { handleClientError } from './http/client-errors.js';
+import { drainOnClose } from './http/draining.js';
 import { handleError, handleNotFound } from './http/errors.js';
 import { healthRoutes } from './http/health-routes.js';
 import { createCallbackStore } from './jobs/callback-store.js';
@@ -55,11 +56,15 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     frameworkErrors: handleError,
     // And those of Node's HTTP parser: headers too large, Content-Length lies, bytes that are not HTTP.
     clientErrorHandler: handleClientError,
+    // Closing ends idle keep-alive connections; drainOnClose answers requests that arrive meanwhile.
+    forceCloseConnections: 'idle',
+    return503OnClosing: false,
   });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
   // Every route speaks JSON: a text body is a 415, not a string that fails validation or is ignored.
   app.removeContentTypeParser('text/plain');
+  drainOnClose(app);
 
   await app.register(rateLimit, {
     global: false,

@@ -5,6 +5,10 @@ import { ConfigError, loadConfig } from './config.js';
 import { ensureDatabase, migrate } from './db/migrate.js';
 import { createDependencies } from './deps.js';
 import { loggerOptions } from './observability/logger.js';
+import { withTimeout } from './util/with-timeout.js';
+
+/** Of SHUTDOWN_TIMEOUT_MS, at most this much is kept for closing connections after a drain that hangs. */
+const FORCE_CLOSE_RESERVE_MS = 2000;
 
 /** The entry point: config → migrations → dependencies → app → listen, and a graceful shutdown. */
 async function main() {
@@ -35,15 +39,35 @@ async function main() {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    const deadline = setTimeout(() => {
-      logger.error('shutdown timed out; exiting');
-      process.exit(1);
-    }, config.SHUTDOWN_TIMEOUT_MS);
-    deadline.unref();
-    // Stop accepting, let in-flight callbacks commit and answer, drain workers, then close connections.
-    await app.close();
-    await deps.close();
-    logger.info('stopped');
+    // Part of the budget is kept back, so that even a drain that hangs ends with connections closed.
+    const reserveMs = Math.min(FORCE_CLOSE_RESERVE_MS, Math.floor(config.SHUTDOWN_TIMEOUT_MS / 4));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timed out'>((resolve) => {
+      timer = setTimeout(resolve, config.SHUTDOWN_TIMEOUT_MS - reserveMs, 'timed out');
+    });
+    // Stop accepting, end long-held requests, let in-flight ones answer, drain workers, then close
+    // connections (app.close() then deps.close(), in that order).
+    const drained = (async () => {
+      await app.close();
+      await deps.close();
+      return 'stopped' as const;
+    })();
+    const outcome = await Promise.race([drained, deadline]).catch((error: unknown) => {
+      logger.error({ err: error }, 'shutdown failed');
+      return 'failed' as const;
+    });
+    clearTimeout(timer);
+    if (outcome === 'stopped') {
+      logger.info('stopped');
+      process.exit(0);
+    }
+    logger.error(`shutdown ${outcome}; closing connections and exiting`);
+    app.server.closeAllConnections();
+    await withTimeout(deps.forceClose(), reserveMs, 'closing connections').then(
+      () => logger.info('connections to Postgres and Redis closed'),
+      (error: unknown) => logger.error({ err: error }, 'connections could not all be closed'),
+    );
+    process.exit(1);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
