@@ -1,15 +1,31 @@
 import { HttpError } from '../http/errors.js';
+import { JSON_LIMITS, type JsonLimits, measureJson } from './json-budget.js';
 
-/** Deeper than any Smile ID body; deeper still would only exhaust stacks downstream (jsonb, zod). */
-export const MAX_JSON_DEPTH = 64;
+const WHAT_IS_COUNTED: Readonly<Record<Exclude<keyof JsonLimits, 'depth'>, string>> = {
+  containers: 'objects and arrays',
+  keys: 'object keys',
+  values: 'values',
+};
 
 /**
- * Parses a callback body into a plain object. `__proto__` and `constructor.prototype` keys are refused
- * rather than dropped, so what is stored is exactly what was parsed. They are looked for in the same
- * walk that bounds the depth, instead of scanning megabytes of photo text again.
+ * Parses a callback body into a plain object. Its structure is bounded on the raw bytes first, so no body
+ * up to the size limit, signed or not, makes `JSON.parse` or anything after it build millions of values.
+ * `__proto__` and `constructor.prototype` keys are refused rather than dropped, so what is stored is
+ * exactly what was parsed.
  */
 export function parseJsonObject(raw: Buffer): Record<string, unknown> {
   if (raw.length === 0) throw new HttpError(400, 'EMPTY_BODY', 'request body is empty');
+  const excess = measureJson(raw, JSON_LIMITS);
+  if (excess?.limit === 'depth') {
+    throw new HttpError(400, 'JSON_TOO_DEEP', `body nests deeper than ${excess.max} levels`);
+  }
+  if (excess) {
+    throw new HttpError(
+      400,
+      'JSON_TOO_COMPLEX',
+      `body holds more than ${excess.max} ${WHAT_IS_COUNTED[excess.limit]}`,
+    );
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw.toString('utf8'));
@@ -19,11 +35,7 @@ export function parseJsonObject(raw: Buffer): Record<string, unknown> {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new HttpError(400, 'NOT_AN_OBJECT', 'request body must be a JSON object');
   }
-  const problem = inspect(parsed, MAX_JSON_DEPTH);
-  if (problem === 'too_deep') {
-    throw new HttpError(400, 'JSON_TOO_DEEP', `body nests deeper than ${MAX_JSON_DEPTH} levels`);
-  }
-  if (problem === 'forbidden_key') {
+  if (hasForbiddenKey(parsed)) {
     throw new HttpError(
       400,
       'FORBIDDEN_JSON_KEY',
@@ -33,19 +45,18 @@ export function parseJsonObject(raw: Buffer): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-/** Iterative, so a hostile body cannot overflow the stack here either. */
-function inspect(root: object, depthLimit: number): 'too_deep' | 'forbidden_key' | undefined {
-  const stack: Array<[object, number]> = [[root, 1]];
+/** Iterative, and bounded by the same limits: it visits at most MAX_JSON_CONTAINERS containers. */
+function hasForbiddenKey(root: object): boolean {
+  const stack: object[] = [root];
   while (stack.length > 0) {
-    const [value, depth] = stack.pop()!;
-    if (depth > depthLimit) return 'too_deep';
+    const value = stack.pop()!;
     for (const key of Object.keys(value)) {
       const child: unknown = (value as Record<string, unknown>)[key];
-      if (key === '__proto__') return 'forbidden_key';
+      if (key === '__proto__') return true;
       if (child === null || typeof child !== 'object') continue;
-      if (key === 'constructor' && Object.hasOwn(child, 'prototype')) return 'forbidden_key';
-      stack.push([child, depth + 1]);
+      if (key === 'constructor' && Object.hasOwn(child, 'prototype')) return true;
+      stack.push(child);
     }
   }
-  return undefined;
+  return false;
 }

@@ -9,6 +9,13 @@ import {
   smileSecureCallback,
 } from '../simulator/callbacks.js';
 import { classifyBody, classifyJobStatusShape } from './classify.js';
+import {
+  MAX_ACTIONS,
+  MAX_HISTORY_ENTRIES,
+  MAX_KEPT_TEXT_LENGTH,
+  MAX_PREVIOUS_REGISTRANTS,
+  MAX_SUSPECT_USERS,
+} from './payload.js';
 
 const job = simulatedJob({ jobId: 'job-classify' });
 
@@ -420,6 +427,7 @@ describe('classifyBody: unknown shapes', () => {
       smileJobIds: [],
       kinds: ['unknown'],
       facets: [],
+      overflow: [],
     });
   });
 
@@ -488,6 +496,7 @@ describe('classifyBody: job_status-shaped bodies', () => {
       smileJobIds: [],
       kinds: ['job_status'],
       facets: [],
+      overflow: [],
     });
   });
 
@@ -583,3 +592,127 @@ describe('classifyBody: job_status-shaped bodies', () => {
     expect(classifyBody(body)).toEqual(classifyJobStatusShape(body));
   });
 });
+
+describe('classifyBody: capped lists', () => {
+  const suspects = (count: number) =>
+    Array.from({ length: count }, (_, index) => ({ user_id: `suspect-${String(index).padStart(6, '0')}` }));
+  const users = (count: number) => Array.from({ length: count }, (_, index) => `user-${index}`);
+  const status = (overrides: Record<string, unknown>) => ({
+    job_complete: true,
+    job_success: true,
+    result: resultCallback(job, 'approved'),
+    history: [],
+    ...overrides,
+  });
+
+  it('flags nothing for the simulator’s ordinary bodies', () => {
+    for (const body of [
+      resultCallback(job),
+      idInfoCallback(job, { previousRegistrants: ['u-1', 'u-2'] }),
+      smileSecureCallback(job, [{ user_id: 'u-1', reason: 'selfie match' }]),
+      idNotFoundCallback(job),
+      status({ history: [resultCallback(job, 'provisional'), idInfoCallback(job)] }),
+    ]) {
+      expect(classifyBody(body).overflow).toEqual([]);
+    }
+  });
+
+  it('reads every suspect up to the cap without flagging the list', () => {
+    const classified = classifyBody(smileSecureCallback(job, suspects(MAX_SUSPECT_USERS).map(withReason)));
+    expect(facet(classified.facets, 'smileSecure').suspectUsers).toHaveLength(MAX_SUSPECT_USERS);
+    expect(classified.overflow).toEqual([]);
+  });
+
+  it('reads only the first suspects past the cap and flags Antifraud.SuspectUsers', () => {
+    const listed = suspects(MAX_SUSPECT_USERS + 1).map(withReason);
+    const classified = classifyBody(smileSecureCallback(job, listed));
+    const read = facet(classified.facets, 'smileSecure').suspectUsers.map((suspect) => suspect.userId);
+    expect(read).toEqual(listed.slice(0, MAX_SUSPECT_USERS).map((suspect) => suspect.user_id));
+    expect(classified.overflow).toEqual(['Antifraud.SuspectUsers']);
+  });
+
+  it('classifies a million empty suspect entries in well under a second, reading only the cap', () => {
+    const body = {
+      ...smileSecureCallback(job),
+      Antifraud: { SuspectUsers: Array.from({ length: 1_000_000 }, () => ({})) },
+    };
+    const started = performance.now();
+    const classified = classifyBody(body);
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(classified.overflow).toEqual(['Antifraud.SuspectUsers']);
+    expect(facet(classified.facets, 'smileSecure').suspectUsers).toEqual([]);
+  });
+
+  it.each([
+    ['an array', (ids: string[]) => ids],
+    ['comma-separated text', (ids: string[]) => ids.join(',')],
+  ])('reads only the first previous registrants given as %s and flags the list', (_, shape) => {
+    const ids = users(MAX_PREVIOUS_REGISTRANTS + 5);
+    const classified = classifyBody({ ...idInfoCallback(job), UserIDsOfPreviousRegistrants: shape(ids) });
+    expect(facet(classified.facets, 'idInfo').previousRegistrantUserIds).toEqual(
+      ids.slice(0, MAX_PREVIOUS_REGISTRANTS).sort(),
+    );
+    expect(classified.overflow).toEqual(['UserIDsOfPreviousRegistrants']);
+  });
+
+  it.each([
+    ['an array', (ids: string[]) => ids],
+    ['comma-separated text', (ids: string[]) => ids.join(',')],
+  ])('does not flag exactly the cap of previous registrants given as %s', (_, shape) => {
+    const ids = users(MAX_PREVIOUS_REGISTRANTS);
+    const classified = classifyBody({ ...idInfoCallback(job), UserIDsOfPreviousRegistrants: shape(ids) });
+    expect(facet(classified.facets, 'idInfo').previousRegistrantUserIds).toHaveLength(
+      MAX_PREVIOUS_REGISTRANTS,
+    );
+    expect(classified.overflow).toEqual([]);
+  });
+
+  it('keeps an ID text field of exactly the cap, and neither keeps nor cuts a longer one, flagging it', () => {
+    const atCap = classifyBody({ ...idInfoCallback(job), FullName: 'n'.repeat(MAX_KEPT_TEXT_LENGTH) });
+    expect(facet(atCap.facets, 'idInfo').idInfo.fullName).toHaveLength(MAX_KEPT_TEXT_LENGTH);
+    expect(atCap.overflow).toEqual([]);
+    const long = 'n'.repeat(MAX_KEPT_TEXT_LENGTH + 1);
+    const classified = classifyBody({ ...idInfoCallback(job), FullName: long, Address: long });
+    const { idInfo } = facet(classified.facets, 'idInfo');
+    expect(idInfo.fullName).toBeUndefined();
+    expect(idInfo.address).toBeUndefined();
+    expect(idInfo.idNumber).toBe(job.idNumber);
+    expect(classified.overflow).toEqual(['FullName', 'Address']);
+  });
+
+  it('reads only the first Actions keys and flags Actions', () => {
+    const extra = Object.fromEntries(users(MAX_ACTIONS).map((name) => [`Extra_${name}`, 'Passed']));
+    const classified = classifyBody({
+      ...resultCallback(job),
+      Actions: { Liveness_Check: 'Passed', ...extra },
+    });
+    const actions = facet(classified.facets, 'result').actions;
+    expect(Object.keys(actions)).toHaveLength(MAX_ACTIONS);
+    expect(actions.Liveness_Check).toBe('Passed');
+    expect(classified.overflow).toEqual(['Actions']);
+  });
+
+  it('reads the newest history entries, drops the oldest, and flags the history', () => {
+    const oldest = { ...resultCallback(job, 'provisional'), SmileJobID: '0000000000' };
+    const newer = Array.from({ length: MAX_HISTORY_ENTRIES - 1 }, () => ({
+      ...resultCallback(job, 'provisional'),
+      SmileJobID: '0000000001',
+    }));
+    const classified = classifyBody(
+      status({ result: 'x', history: [oldest, ...newer, idInfoCallback(job)] }),
+    );
+    expect([...classified.smileJobIds].sort()).toEqual(['0000000001', job.smileJobId].sort());
+    expect(classified.kinds).toContain('id_info');
+    expect(classified.overflow).toEqual(['history']);
+  });
+
+  it('flags lists inside a job_status result and history by their path', () => {
+    const crowded = smileSecureCallback(job, suspects(MAX_SUSPECT_USERS + 1).map(withReason));
+    const classified = classifyBody(status({ result: crowded, history: [crowded, crowded] }));
+    expect(classified.overflow).toEqual(['result.Antifraud.SuspectUsers', 'history.Antifraud.SuspectUsers']);
+  });
+});
+
+function withReason(suspect: { user_id: string }) {
+  return { ...suspect, reason: 'selfie match' };
+}

@@ -1,5 +1,12 @@
 import type { Facet, FacetKind, IdInfo, IdInfoFacet, ResultFacet, SmileSecureFacet } from '../jobs/facets.js';
-import { actionsSchema, type CallbackBody, callbackBodySchema, jobStatusShapeSchema } from './payload.js';
+import {
+  actionsSchema,
+  type CallbackBody,
+  callbackBodySchema,
+  historyOverflows,
+  jobStatusShapeSchema,
+  overflowOf,
+} from './payload.js';
 import { categorizeResult, RESULT_CODES, SMILE_SECURE_CODES } from './result-codes.js';
 
 /** What one body says, independent of whether it can be trusted. */
@@ -10,6 +17,13 @@ export interface ClassifiedBody {
   smileJobIds: string[];
   kinds: FacetKind[];
   facets: Facet[];
+  /**
+   * What was too large to read (payload.ts caps), by path in the body: a list longer than its cap
+   * (`Actions`, `Antifraud.SuspectUsers`, `UserIDsOfPreviousRegistrants`, a job_status `history`) or a
+   * kept text field longer than MAX_KEPT_TEXT_LENGTH (`FullName`…); inside a job_status shape, prefixed
+   * `result.` or `history.`. The unread part remains in the stored body. Empty when everything was read.
+   */
+  overflow: string[];
 }
 
 /** Actions that belong to ID verification, not to the biometric result (SPEC §2). */
@@ -32,6 +46,7 @@ export function classifyBody(body: Readonly<Record<string, unknown>>): Classifie
     smileJobIds: callback.SmileJobID ? [callback.SmileJobID] : [],
     kinds: facets.length > 0 ? facets.map(kindOf) : ['unknown'],
     facets,
+    overflow: overflowOf(body),
   };
 }
 
@@ -48,7 +63,8 @@ export function classifyJobStatusShape(body: Readonly<Record<string, unknown>>):
     (facet) =>
       facet.slot === 'result' ? settledByJobStatus(facet, status.job_complete, status.job_success) : facet,
   );
-  const history = status.history.filter(isRecord).map((entry) => callbackBodySchema.parse(entry));
+  const entries = status.history.filter(isRecord);
+  const history = entries.map((entry) => callbackBodySchema.parse(entry));
   for (const parsed of history.reverse()) {
     for (const facet of facetsOf(parsed, parsed.IsFinalResult)) {
       if (!facets.some((existing) => existing.slot === facet.slot)) facets.push(facet);
@@ -63,6 +79,13 @@ export function classifyJobStatusShape(body: Readonly<Record<string, unknown>>):
     smileJobIds: [...new Set(everything.flatMap((item) => (item.SmileJobID ? [item.SmileJobID] : [])))],
     kinds: ['job_status', ...facets.map(kindOf)],
     facets,
+    overflow: [
+      ...new Set([
+        ...(historyOverflows(body.history) ? ['history'] : []),
+        ...(result ? overflowOf(result).map((name) => `result.${name}`) : []),
+        ...entries.flatMap((entry) => overflowOf(entry).map((name) => `history.${name}`)),
+      ]),
+    ],
   };
 }
 

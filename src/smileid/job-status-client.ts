@@ -1,5 +1,6 @@
 import secureJson from 'secure-json-parse';
 import { z } from 'zod';
+import { measureJson } from '../callbacks/json-budget.js';
 import { looseString } from './payload.js';
 import { computeSignature, verifySignature } from './signature.js';
 
@@ -29,6 +30,12 @@ export type JobStatusAnswer =
   | { kind: 'failed'; code: string; status: number | null; retryable: boolean };
 
 const UNAUTHORIZED_CODES = new Set(['2205', '2405']);
+/**
+ * Largest job_status response parsed: a history of a few callbacks, each with an ID photo of ~1.5 MB,
+ * fits with room to spare. Larger, or more complex than callback bodies may be (json-budget.ts), it is
+ * refused unparsed, so even a compromised or broken endpoint cannot stall the event loop.
+ */
+export const MAX_JOB_STATUS_RESPONSE_BYTES = 16 * 1024 * 1024;
 const SOURCE_SDK_VERSION = '1.0.0';
 
 const responseEnvelope = z.looseObject({ timestamp: z.string().min(1), signature: z.string().min(1) });
@@ -67,7 +74,8 @@ export function createJobStatusClient(options: JobStatusClientOptions) {
         error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
       return { kind: 'failed', code: timedOut ? 'timeout' : 'network_error', status: null, retryable: true };
     }
-    const body = parseObject(raw);
+    const bounded = raw.length <= MAX_JOB_STATUS_RESPONSE_BYTES && measureJson(raw) === undefined;
+    const body = bounded ? parseObject(raw) : undefined;
     if (!response.ok) {
       const code = errorBody.safeParse(body).data?.code ?? `http_${response.status}`;
       if (UNAUTHORIZED_CODES.has(code)) return { kind: 'unauthorized', code };
@@ -78,6 +86,9 @@ export function createJobStatusClient(options: JobStatusClientOptions) {
         retryable: response.status >= 500 || response.status === 429,
       };
     }
+    // Asking again would bring the same answer: the job is checked again later, not retried now.
+    if (!bounded)
+      return { kind: 'failed', code: 'response_too_complex', status: response.status, retryable: false };
     if (body === undefined)
       return { kind: 'failed', code: 'invalid_response', status: response.status, retryable: true };
     const envelope = responseEnvelope.safeParse(body);

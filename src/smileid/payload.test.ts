@@ -8,6 +8,11 @@ import {
   looseBoolean,
   looseInteger,
   looseString,
+  MAX_ACTIONS,
+  MAX_HISTORY_ENTRIES,
+  MAX_PREVIOUS_REGISTRANTS,
+  MAX_SUSPECT_USERS,
+  overflowOf,
   partnerParamsSchema,
   resultCode,
   signedEnvelopeSchema,
@@ -316,6 +321,40 @@ describe('jobStatusShapeSchema', () => {
   it('reads a history that is not an array as empty', () => {
     expect(jobStatusShapeSchema.parse({ history: { a: 1 } }).history).toEqual([]);
     expect(jobStatusShapeSchema.parse({ history: [1, 'a'] }).history).toEqual([1, 'a']);
+  });
+});
+
+describe('list caps', () => {
+  const many = (count: number) => Array.from({ length: count }, (_, index) => `u-${index}`);
+
+  it('reads the first MAX_SUSPECT_USERS suspects, never an entry past them', () => {
+    const listed = many(MAX_SUSPECT_USERS + 1).map((user_id) => ({ user_id }));
+    const read = suspectUsersSchema.parse(listed);
+    expect(read.map((suspect) => suspect.userId)).toEqual(many(MAX_SUSPECT_USERS));
+  });
+
+  it('reads the first MAX_ACTIONS actions, in the body’s order', () => {
+    const actions = Object.fromEntries(many(MAX_ACTIONS + 3).map((name) => [name, 'Passed']));
+    expect(Object.keys(actionsSchema.parse(actions))).toEqual(many(MAX_ACTIONS));
+  });
+
+  it('reads the newest MAX_HISTORY_ENTRIES entries of a job_status history', () => {
+    const history = many(MAX_HISTORY_ENTRIES + 2);
+    expect(jobStatusShapeSchema.parse({ history }).history).toEqual(history.slice(2));
+  });
+
+  it('names each list that holds more than its cap, and none that holds exactly its cap', () => {
+    const body = (extra: number) => ({
+      Actions: Object.fromEntries(many(MAX_ACTIONS + extra).map((name) => [name, 'Passed'])),
+      Antifraud: { SuspectUsers: many(MAX_SUSPECT_USERS + extra) },
+      UserIDsOfPreviousRegistrants: many(MAX_PREVIOUS_REGISTRANTS + extra).join(','),
+    });
+    expect(overflowOf(body(0))).toEqual([]);
+    expect(overflowOf(body(1))).toEqual([
+      'Antifraud.SuspectUsers',
+      'UserIDsOfPreviousRegistrants',
+      'Actions',
+    ]);
   });
 });
 

@@ -11,6 +11,26 @@ const NOT_AVAILABLE = new Set(['not available', 'n/a', '']);
 /** Longer than any spelling of "not available": such strings (photos) are never copied to compare. */
 const LONGEST_ABSENT_MARKER = 32;
 
+/*
+ * Caps on the lists the service keeps from a body. Each is far above what Smile ID sends; past it, the
+ * extra entries are neither parsed nor kept: they remain in the stored (sealed) body, and the
+ * classification names the list in `overflow` (see `overflowOf`).
+ */
+
+/** Smile Secure `Antifraud.SuspectUsers` entries read: a match lists a handful of the partner's users. */
+export const MAX_SUSPECT_USERS = 100;
+/** `UserIDsOfPreviousRegistrants` entries read: the partner's users who already ran KYC with the ID number. */
+export const MAX_PREVIOUS_REGISTRANTS = 100;
+/**
+ * Longest text kept from a field (names, addresses, ids, result text, suspects' reasons): real values are
+ * tens of characters. Photos and documents are never kept, only noted as present, so they have no cap.
+ */
+export const MAX_KEPT_TEXT_LENGTH = 4_096;
+/** `Actions` keys read: Smile ID's documented actions number about fifteen. */
+export const MAX_ACTIONS = 64;
+/** job_status `history` entries read (the newest): one per callback sent for the job, usually two to four. */
+export const MAX_HISTORY_ENTRIES = 50;
+
 function present(value: unknown): unknown {
   if (value === null) return undefined;
   if (
@@ -48,6 +68,15 @@ export const looseInteger = z
   }, z.number().int().optional())
   .catch(undefined);
 
+/**
+ * A text field whose value is kept (in a facet, hence in the job): past MAX_KEPT_TEXT_LENGTH it is not
+ * kept at all, since a cut name or address would be a wrong one. The bytes remain in the stored body.
+ */
+export const keptText = z.preprocess(
+  (value) => (typeof value === 'string' && value.length > MAX_KEPT_TEXT_LENGTH ? undefined : value),
+  looseString,
+);
+
 /** Result codes are 4-character strings with leading zeros; `810` or `"810"` means `"0810"`. */
 export const resultCode = z
   .preprocess((value) => {
@@ -59,35 +88,51 @@ export const resultCode = z
   }, z.string().optional())
   .catch(undefined);
 
-/** An open map of action name to outcome; keys or values of other types are dropped. */
+/**
+ * An open map of action name to outcome; keys or values of other types are dropped. Only the first
+ * MAX_ACTIONS keys are read.
+ */
 export const actionsSchema = z
   .preprocess(
-    (value) =>
-      value !== null && typeof value === 'object' && !Array.isArray(value)
-        ? Object.fromEntries(Object.entries(value).filter((entry) => typeof entry[1] === 'string'))
-        : {},
+    (value) => {
+      if (!isRecord(value)) return {};
+      const read: Record<string, string> = {};
+      for (const key of Object.keys(value).slice(0, MAX_ACTIONS)) {
+        const outcome = value[key];
+        if (typeof outcome === 'string') read[key] = outcome;
+      }
+      return read;
+    },
     z.record(z.string(), z.string()),
   )
   .catch({});
 
-const stringList = z
-  .preprocess((value) => {
-    const kept = present(value);
-    if (typeof kept === 'string') return kept.split(',').map((item) => item.trim());
-    return Array.isArray(kept) ? kept : [];
-  }, z.array(looseString))
-  .transform((items) => items.filter((item): item is string => item !== undefined && item.trim() !== ''))
-  .catch([]);
+/** A list given as an array or as comma-separated text; only its first `cap` items are read. */
+const cappedStringList = (cap: number) =>
+  z
+    .preprocess((value) => {
+      const kept = present(value);
+      if (typeof kept === 'string') return kept.split(',', cap).map((item) => item.trim());
+      return Array.isArray(kept) ? kept.slice(0, cap) : [];
+    }, z.array(keptText))
+    .transform((items) => items.filter((item): item is string => item !== undefined && item.trim() !== ''))
+    .catch([]);
 
 export const partnerParamsSchema = z
   .looseObject({ job_id: looseString, user_id: looseString, job_type: looseInteger })
   .catch({ job_id: undefined, user_id: undefined, job_type: undefined });
 
+const suspectUserSchema = z.looseObject({ user_id: keptText, reason: keptText });
+
+/** Smile Secure's suspects; only the first MAX_SUSPECT_USERS entries are read. */
 export const suspectUsersSchema = z
-  .preprocess((value) => (Array.isArray(value) ? value : []), z.array(z.unknown()))
+  .preprocess(
+    (value) => (Array.isArray(value) ? value.slice(0, MAX_SUSPECT_USERS) : []),
+    z.array(z.unknown()),
+  )
   .transform((items) =>
     items.flatMap((item) => {
-      const parsed = z.looseObject({ user_id: looseString, reason: looseString }).safeParse(item);
+      const parsed = suspectUserSchema.safeParse(item);
       return parsed.success && parsed.data.user_id
         ? [{ userId: parsed.data.user_id, reason: parsed.data.reason ?? null }]
         : [];
@@ -100,41 +145,49 @@ const antifraudSchema = z.looseObject({ SuspectUsers: suspectUsersSchema }).opti
 /** Every key of a result, ID-information or Smile Secure callback that the service reads. */
 export const callbackBodySchema = z.looseObject({
   PartnerParams: partnerParamsSchema.optional(),
-  SmileJobID: looseString,
+  SmileJobID: keptText,
   ResultCode: resultCode,
-  ResultText: looseString,
-  ResultType: looseString,
+  ResultText: keptText,
+  ResultType: keptText,
   IsFinalResult: looseBoolean,
   Actions: z.unknown().optional(),
   Antifraud: antifraudSchema,
-  Country: looseString,
-  IDType: looseString,
-  IDNumber: looseString,
-  Secondary_ID_Number: looseString,
-  SecondaryIDNumber: looseString,
-  ExpirationDate: looseString,
-  IssuanceDate: looseString,
-  FullName: looseString,
-  DOB: looseString,
-  Gender: looseString,
-  Address: looseString,
-  PhoneNumber: looseString,
-  PhoneNumber2: looseString,
+  Country: keptText,
+  IDType: keptText,
+  IDNumber: keptText,
+  Secondary_ID_Number: keptText,
+  SecondaryIDNumber: keptText,
+  ExpirationDate: keptText,
+  IssuanceDate: keptText,
+  FullName: keptText,
+  DOB: keptText,
+  Gender: keptText,
+  Address: keptText,
+  PhoneNumber: keptText,
+  PhoneNumber2: keptText,
   Photo: looseString,
   Document: looseString,
   FullData: z.unknown().optional(),
   IDNumberPreviouslyRegistered: looseBoolean,
-  UserIDsOfPreviousRegistrants: stringList,
+  UserIDsOfPreviousRegistrants: cappedStringList(MAX_PREVIOUS_REGISTRANTS),
 });
 export type CallbackBody = z.infer<typeof callbackBodySchema>;
 
-/** The job_status response shape (SPEC §4), also seen as a callback in old official examples. */
+/**
+ * The job_status response shape (SPEC §4), also seen as a callback in old official examples. `history`
+ * is oldest first, so its newest MAX_HISTORY_ENTRIES entries are the ones read.
+ */
 export const jobStatusShapeSchema = z.looseObject({
   job_complete: looseBoolean,
   job_success: looseBoolean,
   code: resultCode,
   result: z.unknown().optional(),
-  history: z.preprocess((value) => (Array.isArray(value) ? value : []), z.array(z.unknown())).catch([]),
+  history: z
+    .preprocess(
+      (value) => (Array.isArray(value) ? value.slice(-MAX_HISTORY_ENTRIES) : []),
+      z.array(z.unknown()),
+    )
+    .catch([]),
 });
 export type JobStatusShape = z.infer<typeof jobStatusShapeSchema>;
 
@@ -143,3 +196,60 @@ export const signedEnvelopeSchema = z.object({
   signature: z.string({ error: 'signature must be a string' }).min(1, 'signature is empty'),
   timestamp: z.string({ error: 'timestamp must be a string' }).min(1, 'timestamp is empty'),
 });
+
+/** The text fields of callbackBodySchema whose value is kept, each capped at MAX_KEPT_TEXT_LENGTH. */
+const KEPT_TEXT_FIELDS = [
+  'SmileJobID',
+  'ResultText',
+  'ResultType',
+  'Country',
+  'IDType',
+  'IDNumber',
+  'Secondary_ID_Number',
+  'SecondaryIDNumber',
+  'ExpirationDate',
+  'IssuanceDate',
+  'FullName',
+  'DOB',
+  'Gender',
+  'Address',
+  'PhoneNumber',
+  'PhoneNumber2',
+] as const;
+
+/**
+ * What of a result, ID-information or Smile Secure body was too large to read, by its path in the body:
+ * each capped list holding more entries than its cap (e.g. `Antifraud.SuspectUsers`), and each kept text
+ * field longer than MAX_KEPT_TEXT_LENGTH (e.g. `FullName`). Counting is cheap: arrays by length,
+ * comma-separated text by its commas, up to the cap.
+ */
+export function overflowOf(body: Readonly<Record<string, unknown>>): string[] {
+  const names: string[] = KEPT_TEXT_FIELDS.filter((field) => {
+    const value = body[field];
+    return typeof value === 'string' && value.length > MAX_KEPT_TEXT_LENGTH;
+  });
+  const suspects = isRecord(body.Antifraud) ? body.Antifraud.SuspectUsers : undefined;
+  if (Array.isArray(suspects) && suspects.length > MAX_SUSPECT_USERS) names.push('Antifraud.SuspectUsers');
+  if (countsMoreThan(body.UserIDsOfPreviousRegistrants, MAX_PREVIOUS_REGISTRANTS)) {
+    names.push('UserIDsOfPreviousRegistrants');
+  }
+  if (isRecord(body.Actions) && Object.keys(body.Actions).length > MAX_ACTIONS) names.push('Actions');
+  return names;
+}
+
+/** Whether a job_status `history` holds more entries than are read. */
+export function historyOverflows(history: unknown): boolean {
+  return Array.isArray(history) && history.length > MAX_HISTORY_ENTRIES;
+}
+
+function countsMoreThan(list: unknown, cap: number): boolean {
+  if (Array.isArray(list)) return list.length > cap;
+  if (typeof list !== 'string') return false;
+  let commas = 0;
+  for (let at = list.indexOf(','); at >= 0 && commas < cap; at = list.indexOf(',', at + 1)) commas += 1;
+  return commas >= cap;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
