@@ -125,13 +125,14 @@ async function measureRow(url: string, row: Row, maxBytes: number, repeats: numb
 async function main() {
   const settings = parseSettings(settingsSchema, process.env);
   const url = databaseUrl(settings.BENCH_POSTGRES_URL, settings.BENCH_DATABASE);
-  const logger = pino({ level: 'warn' });
+  // Error: the unsigned rows would otherwise print a warning per request.
+  const logger = pino({ level: 'error' });
   await recreateBenchDatabase(settings.BENCH_POSTGRES_URL, settings.BENCH_DATABASE);
   await migrate(url, logger);
   const config = loadConfig({
     NODE_ENV: 'development',
     ROLE: 'api',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'error',
     DATABASE_URL: url,
     REDIS_URL: settings.REDIS_URL,
     REDIS_PREFIX: `bench-event-loop-${randomBytes(4).toString('hex')}`,
