@@ -19,6 +19,9 @@ import type { Metrics } from './observability/metrics.js';
 import { createScrapeGauges, type QueueCounter } from './observability/scrape-gauges.js';
 import type { FieldCipher } from './security/field-cipher.js';
 
+/** Smile ID may redeliver a genuine callback late: give its own confirmation a moment to come first. */
+const UNTRUSTED_CHECK_DELAY_MS = 2000;
+
 export interface AppDependencies {
   config: Config;
   logger: FastifyBaseLogger;
@@ -96,13 +99,22 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   if (config.DOCS_ENABLED) await registerDocs(app);
 
   const intake = createIntake({
-    store: createCallbackStore({ pool: db.pool, cipher: deps.cipher }),
+    store: createCallbackStore({
+      pool: db.pool,
+      cipher: deps.cipher,
+      options: {
+        untrustedBodyQuotaPerHour: config.UNTRUSTED_BODY_QUOTA_PER_HOUR,
+        untrustedCheckDelayMs: UNTRUSTED_CHECK_DELAY_MS,
+      },
+    }),
     now,
+    cipher: deps.cipher,
     metrics,
     options: {
       partnerId: config.SMILE_PARTNER_ID,
       apiKeys: config.SMILE_API_KEYS,
       timestampToleranceMs: config.CALLBACK_TIMESTAMP_TOLERANCE_SECONDS * 1000,
+      futureSkewMs: config.CALLBACK_FUTURE_SKEW_SECONDS * 1000,
     },
   });
   await app.register(callbackRoutes, {

@@ -103,8 +103,17 @@ const environmentSchema = z.object({
   RETENTION_BATCH_SIZE: positiveInt.default(500),
   RETENTION_INTERVAL_MS: positiveInt.default(3_600_000),
   CALLBACK_MAX_BYTES: positiveInt.default(4 * 1024 * 1024),
-  /** A signed callback whose timestamp is further than this from our clock is stored but not applied. */
+  /** A signed callback whose timestamp is older than this is stored but not applied. */
   CALLBACK_TIMESTAMP_TOLERANCE_SECONDS: positiveInt.default(900),
+  /** A signed callback whose timestamp is further ahead of our clock than this is stored but not applied. */
+  CALLBACK_FUTURE_SKEW_SECONDS: positiveInt.default(60),
+  /** Untrusted callbacks per source address per hour whose bodies are kept; past it, digest and metadata only. */
+  UNTRUSTED_BODY_QUOTA_PER_HOUR: positiveInt.default(100),
+  /**
+   * Share of SMILE_API_RATE_LIMIT_PER_SECOND reserved for the one check an untrusted body may buy
+   * (at least one call per second); the rest serves every other check.
+   */
+  UNTRUSTED_CHECK_SHARE: z.coerce.number().gt(0).lt(1).default(0.05),
   /**
    * Source addresses allowed to POST callbacks (CIDRs or addresses), or `any`. Parsed to a list where
    * empty allows any source; production insists on an explicit value (productionProblems).

@@ -78,6 +78,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
         prefix: config.REDIS_PREFIX,
         concurrency: config.RECONCILE_CONCURRENCY,
         ratePerSecond: config.SMILE_API_RATE_LIMIT_PER_SECOND,
+        untrustedShare: config.UNTRUSTED_CHECK_SHARE,
         attempts: config.RECONCILE_CHECK_ATTEMPTS,
         retryDelayMs: config.RECONCILE_RETRY_DELAY_MS,
         sweepIntervalMs: config.RECONCILE_SWEEP_INTERVAL_MS,
@@ -105,7 +106,9 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
       cipher,
       metrics,
       // Queues whose depth /metrics reports: what this process produces or consumes.
-      queues: reconciler ? [reconciler.checks, reconciler.maintenance] : [producer],
+      queues: reconciler
+        ? [reconciler.checks, reconciler.untrustedChecks, reconciler.maintenance]
+        : [producer],
       redis: servesHttpApi ? fastRedis : undefined,
       // BullMQ waits for a connection that is down; an API request must not.
       enqueueCheck: (jobId: string) => withTimeout(enqueueChecks(producer, [jobId]), ENQUEUE_TIMEOUT_MS),

@@ -14,6 +14,10 @@ export interface EventRow {
   smileJobId: string | null;
   jobComplete: boolean | null;
   jobSuccess: boolean | null;
+  bodyWithheld: boolean;
+  identityConflict: boolean;
+  overflow: string[];
+  contradictedAt: Date | null;
 }
 
 export interface EventCursor {
@@ -22,7 +26,7 @@ export interface EventCursor {
 }
 
 /**
- * Both kinds of evidence for a job, newest first, keyed by (time, id): rows are never updated, so a
+ * Both kinds of evidence for a job, newest first, keyed by (time, id), which are never updated, so a
  * cursor on that pair pages without skipping or repeating. Each side reads its (job_id, time) index.
  */
 function listEventsSql({ after }: { after: boolean }): string {
@@ -31,11 +35,13 @@ function listEventsSql({ after }: { after: boolean }): string {
 SELECT * FROM (
   SELECT id, 'callback' AS source, received_at AS at, facets AS kinds, trusted,
          untrusted_reason AS "untrustedReason", content_hash AS "contentHash", body_bytes AS "bodyBytes",
-         smile_job_id AS "smileJobId", NULL::boolean AS "jobComplete", NULL::boolean AS "jobSuccess"
+         smile_job_id AS "smileJobId", NULL::boolean AS "jobComplete", NULL::boolean AS "jobSuccess",
+         body_withheld AS "bodyWithheld", identity_conflict AS "identityConflict",
+         COALESCE(overflow, '{}') AS overflow, contradicted_at AS "contradictedAt"
     FROM callback_events WHERE job_id = $1 ${keyset('received_at')}
   UNION ALL
   SELECT id, 'job_status', fetched_at, facets, true, NULL, content_hash, body_bytes, NULL, job_complete,
-         job_success
+         job_success, false, false, '{}', NULL
     FROM status_snapshots WHERE job_id = $1 ${keyset('fetched_at')}
 ) events
 ORDER BY at DESC, id DESC

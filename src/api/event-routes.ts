@@ -18,11 +18,15 @@ function presentEvent(row: EventRow) {
     smileJobId: row.smileJobId,
   };
   if (row.source === 'callback') {
-    const { trusted, untrustedReason } = row;
+    const { trusted, untrustedReason, bodyWithheld, identityConflict, overflow } = row;
     return {
       source: 'callback' as const,
       trusted,
       untrustedReason,
+      bodyWithheld,
+      identityConflict,
+      overflow,
+      contradictedAt: row.contradictedAt?.toISOString() ?? null,
       receivedAt: row.at.toISOString(),
       ...common,
     };

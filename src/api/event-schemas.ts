@@ -41,14 +41,40 @@ const evidenceFields = {
   contentHash: z.string().describe('SHA-256 hex of the stored content'),
   bodyBytes: z.number().int(),
   smileJobId: z.string().nullable(),
-  body: z.unknown().optional().describe('The stored body, with a PII token and include=body only'),
+  body: z
+    .unknown()
+    .optional()
+    .describe(
+      'The stored body, with a PII token and include=body only; its `signature` is redacted (with its timestamp it would verify on any body)',
+    ),
 };
 const eventSchema = z
   .discriminatedUnion('source', [
     z.object({
       source: z.literal('callback'),
       trusted: z.boolean().describe('Applied to the outcome; untrusted callbacks are stored, not applied'),
-      untrustedReason: z.string().nullable(),
+      untrustedReason: z
+        .string()
+        .nullable()
+        .describe(
+          'timestamp_outside_tolerance, timestamp_in_future, timestamp_unparseable, signature_replayed or no_job_id',
+        ),
+      bodyWithheld: z
+        .boolean()
+        .describe(
+          'An untrusted body past its source address’s hourly quota: only its digest and metadata were kept',
+        ),
+      identityConflict: z
+        .boolean()
+        .describe('The body named another user than the job’s; the job kept its user'),
+      overflow: z
+        .array(z.string())
+        .describe(
+          'Lists longer than their cap, kept whole only in the stored body (e.g. Antifraud.SuspectUsers)',
+        ),
+      contradictedAt: dateTime
+        .nullable()
+        .describe('When job_status contradicted this callback’s final result; it was then not believed'),
       receivedAt: dateTime,
       ...evidenceFields,
     }),

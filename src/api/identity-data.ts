@@ -32,9 +32,20 @@ export function readEventBody(row: StoredBodyRow, cipher: FieldCipher): unknown 
     row.source === 'callback' ? sealContext.callbackBody(row.id) : sealContext.snapshotBody(row.id);
   const text = cipher.open(row.body, context).toString('utf8');
   try {
-    return JSON.parse(text);
+    return withoutSignature(JSON.parse(text));
   } catch {
     // Every stored body was JSON when stored; should one not parse, show it as it is rather than fail.
     return text;
   }
 }
+
+/**
+ * A stored body's `signature`, with its `timestamp`, would verify on any other body: it never leaves
+ * the service, not even to a PII reader.
+ */
+function withoutSignature(body: unknown): unknown {
+  if (body === null || typeof body !== 'object' || Array.isArray(body) || !('signature' in body)) return body;
+  return { ...body, signature: REDACTED };
+}
+
+export const REDACTED = '[redacted]';

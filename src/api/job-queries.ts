@@ -18,6 +18,7 @@ const PRESENTED_FIELDS: ReadonlySet<keyof JobRecord> = new Set<keyof JobRecord>(
   'isFinal',
   'confirmed',
   'needsConfirmation',
+  'identitySource',
   'staleAt',
   'lastCheckedAt',
   'nextCheckAt',

@@ -90,7 +90,7 @@ export const jobRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, contex
       const registration = request.body;
       const registeredAt = now();
       const first = nextCheck(
-        emptyOutcome(registration.jobId),
+        { ...emptyOutcome(registration.jobId), tracked: true },
         registeredAt,
         registeredAt,
         context.horizonMs,

@@ -17,6 +17,7 @@ export function presentJob(record: JobRecord, { idInfo }: { idInfo?: IdInfo | nu
     isFinal: outcome.isFinal,
     confirmed: outcome.confirmed,
     needsConfirmation: outcome.needsConfirmation,
+    userIdSource: outcome.identity,
     /** Polled until the horizon without becoming final and confirmed: needs a person. */
     stale: record.staleAt !== null,
     lastCheckedAt: record.lastCheckedAt?.toISOString() ?? null,

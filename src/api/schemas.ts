@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { JOB_STATES } from '../jobs/facets.js';
+import { IDENTITY_SOURCES } from '../jobs/outcome.js';
 
 /**
  * The zod schemas shared by the /v1 routes. They validate requests (through Fastify's type provider),
@@ -73,9 +74,33 @@ const fieldsBeforeIdInfo = {
   smileJobId: z.string().nullable(),
   smileJobIds: z.array(z.string()),
   state: z.enum(JOB_STATES),
-  isFinal: z.boolean(),
-  confirmed: z.boolean().describe('The state agrees with a signed job_status response we fetched'),
-  needsConfirmation: z.boolean(),
+  isFinal: z
+    .boolean()
+    .describe(
+      'Smile ID says the result is final. Act on a job only when `isFinal && confirmed`: a final result that ' +
+        'only a callback claims can still be overruled by job_status',
+    ),
+  confirmed: z
+    .boolean()
+    .describe(
+      'The state shown is Smile ID’s own signed job_status answer, fetched by this service. A confirmed final ' +
+        'outcome never changes again; an unconfirmed one is a claim that job_status may overrule',
+    ),
+  needsConfirmation: z
+    .boolean()
+    .describe(
+      'True exactly while a job_status check is scheduled because evidence arrived that job_status has not ' +
+        'settled yet: an unconfirmed result, a final callback job_status has not (yet) agreed with, an ' +
+        'unknown result code, a user id that only a callback gave or a body naming another user, or an ' +
+        'untrusted body. It clears when job_status settles it; never true once final and confirmed',
+    ),
+  userIdSource: z
+    .enum(IDENTITY_SOURCES)
+    .nullable()
+    .describe(
+      'Where userId came from: `registration` (POST /v1/jobs) and `job_status` are facts; `callback` and ' +
+        '`untrusted` are what a body claimed, until job_status returns the job for that user',
+    ),
   stale: z.boolean().describe('Polled until the horizon without becoming final and confirmed'),
   lastCheckedAt: dateTime.nullable(),
   nextCheckAt: dateTime.nullable(),

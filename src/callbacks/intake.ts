@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { HttpError } from '../http/errors.js';
 import type { CallbackStore, StoreResult } from '../jobs/callback-store.js';
 import { type Metrics, recordTransition } from '../observability/metrics.js';
+import type { FieldCipher } from '../security/field-cipher.js';
 import { classifyBody } from '../smileid/classify.js';
 import { signedEnvelopeSchema } from '../smileid/payload.js';
 import { verifySignature } from '../smileid/signature.js';
@@ -13,7 +14,10 @@ import { storable } from './storable.js';
 export interface IntakeOptions {
   partnerId: string;
   apiKeys: readonly string[];
+  /** How old a signed timestamp may be and still be believed. */
   timestampToleranceMs: number;
+  /** How far ahead of our clock a signed timestamp may be (clock skew), far less than the tolerance. */
+  futureSkewMs: number;
 }
 
 export interface ReceivedCallback {
@@ -31,11 +35,13 @@ export function createIntake({
   store,
   options,
   now,
+  cipher,
   metrics,
 }: {
   store: CallbackStore;
   options: IntakeOptions;
   now: () => Date;
+  cipher: FieldCipher;
   metrics?: Metrics;
 }) {
   /**
@@ -67,8 +73,6 @@ export function createIntake({
     const { signature, timestamp, classified } = verifyAndClassify(received);
     const receivedAt = now();
     const signedAt = parseSmileTimestamp(timestamp);
-    const fresh =
-      signedAt !== undefined && Math.abs(receivedAt.getTime() - signedAt) <= options.timestampToleranceMs;
     const contentHash = createHash('sha256').update(raw).digest('hex');
     const result = await store
       .record({
@@ -77,14 +81,10 @@ export function createIntake({
         contentHash,
         receivedAt,
         sourceIp,
-        signature,
-        timestampRaw: timestamp,
+        pairDigest: cipher.digest('callback signature pair', timestamp, signature),
         kinds: classified.kinds,
-        untrustedReason: fresh
-          ? null
-          : signedAt === undefined
-            ? 'timestamp_unparseable'
-            : 'timestamp_outside_tolerance',
+        overflow: classified.overflow,
+        untrustedReason: timestampDoubt(signedAt, receivedAt.getTime(), options),
         observation:
           classified.jobId === null
             ? null
@@ -118,6 +118,9 @@ export function createIntake({
         kinds: classified.kinds,
         status: result.status,
         trusted: result.trusted,
+        untrustedReason: result.untrustedReason,
+        bodyWithheld: result.bodyWithheld,
+        identityConflict: result.identityConflict,
       },
       'callback stored',
     );
@@ -125,11 +128,30 @@ export function createIntake({
     const outcome = result.status === 'duplicate' ? 'duplicate' : result.trusted ? 'accepted' : 'untrusted';
     metrics?.callbacks.inc({ kind, outcome });
     if (result.status === 'accepted') metrics?.callbackBodyBytes.observe({ kind }, raw.length);
+    if (result.untrustedReason) {
+      metrics?.untrustedCallbacks.inc({
+        reason: result.untrustedReason,
+        body: result.bodyWithheld ? 'withheld' : 'kept',
+      });
+    }
+    if (result.identityConflict) metrics?.identityConflicts.inc();
     recordTransition(metrics, result.transition, result.firstSeenAt, receivedAt);
     return result;
   }
 
   return { receive };
+}
+
+/** Why a verified signature's timestamp cannot vouch for the body, or null when it can. */
+function timestampDoubt(
+  signedAt: number | undefined,
+  receivedAt: number,
+  options: Pick<IntakeOptions, 'timestampToleranceMs' | 'futureSkewMs'>,
+): string | null {
+  if (signedAt === undefined) return 'timestamp_unparseable';
+  if (signedAt - receivedAt > options.futureSkewMs) return 'timestamp_in_future';
+  if (receivedAt - signedAt > options.timestampToleranceMs) return 'timestamp_outside_tolerance';
+  return null;
 }
 
 export type Intake = ReturnType<typeof createIntake>;

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { type FieldCipher, sealContext } from '../security/field-cipher.js';
+import { inTransaction } from './retry.js';
 
 /**
  * The two tasks that may rewrite stored identity data: moving it under the newest key, and erasing it
@@ -20,20 +21,11 @@ const SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: 'status_snapshots', key: 'id', column: 'body', context: sealContext.snapshotBody },
 ];
 
-async function inMaintenance<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+function inMaintenance<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return inTransaction(pool, async (client) => {
     await client.query("SET LOCAL smileid.maintenance = 'on'");
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+    return work(client);
+  });
 }
 
 /** Re-seals values under the newest key (plaintext from before encryption too); returns how many. */

@@ -1,6 +1,7 @@
 import { type FieldCipher, sealContext } from '../security/field-cipher.js';
+import { emptyEvidence, type ResultEvidence } from './evidence.js';
 import type { IdInfo, JobState, SuspectUser } from './facets.js';
-import type { JobOutcome } from './outcome.js';
+import type { IdentitySource, JobOutcome } from './outcome.js';
 import type { FacetRank } from './rank.js';
 
 /**
@@ -26,6 +27,13 @@ export interface JobRecord {
   suspectUsers: unknown;
   smileSecureCode: string | null;
   ranks: unknown;
+  evidence: unknown;
+  identitySource: string | null;
+  identityAt: Date | null;
+  identityConflictAt: Date | null;
+  untrustedAt: Date | null;
+  tracked: boolean;
+  untrustedCheckAt: Date | null;
   needsConfirmation: boolean;
   eventCount: number;
   untrustedEventCount: number;
@@ -61,11 +69,19 @@ export const OUTCOME_COLUMNS = {
   suspectUsers: ['suspect_users', 'jsonb'],
   smileSecureCode: ['smile_secure_code', 'text'],
   ranks: ['ranks', 'jsonb'],
+  evidence: ['evidence', 'jsonb'],
+  identity: ['identity_source', 'text'],
+  identityAt: ['identity_at', 'timestamptz'],
+  identityConflictAt: ['identity_conflict_at', 'timestamptz'],
+  untrustedAt: ['untrusted_at', 'timestamptz'],
+  tracked: ['tracked', 'boolean'],
   needsConfirmation: ['needs_confirmation', 'boolean'],
   finalizedAt: ['finalized_at', 'timestamptz'],
 } as const satisfies Partial<Record<keyof JobOutcome, readonly [string, string]>>;
 
 type OutcomeField = keyof typeof OUTCOME_COLUMNS;
+/** Kept as epoch milliseconds in the outcome (the domain compares them), as timestamptz in the row. */
+const EPOCH_FIELDS = new Set<OutcomeField>(['identityAt', 'identityConflictAt', 'untrustedAt']);
 const OUTCOME_FIELDS = Object.keys(OUTCOME_COLUMNS) as OutcomeField[];
 
 const BOOKKEEPING_COLUMNS = {
@@ -83,12 +99,15 @@ const BOOKKEEPING_COLUMNS = {
   lastCheckedAt: 'last_checked_at',
   checkCount: 'check_count',
   staleAt: 'stale_at',
+  untrustedCheckAt: 'untrusted_check_at',
 } as const satisfies Partial<Record<keyof JobRecord, string>>;
 
 /** `job_id AS "jobId", …` for raw SQL that must return a JobRecord. */
 export const JOB_SELECT_LIST = [
   ...Object.entries(BOOKKEEPING_COLUMNS),
-  ...OUTCOME_FIELDS.map((field) => [field, OUTCOME_COLUMNS[field][0]] as const),
+  ...OUTCOME_FIELDS.map(
+    (field) => [field === 'identity' ? 'identitySource' : field, OUTCOME_COLUMNS[field][0]] as const,
+  ),
 ]
   .map(([field, column]) => `j.${column} AS "${field}"`)
   .join(', ');
@@ -118,7 +137,13 @@ export function outcomeFromRecord(record: JobRecord, cipher?: FieldCipher): JobO
     previousRegistrantUserIds: record.previousRegistrantUserIds ?? [],
     suspectUsers: (record.suspectUsers as SuspectUser[] | null) ?? [],
     smileSecureCode: record.smileSecureCode,
-    ranks: (record.ranks as Partial<Record<string, FacetRank>> | null) ?? {},
+    ranks: (record.ranks as Partial<Record<'idInfo' | 'smileSecure', FacetRank>> | null) ?? {},
+    evidence: (record.evidence as ResultEvidence | null) ?? emptyEvidence(),
+    identity: record.identitySource as IdentitySource | null,
+    identityAt: record.identityAt?.getTime() ?? null,
+    identityConflictAt: record.identityConflictAt?.getTime() ?? null,
+    untrustedAt: record.untrustedAt?.getTime() ?? null,
+    tracked: record.tracked,
     needsConfirmation: record.needsConfirmation,
     finalizedAt: record.finalizedAt,
   };
@@ -130,6 +155,7 @@ export function outcomeParameters(outcome: JobOutcome, cipher: FieldCipher): unk
     const value = outcome[field];
     if (field === 'idInfo')
       return value === null ? null : cipher.sealJson(value, sealContext.idInfo(outcome.jobId));
+    if (EPOCH_FIELDS.has(field)) return value === null ? null : new Date(value as number);
     return OUTCOME_COLUMNS[field][1] === 'jsonb' && value !== null ? JSON.stringify(value) : value;
   });
 }

@@ -32,11 +32,14 @@ export interface JobChange {
   staleAt: Date | null;
   /** Null keeps the stored value. */
   lastCheckedAt: Date | null;
+  /** The one low-priority check an untrusted body bought, until the probe sweeper queues it. */
+  untrustedCheckAt: Date | null;
   evidence: { id: string; values: readonly unknown[] };
 }
 
-const outcome = outcomeColumnsSql(9);
-const TRANSITION_START = 9 + outcome.columns.length;
+const OUTCOME_START = 10;
+const outcome = outcomeColumnsSql(OUTCOME_START);
+const TRANSITION_START = OUTCOME_START + outcome.columns.length;
 const VERSION_PARAMETER = TRANSITION_START + 5;
 const EVIDENCE_START = VERSION_PARAMETER + 1;
 
@@ -68,9 +71,10 @@ SELECT count(*)::int AS written FROM job`;
 const CREATE_JOB = `
 WITH job AS (
   INSERT INTO jobs (job_id, created_at, updated_at, last_event_at, event_count, untrusted_event_count, check_count,
-                    next_check_at, stale_at, last_checked_at, version, ${outcome.columns.join(', ')})
+                    next_check_at, stale_at, last_checked_at, untrusted_check_at, version, ${outcome.columns.join(', ')})
   VALUES ($1, $2::timestamptz, $2::timestamptz, CASE WHEN $3::integer > 0 THEN $2::timestamptz END, $3::integer,
-          $4::integer, $5::integer, $6::timestamptz, $7::timestamptz, $8::timestamptz, $${VERSION_PARAMETER}::integer + 1,
+          $4::integer, $5::integer, $6::timestamptz, $7::timestamptz, $8::timestamptz, $9::timestamptz,
+          $${VERSION_PARAMETER}::integer + 1,
           ${outcome.placeholders.join(', ')})
   ON CONFLICT (job_id) DO NOTHING
   RETURNING job_id
@@ -93,6 +97,7 @@ WITH job AS (
          check_count = check_count + $5::integer,
          next_check_at = $6::timestamptz, stale_at = $7::timestamptz,
          last_checked_at = COALESCE($8::timestamptz, last_checked_at),
+         untrusted_check_at = $9::timestamptz,
          version = version + 1
    WHERE job_id = $1 AND version = $${VERSION_PARAMETER}::integer
   RETURNING job_id
@@ -115,6 +120,7 @@ export function jobWriteParameters(change: JobChange, cipher: FieldCipher): unkn
     change.nextCheckAt,
     change.staleAt,
     change.lastCheckedAt,
+    change.untrustedCheckAt,
     ...outcomeParameters(after, cipher),
     transition !== undefined,
     transition?.fromState ?? null,

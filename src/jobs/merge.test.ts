@@ -9,10 +9,10 @@ import {
   smileSecureCallback,
 } from '../simulator/callbacks.js';
 import { classifyBody } from '../smileid/classify.js';
+import { claimStanding } from './evidence.js';
 import type { Authority } from './facets.js';
 import { mergeObservation, transitionBetween } from './merge.js';
 import { emptyOutcome, type JobOutcome, type Observation } from './outcome.js';
-import { compareRanks } from './rank.js';
 
 const job = simulatedJob({ jobId: 'job-merge' });
 const T0 = Date.UTC(2024, 0, 1, 12);
@@ -44,6 +44,23 @@ function observe(body: Record<string, unknown>, options: ObserveOptions = {}): O
     trusted,
   };
 }
+
+/** What an outcome says of the job, without who it is for or what is pending about it. */
+const outcomeFacts = (outcome: JobOutcome) => {
+  const {
+    userId: _u,
+    jobType: _t,
+    identity: _i,
+    identityAt: _a,
+    identityConflictAt: _c,
+    untrustedAt: _ua,
+    needsConfirmation: _n,
+    ...facts
+  } = outcome;
+  return facts;
+};
+
+const lastLook = (outcome: JobOutcome) => outcome.evidence.statusFetches[0] ?? Number.NEGATIVE_INFINITY;
 
 const fold = (observations: readonly Observation[], start?: JobOutcome): JobOutcome | undefined =>
   observations.reduce<JobOutcome | undefined>((outcome, next) => mergeObservation(outcome, next), start);
@@ -201,31 +218,28 @@ describe('mergeObservation: order and repetition do not matter', () => {
 });
 
 describe('mergeObservation: finality only moves forward', () => {
-  it('never makes a final outcome non-final again, whatever is folded in after', () => {
+  it('never lets a callback move an outcome job_status confirmed final, whatever it claims', () => {
     fc.assert(
-      fc.property(observations, (list) => {
-        let outcome: JobOutcome | undefined;
-        for (const next of list) {
-          const after = mergeObservation(outcome, next);
-          if (outcome?.isFinal) expect(after.isFinal).toBe(true);
-          const [before, now] = [outcome?.ranks.result, after.ranks.result];
-          if (before) expect(now && compareRanks(now, before)).toBeGreaterThanOrEqual(0);
-          outcome = after;
+      fc.property(observations, fc.array(observation, { maxLength: 4 }), (list, later) => {
+        const outcome = foldAll(list);
+        fc.pre(outcome.isFinal && outcome.confirmed);
+        let after = outcome;
+        for (const next of later.filter((item) => item.authority === 'callback')) {
+          after = mergeObservation(after, next);
+          expect(after).toMatchObject({ state: outcome.state, isFinal: true, confirmed: true });
+          expect(after.needsConfirmation).toBe(false);
         }
       }),
       RUNS,
     );
   });
 
-  it('keeps the finalisation time once set, moving it only earlier', () => {
+  it('keeps Smile ID’s own final result final, whatever job_status answer comes after', () => {
     fc.assert(
       fc.property(observations, observation, (list, next) => {
         const outcome = foldAll(list);
-        const after = mergeObservation(outcome, next);
-        if (outcome.finalizedAt !== null) {
-          expect(after.finalizedAt).not.toBeNull();
-          expect(after.finalizedAt!.getTime()).toBeLessThanOrEqual(outcome.finalizedAt.getTime());
-        }
+        fc.pre(outcome.isFinal && outcome.confirmed);
+        expect(mergeObservation(outcome, next)).toMatchObject({ isFinal: true, confirmed: true });
       }),
       RUNS,
     );
@@ -241,32 +255,22 @@ describe('mergeObservation: finality only moves forward', () => {
     );
   });
 
-  it('lets a final result beat a provisional one in either order, whatever their times and authority', () => {
+  it('lets a final callback beat a provisional one in either order, whatever their times', () => {
     const finalBody = fc.constantFrom(resultCallback(job, 'approved'), resultCallback(job, 'rejected'));
     fc.assert(
-      fc.property(
-        finalBody,
-        fc.integer({ min: -10, max: 10 }),
-        fc.constantFrom<Authority>('callback', 'job_status'),
-        (body, provisionalMinutes, provisionalAuthority) => {
-          const final = observe(body);
-          const provisionalBody =
-            provisionalAuthority === 'job_status'
-              ? jobStatus(resultCallback(job, 'provisional'), false)
-              : resultCallback(job, 'provisional');
-          const provisional = observe(provisionalBody, {
-            at: T0 + provisionalMinutes * MINUTE,
-            authority: provisionalAuthority,
-          });
-          const expected = body.ResultCode === '1210' ? 'approved' : 'rejected';
-          for (const order of [
-            [final, provisional],
-            [provisional, final],
-          ]) {
-            expect(foldAll(order)).toMatchObject({ state: expected, isFinal: true, confirmed: false });
-          }
-        },
-      ),
+      fc.property(finalBody, fc.integer({ min: -10, max: 10 }), (body, provisionalMinutes) => {
+        const final = observe(body);
+        const provisional = observe(resultCallback(job, 'provisional'), {
+          at: T0 + provisionalMinutes * MINUTE,
+        });
+        const expected = body.ResultCode === '1210' ? 'approved' : 'rejected';
+        for (const order of [
+          [final, provisional],
+          [provisional, final],
+        ]) {
+          expect(foldAll(order)).toMatchObject({ state: expected, isFinal: true, confirmed: false });
+        }
+      }),
       { numRuns: 100 },
     );
   });
@@ -308,12 +312,12 @@ describe('mergeObservation: job_status is the authority', () => {
     }
   });
 
-  it('lets a provisional job_status result beat a newer provisional callback', () => {
+  it('lets a provisional job_status answer fetched after a provisional callback beat it', () => {
+    const callback = observe(resultCallback(job, 'provisional'), { at: T0 });
     const status = observe(
       jobStatus({ ...resultCallback(job, 'provisional'), ResultText: 'from job_status' }, false),
-      { authority: 'job_status', at: T0 },
+      { authority: 'job_status', at: T0 + MINUTE },
     );
-    const callback = observe(resultCallback(job, 'provisional'), { at: T0 + MINUTE });
     for (const order of [
       [status, callback],
       [callback, status],
@@ -327,11 +331,12 @@ describe('mergeObservation: job_status is the authority', () => {
     }
   });
 
-  it('marks a job confirmed whenever its winning result came from job_status, and only then', () => {
+  it('marks a job confirmed only when the state it shows is job_status’s own', () => {
     fc.assert(
       fc.property(observations, (list) => {
         const outcome = foldAll(list);
-        expect(outcome.confirmed).toBe(outcome.ranks.result?.authority === 'job_status');
+        if (outcome.confirmed) expect(outcome.state).toBe(outcome.evidence.status?.facet.state);
+        else expect(outcome.evidence.status?.facet.final ?? false).toBe(false);
       }),
       RUNS,
     );
@@ -341,7 +346,10 @@ describe('mergeObservation: job_status is the authority', () => {
     const status = observe(jobStatus(resultCallback(job, 'provisional'), false), { authority: 'job_status' });
     const confirmedProvisional = foldAll([status]);
     expect(confirmedProvisional.confirmed).toBe(true);
-    const after = mergeObservation(confirmedProvisional, observe(resultCallback(job, 'approved')));
+    const after = mergeObservation(
+      confirmedProvisional,
+      observe(resultCallback(job, 'approved'), { at: T0 + MINUTE }),
+    );
     expect(after).toMatchObject({ state: 'approved', isFinal: true, confirmed: false });
   });
 
@@ -371,11 +379,16 @@ describe('mergeObservation: untrusted observations', () => {
   const trustedOnly = observation.map((item) => ({ ...item, trusted: true }));
   const untrustedOnly = observation.map((item) => ({ ...item, trusted: false }));
 
-  it('applies none of an untrusted observation’s facets and only raises needsConfirmation', () => {
+  it('applies none of an untrusted observation’s facets: it only buys a look from job_status', () => {
     fc.assert(
       fc.property(fc.array(trustedOnly, { minLength: 1, maxLength: 6 }), untrustedOnly, (list, untrusted) => {
         const identified = foldAll([observe(resultCallback(job, 'provisional')), ...list]);
-        expect(mergeObservation(identified, untrusted)).toEqual({ ...identified, needsConfirmation: true });
+        const after = mergeObservation(identified, untrusted);
+        expect(outcomeFacts(after)).toEqual(outcomeFacts(identified));
+        expect(after.untrustedAt).not.toBeNull();
+        if (!(after.isFinal && after.confirmed) && untrusted.receivedAt.getTime() > lastLook(identified)) {
+          expect(after.needsConfirmation).toBe(true);
+        }
       }),
       RUNS,
     );
@@ -386,9 +399,7 @@ describe('mergeObservation: untrusted observations', () => {
       fc.property(observations, (list) => {
         const trusted = list.filter((item) => item.trusted);
         fc.pre(trusted.length > 0 && trusted.length < list.length);
-        const { userId: _u, jobType: _t, ...everything } = foldAll(list);
-        const { userId: _u2, jobType: _t2, ...expected } = foldAll(trusted);
-        expect(everything).toEqual({ ...expected, needsConfirmation: true });
+        expect(outcomeFacts(foldAll(list))).toEqual(outcomeFacts(foldAll(trusted)));
       }),
       RUNS,
     );
@@ -439,7 +450,15 @@ describe('mergeObservation: untrusted observations', () => {
 describe('mergeObservation: what each slot holds', () => {
   it('starts from an empty outcome for the observation’s job', () => {
     const outcome = foldAll([observe({ PartnerParams: { job_id: job.jobId, user_id: 'u', job_type: '1' } })]);
-    expect(outcome).toEqual({ ...emptyOutcome(job.jobId), userId: 'u', jobType: 1 });
+    expect(outcome).toEqual({
+      ...emptyOutcome(job.jobId),
+      userId: 'u',
+      jobType: 1,
+      identity: 'callback',
+      identityAt: T0 + 1_000,
+      tracked: true,
+      needsConfirmation: true,
+    });
   });
 
   it('fills the result, the ID record and the Smile Secure signal from their callbacks', () => {
@@ -465,9 +484,10 @@ describe('mergeObservation: what each slot holds', () => {
       previousRegistrantUserIds: ['user-a', 'user-b'],
       suspectUsers: [{ userId: 'suspect-1', reason: 'same face' }],
       smileSecureCode: '5211',
-      needsConfirmation: false,
+      needsConfirmation: true,
     });
-    expect(Object.keys(outcome.ranks).sort()).toEqual(['idInfo', 'result', 'smileSecure']);
+    expect(Object.keys(outcome.ranks).sort()).toEqual(['idInfo', 'smileSecure']);
+    expect(outcome.evidence.claims.final?.facet.state).toBe('approved');
   });
 
   it('replaces an ID record with a newer one', () => {
@@ -495,14 +515,19 @@ describe('mergeObservation: what each slot holds', () => {
     expect(outcome.smileJobId).toBe(job.smileJobId);
   });
 
-  it('dates finalisation from the earliest-received final result, even one that lost its slot', () => {
-    const early = new Date(T0 + 5_000);
-    const losing = observe(resultCallback(job, 'rejected'), { at: T0, receivedAt: early });
-    const winning = observe(resultCallback(job, 'approved'), {
+  it('dates finalisation from the final callback that job_status then confirmed', () => {
+    const arrived = new Date(T0 + 5_000);
+    const callback = observe(resultCallback(job, 'approved'), { at: T0, receivedAt: arrived });
+    const status = observe(jobStatus(resultCallback(job, 'approved'), true), {
+      authority: 'job_status',
       at: T0 + MINUTE,
       receivedAt: new Date(T0 + 10 * MINUTE),
     });
-    expect(foldAll([winning, losing])).toMatchObject({ state: 'approved', finalizedAt: early });
+    expect(foldAll([status, callback])).toMatchObject({
+      state: 'approved',
+      confirmed: true,
+      finalizedAt: arrived,
+    });
   });
 
   it('does not date finalisation from a provisional result or an untrusted final one', () => {
@@ -516,13 +541,13 @@ describe('mergeObservation: what each slot holds', () => {
     expect(outcome).toMatchObject({ userId: job.userId, needsConfirmation: true, state: 'approved' });
   });
 
-  it('does not ask for confirmation when a later callback names no user id', () => {
+  it('sees no identity conflict when a later callback names no user id', () => {
     const anonymous = { ...resultCallback(job), PartnerParams: { job_id: job.jobId } };
     const outcome = foldAll([
       observe(resultCallback(job, 'provisional')),
       observe(anonymous, { at: T0 + 1 }),
     ]);
-    expect(outcome).toMatchObject({ userId: job.userId, needsConfirmation: false });
+    expect(outcome).toMatchObject({ userId: job.userId, identityConflictAt: null });
   });
 });
 
@@ -598,5 +623,179 @@ describe('transitionBetween', () => {
       }),
       RUNS,
     );
+  });
+});
+
+describe('mergeObservation: evidence, not claims, decides', () => {
+  const forged = observe(resultCallback(job, 'approved'), { at: T0, receivedAt: new Date(T0 + MINUTE) });
+  const inReview = (minutes: number) =>
+    observe(jobStatus(resultCallback(job, 'provisional'), false), {
+      authority: 'job_status',
+      at: T0 + minutes * MINUTE,
+      receivedAt: new Date(T0 + minutes * MINUTE),
+    });
+
+  it('shows a final callback no job_status answer has looked at yet, unconfirmed and flagged', () => {
+    expect(foldAll([inReview(0), forged])).toMatchObject({
+      state: 'approved',
+      isFinal: true,
+      confirmed: false,
+      needsConfirmation: true,
+    });
+  });
+
+  it('demotes a final callback once an answer fetched after it is not final, back to what job_status said', () => {
+    const outcome = foldAll([inReview(0), forged, inReview(2)]);
+    expect(outcome).toMatchObject({
+      state: 'provisional',
+      isFinal: false,
+      confirmed: true,
+      needsConfirmation: true,
+    });
+    expect(claimStanding(outcome.evidence)).toBe('demoted');
+  });
+
+  it('calls a final callback contradicted when a second answer still is not final', () => {
+    const outcome = foldAll([forged, inReview(2), inReview(3)]);
+    expect(claimStanding(outcome.evidence)).toBe('contradicted');
+    expect(outcome).toMatchObject({ state: 'provisional', isFinal: false, needsConfirmation: true });
+  });
+
+  it('calls a final callback contradicted when job_status’s final result is in another state', () => {
+    const rejected = observe(jobStatus(resultCallback(job, 'rejected'), true), {
+      authority: 'job_status',
+      receivedAt: new Date(T0 + 2 * MINUTE),
+    });
+    const outcome = foldAll([forged, rejected]);
+    expect(claimStanding(outcome.evidence)).toBe('contradicted');
+    expect(outcome).toMatchObject({
+      state: 'rejected',
+      isFinal: true,
+      confirmed: true,
+      needsConfirmation: false,
+    });
+  });
+
+  it('confirms a final callback that job_status’s final result agrees with', () => {
+    const approved = observe(jobStatus(resultCallback(job, 'approved'), true), {
+      authority: 'job_status',
+      receivedAt: new Date(T0 + 2 * MINUTE),
+    });
+    const outcome = foldAll([forged, approved]);
+    expect(claimStanding(outcome.evidence)).toBe('confirmed');
+    expect(outcome).toMatchObject({ state: 'approved', confirmed: true, needsConfirmation: false });
+  });
+
+  it('asks for confirmation while the result code shown is unknown', () => {
+    const unknown = observe({ ...resultCallback(job, 'provisional'), ResultCode: '0899' });
+    const status = observe(jobStatus({ ...resultCallback(job, 'provisional'), ResultCode: '0899' }, false), {
+      authority: 'job_status',
+      at: T0 + MINUTE,
+      receivedAt: new Date(T0 + 2 * MINUTE),
+    });
+    expect(foldAll([unknown, status])).toMatchObject({ confirmed: true, needsConfirmation: true });
+  });
+});
+
+describe('mergeObservation: Smile Secure claims only add risk', () => {
+  const suspects = observe(smileSecureCallback(job, [{ user_id: 'suspect-1', reason: 'same face' }]), {
+    at: T0,
+  });
+  const noSuspects = observe(smileSecureCallback(job, []), { at: T0 + MINUTE });
+
+  it('lets no callback clear suspects another callback reported, in either order', () => {
+    for (const order of [
+      [suspects, noSuspects],
+      [noSuspects, suspects],
+    ]) {
+      expect(foldAll(order)).toMatchObject({
+        suspectUsers: [{ userId: 'suspect-1', reason: 'same face' }],
+        smileSecureCode: '5211',
+      });
+    }
+  });
+
+  it('lets job_status’s own Smile Secure answer decide', () => {
+    const status = observe(jobStatus(resultCallback(job, 'approved'), true, [smileSecureCallback(job, [])]), {
+      authority: 'job_status',
+      at: T0 + 2 * MINUTE,
+    });
+    expect(foldAll([suspects, status]).suspectUsers).toEqual([]);
+  });
+});
+
+describe('mergeObservation: identity comes from us', () => {
+  const registered = {
+    ...emptyOutcome(job.jobId),
+    userId: job.userId,
+    jobType: 1,
+    identity: 'registration' as const,
+    tracked: true,
+  };
+  const naming = (userId: string, options: ObserveOptions = {}) =>
+    observe(
+      {
+        ...resultCallback(job, 'provisional'),
+        PartnerParams: { job_id: job.jobId, user_id: userId, job_type: 4 },
+      },
+      options,
+    );
+
+  it('keeps a registered user and job type whatever a trusted body names, and flags it until job_status looks', () => {
+    const after = mergeObservation(registered, naming('someone-else'));
+    expect(after).toMatchObject({
+      userId: job.userId,
+      jobType: 1,
+      identity: 'registration',
+      needsConfirmation: true,
+    });
+    expect(after.identityConflictAt).toBe(T0 + 1_000);
+    const looked = mergeObservation(
+      after,
+      observe(jobStatus(resultCallback(job, 'provisional'), false), {
+        authority: 'job_status',
+        receivedAt: new Date(T0 + MINUTE),
+      }),
+    );
+    expect(looked.needsConfirmation).toBe(false);
+  });
+
+  it('shows the user a body names for a job never registered, until job_status returns the job for that user', () => {
+    const claimed = foldAll([naming('claimed-user')]);
+    expect(claimed).toMatchObject({ userId: 'claimed-user', identity: 'callback', needsConfirmation: true });
+    const notFound = mergeObservation(claimed, {
+      ...observe(jobStatus('No zip uploaded yet', false), {
+        authority: 'job_status',
+        receivedAt: new Date(T0 + MINUTE),
+      }),
+      returnsJob: false,
+    });
+    expect(notFound.identity).toBe('callback');
+    const found = mergeObservation(claimed, {
+      ...observe(jobStatus(resultCallback(job, 'approved'), true), {
+        authority: 'job_status',
+        receivedAt: new Date(T0 + MINUTE),
+      }),
+      returnsJob: true,
+    });
+    expect(found).toMatchObject({ userId: 'claimed-user', identity: 'job_status', needsConfirmation: false });
+  });
+
+  it('picks the same claimed user whatever order two trusted bodies arrive in: the earlier received', () => {
+    const first = naming('first-user', { receivedAt: new Date(T0 + 1_000) });
+    const second = naming('second-user', { at: T0 + 1, receivedAt: new Date(T0 + 2_000) });
+    for (const order of [
+      [first, second],
+      [second, first],
+    ]) {
+      expect(foldAll(order)).toMatchObject({ userId: 'first-user', identityConflictAt: T0 + 2_000 });
+    }
+  });
+
+  it('does not track a job that only untrusted bodies named', () => {
+    expect(foldAll([naming('someone', { trusted: false })])).toMatchObject({
+      tracked: false,
+      identity: 'untrusted',
+    });
   });
 });

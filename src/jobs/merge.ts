@@ -1,4 +1,14 @@
-import type { Facet, JobState } from './facets.js';
+import { RESULT_CODES } from '../smileid/result-codes.js';
+import {
+  claimStanding,
+  finalizedAt,
+  holdResult,
+  lastStatusFetch,
+  noteStatusFetch,
+  shownResult,
+} from './evidence.js';
+import type { Facet, JobState, SmileSecureFacet, SuspectUser } from './facets.js';
+import { mergeIdentity } from './identity.js';
 import { emptyOutcome, type JobOutcome, type Observation } from './outcome.js';
 import { type FacetRank, outranks } from './rank.js';
 
@@ -10,30 +20,24 @@ export interface Transition {
 }
 
 /**
- * Folds one observation into a job's outcome. Each slot keeps the highest-ranked facet ever seen
- * (see rank.ts), sets are unioned and `finalizedAt` is a minimum, so merging is order-independent and
- * idempotent, and a final outcome never becomes provisional again. An untrusted observation changes
- * nothing but the flag that asks job_status to confirm the job.
+ * Folds one observation into a job's outcome. Results are kept as claims (callbacks) and evidence
+ * (job_status) and the shown result is derived from both (evidence.ts); the ID record and Smile Secure
+ * slots keep their highest-ranked facet (rank.ts); sets are unioned. Every part is a maximum, a minimum
+ * or a union, so the outcome does not depend on the order observations arrive in or how often. An
+ * untrusted observation applies no facet: it can only ask job_status to look.
  */
 export function mergeObservation(current: JobOutcome | undefined, observation: Observation): JobOutcome {
   const base = current ?? emptyOutcome(observation.jobId);
-  const userIdConflict =
-    base.userId !== null && observation.userId !== null && base.userId !== observation.userId;
-  // Identity learnt only from untrusted bodies (no trusted facet applied yet) gives way to the first
-  // trusted observation that names one: a stale or replayed body must not fix whom the job is polled for.
-  const identityUnverified = Object.keys(base.ranks).length === 0;
-  const preferObservation = observation.trusted && identityUnverified;
-  const merged: JobOutcome = {
-    ...base,
-    userId: preferObservation ? (observation.userId ?? base.userId) : (base.userId ?? observation.userId),
-    jobType: preferObservation
-      ? (observation.jobType ?? base.jobType)
-      : (base.jobType ?? observation.jobType),
-    needsConfirmation: base.needsConfirmation || userIdConflict || !observation.trusted,
-  };
-  if (!observation.trusted) return merged;
-
+  const receivedAt = observation.receivedAt.getTime();
+  const merged: JobOutcome = { ...base, ...mergeIdentity(base, observation) };
+  if (!observation.trusted) {
+    merged.untrustedAt = Math.min(base.untrustedAt ?? receivedAt, receivedAt);
+    return derive(merged);
+  }
+  const fromJobStatus = observation.authority === 'job_status';
+  merged.tracked = base.tracked || !fromJobStatus || observation.returnsJob === true;
   merged.smileJobIds = [...new Set([...base.smileJobIds, ...observation.smileJobIds])].sort();
+  let evidence = fromJobStatus ? noteStatusFetch(base.evidence, receivedAt) : base.evidence;
   for (const facet of observation.facets) {
     const rank: FacetRank = {
       final: facet.final,
@@ -41,30 +45,68 @@ export function mergeObservation(current: JobOutcome | undefined, observation: O
       at: observation.at,
       hash: observation.hash,
     };
-    if (outranks(rank, merged.ranks[facet.slot])) {
+    if (facet.slot === 'result') {
+      evidence = holdResult(evidence, { facet, rank, receivedAt }, fromJobStatus);
+    } else if (
+      facet.slot === 'smileSecure' &&
+      !fromJobStatus &&
+      merged.ranks.smileSecure?.authority === 'callback'
+    ) {
+      Object.assign(merged, unionOfClaims(merged, facet));
+      if (outranks(rank, merged.ranks.smileSecure)) merged.ranks = { ...merged.ranks, smileSecure: rank };
+    } else if (outranks(rank, merged.ranks[facet.slot])) {
       Object.assign(merged, fill(facet));
       merged.ranks = { ...merged.ranks, [facet.slot]: rank };
     }
-    if (facet.slot === 'result' && facet.final) {
-      merged.finalizedAt = earliest(merged.finalizedAt, observation.receivedAt);
-    }
   }
-  merged.confirmed = merged.ranks.result?.authority === 'job_status';
-  return merged;
+  merged.evidence = evidence;
+  return derive(merged);
 }
 
-/** The outcome fields a facet fills when it wins its slot. */
-function fill(facet: Facet): Partial<JobOutcome> {
+/** The result fields, confirmation, finalisation time and needsConfirmation, from what the job holds. */
+function derive(outcome: JobOutcome): JobOutcome {
+  const shown = shownResult(outcome.evidence);
+  const facet = shown.held?.facet;
+  const finalized = finalizedAt(outcome.evidence, shown);
+  const derived: JobOutcome = {
+    ...outcome,
+    smileJobId: facet?.smileJobId ?? null,
+    state: facet?.state ?? 'pending',
+    isFinal: facet?.final ?? false,
+    confirmed: shown.confirmed,
+    resultCode: facet?.resultCode ?? null,
+    resultText: facet?.resultText ?? null,
+    actions: facet?.actions ?? null,
+    finalizedAt: finalized === null ? null : new Date(finalized),
+  };
+  derived.needsConfirmation = needsConfirmation(derived);
+  return derived;
+}
+
+/** True while evidence has arrived that job_status has not settled; false once final and confirmed. */
+export function needsConfirmation(outcome: JobOutcome): boolean {
+  if (outcome.isFinal && outcome.confirmed) return false;
+  const { evidence } = outcome;
+  const lastLook = lastStatusFetch(evidence);
+  const standing = claimStanding(evidence);
+  const unsettledClaim =
+    (standing !== undefined && standing !== 'confirmed') ||
+    (evidence.claims.provisional?.receivedAt ?? Number.NEGATIVE_INFINITY) > lastLook;
+  const unconfirmedIdentity =
+    outcome.tracked && (outcome.identity === 'callback' || outcome.identity === 'untrusted');
+  const unknownCode = outcome.resultCode !== null && RESULT_CODES[outcome.resultCode] === undefined;
+  return (
+    unsettledClaim ||
+    unconfirmedIdentity ||
+    unknownCode ||
+    (outcome.identityConflictAt ?? Number.NEGATIVE_INFINITY) > lastLook ||
+    (outcome.untrustedAt ?? Number.NEGATIVE_INFINITY) > lastLook
+  );
+}
+
+/** The outcome fields an ID or Smile Secure facet fills when it wins its slot. */
+function fill(facet: Exclude<Facet, { slot: 'result' }>): Partial<JobOutcome> {
   switch (facet.slot) {
-    case 'result':
-      return {
-        smileJobId: facet.smileJobId,
-        state: facet.state,
-        isFinal: facet.final,
-        resultCode: facet.resultCode,
-        resultText: facet.resultText,
-        actions: facet.actions,
-      };
     case 'idInfo':
       return {
         idInfo: facet.idInfo,
@@ -76,8 +118,25 @@ function fill(facet: Facet): Partial<JobOutcome> {
   }
 }
 
-function earliest(current: Date | null, candidate: Date): Date {
-  return current === null || candidate < current ? candidate : current;
+/**
+ * Until job_status speaks, Smile Secure callbacks accumulate: a body claiming "no suspects" cannot
+ * clear suspects another body reported, so a borrowed signature can add risk but never remove it.
+ */
+const SMILE_SECURE_SEVERITY: Readonly<Record<string, number>> = { '5210': 1, '5212': 2, '5211': 3 };
+
+function unionOfClaims(outcome: JobOutcome, facet: SmileSecureFacet): Partial<JobOutcome> {
+  const suspects = new Map<string, SuspectUser>();
+  for (const suspect of [...outcome.suspectUsers, ...facet.suspectUsers]) {
+    const known = suspects.get(suspect.userId);
+    // The same suspect with two reasons keeps one of them, the same whichever arrived first.
+    if (!known || (suspect.reason ?? '') > (known.reason ?? '')) suspects.set(suspect.userId, suspect);
+  }
+  const codes = [outcome.smileSecureCode, facet.code].filter((code) => code !== null);
+  const severest = codes.sort((a, b) => (SMILE_SECURE_SEVERITY[b] ?? 0) - (SMILE_SECURE_SEVERITY[a] ?? 0))[0];
+  return {
+    suspectUsers: [...suspects.values()].sort((a, b) => a.userId.localeCompare(b.userId)),
+    smileSecureCode: suspects.size > 0 ? '5211' : (severest ?? null),
+  };
 }
 
 /** The change of (state, isFinal) between two versions of a job, if there is one. */

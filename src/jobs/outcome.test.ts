@@ -21,6 +21,12 @@ describe('emptyOutcome', () => {
       suspectUsers: [],
       smileSecureCode: null,
       ranks: {},
+      evidence: { claims: {}, statusFetches: [] },
+      identity: null,
+      identityAt: null,
+      identityConflictAt: null,
+      untrustedAt: null,
+      tracked: false,
       needsConfirmation: false,
       finalizedAt: null,
     });
@@ -29,8 +35,10 @@ describe('emptyOutcome', () => {
   it('returns fresh arrays and objects each time, so one job cannot leak into another', () => {
     const first = emptyOutcome('job-1');
     first.smileJobIds.push('x');
-    first.ranks.result = { final: true, authority: 'callback', at: 0, hash: 'h' };
+    first.ranks.idInfo = { final: true, authority: 'callback', at: 0, hash: 'h' };
+    first.evidence.statusFetches.push(1);
     expect(emptyOutcome('job-2').smileJobIds).toEqual([]);
     expect(emptyOutcome('job-2').ranks).toEqual({});
+    expect(emptyOutcome('job-2').evidence.statusFetches).toEqual([]);
   });
 });

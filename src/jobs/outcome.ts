@@ -1,5 +1,14 @@
+import { emptyEvidence, type ResultEvidence } from './evidence.js';
 import type { Authority, Facet, FacetSlot, IdInfo, JobState, SuspectUser } from './facets.js';
 import type { FacetRank } from './rank.js';
+
+/**
+ * Where a job's user id (and job type) came from, strongest first: our own registration, a signed
+ * job_status answer that returned the job for that user, a trusted callback, an untrusted one. Only
+ * the first two are facts; the others are claims that job_status must confirm.
+ */
+export const IDENTITY_SOURCES = ['registration', 'job_status', 'callback', 'untrusted'] as const;
+export type IdentitySource = (typeof IDENTITY_SOURCES)[number];
 
 /** A job's merged outcome: what the service knows and serves about one verification job. */
 export interface JobOutcome {
@@ -21,11 +30,25 @@ export interface JobOutcome {
   previousRegistrantUserIds: string[];
   suspectUsers: SuspectUser[];
   smileSecureCode: string | null;
-  /** The rank of the facet now filling each slot: what a new facet must beat. */
-  ranks: Partial<Record<FacetSlot, FacetRank>>;
-  /** A callback was stored but not applied (stale, replayed or contradictory): ask job_status. */
+  /** The rank of the ID and Smile Secure facets now filling their slots: what a new one must beat. */
+  ranks: Partial<Record<Exclude<FacetSlot, 'result'>, FacetRank>>;
+  /** The result's claims and evidence, from which the result fields above are derived (evidence.ts). */
+  evidence: ResultEvidence;
+  identity: IdentitySource | null;
+  /** When the body that gave the identity was received (epoch ms): among equals the earliest wins. */
+  identityAt: number | null;
+  /** When a body last named another user than the identity (epoch ms), until job_status looks again. */
+  identityConflictAt: number | null;
+  /** When the first untrusted body for the job arrived (epoch ms): it buys one job_status check. */
+  untrustedAt: number | null;
+  /** Polled: registered, or known from a trusted body or from job_status. Untrusted bodies alone do not track a job. */
+  tracked: boolean;
+  /**
+   * True exactly while evidence arrived that job_status has not settled yet: an unconfirmed result, a
+   * demoted or contradicted claim, an unknown result code, an identity conflict or an untrusted body.
+   */
   needsConfirmation: boolean;
-  /** When the job was first seen final (the earliest final result's arrival). */
+  /** When the shown final result was first seen (the earliest arrival of a final result in its state). */
   finalizedAt: Date | null;
 }
 
@@ -42,6 +65,8 @@ export interface Observation {
   hash: string;
   receivedAt: Date;
   trusted: boolean;
+  /** A job_status answer that returned the job (a result or history naming it), not "no such job". */
+  returnsJob?: boolean;
 }
 
 export function emptyOutcome(jobId: string): JobOutcome {
@@ -63,6 +88,12 @@ export function emptyOutcome(jobId: string): JobOutcome {
     suspectUsers: [],
     smileSecureCode: null,
     ranks: {},
+    evidence: emptyEvidence(),
+    identity: null,
+    identityAt: null,
+    identityConflictAt: null,
+    untrustedAt: null,
+    tracked: false,
     needsConfirmation: false,
     finalizedAt: null,
   };

@@ -1,4 +1,6 @@
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
+import { outcomeFromRecord } from './job-record.js';
+import { needsConfirmation } from './merge.js';
 
 export interface JobRegistration {
   jobId: string;
@@ -13,8 +15,10 @@ export type RegistrationResult = 'created' | 'existing' | 'conflict';
 const MAX_ATTEMPTS = 5;
 
 /**
- * Registers a job we expect callbacks for, so that it is reconciled even if none ever arrives.
- * Registering again is harmless; registering a known job id for another user is a conflict. Not a hot
+ * Registers a job we expect callbacks for, so that it is reconciled even if none ever arrives, and
+ * fixes whom it belongs to. Registering again is harmless (`existing`); registering a job that only
+ * callbacks knew is a new registration (`created`); registering a job id for another user than a
+ * registration or job_status established is a conflict. Not a hot
  * path, so it goes through Prisma; its writes bump the job's version like every other writer's, so a
  * concurrent callback's compare-and-swap re-reads instead of overwriting.
  */
@@ -40,6 +44,8 @@ export function createRegistrations({ prisma }: { prisma: PrismaClient }) {
               createdAt: now,
               updatedAt: now,
               nextCheckAt: firstCheckAt,
+              identitySource: 'registration',
+              tracked: true,
               version: 1,
               // The transition that starts the job's history.
               transitions: {
@@ -53,24 +59,36 @@ export function createRegistrations({ prisma }: { prisma: PrismaClient }) {
           throw error;
         }
       }
-      // A user id learnt only from untrusted bodies (no registration, no trusted facet applied) is not
-      // evidence of ownership: the registration replaces it rather than being refused.
-      const identityVerified = existing.registeredAt !== null || Object.keys(existing.ranks ?? {}).length > 0;
-      if (identityVerified && existing.userId !== null && existing.userId !== userId) return 'conflict';
-      // Fill what the registration knows and the callbacks did not say; never overwrite what is verified.
+      // Identity comes from us: a user id that only bodies claimed gives way to the registration; one
+      // that a registration or a job_status answer established does not.
+      const identityEstablished =
+        existing.identitySource === 'registration' || existing.identitySource === 'job_status';
+      if (identityEstablished && existing.userId !== null && existing.userId !== userId) return 'conflict';
+      const outcome = {
+        ...outcomeFromRecord(existing),
+        userId,
+        jobType: identityEstablished ? (existing.jobType ?? jobType) : (jobType ?? existing.jobType),
+        identity: 'registration' as const,
+        tracked: true,
+      };
       const adopted = await prisma.job.updateMany({
         where: { jobId, version: existing.version },
         data: {
-          userId: identityVerified ? (existing.userId ?? userId) : userId,
+          userId,
+          jobType: outcome.jobType,
+          identitySource: 'registration',
+          tracked: true,
+          needsConfirmation: needsConfirmation(outcome),
           registeredAt: existing.registeredAt ?? now,
-          jobType: existing.jobType ?? jobType,
           idType: existing.idType ?? idType,
           country: existing.country ?? country,
+          // A job that only untrusted bodies knew of was not polled: it is now.
+          nextCheckAt: existing.tracked ? existing.nextCheckAt : firstCheckAt,
           updatedAt: now,
           version: { increment: 1 },
         },
       });
-      if (adopted.count === 1) return 'existing';
+      if (adopted.count === 1) return existing.registeredAt === null ? 'created' : 'existing';
     }
     throw new Error(`could not register job after ${MAX_ATTEMPTS} conflicting writes`);
   }

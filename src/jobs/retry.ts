@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type pg from 'pg';
 
 export class StoreConflictError extends Error {
   readonly code = 'STORE_CONFLICT';
@@ -18,4 +19,23 @@ export async function withCompareAndSwap<T>(attempt: () => Promise<T | null>): P
     await sleep(Math.random() * 2 * round);
   }
   throw new StoreConflictError(`gave up after ${MAX_ATTEMPTS} conflicting writes`);
+}
+
+/** Runs `work` on one connection inside BEGIN … COMMIT, rolling back if it throws. */
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
 }

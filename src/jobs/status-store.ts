@@ -4,11 +4,12 @@ import { nextCheck } from '../reconcile/schedule.js';
 import { type FieldCipher, sealContext } from '../security/field-cipher.js';
 import { classifyJobStatusShape } from '../smileid/classify.js';
 import { parseSmileTimestamp } from '../smileid/timestamp.js';
+import { claimStanding } from './evidence.js';
 import { JOB_SELECT_LIST, type JobRecord, outcomeFromRecord } from './job-record.js';
 import { type EvidenceTable, jobWriteParameters, jobWriteStatements } from './job-writes.js';
 import { mergeObservation, type Transition, transitionBetween } from './merge.js';
 import type { JobOutcome } from './outcome.js';
-import { withCompareAndSwap } from './retry.js';
+import { inTransaction, withCompareAndSwap } from './retry.js';
 
 /** A verified job_status response, as the client returns it. */
 export interface VerifiedStatus {
@@ -23,6 +24,8 @@ export interface AppliedStatus {
   transition: Transition | undefined;
   firstSeenAt: Date;
   schedule: 'scheduled' | 'done' | 'stale';
+  /** This answer made the job's final claim contradicted: job_status disagrees with a callback. */
+  contradicted: boolean;
 }
 
 const STATUS_SNAPSHOTS: EvidenceTable = {
@@ -35,14 +38,17 @@ const STATUS_SNAPSHOTS: EvidenceTable = {
     ['facets', 'text[]'],
     ['job_complete', 'boolean'],
     ['job_success', 'boolean'],
-    ['signature', 'text'],
-    ['timestamp_raw', 'text'],
     ['body_bytes', 'integer'],
     ['body', 'bytea'],
   ],
 };
 const WRITE = jobWriteStatements(STATUS_SNAPSHOTS);
 const READ_SQL = `SELECT ${JOB_SELECT_LIST} FROM jobs j WHERE j.job_id = $1`;
+
+/** The callback whose final claim job_status contradicted (its content hash is its rank's hash). */
+const MARK_CONTRADICTED_SQL = `
+UPDATE callback_events SET contradicted_at = $3
+ WHERE content_hash = $2 AND job_id = $1 AND contradicted_at IS NULL`;
 
 /**
  * Where a job_status answer becomes rows: merged as the most authoritative observation, stored as a
@@ -88,11 +94,16 @@ export function createStatusStore({
         hash: contentHash,
         receivedAt: fetchedAt,
         trusted: true,
+        returnsJob: classified.jobId === jobId || classified.facets.length > 0,
       });
       const transition = transitionBetween(before, outcome);
       const next = nextCheck(outcome, record.createdAt, fetchedAt, horizonMs);
       const snapshotId = randomUUID();
-      const { rows } = await pool.query<{ written: number }>({
+      const contradicted =
+        claimStanding(outcome.evidence) === 'contradicted' &&
+        claimStanding(before.evidence) !== 'contradicted';
+      const claim = outcome.evidence.claims.final;
+      const write = {
         name: 'status-update',
         text: WRITE.update,
         values: jobWriteParameters(
@@ -106,6 +117,8 @@ export function createStatusStore({
             nextCheckAt: 'at' in next ? next.at : null,
             staleAt: 'stale' in next ? (record.staleAt ?? fetchedAt) : null,
             lastCheckedAt: fetchedAt,
+            // Whatever an untrusted body wanted to know, this answer has told.
+            untrustedCheckAt: null,
             evidence: {
               id: snapshotId,
               values: [
@@ -114,8 +127,6 @@ export function createStatusStore({
                 classified.kinds,
                 typeof status.body.job_complete === 'boolean' ? status.body.job_complete : null,
                 typeof status.body.job_success === 'boolean' ? status.body.job_success : null,
-                status.signature,
-                status.timestamp,
                 status.raw.length,
                 cipher.seal(status.raw, sealContext.snapshotBody(snapshotId)),
               ],
@@ -123,9 +134,21 @@ export function createStatusStore({
           },
           cipher,
         ),
-      });
-      if (rows[0]?.written !== 1) return null;
+      };
+      // The job and the mark on the callback it contradicts commit together, or neither does.
+      const written =
+        contradicted && claim
+          ? await inTransaction(pool, async (client) => {
+              const { rows } = await client.query<{ written: number }>(write);
+              if (rows[0]?.written === 1) {
+                await client.query(MARK_CONTRADICTED_SQL, [jobId, claim.rank.hash, fetchedAt]);
+              }
+              return rows[0]?.written === 1;
+            })
+          : (await pool.query<{ written: number }>(write)).rows[0]?.written === 1;
+      if (!written) return null;
       return {
+        contradicted,
         outcome,
         transition,
         firstSeenAt: record.createdAt,
@@ -134,11 +157,14 @@ export function createStatusStore({
     });
   }
 
-  /** A check that produced no status (bad signature, failure): try again at `at`. */
+  /**
+   * A check that produced no status (bad signature, failure): try again at `at`. A job that only
+   * untrusted bodies know of had its one check and is not polled again.
+   */
   async function postpone(jobId: string, at: Date, checkedAt: Date): Promise<void> {
     await pool.query(
-      `UPDATE jobs SET next_check_at = $2, last_checked_at = $3, check_count = check_count + 1,
-              version = version + 1, updated_at = $3
+      `UPDATE jobs SET next_check_at = CASE WHEN tracked THEN $2::timestamptz END, last_checked_at = $3,
+              check_count = check_count + 1, version = version + 1, updated_at = $3
         WHERE job_id = $1`,
       [jobId, at, checkedAt],
     );

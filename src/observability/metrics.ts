@@ -39,6 +39,22 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
       buckets: [1024, 4096, 16_384, 65_536, 262_144, 1_048_576, 2_097_152, 4_194_304],
       registers,
     }),
+    untrustedCallbacks: new Counter({
+      name: 'smileid_untrusted_callbacks_total',
+      help: 'Signed callbacks stored but not believed, by reason (timestamp_outside_tolerance, timestamp_in_future, timestamp_unparseable, signature_replayed, no_job_id) and whether the body was kept or withheld (source over its hourly quota).',
+      labelNames: ['reason', 'body'] as const,
+      registers,
+    }),
+    callbacksContradicted: new Counter({
+      name: 'smileid_callbacks_contradicted_total',
+      help: 'Final callback results that job_status contradicted: a final answer in another state, or a second answer still not final.',
+      registers,
+    }),
+    identityConflicts: new Counter({
+      name: 'smileid_identity_conflicts_total',
+      help: 'Callbacks naming another user than the job is registered or known for; the job keeps its user.',
+      registers,
+    }),
     signatureFailures: new Counter({
       name: 'smileid_signature_failures_total',
       help: 'Signatures that did not verify: on callbacks (source=callback) and job_status responses.',
@@ -115,10 +131,22 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
   for (const outcome of ['applied', 'stale', 'bad_signature', 'unauthorized', 'retry']) {
     metrics.polls.inc({ outcome }, 0);
   }
+  for (const reason of UNTRUSTED_REASONS) {
+    for (const body of ['kept', 'withheld']) metrics.untrustedCallbacks.inc({ reason, body }, 0);
+  }
   return metrics;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Why a signed callback was stored without being believed. */
+export const UNTRUSTED_REASONS = [
+  'timestamp_outside_tolerance',
+  'timestamp_in_future',
+  'timestamp_unparseable',
+  'signature_replayed',
+  'no_job_id',
+] as const;
 
 /** Counts a change of job state, and the time to final when it is the job's first final state. */
 export function recordTransition(

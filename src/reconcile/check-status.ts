@@ -8,6 +8,7 @@ export type CheckOutcome =
   | 'stale'
   | 'unknown_job'
   | 'no_user_id'
+  | 'settled'
   | 'bad_signature'
   | 'unauthorized'
   | 'rejected_request';
@@ -61,10 +62,13 @@ export function createStatusCheck({
     await store.postpone(jobId, new Date(checkedAt.getTime() + delayMs), checkedAt);
   };
 
-  async function run(jobId: string): Promise<CheckOutcome> {
+  /** `untrusted`: the one check an untrusted body bought; none is spent on a job job_status has settled. */
+  async function run(jobId: string, { untrusted = false } = {}): Promise<CheckOutcome> {
     const job = await store.load(jobId);
     if (!job) return report('unknown_job');
+    if (untrusted && job.isFinal && job.confirmed) return report('settled');
     if (!job.userId) {
+      if (!job.tracked) return report('no_user_id');
       log.warn({ jobId }, 'cannot check job_status: the job has no user id yet');
       await postpone(jobId, NO_USER_RETRY_MS);
       return report('no_user_id');
@@ -76,6 +80,13 @@ export function createStatusCheck({
         const applied = await store.applyStatus(jobId, answer, checkedAt, job);
         if (!applied) return report('unknown_job');
         recordTransition(metrics, applied.transition, applied.firstSeenAt, checkedAt);
+        if (applied.contradicted) {
+          metrics?.callbacksContradicted.inc();
+          log.warn(
+            { jobId, state: applied.outcome.state },
+            'job_status contradicts a final callback result: the callback was not believed',
+          );
+        }
         if (applied.schedule === 'stale')
           log.warn({ jobId, state: applied.outcome.state }, 'job is stale: horizon passed unconfirmed');
         return report(applied.schedule === 'stale' ? 'stale' : 'applied');

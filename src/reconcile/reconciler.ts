@@ -6,7 +6,7 @@ import { purgeExpired } from '../jobs/identity-maintenance.js';
 import type { StatusStore } from '../jobs/status-store.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { JobStatusClient } from '../smileid/job-status-client.js';
-import { catalog, checkJobOptions, QUEUE_NAMES } from './catalog.js';
+import { catalog, checkJobOptions, QUEUE_NAMES, splitBudget } from './catalog.js';
 import { createStatusCheck } from './check-status.js';
 import { createSweeper } from './sweeper.js';
 
@@ -22,6 +22,8 @@ export interface ReconcilerOptions {
   prefix: string;
   concurrency: number;
   ratePerSecond: number;
+  /** Share of `ratePerSecond` that untrusted bodies' checks may use (see splitBudget). */
+  untrustedShare: number;
   attempts: number;
   retryDelayMs: number;
   sweepIntervalMs: number;
@@ -44,16 +46,24 @@ export function createReconciler(options: ReconcilerOptions) {
     ...queueOptions,
     defaultJobOptions: checkJobOptions(options),
   });
+  const untrustedChecks = new Queue(QUEUE_NAMES.untrustedChecks, {
+    ...queueOptions,
+    // One look, no retries: a body that could not be trusted is not worth more of the budget.
+    defaultJobOptions: { attempts: 1, removeOnComplete: true, removeOnFail: true },
+  });
+  const budget = splitBudget(options.ratePerSecond, options.untrustedShare);
   const maintenance = new Queue(QUEUE_NAMES.maintenance, {
     ...queueOptions,
     defaultJobOptions: { removeOnComplete: true, removeOnFail: true },
   });
-  for (const queue of [checks, maintenance]) {
+  for (const queue of [checks, untrustedChecks, maintenance]) {
     queue.on('error', (error) => options.log.warn({ err: error, queue: queue.name }, 'queue error'));
   }
   const sweeper = createSweeper({
     pool: options.pool,
     checks,
+    untrustedChecks,
+    untrustedPerSweep: Math.max(1, Math.ceil((budget.untrusted * options.sweepIntervalMs) / 1000)),
     batchSize: options.batchSize,
     now: options.now,
   });
@@ -103,7 +113,17 @@ export function createReconciler(options: ReconcilerOptions) {
         {
           ...queueOptions,
           concurrency: options.concurrency,
-          limiter: { max: options.ratePerSecond, duration: 1000 },
+          limiter: { max: budget.checks, duration: 1000 },
+        },
+      ),
+      new Worker(
+        QUEUE_NAMES.untrustedChecks,
+        async (job) =>
+          statusCheck.run(catalog.checkUntrusted.data.parse(job.data).jobId, { untrusted: true }),
+        {
+          ...queueOptions,
+          concurrency: budget.untrusted,
+          limiter: { max: budget.untrusted, duration: 1000 },
         },
       ),
       new Worker(
@@ -133,10 +153,10 @@ export function createReconciler(options: ReconcilerOptions) {
   async function close() {
     options.connection.off('ready', declareSchedule);
     await Promise.all(workers.map((worker) => worker.close()));
-    await Promise.all([checks.close(), maintenance.close()]);
+    await Promise.all([checks.close(), untrustedChecks.close(), maintenance.close()]);
   }
 
-  return { start, close, checks, maintenance, sweep: sweeper.sweep, purge };
+  return { start, close, checks, untrustedChecks, maintenance, sweep: sweeper.sweep, purge };
 }
 
 export type Reconciler = ReturnType<typeof createReconciler>;

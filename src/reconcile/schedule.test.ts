@@ -1,17 +1,25 @@
 import { describe, expect, it } from 'vitest';
+import { emptyEvidence, type HeldResult } from '../jobs/evidence.js';
 import {
   CONFIRM_AFTER_CALLBACK_MS,
   checkAfterCallback,
   needsCheck,
   nextCheck,
   POLL_PHASES,
+  RECHECK_DEMOTED_CLAIM_MS,
 } from './schedule.js';
 
 const HOUR = 3600_000;
 const HORIZON = 168 * HOUR;
 const created = new Date('2026-01-01T00:00:00Z');
 const at = (ms: number) => new Date(created.getTime() + ms);
-const pending = { jobId: 'job-1', isFinal: false, confirmed: false };
+const pending = {
+  jobId: 'job-1',
+  isFinal: false,
+  confirmed: false,
+  tracked: true,
+  evidence: emptyEvidence(),
+};
 
 describe('needsCheck', () => {
   it('is false only for a final job confirmed by job_status', () => {
@@ -48,6 +56,32 @@ describe('nextCheck', () => {
   it('never schedules a check past the horizon', () => {
     const next = nextCheck(pending, created, at(HORIZON - 1000), HORIZON);
     expect('at' in next && next.at.getTime()).toBeLessThanOrEqual(at(HORIZON).getTime());
+  });
+
+  it('does not poll a job that only untrusted bodies know of', () => {
+    expect(nextCheck({ ...pending, tracked: false }, created, at(1000), HORIZON)).toEqual({ done: true });
+  });
+
+  it('looks again within seconds after job_status first disagreed with a final callback', () => {
+    const claim: HeldResult = {
+      facet: {
+        slot: 'result',
+        final: true,
+        smileJobId: null,
+        state: 'approved',
+        resultCode: '1210',
+        resultText: null,
+        actions: {},
+      },
+      rank: { final: true, authority: 'callback', at: 0, hash: 'h' },
+      receivedAt: at(10 * HOUR).getTime(),
+    };
+    const demoted = {
+      ...pending,
+      evidence: { claims: { final: claim }, statusFetches: [at(10 * HOUR + 2000).getTime()] },
+    };
+    const next = nextCheck(demoted, created, at(10 * HOUR + 2000), HORIZON);
+    expect(next).toEqual({ at: new Date(at(10 * HOUR + 2000).getTime() + RECHECK_DEMOTED_CLAIM_MS) });
   });
 
   it('stops for a job that is final and confirmed', () => {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { claimStanding } from '../jobs/evidence.js';
 import type { JobOutcome } from '../jobs/outcome.js';
 
 /**
@@ -24,6 +25,13 @@ export const POLL_PHASES: readonly { untilAgeMs: number; intervalMs: number }[] 
 /** How soon to confirm a job whose state a callback just changed: within seconds. */
 export const CONFIRM_AFTER_CALLBACK_MS = 2 * SECOND;
 
+/**
+ * How soon to look again after job_status did not yet confirm a final callback: Smile ID may send a
+ * callback moments before its job_status shows the same, so one quick second look separates "not yet"
+ * from "disagrees" before the claim is called contradicted.
+ */
+export const RECHECK_DEMOTED_CLAIM_MS = 5 * SECOND;
+
 /** While a check is queued or running, the sweeper leaves the job alone for this long. */
 export const CHECK_LEASE_MS = 2 * MINUTE;
 
@@ -39,14 +47,18 @@ export type NextCheck = { at: Date } | { stale: true } | { done: true };
  * fixed per job, so jobs created together do not poll together forever.
  */
 export function nextCheck(
-  outcome: Pick<JobOutcome, 'jobId' | 'isFinal' | 'confirmed'>,
+  outcome: Pick<JobOutcome, 'jobId' | 'isFinal' | 'confirmed' | 'tracked' | 'evidence'>,
   firstSeenAt: Date,
   now: Date,
   horizonMs: number,
 ): NextCheck {
-  if (!needsCheck(outcome)) return { done: true };
+  // A job that only untrusted bodies know of is not polled: its one check did not find it.
+  if (!needsCheck(outcome) || !outcome.tracked) return { done: true };
   const ageMs = now.getTime() - firstSeenAt.getTime();
   if (ageMs >= horizonMs) return { stale: true };
+  if (claimStanding(outcome.evidence) === 'demoted') {
+    return { at: new Date(now.getTime() + RECHECK_DEMOTED_CLAIM_MS) };
+  }
   const phase = POLL_PHASES.find((candidate) => ageMs < candidate.untilAgeMs) ?? POLL_PHASES.at(-1)!;
   const delayMs = Math.round(phase.intervalMs * (1 + 0.1 * spreadOf(outcome.jobId)));
   return { at: new Date(Math.min(now.getTime() + delayMs, firstSeenAt.getTime() + horizonMs)) };

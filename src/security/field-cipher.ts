@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 /**
  * AES-256-GCM for identity data at rest. Each sealed value carries the id of the key that sealed it,
@@ -81,6 +81,20 @@ export function createFieldCipher(keyring: Keyring) {
     return Buffer.concat([decipher.update(sealed.subarray(start + IV_BYTES + TAG_BYTES)), decipher.final()]);
   }
 
+  // A key of its own for digests, derived from the newest key, so a digest never doubles as a cipher input.
+  const digestKey = Buffer.from(hkdfSync('sha256', currentKey, Buffer.alloc(0), 'smileid digest v1', 32));
+
+  /**
+   * A keyed digest (HMAC-SHA256, hex): equal inputs give equal digests, yet a database dump alone
+   * cannot test a guess. Comparable only under one key: digests are for short-lived checks (replays
+   * within the timestamp tolerance), not for anything that must survive a key rotation.
+   */
+  function digest(context: string, ...parts: string[]): string {
+    const hmac = createHmac('sha256', digestKey).update(context);
+    for (const part of parts) hmac.update('\0').update(part);
+    return hmac.digest('hex');
+  }
+
   /** Opens a value sealed by this service, or passes through plaintext written before encryption. */
   function openOrPlain(stored: Uint8Array, context: string): Buffer {
     return isSealed(stored) ? open(stored, context) : Buffer.from(stored);
@@ -90,6 +104,7 @@ export function createFieldCipher(keyring: Keyring) {
     currentKeyId: keyring.currentKeyId,
     seal,
     open: openOrPlain,
+    digest,
     sealJson: (value: unknown, context: string) => seal(Buffer.from(JSON.stringify(value)), context),
     openJson: (stored: Uint8Array, context: string): unknown =>
       JSON.parse(openOrPlain(stored, context).toString()),

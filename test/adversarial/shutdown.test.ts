@@ -173,15 +173,18 @@ describe('shutdown: SIGTERM to the service', () => {
     expect(await service.stop('SIGTERM')).toBe(1);
     expect(Date.now() - signalledAt).toBeLessThan(timeoutMs + 1000);
     await stalledClosed;
-    const messages = service
+    const lines = service
       .output()
       .split('\n')
       .filter((line) => line.startsWith('{'))
-      .map((line) => (JSON.parse(line) as { msg?: string }).msg);
-    const timedOut = messages.indexOf('shutdown timed out; closing connections and exiting');
-    expect(timedOut, service.output()).toBeGreaterThan(-1);
-    expect(messages.indexOf('connections to Postgres and Redis closed'), service.output()).toBeGreaterThan(
-      timedOut,
+      .map((line) => JSON.parse(line) as { msg?: string; time: number });
+    const messages = lines.map((line) => line.msg);
+    // By their times: pino may write two lines of the same millisecond out of order.
+    const timeOf = (msg: string) => lines.find((line) => line.msg === msg)?.time ?? Number.NaN;
+    const timedOutAt = timeOf('shutdown timed out; closing connections and exiting');
+    expect(timedOutAt, service.output()).not.toBeNaN();
+    expect(timeOf('connections to Postgres and Redis closed'), service.output()).toBeGreaterThanOrEqual(
+      timedOutAt,
     );
     expect(messages).not.toContain('stopped');
   });

@@ -107,7 +107,9 @@ describe('GET /v1/jobs/:jobId/events', () => {
 
   it('serves the stored bodies to a PII token that asks for them', async () => {
     const listed = await items('?include=body', PII_TOKEN);
-    expect(listed.map((item) => item.body)).toEqual([statusBody, ...[...bodies].reverse()]);
+    // A signature with its timestamp would verify on any body: it never leaves the service.
+    const redacted = (body: object) => ({ ...body, signature: '[redacted]' });
+    expect(listed.map((item) => item.body)).toEqual([statusBody, ...[...bodies].reverse()].map(redacted));
   });
 
   it('answers 403 PII_FORBIDDEN to an ordinary token asking for bodies, and shows none', async () => {

@@ -21,6 +21,7 @@ const REQUIRED_ENV = {
   SMILE_API_KEYS: 'key',
   INTERNAL_API_TOKENS: 'api-token',
   INTERNAL_PII_TOKENS: 'pii-token',
+  CALLBACK_ALLOWED_CIDRS: '34.240.137.52',
   GRAFANA_ADMIN_PASSWORD: 'admin-password',
   GRAFANA_DB_PASSWORD: 'grafana-db-password',
 };

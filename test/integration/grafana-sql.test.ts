@@ -118,8 +118,8 @@ async function seed(admin: pg.Client) {
   const event = (jobId: string, trusted: boolean, facets: string[]) =>
     admin.query(
       `INSERT INTO callback_events (id, job_id, received_at, source_ip, content_hash, facets, trusted,
-                                    untrusted_reason, signature, timestamp_raw, body_bytes, body)
-       VALUES ($1, $2, $3, '203.0.113.9', $4, $5, $6, $7, 'sig', '2026-01-01T00:00:00Z', $8, $9)`,
+                                    untrusted_reason, pair_digest, body_bytes, body)
+       VALUES ($1, $2, $3, '203.0.113.9', $4, $5, $6, $7, 'digest', $8, $9)`,
       [
         randomUUID(),
         jobId,

@@ -79,8 +79,13 @@ describe('correctly signed callbacks that cannot be trusted', () => {
       headers: { authorization: `Bearer ${API_TOKEN}` },
       payload: { jobId: job.jobId, userId: job.userId },
     });
-    expect(registered.statusCode).toBe(200);
-    expect(await jobRow(job.jobId)).toMatchObject({ user_id: job.userId, needs_confirmation: true });
+    // A job that only a body knew is registered for the first time: 201.
+    expect(registered.statusCode).toBe(201);
+    expect(await jobRow(job.jobId)).toMatchObject({
+      user_id: job.userId,
+      identity_source: 'registration',
+      needs_confirmation: true,
+    });
   });
 
   it('trusts the result and ID callbacks of one job signed in the same millisecond', async () => {

@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resultCallback, simulatedJob, smileSecureCallback } from '../../src/simulator/callbacks.js';
+import { signed } from '../helpers/callbacks.js';
+import {
+  type ApiBody,
+  eventually,
+  startService,
+  startSimulator,
+  type TestService,
+  type TestSimulator,
+} from '../helpers/service.js';
+
+/**
+ * An attacker who has seen one genuine callback holds a (timestamp, signature) pair that verifies on any
+ * body for the tolerance window: the signature covers the timestamp and partner id, never the body.
+ * These tests post such bodies to the real service, with the simulator playing Smile ID.
+ */
+describe('forged claims with a borrowed signature', () => {
+  let sim: TestSimulator;
+  let service: TestService;
+  beforeAll(async () => {
+    sim = await startSimulator();
+    service = await startService(sim.url);
+  });
+  afterAll(async () => {
+    await service.close();
+    await sim.close();
+  });
+
+  const post = (body: Record<string, unknown>) =>
+    fetch(`${service.baseUrl}/callbacks/smile-id`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  /** A genuine pair, as an attacker would capture it from another job's callback. */
+  const borrowedPair = () => {
+    const genuine = signed(resultCallback(simulatedJob()));
+    return { timestamp: genuine.timestamp, signature: genuine.signature };
+  };
+  const outcome = async (jobId: string) => (await service.api('GET', `/v1/jobs/${jobId}`)).body;
+  const until = (jobId: string, predicate: (job: ApiBody) => boolean | undefined, timeoutMs = 20_000) =>
+    eventually(async () => {
+      const job = await outcome(jobId);
+      return predicate(job) ? job : undefined;
+    }, timeoutMs);
+  const simulate = async (life: string, extra: Record<string, unknown> = {}) => {
+    const job = simulatedJob();
+    await sim.control('/jobs', { jobId: job.jobId, userId: job.userId, life, ...extra });
+    const registered = await service.api('POST', '/v1/jobs', {
+      jobId: job.jobId,
+      userId: job.userId,
+      jobType: 1,
+    });
+    expect(registered.status).toBe(201);
+    return job;
+  };
+  const events = async (jobId: string) =>
+    (
+      await service.deps.db.pool.query(
+        `SELECT trusted, identity_conflict AS "identityConflict", contradicted_at AS "contradictedAt"
+           FROM callback_events WHERE job_id = $1 ORDER BY received_at`,
+        [jobId],
+      )
+    ).rows;
+
+  it('keeps a registered job’s user and job type when a fresh-signed final approval names another user', async () => {
+    const job = await simulate('review', { reviewDelayMs: 60_000 });
+    const forged = {
+      ...resultCallback(job, 'approved'),
+      PartnerParams: { job_id: job.jobId, user_id: 'attacker', job_type: 4 },
+      ...borrowedPair(),
+    };
+    expect((await post(forged)).status).toBe(200);
+    const shown = await outcome(job.jobId);
+    expect(shown).toMatchObject({
+      userId: job.userId,
+      jobType: 1,
+      userIdSource: 'registration',
+      confirmed: false,
+    });
+    expect(await events(job.jobId)).toEqual([expect.objectContaining({ identityConflict: true })]);
+    // job_status is asked about the registered user, finds the job in review and overrules the claim.
+    await until(job.jobId, (current) => current.confirmed && current.state === 'provisional');
+    const calls = (await sim.control('/stats')) as { callsPerJob: Record<string, number> };
+    expect(calls.callsPerJob[job.jobId]).toBeGreaterThan(0);
+    const again = await service.api('POST', '/v1/jobs', { jobId: job.jobId, userId: job.userId, jobType: 1 });
+    expect(again.status).toBe(200);
+  });
+
+  it('shows a forged final approval during human review only until its own confirmation check, never confirmed', async () => {
+    const job = await simulate('review', { reviewDelayMs: 60_000 });
+    await until(job.jobId, (current) => current.confirmed && current.state === 'provisional');
+    const postedAt = Date.now();
+    await post({ ...resultCallback(job, 'approved'), ...borrowedPair() });
+    const seen: ApiBody[] = [];
+    const demoted = await until(job.jobId, (current) => {
+      seen.push(current);
+      return !current.isFinal;
+    });
+    const shownFinalForMs = Date.now() - postedAt;
+    expect(demoted).toMatchObject({ state: 'provisional', confirmed: true, needsConfirmation: true });
+    expect(shownFinalForMs).toBeLessThan(10_000);
+    expect(seen.filter((current) => current.state === 'approved' && current.confirmed)).toEqual([]);
+    // The second look still disagrees: the claim is contradicted and counted.
+    const contradicted = await eventually(async () => {
+      const rows = await events(job.jobId);
+      return rows.some((row) => row.contradictedAt !== null);
+    });
+    expect(contradicted).toBe(true);
+    const metrics = await (await fetch(`${service.baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^smileid_callbacks_contradicted_total [1-9]/m);
+  });
+
+  it('never overturns an outcome job_status confirmed final, and clears needsConfirmation once settled', async () => {
+    const job = await simulate('rejected');
+    const settled = await until(job.jobId, (current) => current.isFinal && current.confirmed);
+    expect(settled).toMatchObject({ state: 'rejected', needsConfirmation: false });
+    await post({ ...resultCallback(job, 'approved'), ...borrowedPair() });
+    const after = await outcome(job.jobId);
+    expect(after).toMatchObject({
+      state: 'rejected',
+      isFinal: true,
+      confirmed: true,
+      needsConfirmation: false,
+    });
+  });
+
+  it('lets no forged Smile Secure "no suspects" clear suspects a callback reported', async () => {
+    const job = await simulate('review', { reviewDelayMs: 60_000 });
+    const suspects = [{ user_id: 'suspect-1', reason: 'same face' }];
+    await post(signed(smileSecureCallback(job, suspects)));
+    await post({ ...smileSecureCallback(job, []), ...borrowedPair() });
+    expect((await outcome(job.jobId)).suspectUsers).toEqual([{ userId: 'suspect-1', reason: 'same face' }]);
+  });
+
+  it('shows the user a body names for a job never registered only until job_status returns it for that user', async () => {
+    const job = simulatedJob();
+    await sim.control('/jobs', { jobId: job.jobId, userId: job.userId, life: 'approved' });
+    await post({ ...resultCallback(job, 'approved'), ...borrowedPair() });
+    expect(await outcome(job.jobId)).toMatchObject({
+      userId: job.userId,
+      userIdSource: 'callback',
+      needsConfirmation: true,
+    });
+    const confirmed = await until(job.jobId, (current) => current.confirmed && current.isFinal);
+    expect(confirmed).toMatchObject({ userIdSource: 'job_status', needsConfirmation: false });
+  });
+
+  it('lets a registration win over a user that only a body claimed, with 201', async () => {
+    const job = simulatedJob();
+    await post({
+      ...resultCallback(job, 'provisional'),
+      PartnerParams: { job_id: job.jobId, user_id: 'attacker', job_type: 1 },
+      ...borrowedPair(),
+    });
+    const registered = await service.api('POST', '/v1/jobs', { jobId: job.jobId, userId: job.userId });
+    expect(registered.status).toBe(201);
+    expect(registered.body).toMatchObject({ userId: job.userId, userIdSource: 'registration' });
+  });
+});
