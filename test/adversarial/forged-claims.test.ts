@@ -1,14 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resultCallback, simulatedJob, smileSecureCallback } from '../../src/simulator/callbacks.js';
 import { signed } from '../helpers/callbacks.js';
-import {
-  type ApiBody,
-  eventually,
-  startService,
-  startSimulator,
-  type TestService,
-  type TestSimulator,
-} from '../helpers/service.js';
+import { type ApiBody, eventually, jobWhen, simulatedService } from '../helpers/service.js';
 
 /**
  * An attacker who has seen one genuine callback holds a (timestamp, signature) pair that verifies on any
@@ -16,19 +9,10 @@ import {
  * These tests post such bodies to the real service, with the simulator playing Smile ID.
  */
 describe('forged claims with a borrowed signature', () => {
-  let sim: TestSimulator;
-  let service: TestService;
-  beforeAll(async () => {
-    sim = await startSimulator();
-    service = await startService(sim.url);
-  });
-  afterAll(async () => {
-    await service.close();
-    await sim.close();
-  });
+  const running = simulatedService();
 
   const post = (body: Record<string, unknown>) =>
-    fetch(`${service.baseUrl}/callbacks/smile-id`, {
+    fetch(`${running.service.baseUrl}/callbacks/smile-id`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -38,16 +22,13 @@ describe('forged claims with a borrowed signature', () => {
     const genuine = signed(resultCallback(simulatedJob()));
     return { timestamp: genuine.timestamp, signature: genuine.signature };
   };
-  const outcome = async (jobId: string) => (await service.api('GET', `/v1/jobs/${jobId}`)).body;
-  const until = (jobId: string, predicate: (job: ApiBody) => boolean | undefined, timeoutMs = 20_000) =>
-    eventually(async () => {
-      const job = await outcome(jobId);
-      return predicate(job) ? job : undefined;
-    }, timeoutMs);
+  const outcome = async (jobId: string) => (await running.service.api('GET', `/v1/jobs/${jobId}`)).body;
+  const until = (jobId: string, predicate: (job: ApiBody) => boolean | undefined) =>
+    jobWhen(running.service, jobId, predicate, 20_000);
   const simulate = async (life: string, extra: Record<string, unknown> = {}) => {
     const job = simulatedJob();
-    await sim.control('/jobs', { jobId: job.jobId, userId: job.userId, life, ...extra });
-    const registered = await service.api('POST', '/v1/jobs', {
+    await running.sim.control('/jobs', { jobId: job.jobId, userId: job.userId, life, ...extra });
+    const registered = await running.service.api('POST', '/v1/jobs', {
       jobId: job.jobId,
       userId: job.userId,
       jobType: 1,
@@ -57,7 +38,7 @@ describe('forged claims with a borrowed signature', () => {
   };
   const events = async (jobId: string) =>
     (
-      await service.deps.db.pool.query(
+      await running.service.deps.db.pool.query(
         `SELECT trusted, identity_conflict AS "identityConflict", contradicted_at AS "contradictedAt"
            FROM callback_events WHERE job_id = $1 ORDER BY received_at`,
         [jobId],
@@ -82,9 +63,13 @@ describe('forged claims with a borrowed signature', () => {
     expect(await events(job.jobId)).toEqual([expect.objectContaining({ identityConflict: true })]);
     // job_status is asked about the registered user, finds the job in review and overrules the claim.
     await until(job.jobId, (current) => current.confirmed && current.state === 'provisional');
-    const calls = (await sim.control('/stats')) as { callsPerJob: Record<string, number> };
+    const calls = (await running.sim.control('/stats')) as { callsPerJob: Record<string, number> };
     expect(calls.callsPerJob[job.jobId]).toBeGreaterThan(0);
-    const again = await service.api('POST', '/v1/jobs', { jobId: job.jobId, userId: job.userId, jobType: 1 });
+    const again = await running.service.api('POST', '/v1/jobs', {
+      jobId: job.jobId,
+      userId: job.userId,
+      jobType: 1,
+    });
     expect(again.status).toBe(200);
   });
 
@@ -108,7 +93,7 @@ describe('forged claims with a borrowed signature', () => {
       return rows.some((row) => row.contradictedAt !== null);
     });
     expect(contradicted).toBe(true);
-    const metrics = await (await fetch(`${service.baseUrl}/metrics`)).text();
+    const metrics = await (await fetch(`${running.service.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/^smileid_callbacks_contradicted_total [1-9]/m);
   });
 
@@ -136,7 +121,7 @@ describe('forged claims with a borrowed signature', () => {
 
   it('shows the user a body names for a job never registered only until job_status returns it for that user', async () => {
     const job = simulatedJob();
-    await sim.control('/jobs', { jobId: job.jobId, userId: job.userId, life: 'approved' });
+    await running.sim.control('/jobs', { jobId: job.jobId, userId: job.userId, life: 'approved' });
     await post({ ...resultCallback(job, 'approved'), ...borrowedPair() });
     expect(await outcome(job.jobId)).toMatchObject({
       userId: job.userId,
@@ -154,7 +139,10 @@ describe('forged claims with a borrowed signature', () => {
       PartnerParams: { job_id: job.jobId, user_id: 'attacker', job_type: 1 },
       ...borrowedPair(),
     });
-    const registered = await service.api('POST', '/v1/jobs', { jobId: job.jobId, userId: job.userId });
+    const registered = await running.service.api('POST', '/v1/jobs', {
+      jobId: job.jobId,
+      userId: job.userId,
+    });
     expect(registered.status).toBe(201);
     expect(registered.body).toMatchObject({ userId: job.userId, userIdSource: 'registration' });
   });

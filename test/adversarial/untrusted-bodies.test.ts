@@ -1,17 +1,11 @@
 import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { idInfoCallback, resultCallback, simulatedJob } from '../../src/simulator/callbacks.js';
 import { PII_TOKEN } from '../helpers/app.js';
 import { signed } from '../helpers/callbacks.js';
-import {
-  eventually,
-  startService,
-  startSimulator,
-  type TestService,
-  type TestSimulator,
-} from '../helpers/service.js';
+import { eventually, jobWhen, simulatedService } from '../helpers/service.js';
 
 const QUOTA = 3;
 
@@ -21,32 +15,20 @@ const QUOTA = 3;
  * one low-priority job_status look per job id, and past a per-source quota not even their bytes.
  */
 describe('untrusted bodies cost almost nothing', () => {
-  let sim: TestSimulator;
-  let service: TestService;
-  beforeAll(async () => {
-    sim = await startSimulator();
-    // Behind a proxy that sets X-Forwarded-For, so each test can speak from an address of its own.
-    service = await startService(sim.url, {
-      TRUST_PROXY: 'true',
-      UNTRUSTED_BODY_QUOTA_PER_HOUR: String(QUOTA),
-    });
-  });
-  afterAll(async () => {
-    await service.close();
-    await sim.close();
-  });
+  // Behind a proxy that sets X-Forwarded-For, so each test can speak from an address of its own.
+  const running = simulatedService({ TRUST_PROXY: 'true', UNTRUSTED_BODY_QUOTA_PER_HOUR: String(QUOTA) });
 
   const someAddress = () => `198.51.100.${randomInt(1, 255)}`;
   const stale = () => new Date(Date.now() - 3 * 365 * 86_400_000).toISOString();
   const post = (body: Record<string, unknown>, from = someAddress()) =>
-    fetch(`${service.baseUrl}/callbacks/smile-id`, {
+    fetch(`${running.service.baseUrl}/callbacks/smile-id`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-forwarded-for': from },
       body: JSON.stringify(body),
     });
   const jobRow = async (jobId: string) =>
     (
-      await service.deps.db.pool.query(
+      await running.service.deps.db.pool.query(
         `SELECT tracked, next_check_at AS "nextCheckAt", untrusted_check_at AS "untrustedCheckAt",
                 last_checked_at AS "lastCheckedAt", version, needs_confirmation AS "needsConfirmation"
            FROM jobs WHERE job_id = $1`,
@@ -54,7 +36,8 @@ describe('untrusted bodies cost almost nothing', () => {
       )
     ).rows[0];
   const callsFor = async (jobId: string) =>
-    ((await sim.control('/stats')) as { callsPerJob: Record<string, number> }).callsPerJob[jobId] ?? 0;
+    ((await running.sim.control('/stats')) as { callsPerJob: Record<string, number> }).callsPerJob[jobId] ??
+    0;
 
   it('buys one job_status look for an unknown job signed years ago, and no polling after it', async () => {
     const jobs = Array.from({ length: 3 }, () => simulatedJob());
@@ -83,12 +66,9 @@ describe('untrusted bodies cost almost nothing', () => {
 
   it('tracks a job an untrusted body named once its one look finds it at Smile ID', async () => {
     const job = simulatedJob();
-    await sim.control('/jobs', { jobId: job.jobId, userId: job.userId, life: 'approved' });
+    await running.sim.control('/jobs', { jobId: job.jobId, userId: job.userId, life: 'approved' });
     await post(signed(resultCallback(job, 'approved'), stale()));
-    const settled = await eventually(async () => {
-      const { body } = await service.api('GET', `/v1/jobs/${job.jobId}`);
-      return body.confirmed ? body : undefined;
-    });
+    const settled = await jobWhen(running.service, job.jobId, (current) => current.confirmed);
     expect(settled).toMatchObject({ state: 'approved', isFinal: true, userIdSource: 'job_status' });
     expect(await jobRow(job.jobId)).toMatchObject({ tracked: true, nextCheckAt: null });
   });
@@ -97,7 +77,7 @@ describe('untrusted bodies cost almost nothing', () => {
     const job = simulatedJob();
     const future = new Date(Date.now() + 10 * 60_000).toISOString();
     await post(signed(resultCallback(job, 'approved'), future));
-    const { rows } = await service.deps.db.pool.query(
+    const { rows } = await running.service.deps.db.pool.query(
       'SELECT trusted, untrusted_reason AS reason FROM callback_events WHERE job_id = $1',
       [job.jobId],
     );
@@ -106,9 +86,9 @@ describe('untrusted bodies cost almost nothing', () => {
 
   it('never touches a job job_status confirmed final, nor spends a look on it', async () => {
     const job = simulatedJob();
-    await sim.control('/jobs', { jobId: job.jobId, userId: job.userId, life: 'approved' });
-    await service.api('POST', '/v1/jobs', { jobId: job.jobId, userId: job.userId });
-    await eventually(async () => (await service.api('GET', `/v1/jobs/${job.jobId}`)).body.confirmed);
+    await running.sim.control('/jobs', { jobId: job.jobId, userId: job.userId, life: 'approved' });
+    await running.service.api('POST', '/v1/jobs', { jobId: job.jobId, userId: job.userId });
+    await jobWhen(running.service, job.jobId, (current) => current.confirmed);
     const before = await jobRow(job.jobId);
     const calls = await callsFor(job.jobId);
     expect((await post(signed(resultCallback(job, 'rejected'), stale()))).status).toBe(200);
@@ -121,7 +101,7 @@ describe('untrusted bodies cost almost nothing', () => {
     const from = someAddress();
     const jobs = Array.from({ length: QUOTA + 2 }, () => simulatedJob());
     for (const job of jobs) await post(signed(resultCallback(job), stale()), from);
-    const { rows } = await service.deps.db.pool.query(
+    const { rows } = await running.service.deps.db.pool.query(
       `SELECT body IS NOT NULL AS kept, body_withheld AS withheld, content_hash IS NOT NULL AS hashed
          FROM callback_events WHERE source_ip = $1 ORDER BY received_at`,
       [from],
@@ -131,7 +111,7 @@ describe('untrusted bodies cost almost nothing', () => {
       { kept: false, withheld: true, hashed: true },
       { kept: false, withheld: true, hashed: true },
     ]);
-    const metrics = await (await fetch(`${service.baseUrl}/metrics`)).text();
+    const metrics = await (await fetch(`${running.service.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(
       /^smileid_untrusted_callbacks_total\{reason="timestamp_outside_tolerance",body="withheld"\} [1-9]/m,
     );
@@ -139,34 +119,25 @@ describe('untrusted bodies cost almost nothing', () => {
 });
 
 describe('no usable signature pair at rest or on the API', () => {
-  let sim: TestSimulator;
-  let service: TestService;
-  beforeAll(async () => {
-    sim = await startSimulator();
-    service = await startService(sim.url);
-  });
-  afterAll(async () => {
-    await service.close();
-    await sim.close();
-  });
+  const running = simulatedService();
 
   it('leaves no callback or job_status signature in a database dump', async () => {
     const job = simulatedJob();
-    await sim.control('/jobs', { jobId: job.jobId, userId: job.userId, life: 'approved' });
+    await running.sim.control('/jobs', { jobId: job.jobId, userId: job.userId, life: 'approved' });
     const body = signed(idInfoCallback(job, { photoBytes: 64 }));
-    await fetch(`${service.baseUrl}/callbacks/smile-id`, {
+    await fetch(`${running.service.baseUrl}/callbacks/smile-id`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-    await eventually(async () => (await service.api('GET', `/v1/jobs/${job.jobId}`)).body.confirmed);
+    await jobWhen(running.service, job.jobId, (current) => current.confirmed);
     const { stdout } = await promisify(execFile)('pg_dump', ['--data-only', inject('databaseUrl')], {
       maxBuffer: 256 * 1024 * 1024,
     });
     expect(stdout).toContain(job.jobId);
     expect(stdout).not.toContain(body.signature as string);
     expect(stdout).not.toContain(body.timestamp as string);
-    const columns = await service.deps.db.pool.query(
+    const columns = await running.service.deps.db.pool.query(
       `SELECT table_name, column_name FROM information_schema.columns
         WHERE table_schema = 'public' AND column_name IN ('signature', 'timestamp_raw')`,
     );
@@ -176,12 +147,12 @@ describe('no usable signature pair at rest or on the API', () => {
   it('redacts the signature of stored bodies on ?include=body', async () => {
     const job = simulatedJob();
     const body = signed(resultCallback(job));
-    await fetch(`${service.baseUrl}/callbacks/smile-id`, {
+    await fetch(`${running.service.baseUrl}/callbacks/smile-id`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-    const response = await fetch(`${service.baseUrl}/v1/jobs/${job.jobId}/events?include=body`, {
+    const response = await fetch(`${running.service.baseUrl}/v1/jobs/${job.jobId}/events?include=body`, {
       headers: { authorization: `Bearer ${PII_TOKEN}` },
     });
     const text = await response.text();

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 import type { presentJob } from '../../src/api/present-job.js';
 import { buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
@@ -121,4 +122,34 @@ export async function eventually<T>(
     if (value || Date.now() > deadline) return value;
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/**
+ * The simulator and the whole service for one describe block: started before its tests, closed after.
+ * Read `sim` and `service` inside tests, once the hooks have run.
+ */
+export function simulatedService(env: Record<string, string> = {}) {
+  const context = {} as { sim: TestSimulator; service: TestService };
+  beforeAll(async () => {
+    context.sim = await startSimulator();
+    context.service = await startService(context.sim.url, env);
+  });
+  afterAll(async () => {
+    await context.service?.close();
+    await context.sim?.close();
+  });
+  return context;
+}
+
+/** The job as the API shows it, once `predicate` holds of it (or undefined when the time runs out). */
+export function jobWhen(
+  service: TestService,
+  jobId: string,
+  predicate: (job: ApiBody) => boolean | undefined,
+  timeoutMs?: number,
+): Promise<ApiBody | undefined> {
+  return eventually(async () => {
+    const { body } = await service.api('GET', `/v1/jobs/${jobId}`);
+    return predicate(body) ? body : undefined;
+  }, timeoutMs);
 }

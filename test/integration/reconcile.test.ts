@@ -4,6 +4,7 @@ import { signed } from '../helpers/callbacks.js';
 import {
   type ApiBody,
   eventually,
+  jobWhen,
   startService,
   startSimulator,
   type TestService,
@@ -28,10 +29,7 @@ describe('reconciliation against the Smile ID simulator', () => {
   };
   const outcome = async (jobId: string) => (await service.api('GET', `/v1/jobs/${jobId}`)).body;
   const settled = (jobId: string, predicate: (job: ApiBody) => boolean | undefined, timeoutMs?: number) =>
-    eventually(async () => {
-      const job = await outcome(jobId);
-      return predicate(job) ? job : undefined;
-    }, timeoutMs);
+    jobWhen(service, jobId, predicate, timeoutMs);
   const postCallback = (body: Record<string, unknown>) =>
     fetch(`${service.baseUrl}/callbacks/smile-id`, {
       method: 'POST',
