@@ -28,9 +28,14 @@ export const listQuerySchema = z.strictObject({
   userId: userIdSchema.optional(),
   isFinal: queryFlag.optional(),
   updatedSince: isoInstant.optional().describe('Jobs updated at or after this instant'),
-  idNumberPreviouslyRegistered: queryFlag
+  idNumberPreviouslyRegistered: z
+    .enum(['true', 'false', 'unknown'])
+    .transform((value) => (value === 'unknown' ? null : value === 'true'))
     .optional()
-    .describe('`true`: jobs whose ID number Smile ID had seen registered before'),
+    .describe(
+      '`true`: jobs whose ID number Smile ID had seen registered before; `false`: an ID record said it was not; ' +
+        '`unknown`: no ID record said either yet',
+    ),
   stale: queryFlag.optional().describe('`true`: jobs polled until the horizon without a confirmed result'),
   limit: queryLimit(MAX_LIMIT).default(DEFAULT_LIMIT),
   cursor: cursorSchema(jobCursorPayload).optional(),

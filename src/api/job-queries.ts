@@ -28,6 +28,8 @@ const PRESENTED_FIELDS: ReadonlySet<keyof JobRecord> = new Set<keyof JobRecord>(
   'idNumberPreviouslyRegistered',
   'previousRegistrantUserIds',
   'suspectUsers',
+  'smileSecureCode',
+  'evidence',
   'createdAt',
   'updatedAt',
   'finalizedAt',
@@ -50,7 +52,8 @@ export interface JobFilters {
   userId?: string | undefined;
   isFinal?: boolean | undefined;
   updatedSince?: Date | undefined;
-  idNumberPreviouslyRegistered?: boolean | undefined;
+  /** null: unknown (no ID record said). */
+  idNumberPreviouslyRegistered?: boolean | null | undefined;
   stale?: boolean | undefined;
 }
 
@@ -76,7 +79,8 @@ export function listJobsQuery(filters: JobFilters, afterSeq: string | undefined,
   if (updatedSince !== undefined) where.push(`j.updated_at >= ${parameter(updatedSince)}`);
   // The response shows a job never checked for earlier registrations (null) as false.
   if (idNumberPreviouslyRegistered === true) where.push('j.id_number_previously_registered = true');
-  if (idNumberPreviouslyRegistered === false) where.push('j.id_number_previously_registered IS NOT TRUE');
+  if (idNumberPreviouslyRegistered === false) where.push('j.id_number_previously_registered = false');
+  if (idNumberPreviouslyRegistered === null) where.push('j.id_number_previously_registered IS NULL');
   if (stale !== undefined) where.push(`j.stale_at IS ${stale ? 'NOT NULL' : 'NULL'}`);
   if (afterSeq !== undefined) where.push(`j.seq > ${parameter(afterSeq)}::bigint`);
   const text = `SELECT ${SUMMARY_SELECT_LIST}, j.seq::text AS "seq" FROM jobs j

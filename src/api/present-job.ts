@@ -1,5 +1,7 @@
+import { shownResult } from '../jobs/evidence.js';
 import type { IdInfo } from '../jobs/facets.js';
 import { type JobRecord, outcomeFromRecord } from '../jobs/job-record.js';
+import type { JobOutcome } from '../jobs/outcome.js';
 
 /**
  * A job as CONTRACT.md shows it. `idInfo` (PII) appears only when the caller passes it, opened through
@@ -7,6 +9,7 @@ import { type JobRecord, outcomeFromRecord } from '../jobs/job-record.js';
  */
 export function presentJob(record: JobRecord, { idInfo }: { idInfo?: IdInfo | null } = {}) {
   const outcome = outcomeFromRecord(record);
+  const shown = shownResult(outcome.evidence).held?.facet;
   return {
     jobId: outcome.jobId,
     userId: outcome.userId,
@@ -25,12 +28,36 @@ export function presentJob(record: JobRecord, { idInfo }: { idInfo?: IdInfo | nu
     resultCode: outcome.resultCode,
     resultText: outcome.resultText,
     actions: outcome.actions ?? {},
+    resultType: shown?.resultType ?? null,
+    confidenceValue: shown?.confidenceValue ?? null,
+    isMachineResult: shown?.isMachineResult ?? null,
+    partnerParams: shown?.partnerParams ?? {},
     ...(idInfo !== undefined ? { idInfo } : {}),
-    idNumberPreviouslyRegistered: outcome.idNumberPreviouslyRegistered ?? false,
+    idNumberPreviouslyRegistered: outcome.idNumberPreviouslyRegistered,
     previousRegistrantUserIds: outcome.previousRegistrantUserIds,
     suspectUsers: outcome.suspectUsers,
+    smileSecure: smileSecureOf(outcome),
     createdAt: record.createdAt.toISOString(),
     updatedAt: record.updatedAt.toISOString(),
     finalizedAt: outcome.finalizedAt?.toISOString() ?? null,
   };
+}
+
+const SMILE_SECURE_MEANINGS = {
+  '5210': 'no_suspects',
+  '5211': 'suspects_found',
+  '5212': 'system_error',
+} as const;
+
+/** Smile Secure's signal, so a system error (5212) never reads as "no suspects"; null when none arrived. */
+function smileSecureOf(outcome: JobOutcome) {
+  const { smileSecureCode: code, suspectUsers } = outcome;
+  if (code === null && suspectUsers.length === 0) return null;
+  const meaning =
+    code !== null && code in SMILE_SECURE_MEANINGS
+      ? SMILE_SECURE_MEANINGS[code as keyof typeof SMILE_SECURE_MEANINGS]
+      : suspectUsers.length > 0
+        ? 'suspects_found'
+        : null;
+  return { code, meaning, suspectUsers };
 }

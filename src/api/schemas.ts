@@ -104,14 +104,37 @@ const fieldsBeforeIdInfo = {
   stale: z.boolean().describe('Polled until the horizon without becoming final and confirmed'),
   lastCheckedAt: dateTime.nullable(),
   nextCheckAt: dateTime.nullable(),
-  resultCode: z.string().nullable(),
+  resultCode: z.string().nullable().describe('The code of the result shown, e.g. `1210`, `0814`'),
   resultText: z.string().nullable(),
   actions: z.record(z.string(), z.string()),
+  resultType: z.string().nullable().describe('As Smile ID sent it, e.g. `SAIA`, `DIVA`'),
+  confidenceValue: z.number().nullable().describe('Smile ID’s confidence in the result, when given'),
+  isMachineResult: z.boolean().nullable().describe('false once a person reviewed the job'),
+  partnerParams: z
+    .record(z.string(), z.string())
+    .describe('PartnerParams keys beyond job_id, user_id and job_type, as sent back by Smile ID'),
 };
+const suspectUserSchema = z.object({ userId: z.string(), reason: z.string().nullable() });
 const fieldsAfterIdInfo = {
-  idNumberPreviouslyRegistered: z.boolean(),
+  idNumberPreviouslyRegistered: z
+    .boolean()
+    .nullable()
+    .describe(
+      '`null` until an ID record says: unknown is not `false`. Raised by any trusted body; only a job_status ' +
+        'answer that states it can clear it',
+    ),
   previousRegistrantUserIds: z.array(z.string()),
-  suspectUsers: z.array(z.object({ userId: z.string(), reason: z.string().nullable() })),
+  suspectUsers: z.array(suspectUserSchema),
+  smileSecure: z
+    .object({
+      code: z.string().nullable(),
+      meaning: z.enum(['no_suspects', 'suspects_found', 'system_error']).nullable(),
+      suspectUsers: z.array(suspectUserSchema),
+    })
+    .nullable()
+    .describe(
+      'Smile Secure’s fraud signal (5210 no suspects, 5211 suspects found, 5212 system error); null when none arrived',
+    ),
   createdAt: dateTime,
   updatedAt: dateTime,
   finalizedAt: dateTime.nullable(),

@@ -23,6 +23,13 @@ export interface ResultEvidence {
   status?: HeldResult;
   /** When we last fetched job_status answers for the job, newest first; two are enough to judge a claim. */
   statusFetches: number[];
+  /**
+   * The rank of the job_status answer that stated whether the ID number was registered before: once one
+   * has, callbacks no longer decide it, and a lower-ranked answer does not either.
+   */
+  idRiskRank?: FacetRank;
+  /** The rank of the body each field of the ID record came from, so each field keeps its best source. */
+  idFieldRanks?: Record<string, FacetRank>;
 }
 
 /**

@@ -38,6 +38,12 @@ export interface ResultFacet {
   resultCode: string | null;
   resultText: string | null;
   actions: Record<string, string>;
+  /** `SAIA`, `DIVA`, … as Smile ID sent it. */
+  resultType?: string | null;
+  confidenceValue?: number | null;
+  isMachineResult?: boolean | null;
+  /** The PartnerParams keys beyond job_id, user_id and job_type: the partner's own, as strings. */
+  partnerParams?: Record<string, string>;
 }
 
 export interface IdInfoFacet {

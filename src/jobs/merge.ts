@@ -7,7 +7,7 @@ import {
   noteStatusFetch,
   shownResult,
 } from './evidence.js';
-import type { Facet, JobState, SmileSecureFacet, SuspectUser } from './facets.js';
+import type { IdInfo, IdInfoFacet, JobState, SmileSecureFacet, SuspectUser } from './facets.js';
 import { mergeIdentity } from './identity.js';
 import { emptyOutcome, type JobOutcome, type Observation } from './outcome.js';
 import { type FacetRank, outranks } from './rank.js';
@@ -47,6 +47,10 @@ export function mergeObservation(current: JobOutcome | undefined, observation: O
     };
     if (facet.slot === 'result') {
       evidence = holdResult(evidence, { facet, rank, receivedAt }, fromJobStatus);
+    } else if (facet.slot === 'idInfo') {
+      const record = mergeIdRecord(merged, evidence, facet, rank);
+      Object.assign(merged, record.fields);
+      evidence = record.evidence;
     } else if (
       facet.slot === 'smileSecure' &&
       !fromJobStatus &&
@@ -54,9 +58,9 @@ export function mergeObservation(current: JobOutcome | undefined, observation: O
     ) {
       Object.assign(merged, unionOfClaims(merged, facet));
       if (outranks(rank, merged.ranks.smileSecure)) merged.ranks = { ...merged.ranks, smileSecure: rank };
-    } else if (outranks(rank, merged.ranks[facet.slot])) {
+    } else if (outranks(rank, merged.ranks.smileSecure)) {
       Object.assign(merged, fill(facet));
-      merged.ranks = { ...merged.ranks, [facet.slot]: rank };
+      merged.ranks = { ...merged.ranks, smileSecure: rank };
     }
   }
   merged.evidence = evidence;
@@ -104,18 +108,67 @@ export function needsConfirmation(outcome: JobOutcome): boolean {
   );
 }
 
-/** The outcome fields an ID or Smile Secure facet fills when it wins its slot. */
-function fill(facet: Exclude<Facet, { slot: 'result' }>): Partial<JobOutcome> {
-  switch (facet.slot) {
-    case 'idInfo':
-      return {
-        idInfo: facet.idInfo,
+/** The outcome fields a Smile Secure facet fills when it wins its slot. */
+function fill(facet: SmileSecureFacet): Partial<JobOutcome> {
+  return { suspectUsers: facet.suspectUsers, smileSecureCode: facet.code };
+}
+
+/**
+ * The ID record and its risk facts. A body that lacks a field never erases it: each field keeps the value
+ * of the highest-ranked body that carried it. Whether the ID number was registered before is a risk fact:
+ * any trusted body may raise it (and add previous registrants), and only a job_status answer that states
+ * it decides it, after which callbacks no longer change it.
+ */
+function mergeIdRecord(
+  outcome: JobOutcome,
+  evidence: JobOutcome['evidence'],
+  facet: IdInfoFacet,
+  rank: FacetRank,
+): { fields: Partial<JobOutcome>; evidence: JobOutcome['evidence'] } {
+  const fieldRanks = { ...evidence.idFieldRanks };
+  const record: Record<string, unknown> = { ...outcome.idInfo };
+  for (const [field, value] of Object.entries(facet.idInfo)) {
+    if (typeof value === 'boolean') {
+      record[field] = record[field] === true || value; // photoProvided, documentProvided
+    } else if (outranks(rank, fieldRanks[field])) {
+      record[field] = value;
+      fieldRanks[field] = rank;
+    }
+  }
+  const states =
+    rank.authority === 'job_status' &&
+    facet.previouslyRegistered !== null &&
+    outranks(rank, evidence.idRiskRank);
+  const risk: Partial<JobOutcome> = states
+    ? {
         idNumberPreviouslyRegistered: facet.previouslyRegistered,
         previousRegistrantUserIds: facet.previousRegistrantUserIds,
-      };
-    case 'smileSecure':
-      return { suspectUsers: facet.suspectUsers, smileSecureCode: facet.code };
-  }
+      }
+    : evidence.idRiskRank
+      ? {}
+      : {
+          idNumberPreviouslyRegistered: strongest(
+            outcome.idNumberPreviouslyRegistered,
+            facet.previouslyRegistered,
+          ),
+          previousRegistrantUserIds: [
+            ...new Set([...outcome.previousRegistrantUserIds, ...facet.previousRegistrantUserIds]),
+          ].sort(),
+        };
+  return {
+    fields: {
+      idInfo: record as unknown as IdInfo,
+      ...risk,
+      ...(outranks(rank, outcome.ranks.idInfo) ? { ranks: { ...outcome.ranks, idInfo: rank } } : {}),
+    },
+    evidence: { ...evidence, idFieldRanks: fieldRanks, ...(states ? { idRiskRank: rank } : {}) },
+  };
+}
+
+/** Unknown, then no, then yes: a known fact is never erased by a body that lacks it. */
+function strongest(a: boolean | null, b: boolean | null): boolean | null {
+  if (a === true || b === true) return true;
+  return a ?? b;
 }
 
 /**

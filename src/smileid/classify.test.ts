@@ -48,6 +48,10 @@ describe('classifyBody: the result callback', () => {
         resultCode: '1210',
         resultText: 'Enroll User',
         actions: resultCallback(job).Actions,
+        resultType: 'SAIA',
+        confidenceValue: 99,
+        isMachineResult: true,
+        partnerParams: {},
       },
     ]);
   });
@@ -523,9 +527,12 @@ describe('classifyBody: job_status-shaped bodies', () => {
     expect(facet(classified.facets, 'result')).toMatchObject({ final: true, state: 'rejected' });
   });
 
-  it('takes the outcome of a complete job from job_success, which is authoritative', () => {
-    const approvedCode = { ...resultCallback(job, 'approved') };
-    const failed = classifyBody(status({ job_success: false, result: approvedCode }));
+  it('takes a complete job’s state from its known final code, and from job_success where the code is unknown', () => {
+    const rejectedCode = { ...resultCallback(job, 'approved'), ResultCode: '0907' };
+    const rejected = classifyBody(status({ job_success: true, result: rejectedCode }));
+    expect(facet(rejected.facets, 'result')).toMatchObject({ final: true, state: 'rejected' });
+    const unknownFailed = { ...resultCallback(job, 'approved'), ResultCode: '9998' };
+    const failed = classifyBody(status({ job_success: false, result: unknownFailed }));
     expect(facet(failed.facets, 'result')).toMatchObject({ final: true, state: 'rejected' });
     const unknownCode = { ...resultCallback(job, 'provisional'), ResultCode: '9999' };
     const succeeded = classifyBody(status({ job_success: true, result: unknownCode }));

@@ -4,6 +4,7 @@ import {
   type CallbackBody,
   callbackBodySchema,
   historyOverflows,
+  type JobStatusShape,
   jobStatusShapeSchema,
   overflowOf,
 } from './payload.js';
@@ -51,26 +52,26 @@ export function classifyBody(body: Readonly<Record<string, unknown>>): Classifie
 }
 
 /**
- * A job_status-shaped body: `result` is the current result (or a plain string before the job starts),
- * `job_complete` says whether it is final, and `history` holds the earlier callbacks, where the ID
- * facet may be the only place the ID authority's record appears.
+ * A job_status-shaped body (SPEC §4): `result` is the latest result (an object, or a plain string before
+ * the job starts), `job_complete` says whether it is final, `job_success` whether it passed, and `history`
+ * holds the callbacks sent so far, in an order the SDKs disagree on. So entries are read by their own
+ * finality and content, never by position, and the facts they carry are gathered from all of them.
  */
 export function classifyJobStatusShape(body: Readonly<Record<string, unknown>>): ClassifiedBody {
   const status = jobStatusShapeSchema.parse(body);
   const result = isRecord(status.result) ? status.result : undefined;
   const current = result ? callbackBodySchema.parse(result) : undefined;
-  const facets = (current ? facetsOf(current, status.job_complete ?? current.IsFinalResult) : []).map(
-    (facet) =>
-      facet.slot === 'result' ? settledByJobStatus(facet, status.job_complete, status.job_success) : facet,
-  );
   const entries = status.history.filter(isRecord);
   const history = entries.map((entry) => callbackBodySchema.parse(entry));
-  for (const parsed of history.reverse()) {
-    for (const facet of facetsOf(parsed, parsed.IsFinalResult)) {
-      if (!facets.some((existing) => existing.slot === facet.slot)) facets.push(facet);
-    }
-  }
   const everything = [current, ...history].filter((item) => item !== undefined);
+  const resultFacets = everything.flatMap((entry) =>
+    facetsOf(entry, entry.IsFinalResult).filter((facet) => facet.slot === 'result'),
+  );
+  const chosen = settledResult(pickResult(resultFacets, current), current, status);
+  const facets: Facet[] = [
+    ...(chosen ? [chosen] : []),
+    ...gatheredFacts(everything.flatMap((entry) => facetsOf(entry, entry.IsFinalResult))),
+  ];
   const partner = everything.find((item) => item.PartnerParams?.job_id)?.PartnerParams;
   return {
     jobId: partner?.job_id ?? null,
@@ -87,6 +88,110 @@ export function classifyJobStatusShape(body: Readonly<Record<string, unknown>>):
       ]),
     ],
   };
+}
+
+/**
+ * The entry that speaks for the job's result, whatever its position: a final one over a provisional
+ * one, a known code over an unknown one, a code over none; `result` breaks a tie, then the code itself.
+ */
+function pickResult(
+  candidates: readonly Facet[],
+  current: CallbackBody | undefined,
+): ResultFacet | undefined {
+  const score = (facet: ResultFacet) => [
+    Number(facet.final),
+    Number(facet.resultCode !== null && RESULT_CODES[facet.resultCode] !== undefined),
+    Number(facet.resultCode !== null),
+    Number(current !== undefined && facet.resultCode === (current.ResultCode ?? null)),
+  ];
+  let best: ResultFacet | undefined;
+  for (const facet of candidates) {
+    if (facet.slot !== 'result') continue;
+    if (!best) {
+      best = facet;
+      continue;
+    }
+    const [a, b] = [score(facet), score(best)];
+    const order = a.findIndex((value, index) => value !== b[index]);
+    const better = order === -1 ? (facet.resultCode ?? '') > (best.resultCode ?? '') : a[order]! > b[order]!;
+    if (better) best = facet;
+  }
+  return best;
+}
+
+/**
+ * What job_status says of the result. A complete job is never pending: its state is its final code's
+ * category where the code is known, else `job_success` decides (failed only for a general-failure
+ * code). A complete job whose `result` names no biometric action (the Node SDK's `{ResultCode, ResultText}`)
+ * still has a result, made from `result` and the answer's own `code`.
+ */
+function settledResult(
+  picked: ResultFacet | undefined,
+  current: CallbackBody | undefined,
+  status: JobStatusShape,
+): ResultFacet | undefined {
+  const complete = status.job_complete;
+  if (complete === false) return picked && { ...picked, final: false, state: 'provisional' };
+  if (complete !== true) return picked;
+  const base: ResultFacet =
+    picked ??
+    withResultDetails(
+      {
+        slot: 'result',
+        final: true,
+        smileJobId: current?.SmileJobID ?? null,
+        state: 'provisional',
+        resultCode: current?.ResultCode ?? null,
+        resultText: current?.ResultText ?? null,
+        actions: actionsSchema.parse(current?.Actions),
+      },
+      current,
+    );
+  const known = base.resultCode === null ? undefined : RESULT_CODES[base.resultCode];
+  const fromCode = known && known.category !== 'fraud_signal' ? known.category : undefined;
+  const fromSuccess =
+    status.job_success === undefined ? base.state : status.job_success ? 'approved' : 'rejected';
+  return {
+    ...base,
+    final: true,
+    state: fromCode ?? fromSuccess,
+    resultText: base.resultText ?? known?.text ?? null,
+  };
+}
+
+/**
+ * The ID record and the risk facts of every entry, as one facet each: ID fields from every entry (a
+ * record with more of them first), a previously registered ID if any entry says so, every previous
+ * registrant and every suspect.
+ */
+function gatheredFacts(facets: readonly Facet[]): Facet[] {
+  const ids = facets.filter((facet) => facet.slot === 'idInfo');
+  const secure = facets.filter((facet) => facet.slot === 'smileSecure');
+  const gathered: Facet[] = [];
+  if (ids.length > 0) {
+    const bySize = [...ids].sort((a, b) => Object.keys(a.idInfo).length - Object.keys(b.idInfo).length);
+    const flags = ids.map((facet) => facet.previouslyRegistered);
+    gathered.push({
+      slot: 'idInfo',
+      final: true,
+      idInfo: Object.assign({}, ...bySize.map((facet) => facet.idInfo)),
+      previouslyRegistered: flags.includes(true) ? true : flags.includes(false) ? false : null,
+      previousRegistrantUserIds: [...new Set(ids.flatMap((facet) => facet.previousRegistrantUserIds))].sort(),
+    });
+  }
+  if (secure.length > 0) {
+    const suspects = new Map(
+      secure.flatMap((facet) => facet.suspectUsers).map((user) => [user.userId, user]),
+    );
+    const codes = secure.map((facet) => facet.code).filter((code) => code !== null);
+    gathered.push({
+      slot: 'smileSecure',
+      final: true,
+      code: suspects.size > 0 ? '5211' : (codes.sort().at(-1) ?? null),
+      suspectUsers: [...suspects.values()].sort((a, b) => a.userId.localeCompare(b.userId)),
+    });
+  }
+  return gathered;
 }
 
 function facetsOf(body: CallbackBody, isFinal: boolean | undefined): Facet[] {
@@ -115,16 +220,6 @@ function facetsOf(body: CallbackBody, isFinal: boolean | undefined): Facet[] {
   return facets;
 }
 
-/**
- * A complete job's outcome is what job_status says of it (SPEC §3: authoritative): success approves it,
- * anything else rejects it, unless the result already reports a failure to process the job.
- */
-function settledByJobStatus(facet: ResultFacet, complete?: boolean, success?: boolean): ResultFacet {
-  if (complete !== true || success === undefined) return facet;
-  const state = success ? 'approved' : facet.state === 'failed' ? 'failed' : 'rejected';
-  return { ...facet, final: true, state };
-}
-
 function resultFacet(
   body: CallbackBody,
   actions: Record<string, string>,
@@ -134,14 +229,32 @@ function resultFacet(
   const category = categorizeResult(code ?? undefined, actions);
   // Without IsFinalResult, a definite category is taken as final; a provisional one never is.
   const final = isFinal ?? category !== 'provisional';
+  return withResultDetails(
+    {
+      slot: 'result',
+      final,
+      smileJobId: body.SmileJobID ?? null,
+      // A provisional category stays provisional even when final (Pending Approval may be final).
+      state: final ? category : 'provisional',
+      resultCode: code,
+      resultText: body.ResultText ?? (code ? (RESULT_CODES[code]?.text ?? null) : null),
+      actions,
+    },
+    body,
+  );
+}
+
+/** What Smile ID says about the result besides its state: shown as sent. */
+function withResultDetails(facet: ResultFacet, body: CallbackBody | undefined): ResultFacet {
+  const { job_id: _j, user_id: _u, job_type: _t, ...extras } = body?.PartnerParams ?? {};
   return {
-    slot: 'result',
-    final,
-    smileJobId: body.SmileJobID ?? null,
-    state: final ? category : 'provisional',
-    resultCode: code,
-    resultText: body.ResultText ?? (code ? (RESULT_CODES[code]?.text ?? null) : null),
-    actions,
+    ...facet,
+    resultType: body?.ResultType ?? null,
+    confidenceValue: body?.ConfidenceValue ?? null,
+    isMachineResult: body?.IsMachineResult ?? null,
+    partnerParams: Object.fromEntries(
+      Object.entries(extras).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+    ),
   };
 }
 

@@ -262,9 +262,9 @@ describe('callbackBodySchema', () => {
     ).toEqual(expected);
   });
 
-  it('keeps keys it does not know', () => {
-    expect(callbackBodySchema.parse({ ConfidenceValue: '99', Source: 'WebAPI' })).toMatchObject({
-      ConfidenceValue: '99',
+  it('keeps keys it does not know, and reads ConfidenceValue as the number it spells', () => {
+    expect(callbackBodySchema.parse({ ConfidenceValue: '99.5', Source: 'WebAPI' })).toMatchObject({
+      ConfidenceValue: 99.5,
       Source: 'WebAPI',
     });
   });

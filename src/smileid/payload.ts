@@ -68,6 +68,14 @@ export const looseInteger = z
   }, z.number().int().optional())
   .catch(undefined);
 
+/** A number that may arrive as a string (`"99"`, `"99.5"`); anything else is absent. */
+export const looseNumber = z
+  .preprocess((value) => {
+    const kept = present(value);
+    return typeof kept === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(kept) ? Number(kept) : kept;
+  }, z.number().finite().optional())
+  .catch(undefined);
+
 /**
  * A text field whose value is kept (in a facet, hence in the job): past MAX_KEPT_TEXT_LENGTH it is not
  * kept at all, since a cut name or address would be a wrong one. The bytes remain in the stored body.
@@ -150,6 +158,8 @@ export const callbackBodySchema = z.looseObject({
   ResultText: keptText,
   ResultType: keptText,
   IsFinalResult: looseBoolean,
+  IsMachineResult: looseBoolean,
+  ConfidenceValue: looseNumber,
   Actions: z.unknown().optional(),
   Antifraud: antifraudSchema,
   Country: keptText,

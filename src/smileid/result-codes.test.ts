@@ -130,10 +130,20 @@ describe('categorizeResult', () => {
     ).toBe('approved');
   });
 
-  it('lets a failing action outweigh a review action', () => {
+  it('keeps a result under review provisional beside a failed action, until job_status settles it', () => {
     expect(
       categorizeResult(undefined, { Liveness_Check: 'Failed', Human_Review_Compare: 'Under Review' }),
-    ).toBe('rejected');
+    ).toBe('provisional');
+  });
+
+  it('reads a Pure Provisional (image comparison provisionally approved, ID not verified) as provisional', () => {
+    expect(
+      categorizeResult('1299', {
+        Selfie_To_ID_Authority_Compare: 'Provisionally Approved',
+        Verify_ID_Number: 'Not Verified',
+        Return_Personal_Info: 'Not Returned',
+      }),
+    ).toBe('provisional');
   });
 
   it('leaves a result with no decisive action provisional', () => {
@@ -164,14 +174,20 @@ describe('categorizeResult', () => {
     );
   });
 
-  it('rejects any unknown-code result that holds a failing action', () => {
+  it('rejects any unknown-code result that holds a failing action and nothing under review', () => {
     const actions = fc.dictionary(
       fc.string({ minLength: 1, maxLength: 12 }),
       fc.constantFrom(...ACTION_VALUES),
     );
     fc.assert(
       fc.property(actions, fc.constantFrom('Failed', 'Rejected', 'Not Verified'), (map, failing) => {
-        expect(categorizeResult('1299', { ...map, Failing_Check: failing })).toBe('rejected');
+        const settled = Object.fromEntries(
+          Object.entries(map).filter(
+            ([, value]) =>
+              !['Under Review', 'Sent to Human Review', 'Provisionally Approved'].includes(value),
+          ),
+        );
+        expect(categorizeResult('1299', { ...settled, Failing_Check: failing })).toBe('rejected');
       }),
       { numRuns: 200 },
     );

@@ -38,7 +38,7 @@ const PASSING_ACTIONS = new Set(['Passed', 'Completed', 'Approved', 'Verified', 
 
 /**
  * The category of a result: from the code table when the code is known, otherwise from its Actions
- * (any failing action rejects, any review action makes it provisional). A result that says nothing
+ * (any review action makes it provisional, else any failing action rejects). A result that says nothing
  * decisive is provisional: only Smile ID's job_status can settle it.
  */
 export function categorizeResult(
@@ -53,10 +53,15 @@ export function categorizeResult(
   return overruled ? 'rejected' : known.category;
 }
 
+/**
+ * A review or provisional approval anywhere keeps the result provisional even beside a failed action:
+ * a Pure Provisional (image comparison provisionally approved, ID number not verified) is, in Smile ID's
+ * words, a provisionally approved job, and only job_status may turn it into a rejection.
+ */
 function categorizeActions(actions: Readonly<Record<string, string>>): ResultCategory {
   const values = Object.values(actions);
-  if (values.some((value) => FAILING_ACTIONS.has(value))) return 'rejected';
   if (values.some((value) => REVIEW_ACTIONS.has(value))) return 'provisional';
+  if (values.some((value) => FAILING_ACTIONS.has(value))) return 'rejected';
   if (values.some((value) => PASSING_ACTIONS.has(value))) return 'approved';
   return 'provisional';
 }

@@ -113,12 +113,17 @@ describe('GET /v1/jobs', () => {
     expect(await ids('updatedSince=2026-05-02&userId=u3')).toEqual([]);
   });
 
-  it('finds jobs whose ID number was previously registered, and those whose was not', async () => {
+  it('finds jobs whose ID number was previously registered, those whose was not, and those not known yet', async () => {
     expect(await ids('idNumberPreviouslyRegistered=true')).toEqual(['f-2', 'f-4']);
     const notPreviously = await ids('idNumberPreviouslyRegistered=false');
-    expect(notPreviously).toEqual(expect.arrayContaining(['f-1', 'f-3', 'f-5', withIdInfo.jobId]));
+    expect(notPreviously).toContain('f-5');
+    expect(notPreviously).not.toContain('f-1');
     expect(notPreviously).not.toContain('f-2');
-    expect(notPreviously).not.toContain('f-4');
+    // Unknown is not false: no ID record said either way for these.
+    const unknown = await ids('idNumberPreviouslyRegistered=unknown');
+    expect(unknown).toEqual(expect.arrayContaining(['f-1', 'f-3']));
+    expect(unknown).not.toContain('f-5');
+    expect(unknown).not.toContain('f-2');
   });
 
   it('filters stale jobs in and out', async () => {
