@@ -5,6 +5,7 @@ import { DELIVERY_ORDERS, deliverCallbacks } from './deliver.js';
 import { deliverOverTime } from './deliver-over-time.js';
 import { type Faults, faultsSchema } from './faults.js';
 import { JOB_LIVES, lifeCallbacks } from './job-lives.js';
+import { forJob } from './recorded-shapes.js';
 import { resetState, type SimulatorState, statsView } from './state.js';
 
 export interface ControlContext {
@@ -33,6 +34,7 @@ const registerSchema = z.strictObject({
   reviewDelayMs: delayMs.optional(),
   photoBytes: photoBytes.optional(),
   faults: faultsSchema.optional(),
+  statusBody: z.record(z.string(), z.unknown()).optional(),
 });
 
 const deliverSchema = z
@@ -59,11 +61,18 @@ export function controlRoutes(app: FastifyInstance, context: ControlContext): vo
   app.post('/__sim/jobs', async (request, reply) => {
     const input = parse(registerSchema, request.body, reply);
     if (!input) return reply;
-    const { jobId, userId, life, faults = {}, ...timing } = input;
+    const { jobId, userId, life, faults = {}, statusBody, ...timing } = input;
     const job = simulatedJob({ jobId, userId });
     const registeredAt = context.now().getTime();
     // Registering a known job id again restarts its life, like a resubmission.
-    state.jobs.set(jobId, { job, life, timing, registeredAt, faults });
+    state.jobs.set(jobId, {
+      job,
+      life,
+      timing,
+      registeredAt,
+      faults,
+      ...(statusBody ? { statusBody: forJob(statusBody, { jobId, userId }) } : {}),
+    });
     const callbacks = lifeCallbacks(life, job, timing).map(({ atMs, label }) => ({ atMs, label }));
     return reply.code(201).send({
       jobId,

@@ -70,6 +70,11 @@ function answer(context: JobStatusContext, request: JobStatusRequest, fault: Fau
       : jobStatusAt('never_started', simulatedJob({ jobId: request.jobId, userId: request.userId }), 0);
   const timestamp = now.toISOString();
   const key = fault.badSignature ? `${context.apiKey}:not-the-key` : context.apiKey;
+  const recorded = registered?.job.userId === request.userId ? registered.statusBody : undefined;
+  if (recorded) {
+    const { timestamp: _t, signature: _s, ...shape } = recorded;
+    return { ...shape, timestamp, signature: computeSignature(key, context.partnerId, timestamp) };
+  }
   return {
     timestamp,
     signature: computeSignature(key, context.partnerId, timestamp),

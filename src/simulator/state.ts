@@ -10,6 +10,11 @@ export interface RegisteredJob {
   /** Epoch ms; the life is played relative to it. */
   registeredAt: number;
   faults: Faults;
+  /**
+   * A recorded job_status answer (from Smile ID's SDKs or docs) to serve instead of the life's own,
+   * pointed at this job; its timestamp and signature are made fresh on every answer.
+   */
+  statusBody?: Record<string, unknown>;
 }
 
 /** job_status calls as the simulator saw them, including those it refused. */
