@@ -131,22 +131,14 @@ function settledResult(
   status: JobStatusShape,
 ): ResultFacet | undefined {
   const complete = status.job_complete;
-  if (complete === false) return picked && { ...picked, final: false, state: 'provisional' };
+  if (complete === false) {
+    // Not complete: whatever `result` says is provisional, even a bare code without Actions.
+    const coded = current?.ResultCode === undefined ? undefined : bareResult(current, false);
+    const provisional = picked ?? coded;
+    return provisional && { ...provisional, final: false, state: 'provisional' };
+  }
   if (complete !== true) return picked;
-  const base: ResultFacet =
-    picked ??
-    withResultDetails(
-      {
-        slot: 'result',
-        final: true,
-        smileJobId: current?.SmileJobID ?? null,
-        state: 'provisional',
-        resultCode: current?.ResultCode ?? null,
-        resultText: current?.ResultText ?? null,
-        actions: actionsSchema.parse(current?.Actions),
-      },
-      current,
-    );
+  const base = picked ?? bareResult(current, true);
   const known = base.resultCode === null ? undefined : RESULT_CODES[base.resultCode];
   const fromCode = known && known.category !== 'fraud_signal' ? known.category : undefined;
   const fromSuccess =
@@ -157,6 +149,22 @@ function settledResult(
     state: fromCode ?? fromSuccess,
     resultText: base.resultText ?? known?.text ?? null,
   };
+}
+
+/** A result made from `result` alone, when no entry carries the Actions that would make it one. */
+function bareResult(current: CallbackBody | undefined, final: boolean): ResultFacet {
+  return withResultDetails(
+    {
+      slot: 'result',
+      final,
+      smileJobId: current?.SmileJobID ?? null,
+      state: 'provisional',
+      resultCode: current?.ResultCode ?? null,
+      resultText: current?.ResultText ?? null,
+      actions: actionsSchema.parse(current?.Actions),
+    },
+    current,
+  );
 }
 
 /**
@@ -286,8 +294,10 @@ function idInfoFacet(body: CallbackBody): IdInfoFacet {
 }
 
 function smileSecureFacet(body: CallbackBody): SmileSecureFacet {
-  const code =
-    body.ResultCode !== undefined && SMILE_SECURE_CODES.has(body.ResultCode) ? body.ResultCode : null;
+  const ownCode = [body.ResultCode, body.Antifraud?.ResultCode].find(
+    (candidate) => candidate !== undefined && SMILE_SECURE_CODES.has(candidate),
+  );
+  const code = ownCode ?? null;
   const suspects = new Map((body.Antifraud?.SuspectUsers ?? []).map((suspect) => [suspect.userId, suspect]));
   return {
     slot: 'smileSecure',

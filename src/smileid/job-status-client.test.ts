@@ -40,6 +40,38 @@ describe('the job_status client against the simulator', () => {
     expect(JSON.parse(answer.raw.toString())).toEqual(answer.body);
   });
 
+  /** A fetch that remembers the JSON bodies it sent before sending them on. */
+  const recordingFetch = () => {
+    const sent: Record<string, unknown>[] = [];
+    const recording: typeof fetch = (input, init) => {
+      sent.push(JSON.parse(String(init?.body)) as Record<string, unknown>);
+      return fetch(input, init);
+    };
+    return { sent, recording };
+  };
+
+  it('asks for history and no image links unless told otherwise', async () => {
+    await register('c-8');
+    const { sent, recording } = recordingFetch();
+    const answer = await client({ fetch: recording }).fetchStatus('user-c-8', 'c-8');
+    expect(sent[0]).toMatchObject({ image_links: false, history: true });
+    expect(answer.kind === 'status' && 'image_links' in answer.body).toBe(false);
+  });
+
+  it('asks for image links without history when told, and returns the links in the verified status', async () => {
+    await register('c-9');
+    const { sent, recording } = recordingFetch();
+    const answer = await client({ fetch: recording }).fetchStatus('user-c-9', 'c-9', {
+      imageLinks: true,
+      history: false,
+    });
+    expect(sent[0]).toMatchObject({ image_links: true, history: false });
+    expect(answer.kind).toBe('status');
+    if (answer.kind !== 'status') return;
+    expect(answer.body.image_links).toEqual({ selfie_image: expect.stringMatching(/^https:\/\//) });
+    expect(answer.body).not.toHaveProperty('history');
+  });
+
   it('signs requests with the first key of the list, the newest one', async () => {
     await register('c-2');
     const answer = await client({ apiKeys: ['new-key-not-yet-at-smile', API_KEY] }).fetchStatus(

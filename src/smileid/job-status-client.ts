@@ -29,6 +29,14 @@ export type JobStatusAnswer =
   /** Anything else that went wrong; `retryable` for 5xx, timeouts and network errors. */
   | { kind: 'failed'; code: string; status: number | null; retryable: boolean };
 
+/** What to ask for besides the status: the reconciler wants history; the images route wants links. */
+export interface JobStatusRequestOptions {
+  /** `image_links`: signed, short-lived URLs to the job's photos. Default false. */
+  imageLinks?: boolean;
+  /** `history`: every result sent to the callback. Default true. */
+  history?: boolean;
+}
+
 const UNAUTHORIZED_CODES = new Set(['2205', '2405']);
 /**
  * Largest job_status response parsed: a history of a few callbacks, each with an ID photo of ~1.5 MB,
@@ -46,14 +54,18 @@ export function createJobStatusClient(options: JobStatusClientOptions) {
   const doFetch = options.fetch ?? fetch;
   const signingKey = options.apiKeys[0]!;
 
-  async function fetchStatus(userId: string, jobId: string): Promise<JobStatusAnswer> {
+  async function fetchStatus(
+    userId: string,
+    jobId: string,
+    { imageLinks = false, history = true }: JobStatusRequestOptions = {},
+  ): Promise<JobStatusAnswer> {
     const timestamp = now().toISOString();
     const request = {
       partner_id: options.partnerId,
       user_id: userId,
       job_id: jobId,
-      image_links: false,
-      history: true,
+      image_links: imageLinks,
+      history,
       timestamp,
       signature: computeSignature(signingKey, options.partnerId, timestamp),
       source_sdk: 'rest_api',

@@ -130,7 +130,14 @@ export const partnerParamsSchema = z
   .looseObject({ job_id: looseString, user_id: looseString, job_type: looseInteger })
   .catch({ job_id: undefined, user_id: undefined, job_type: undefined });
 
-const suspectUserSchema = z.looseObject({ user_id: keptText, reason: keptText });
+/** A suspect names its reason as `reason`, or (the Java SDK's model) as a list of `reasons`. */
+const suspectUserSchema = z.preprocess(
+  (value) =>
+    isRecord(value) && value.reason === undefined && Array.isArray(value.reasons)
+      ? { ...value, reason: value.reasons.filter((item) => typeof item === 'string').join(', ') }
+      : value,
+  z.looseObject({ user_id: keptText, reason: keptText }),
+);
 
 /** Smile Secure's suspects; only the first MAX_SUSPECT_USERS entries are read. */
 export const suspectUsersSchema = z
@@ -148,7 +155,25 @@ export const suspectUsersSchema = z
   )
   .catch([]);
 
-const antifraudSchema = z.looseObject({ SuspectUsers: suspectUsersSchema }).optional().catch(undefined);
+/**
+ * Smile Secure's block: `Antifraud.SuspectUsers` in the docs' callbacks, or nested as
+ * `Antifraud.smile_secure.{ResultCode, SuspectUsers}` in the Java SDK's model.
+ */
+const antifraudSchema = z
+  .preprocess(
+    (value) => {
+      if (!isRecord(value) || !isRecord(value.smile_secure)) return value;
+      const nested = value.smile_secure;
+      return {
+        ...value,
+        SuspectUsers: value.SuspectUsers ?? nested.SuspectUsers,
+        ResultCode: nested.ResultCode,
+      };
+    },
+    z.looseObject({ SuspectUsers: suspectUsersSchema, ResultCode: resultCode }),
+  )
+  .optional()
+  .catch(undefined);
 
 /** Every key of a result, ID-information or Smile Secure callback that the service reads. */
 export const callbackBodySchema = z.looseObject({

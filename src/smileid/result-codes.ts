@@ -5,28 +5,62 @@ export type ResultCategory = 'approved' | 'provisional' | 'rejected' | 'failed';
 interface ResultCodeInfo {
   readonly category: ResultCategory | 'fraud_signal';
   readonly text: string;
+  /** Where the code was seen: a Smile ID repository and path, or a docs page (test/fixtures/smileid/). */
+  readonly source: string;
 }
 
+const DOCS_CODES = 'docs.usesmileid.com/further-reading/result-codes';
+const DOCS_ERRORS = 'docs.smileidentity.com/results/result-and-error-codes';
+const SMILE_SECURE_DOCS = 'docs.usesmileid.com/products/for-individuals-kyc/smile-secure';
+
+/**
+ * Result codes as data, each with its source. Smile ID's full Biometric KYC table (08xx, 09xx, 12xx) is
+ * not public in what could be read: an unknown code is categorised from its Actions, flagged for
+ * confirmation, and settled by job_status (`job_complete`, `job_success`).
+ */
 export const RESULT_CODES: Readonly<Record<string, ResultCodeInfo>> = {
-  '0001': { category: 'rejected', text: 'Data invalid / image unusable' },
-  '0810': { category: 'approved', text: 'Enroll User' },
-  '0814': { category: 'provisional', text: 'Provisional Enroll - Under Review' },
-  '0840': { category: 'approved', text: 'Enroll User' },
-  '0903': { category: 'rejected', text: 'Zip corrupt' },
-  '0907': { category: 'rejected', text: 'Possible spoof' },
-  '1012': { category: 'approved', text: 'Valid ID / ID Number Validated' },
-  '1013': { category: 'rejected', text: 'Unable to Validate ID' },
-  '1014': { category: 'failed', text: 'Unsupported ID number format' },
-  '1015': { category: 'failed', text: 'ID authority unavailable' },
-  '1016': { category: 'failed', text: 'Need to activate product' },
-  '1020': { category: 'approved', text: 'Exact Match' },
-  '1021': { category: 'approved', text: 'Partial Match' },
-  '1022': { category: 'rejected', text: 'No Match' },
-  '1023': { category: 'rejected', text: 'Not Found' },
-  '1210': { category: 'approved', text: 'Enroll User' },
-  '5210': { category: 'fraud_signal', text: 'Smile Secure: no suspects' },
-  '5211': { category: 'fraud_signal', text: 'Smile Secure: suspects found' },
-  '5212': { category: 'fraud_signal', text: 'Smile Secure: system error' },
+  '0001': { category: 'rejected', text: 'Data invalid / image unusable', source: DOCS_ERRORS },
+  '0810': {
+    category: 'approved',
+    text: 'Enroll User',
+    source:
+      'smileidentity/smile-identity-core-python README.md; smileidentity/smile-identity-core-js README.md',
+  },
+  '0814': {
+    category: 'provisional',
+    text: 'Provisional Enroll - Under Review',
+    source: 'smileidentity/smile-identity-core-python tests/conftest.py',
+  },
+  '0840': { category: 'approved', text: 'Enroll User', source: 'SPEC.md §3 (official examples)' },
+  '0903': { category: 'rejected', text: 'Zip corrupt', source: DOCS_ERRORS },
+  '0907': { category: 'rejected', text: 'Possible spoof (strict setting)', source: DOCS_ERRORS },
+  '1012': { category: 'approved', text: 'Valid ID / ID Number Validated', source: DOCS_CODES },
+  '1013': { category: 'rejected', text: 'Unable to Validate ID', source: DOCS_CODES },
+  '1014': { category: 'failed', text: 'Unsupported ID number format', source: DOCS_CODES },
+  '1015': { category: 'failed', text: 'ID authority unavailable', source: DOCS_CODES },
+  '1016': { category: 'failed', text: 'Need to activate product', source: DOCS_CODES },
+  '1020': { category: 'approved', text: 'Exact Match', source: DOCS_CODES },
+  '1021': { category: 'approved', text: 'Partial Match', source: DOCS_CODES },
+  '1022': { category: 'rejected', text: 'No Match', source: DOCS_CODES },
+  '1023': { category: 'rejected', text: 'Not Found', source: DOCS_CODES },
+  '1030': {
+    category: 'rejected',
+    text: 'Found on list',
+    source: 'smileidentity/smile-identity-core-ruby spec/smile-identity-core/aml_check_spec.rb',
+  },
+  '1210': {
+    category: 'approved',
+    text: 'Enroll User',
+    source: 'smileidentity/smile-identity-core-python tests/conftest.py',
+  },
+  '1220': {
+    category: 'approved',
+    text: 'Authenticated',
+    source: 'smileidentity/smile-identity-core-js README.md',
+  },
+  '5210': { category: 'fraud_signal', text: 'Smile Secure: no suspects', source: SMILE_SECURE_DOCS },
+  '5211': { category: 'fraud_signal', text: 'Smile Secure: suspects found', source: SMILE_SECURE_DOCS },
+  '5212': { category: 'fraud_signal', text: 'Smile Secure: system error', source: SMILE_SECURE_DOCS },
 };
 
 export const SMILE_SECURE_CODES = new Set(['5210', '5211', '5212']);
