@@ -16,7 +16,7 @@ const LIFE_SHARES: readonly [BenchLife, number][] = [
   ['suspects', 0.1],
 ];
 
-export type BenchLife = Exclude<JobLife, 'never_started'>;
+export type BenchLife = Extract<JobLife, 'review' | 'approved' | 'rejected' | 'id_not_found' | 'suspects'>;
 
 /** Smile ID's final state per life: job_status's `job_success` once the job is complete. */
 const TRUTH: Record<BenchLife, FinalState> = {

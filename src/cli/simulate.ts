@@ -1,14 +1,12 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import {
-  idInfoCallback,
-  resultCallback,
-  type SimulatedJob,
-  signCallback,
-  simulatedJob,
-  smileSecureCallback,
-} from '../simulator/callbacks.js';
+import { type SimulatedJob, signCallback, simulatedJob } from '../simulator/callbacks.js';
+import { JOB_LIVES, type JobLife, lifeCallbacks } from '../simulator/job-lives.js';
+
+function isJobLife(name: string): name is JobLife {
+  return (JOB_LIVES as readonly string[]).includes(name);
+}
 
 /**
  * `npm run simulate`: plays Smile ID for one Biometric KYC job against a running service. It POSTs the
@@ -29,12 +27,24 @@ const { values: options } = parseArgs({
   },
 });
 
+const SCENARIOS: Readonly<Record<string, string>> = {
+  review: 'a provisional result, then the final approval after "human review" (default)',
+  approved: 'a final approval straight away',
+  rejected: 'a final rejection (failed liveness)',
+  pure_provisional:
+    'Pure Provisional (image comparison provisionally approved, ID not verified), then review',
+  pending_approval: 'Pending Approval: provisional, and final (a strict setting)',
+  failed: 'general failure: the ID authority could not be queried',
+  id_not_found: 'rejected: the ID number is not found at the authority',
+  suspects: 'approved, with Smile Secure suspects',
+};
+
 if (options.help) {
-  console.log(`usage: npm run simulate -- [--url http://127.0.0.1:3000] [--scenario review|approved|rejected] [--job-id ID]
+  console.log(`usage: npm run simulate -- [--url http://127.0.0.1:3000] [--scenario NAME] [--job-id ID]
                             [--simulator http://127.0.0.1:3900]
-  review    a provisional result, then the final one after "human review" (default)
-  approved  a final approval straight away
-  rejected  a final rejection (failed liveness)`);
+${Object.entries(SCENARIOS)
+  .map(([name, what]) => `  ${name.padEnd(17)} ${what}`)
+  .join('\n')}`);
   process.exit(0);
 }
 
@@ -42,22 +52,19 @@ if (existsSync('.env')) process.loadEnvFile('.env');
 const config = loadConfig();
 const baseUrl = (options.url ?? `http://127.0.0.1:${config.PORT}`).replace(/\/+$/, '');
 const job = simulatedJob(options['job-id'] ? { jobId: options['job-id'] } : {});
+const scenario = options.scenario ?? 'review';
+if (!(scenario in SCENARIOS) || !isJobLife(scenario)) {
+  console.error(`unknown scenario ${scenario}; see --help`);
+  process.exit(2);
+}
 
-function callbacksFor(scenario: string, simulated: SimulatedJob): [string, Record<string, unknown>][] {
-  const common: [string, Record<string, unknown>][] = [
-    ['ID information (1.4 MB photo)', idInfoCallback(simulated, { photoBytes: 1_400_000 })],
-    ['Smile Secure', smileSecureCallback(simulated)],
-  ];
-  switch (scenario) {
-    case 'approved':
-      return [['result: approved', resultCallback(simulated, 'approved')], ...common];
-    case 'rejected':
-      return [['result: rejected', resultCallback(simulated, 'rejected')], ...common];
-    case 'review':
-      return [['result: provisional', resultCallback(simulated, 'provisional')], ...common];
-    default:
-      throw new Error(`unknown scenario ${scenario}; see --help`);
-  }
+/** The scenario's callbacks as the simulator's job life sends them: those sent at once, then after review. */
+function callbacksFor(life: JobLife, simulated: SimulatedJob) {
+  const sent = lifeCallbacks(life, simulated, { photoBytes: 1_400_000, reviewDelayMs: 1 });
+  return {
+    first: sent.filter((callback) => callback.atMs === 0),
+    afterReview: sent.filter((callback) => callback.atMs > 0),
+  };
 }
 
 async function post(label: string, body: string) {
@@ -79,8 +86,9 @@ const sign = (body: Record<string, unknown>) =>
     signCallback(body, { apiKey: config.SMILE_API_KEYS[0]!, partnerId: config.SMILE_PARTNER_ID }),
   );
 
-const planned = callbacksFor(options.scenario ?? 'review', job)
-  .map(([label, body]) => ({ label, body: sign(body), order: Math.random() }))
+const { first, afterReview } = callbacksFor(scenario, job);
+const planned = first
+  .map(({ label, body }) => ({ label, body: sign(body), order: Math.random() }))
   .sort((a, b) => a.order - b.order);
 
 const readOutcome = async () =>
@@ -101,7 +109,7 @@ async function throughSimulator(simulatorUrl: string) {
       deliveries?: { label: string; status: number | null; response: string }[];
     }>;
   };
-  const life = options.scenario ?? 'review';
+  const life = scenario;
   await control('/jobs', {
     jobId: job.jobId,
     userId: job.userId,
@@ -142,10 +150,8 @@ try {
 
 async function playCallbacks() {
   for (const { label, body } of planned) await post(label, body);
-  const first = planned[0]!;
-  await post(`${first.label} (delivered again)`, first.body);
-  if (options.scenario === 'review') {
-    console.log('  … human review completes …');
-    await post('result: approved after review', sign(resultCallback(job, 'approved')));
-  }
+  const again = planned[0];
+  if (again) await post(`${again.label} (delivered again)`, again.body);
+  if (afterReview.length > 0) console.log('  … human review completes …');
+  for (const { label, body } of afterReview) await post(label, sign(body));
 }

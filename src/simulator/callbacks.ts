@@ -56,7 +56,13 @@ const APPROVED_ACTIONS = {
   Verify_ID_Number: 'Verified',
 } as const;
 
-export type ResultScenario = 'approved' | 'provisional' | 'rejected';
+export type ResultScenario =
+  | 'approved'
+  | 'provisional'
+  | 'rejected'
+  | 'pure_provisional'
+  | 'pending_approval'
+  | 'failed';
 
 const SCENARIOS: Record<
   ResultScenario,
@@ -78,6 +84,38 @@ const SCENARIOS: Record<
     text: 'Failed Liveness Check - Possible Spoof',
     final: 'true',
     actions: { ...APPROVED_ACTIONS, Liveness_Check: 'Failed', Register_Selfie: 'Not Applicable' },
+  },
+  // Smile ID's docs describe a Pure Provisional (image comparison provisionally approved, the ID number
+  // not verified) but no public example shows its code: this one is deliberately unknown to the service.
+  pure_provisional: {
+    code: '0899',
+    text: 'Provisional Enroll - ID Number Not Verified',
+    final: 'false',
+    actions: {
+      ...APPROVED_ACTIONS,
+      Selfie_To_ID_Authority_Compare: 'Provisionally Approved',
+      Verify_ID_Number: 'Not Verified',
+      Return_Personal_Info: 'Not Returned',
+    },
+  },
+  // Pending Approval: under a strict setting the user waits for review, and Smile ID may call it final.
+  pending_approval: {
+    code: '0814',
+    text: 'Provisional Enroll - Under Review',
+    final: 'true',
+    actions: { ...APPROVED_ACTIONS, Human_Review_Compare: 'Under Review' },
+  },
+  failed: {
+    code: '1015',
+    text: 'Error - Queried Database Unavailable',
+    final: 'true',
+    actions: {
+      ...APPROVED_ACTIONS,
+      Verify_ID_Number: 'Issuer Unavailable',
+      Return_Personal_Info: 'Not Returned',
+      Selfie_To_ID_Authority_Compare: 'Not Applicable',
+      Register_Selfie: 'Not Applicable',
+    },
   },
 };
 

@@ -19,6 +19,9 @@ export const JOB_LIVES = [
   'rejected',
   'id_not_found',
   'suspects',
+  'pure_provisional',
+  'pending_approval',
+  'failed',
   'never_started',
 ] as const;
 export type JobLife = (typeof JOB_LIVES)[number];
@@ -108,6 +111,41 @@ export function lifeCallbacks(life: JobLife, job: SimulatedJob, timing: LifeTimi
           atMs: start,
           label: 'Smile Secure: suspects',
           body: smileSecureCallback(job, [suspectOf(job)]),
+        },
+      ];
+    case 'pure_provisional':
+      // Provisionally approved with the ID number unverified, then settled by review.
+      return [
+        idInfo,
+        {
+          atMs: start,
+          label: 'result: pure provisional',
+          body: resultCallback(job, 'pure_provisional'),
+          settles: { complete: false, success: false },
+        },
+        {
+          ...result('approved', 'result: approved after review'),
+          atMs: start + (timing.reviewDelayMs ?? DEFAULT_REVIEW_DELAY_MS),
+        },
+      ];
+    case 'pending_approval':
+      return [
+        idInfo,
+        {
+          atMs: start,
+          label: 'result: pending approval (final)',
+          body: resultCallback(job, 'pending_approval'),
+          settles: { complete: true, success: false },
+        },
+      ];
+    case 'failed':
+      // The ID authority could not be reached: no record to send, and the job could not be processed.
+      return [
+        {
+          atMs: start,
+          label: 'result: failed',
+          body: resultCallback(job, 'failed'),
+          settles: { complete: true, success: false },
         },
       ];
     case 'never_started':
