@@ -18,6 +18,7 @@ import { instrumentHttp } from './observability/http-metrics.js';
 import type { Metrics } from './observability/metrics.js';
 import { createScrapeGauges, type QueueCounter } from './observability/scrape-gauges.js';
 import type { FieldCipher } from './security/field-cipher.js';
+import { createJobStatusClient, type JobStatusClient } from './smileid/job-status-client.js';
 
 /** Smile ID may redeliver a genuine callback late: give its own confirmation a moment to come first. */
 const UNTRUSTED_CHECK_DELAY_MS = 2000;
@@ -32,6 +33,8 @@ export interface AppDependencies {
   enqueueCheck?: (jobId: string) => Promise<void>;
   /** Readiness checks beyond Postgres, e.g. the workers' Redis. */
   readinessChecks?: Record<string, () => Promise<unknown>>;
+  /** Smile ID's job_status, for the image links route; without it, one is made from the config. */
+  jobStatus?: Pick<JobStatusClient, 'fetchStatus'>;
   /** Seals identity data at rest. */
   cipher: FieldCipher;
   /** This instance's metrics; without them, nothing is measured and /metrics is absent. */
@@ -128,6 +131,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     pool: db.pool,
     cipher: deps.cipher,
     registrations: createRegistrations({ prisma: db.prisma }),
+    jobStatus:
+      deps.jobStatus ??
+      createJobStatusClient({
+        baseUrl: config.SMILE_API_BASE_URL,
+        partnerId: config.SMILE_PARTNER_ID,
+        apiKeys: config.SMILE_API_KEYS,
+        timeoutMs: config.SMILE_API_TIMEOUT_MS,
+      }),
     authenticate: createBearerAuth({
       apiTokens: config.INTERNAL_API_TOKENS,
       piiTokens: config.INTERNAL_PII_TOKENS,

@@ -59,6 +59,13 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
     }),
   });
   producer.on('error', () => undefined);
+  // Stateless: the workers poll with it, and the API asks it for image links at request time.
+  const jobStatus = createJobStatusClient({
+    baseUrl: config.SMILE_API_BASE_URL,
+    partnerId: config.SMILE_PARTNER_ID,
+    apiKeys: config.SMILE_API_KEYS,
+    timeoutMs: config.SMILE_API_TIMEOUT_MS,
+  });
   const workerRedis = runsWorkers ? createWorkerRedis(config.REDIS_URL) : undefined;
   const reconciler = workerRedis
     ? createReconciler({
@@ -68,12 +75,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
           horizonMs: config.RECONCILE_HORIZON_HOURS * 3600_000,
           cipher,
         }),
-        client: createJobStatusClient({
-          baseUrl: config.SMILE_API_BASE_URL,
-          partnerId: config.SMILE_PARTNER_ID,
-          apiKeys: config.SMILE_API_KEYS,
-          timeoutMs: config.SMILE_API_TIMEOUT_MS,
-        }),
+        client: jobStatus,
         connection: workerRedis,
         prefix: config.REDIS_PREFIX,
         concurrency: config.RECONCILE_CONCURRENCY,
@@ -105,6 +107,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
       db,
       cipher,
       metrics,
+      jobStatus,
       // Queues whose depth /metrics reports: what this process produces or consumes.
       queues: reconciler
         ? [reconciler.checks, reconciler.untrustedChecks, reconciler.maintenance]

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 
-/** What a caller read: a job's `idInfo`, or the stored bodies of its events. */
-export type IdentityRead = 'idInfo' | 'body';
+/** What a caller read: a job's `idInfo`, the stored bodies of its events, or its image links (never stored). */
+export type IdentityRead = 'idInfo' | 'body' | 'images';
 
 export interface AuditedRead {
   jobId: string;

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Registrations } from '../jobs/registration.js';
 import type { FieldCipher } from '../security/field-cipher.js';
+import type { JobStatusClient } from '../smileid/job-status-client.js';
 import type { AuditLog } from './audit-log.js';
 import type { Caller } from './bearer-auth.js';
 import type { EventQueries } from './event-queries.js';
@@ -13,6 +14,8 @@ export interface RouteContext {
   audit: AuditLog;
   cipher: FieldCipher;
   registrations: Registrations;
+  /** Smile ID's job_status, asked directly by routes that must answer with what it says now. */
+  jobStatus: Pick<JobStatusClient, 'fetchStatus'>;
   enqueueCheck: (jobId: string) => Promise<void>;
   horizonMs: number;
   now: () => Date;

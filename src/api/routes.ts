@@ -3,10 +3,12 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type pg from 'pg';
 import type { Registrations } from '../jobs/registration.js';
 import type { FieldCipher } from '../security/field-cipher.js';
+import type { JobStatusClient } from '../smileid/job-status-client.js';
 import { createAuditLog } from './audit-log.js';
 import type { Authenticate, Caller } from './bearer-auth.js';
 import { createEventQueries } from './event-queries.js';
 import { eventRoutes } from './event-routes.js';
+import { imageRoutes } from './image-routes.js';
 import { jobListRoutes } from './job-list-routes.js';
 import { createJobQueries } from './job-queries.js';
 import { jobRoutes } from './job-routes.js';
@@ -18,6 +20,8 @@ export interface ApiOptions {
   /** Opens identity data for PII readers (identity-data.ts). */
   cipher: FieldCipher;
   registrations: Registrations;
+  /** Smile ID's job_status, for reads that ask it at request time (image links). */
+  jobStatus: Pick<JobStatusClient, 'fetchStatus'>;
   authenticate: Authenticate;
   /** Queues a status check now; may fail when Redis is down (the check then runs when due). */
   enqueueCheck: (jobId: string) => Promise<void>;
@@ -50,6 +54,7 @@ export async function apiRoutes(app: FastifyInstance, options: ApiOptions) {
     audit: createAuditLog({ pool: options.pool, now: options.now }),
     cipher: options.cipher,
     registrations: options.registrations,
+    jobStatus: options.jobStatus,
     enqueueCheck: options.enqueueCheck,
     horizonMs: options.horizonMs,
     now: options.now,
@@ -63,4 +68,5 @@ export async function apiRoutes(app: FastifyInstance, options: ApiOptions) {
   await api.register(jobRoutes, context);
   await api.register(jobListRoutes, context);
   await api.register(eventRoutes, context);
+  await api.register(imageRoutes, context);
 }

@@ -15,6 +15,7 @@ const V1_ROUTES = [
   ['post', '/v1/jobs'],
   ['get', '/v1/jobs/{jobId}'],
   ['get', '/v1/jobs/{jobId}/events'],
+  ['get', '/v1/jobs/{jobId}/images'],
   ['post', '/v1/jobs/{jobId}/reconcile'],
 ] as const;
 
