@@ -699,6 +699,15 @@ describe('classifyBody: capped lists', () => {
     expect(classified.overflow).toEqual(['Actions']);
   });
 
+  it('decides nothing from a result whose Actions overflowed: a failed one may be among those unread', () => {
+    const extra = Object.fromEntries(users(MAX_ACTIONS).map((name) => [`Extra_${name}`, 'Passed']));
+    const classified = classifyBody({
+      ...resultCallback(job, 'approved'),
+      Actions: { ...extra, Liveness_Check: 'Failed' },
+    });
+    expect(facet(classified.facets, 'result')).toMatchObject({ final: false, state: 'provisional' });
+  });
+
   it('reads the newest history entries, drops the oldest, and flags the history', () => {
     const oldest = { ...resultCallback(job, 'provisional'), SmileJobID: '0000000000' };
     const newer = Array.from({ length: MAX_HISTORY_ENTRIES - 1 }, () => ({

@@ -6,6 +6,7 @@ import {
   historyOverflows,
   type JobStatusShape,
   jobStatusShapeSchema,
+  MAX_ACTIONS,
   overflowOf,
 } from './payload.js';
 import { categorizeResult, RESULT_CODES, SMILE_SECURE_CODES } from './result-codes.js';
@@ -234,9 +235,11 @@ function resultFacet(
   isFinal: boolean | undefined,
 ): ResultFacet {
   const code = body.ResultCode ?? null;
-  const category = categorizeResult(code ?? undefined, actions);
+  // Actions past their cap were not read: a failed one may be among them, so such a result decides nothing.
+  const unread = isRecord(body.Actions) && Object.keys(body.Actions).length > MAX_ACTIONS;
+  const category = unread ? 'provisional' : categorizeResult(code ?? undefined, actions);
   // Without IsFinalResult, a definite category is taken as final; a provisional one never is.
-  const final = isFinal ?? category !== 'provisional';
+  const final = !unread && (isFinal ?? category !== 'provisional');
   return withResultDetails(
     {
       slot: 'result',
