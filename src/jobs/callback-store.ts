@@ -74,7 +74,7 @@ const READ_SQL = `
 SELECT (SELECT e.id FROM callback_events e WHERE e.content_hash = $2) AS "duplicateOf",
        EXISTS (SELECT 1 FROM callback_events e
                 WHERE e.job_id = $1 AND e.pair_digest = $3
-                  AND e.facets = $4::text[] AND e.content_hash <> $2) AS "replayed",
+                  AND e.facets && $4::text[] AND e.content_hash <> $2) AS "replayed",
        ${JOB_SELECT_LIST}
   FROM (SELECT 1) AS one LEFT JOIN jobs j ON j.job_id = $1`;
 
@@ -183,7 +183,8 @@ export function createCallbackStore({
         at: callback.receivedAt,
         counts: { events: 1, untrustedEvents: trusted ? 0 : 1, checks: 0 },
         nextCheckAt: nextCheckAfter(after, trusted, existing, callback.receivedAt),
-        staleAt: after.isFinal && after.confirmed ? (existing?.staleAt ?? null) : null,
+        // A trusted callback brings a stale job back to life; an untrusted one changes nothing about it.
+        staleAt: trusted && !(after.isFinal && after.confirmed) ? null : (existing?.staleAt ?? null),
         lastCheckedAt: null,
         untrustedCheckAt: untrustedCheckAfter(before, after, existing, callback.receivedAt),
         evidence: {
@@ -237,7 +238,8 @@ export function createCallbackStore({
     now: Date,
   ): Date | null {
     const bought = (before?.untrustedAt ?? null) === null && after.untrustedAt !== null;
-    if (bought && after.needsConfirmation) return new Date(now.getTime() + options.untrustedCheckDelayMs);
+    if (bought && after.needsConfirmation && after.userId !== null)
+      return new Date(now.getTime() + options.untrustedCheckDelayMs);
     return existing?.untrustedCheckAt ?? null;
   }
 

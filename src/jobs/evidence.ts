@@ -28,6 +28,11 @@ export interface ResultEvidence {
    * has, callbacks no longer decide it, and a lower-ranked answer does not either.
    */
   idRiskRank?: FacetRank;
+  /**
+   * When job_status answers did not return the job for the user a body named (newest first, at most
+   * MAX_MISSES): after that many, a job we never registered is no longer polled.
+   */
+  misses?: number[];
   /** The rank of the body each field of the ID record came from, so each field keeps its best source. */
   idFieldRanks?: Record<string, FacetRank>;
 }
@@ -40,6 +45,23 @@ export interface ResultEvidence {
 export type ClaimStanding = 'unconfirmed' | 'confirmed' | 'demoted' | 'contradicted';
 
 const REMEMBERED_FETCHES = 2;
+
+/**
+ * How long after a first look that did not confirm a final claim the second look comes: Smile ID may send
+ * a callback moments before its job_status shows the same, so only a look this much later contradicts.
+ */
+export const SECOND_LOOK_AFTER_MS = 5000;
+
+/** job_status answers that do not return a job nobody registered, before it is no longer polled. */
+export const MAX_MISSES = 3;
+
+/** Records a job_status answer that did not return the job, by when it was fetched. */
+export function noteMiss(evidence: ResultEvidence, fetchedAt: number): ResultEvidence {
+  const misses = [...new Set([fetchedAt, ...(evidence.misses ?? [])])]
+    .sort((a, b) => b - a)
+    .slice(0, MAX_MISSES);
+  return { ...evidence, misses };
+}
 
 export function emptyEvidence(): ResultEvidence {
   return { claims: {}, statusFetches: [] };
@@ -77,8 +99,11 @@ export function claimStanding(evidence: ResultEvidence): ClaimStanding | undefin
   if (!claim) return undefined;
   const { status } = evidence;
   if (status?.facet.final) return status.facet.state === claim.facet.state ? 'confirmed' : 'contradicted';
-  const looksSince = evidence.statusFetches.filter((at) => at >= claim.receivedAt).length;
-  return looksSince === 0 ? 'unconfirmed' : looksSince === 1 ? 'demoted' : 'contradicted';
+  const looksSince = evidence.statusFetches.filter((at) => at >= claim.receivedAt);
+  if (looksSince.length === 0) return 'unconfirmed';
+  // Two looks moments apart (another callback's check, say) are one look: Smile ID may still be catching up.
+  const [newest = 0, older = 0] = looksSince;
+  return looksSince.length > 1 && newest - older >= SECOND_LOOK_AFTER_MS ? 'contradicted' : 'demoted';
 }
 
 export interface ShownResult {

@@ -138,7 +138,7 @@ export function outcomeFromRecord(record: JobRecord, cipher?: FieldCipher): JobO
     suspectUsers: (record.suspectUsers as SuspectUser[] | null) ?? [],
     smileSecureCode: record.smileSecureCode,
     ranks: (record.ranks as Partial<Record<'idInfo' | 'smileSecure', FacetRank>> | null) ?? {},
-    evidence: (record.evidence as ResultEvidence | null) ?? emptyEvidence(),
+    evidence: { ...emptyEvidence(), ...(record.evidence as Partial<ResultEvidence> | null) },
     identity: record.identitySource as IdentitySource | null,
     identityAt: record.identityAt?.getTime() ?? null,
     identityConflictAt: record.identityConflictAt?.getTime() ?? null,

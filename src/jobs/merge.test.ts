@@ -799,3 +799,44 @@ describe('mergeObservation: identity comes from us', () => {
     });
   });
 });
+
+describe('mergeObservation: what a captured pair cannot buy', () => {
+  const claimed = observe({
+    ...resultCallback(job, 'approved'),
+    PartnerParams: { job_id: job.jobId, user_id: 'made-up' },
+  });
+  const notFound = (minutes: number) => ({
+    ...observe(jobStatus('No zip uploaded yet', false), {
+      authority: 'job_status',
+      receivedAt: new Date(T0 + minutes * MINUTE),
+    }),
+    returnsJob: false,
+  });
+
+  it('stops polling a job only bodies named once job_status has not found it three times', () => {
+    expect(foldAll([claimed, notFound(1), notFound(2)]).tracked).toBe(true);
+    expect(foldAll([claimed, notFound(1), notFound(2), notFound(3)]).tracked).toBe(false);
+    expect(foldAll([notFound(3), notFound(1), claimed, notFound(2)]).tracked).toBe(false);
+  });
+
+  it('keeps polling a registered job however often job_status has not found it yet', () => {
+    const registered = {
+      ...emptyOutcome(job.jobId),
+      userId: job.userId,
+      identity: 'registration' as const,
+      tracked: true,
+    };
+    expect(fold([notFound(1), notFound(2), notFound(3), notFound(4)], registered)?.tracked).toBe(true);
+  });
+
+  it('calls a final claim contradicted only on a second look seconds after the first', () => {
+    const forged = observe(resultCallback(job, 'approved'), { at: T0, receivedAt: new Date(T0 + 1_000) });
+    const look = (ms: number) =>
+      observe(jobStatus(resultCallback(job, 'provisional'), false), {
+        authority: 'job_status',
+        receivedAt: new Date(T0 + ms),
+      });
+    expect(claimStanding(foldAll([forged, look(2_000), look(2_500)]).evidence)).toBe('demoted');
+    expect(claimStanding(foldAll([forged, look(2_000), look(7_000)]).evidence)).toBe('contradicted');
+  });
+});

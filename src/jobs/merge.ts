@@ -4,6 +4,8 @@ import {
   finalizedAt,
   holdResult,
   lastStatusFetch,
+  MAX_MISSES,
+  noteMiss,
   noteStatusFetch,
   shownResult,
 } from './evidence.js';
@@ -38,6 +40,7 @@ export function mergeObservation(current: JobOutcome | undefined, observation: O
   merged.tracked = base.tracked || !fromJobStatus || observation.returnsJob === true;
   merged.smileJobIds = [...new Set([...base.smileJobIds, ...observation.smileJobIds])].sort();
   let evidence = fromJobStatus ? noteStatusFetch(base.evidence, receivedAt) : base.evidence;
+  if (fromJobStatus && observation.returnsJob !== true) evidence = noteMiss(evidence, receivedAt);
   for (const facet of observation.facets) {
     const rank: FacetRank = {
       final: facet.final,
@@ -72,8 +75,14 @@ function derive(outcome: JobOutcome): JobOutcome {
   const shown = shownResult(outcome.evidence);
   const facet = shown.held?.facet;
   const finalized = finalizedAt(outcome.evidence, shown);
+  // A job only bodies named, for whom job_status keeps not finding it, is not polled any longer: a captured
+  // signature pair must not buy a week of polling for every job id an attacker makes up.
+  const unclaimed =
+    (outcome.identity === 'callback' || outcome.identity === 'untrusted') &&
+    (outcome.evidence.misses?.length ?? 0) >= MAX_MISSES;
   const derived: JobOutcome = {
     ...outcome,
+    tracked: outcome.tracked && !unclaimed,
     smileJobId: facet?.smileJobId ?? null,
     state: facet?.state ?? 'pending',
     isFinal: facet?.final ?? false,
@@ -104,7 +113,7 @@ export function needsConfirmation(outcome: JobOutcome): boolean {
     unconfirmedIdentity ||
     unknownCode ||
     (outcome.identityConflictAt ?? Number.NEGATIVE_INFINITY) > lastLook ||
-    (outcome.untrustedAt ?? Number.NEGATIVE_INFINITY) > lastLook
+    (outcome.userId !== null && (outcome.untrustedAt ?? Number.NEGATIVE_INFINITY) > lastLook)
   );
 }
 

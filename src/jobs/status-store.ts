@@ -78,6 +78,8 @@ export function createStatusStore({
     const contentHash = createHash('sha256').update(JSON.stringify(content)).digest('hex');
     // The caller's copy serves the first attempt; a lost compare-and-swap reads the job again.
     let known = loaded;
+    // Whom job_status was asked about: an answer confirms that user only, even if the job changed since.
+    const askedUserId = loaded?.userId;
     return withCompareAndSwap(async () => {
       const record = known ?? (await load(jobId));
       known = undefined;
@@ -94,7 +96,10 @@ export function createStatusStore({
         hash: contentHash,
         receivedAt: fetchedAt,
         trusted: true,
-        returnsJob: classified.jobId === jobId || classified.facets.length > 0,
+        returnsJob:
+          (classified.jobId === jobId || classified.facets.length > 0) &&
+          record.userId === (askedUserId ?? record.userId) &&
+          (classified.userId === null || classified.userId === record.userId),
       });
       const transition = transitionBetween(before, outcome);
       const next = nextCheck(outcome, record.createdAt, fetchedAt, horizonMs);

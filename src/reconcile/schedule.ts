@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { claimStanding } from '../jobs/evidence.js';
+import { claimStanding, SECOND_LOOK_AFTER_MS } from '../jobs/evidence.js';
 import type { JobOutcome } from '../jobs/outcome.js';
 
 /**
@@ -30,7 +30,7 @@ export const CONFIRM_AFTER_CALLBACK_MS = 2 * SECOND;
  * callback moments before its job_status shows the same, so one quick second look separates "not yet"
  * from "disagrees" before the claim is called contradicted.
  */
-export const RECHECK_DEMOTED_CLAIM_MS = 5 * SECOND;
+export const RECHECK_DEMOTED_CLAIM_MS = SECOND_LOOK_AFTER_MS;
 
 /** While a check is queued or running, the sweeper leaves the job alone for this long. */
 export const CHECK_LEASE_MS = 2 * MINUTE;

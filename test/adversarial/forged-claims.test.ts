@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { createStatusStore } from '../../src/jobs/status-store.js';
 import { resultCallback, simulatedJob, smileSecureCallback } from '../../src/simulator/callbacks.js';
+import { jobStatusAt } from '../../src/simulator/job-lives.js';
 import { signed } from '../helpers/callbacks.js';
 import { type ApiBody, eventually, jobWhen, simulatedService } from '../helpers/service.js';
 
@@ -145,5 +147,44 @@ describe('forged claims with a borrowed signature', () => {
     });
     expect(registered.status).toBe(201);
     expect(registered.body).toMatchObject({ userId: job.userId, userIdSource: 'registration' });
+  });
+
+  it('lets a job_status answer confirm only the user it was asked about, even if a body changed the user meanwhile', async () => {
+    const job = simulatedJob();
+    const stale = new Date(Date.now() - 3_600_000).toISOString();
+    // A late genuine callback (stale pair) names the real user; its one check asks about that user.
+    await post(signed(resultCallback(job, 'approved'), stale));
+    const store = createStatusStore({
+      pool: running.service.deps.db.pool,
+      horizonMs: 3_600_000,
+      cipher: running.service.deps.cipher,
+    });
+    const asked = await store.load(job.jobId);
+    expect(asked?.userId).toBe(job.userId);
+    // Meanwhile a forged body with a fresh pair names another user.
+    await post({
+      ...resultCallback(job, 'approved'),
+      PartnerParams: { job_id: job.jobId, user_id: 'attacker', job_type: 1 },
+      ...borrowedPair(),
+    });
+    const answer = {
+      ...jobStatusAt('approved', job, 10_000_000),
+      timestamp: new Date().toISOString(),
+      signature: 'verified',
+    };
+    await store.applyStatus(
+      job.jobId,
+      {
+        body: answer,
+        raw: Buffer.from(JSON.stringify(answer)),
+        timestamp: answer.timestamp,
+        signature: 'verified',
+      },
+      new Date(),
+      asked,
+    );
+    const shown = await outcome(job.jobId);
+    expect(shown).toMatchObject({ userId: 'attacker', userIdSource: 'callback' });
+    expect(shown.userIdSource).not.toBe('job_status');
   });
 });

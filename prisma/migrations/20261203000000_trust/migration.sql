@@ -44,6 +44,11 @@ UPDATE "jobs" SET "identity_source" = CASE
     ELSE 'callback' END
   WHERE user_id IS NOT NULL;
 
+-- needs_confirmation is now derived and true only while a check is due: settled and unpolled jobs clear it
+-- (the others are recomputed at their next check).
+UPDATE "jobs" SET "needs_confirmation" = false
+ WHERE "needs_confirmation" AND (("is_final" AND "confirmed") OR "next_check_at" IS NULL);
+
 CREATE INDEX "jobs_untrusted_check_at_idx" ON "jobs"("untrusted_check_at");
 
 ALTER TABLE "callback_events"
