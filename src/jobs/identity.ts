@@ -42,13 +42,16 @@ export function mergeIdentity(base: JobOutcome, observation: Observation): Parti
     const upgraded = offered > held || (offered === held && receivedAt < (base.identityAt ?? receivedAt));
     return {
       ...(upgraded ? { identity: source, identityAt: receivedAt } : {}),
-      jobType: base.jobType ?? observation.jobType,
+      // Only a trusted body may fill a job type the job lacks.
+      ...(observation.trusted ? { jobType: base.jobType ?? observation.jobType } : {}),
     };
   }
-  // Another user: flagged whoever wins, from the later of the two bodies, so either order flags alike.
-  const conflictAt = observation.trusted
-    ? { identityConflictAt: Math.max(base.identityConflictAt ?? 0, receivedAt, base.identityAt ?? 0) }
-    : {};
+  // Another user, named by a trusted body against a trusted or established identity: flagged whoever
+  // wins, from the later of the two bodies, so either order flags alike. Untrusted bodies flag nothing.
+  const conflictAt =
+    observation.trusted && base.identity !== 'untrusted'
+      ? { identityConflictAt: Math.max(base.identityConflictAt ?? 0, receivedAt, base.identityAt ?? 0) }
+      : {};
   const replaces = offered > held || (offered === held && receivedAt < (base.identityAt ?? receivedAt));
   return replaces ? { ...claim, jobType: observation.jobType ?? base.jobType, ...conflictAt } : conflictAt;
 }

@@ -31,7 +31,7 @@ WITH due AS (
    LIMIT $2
    FOR UPDATE SKIP LOCKED
 )
-UPDATE jobs SET untrusted_check_at = NULL
+UPDATE jobs SET untrusted_check_at = NULL, version = version + 1
   FROM due WHERE jobs.job_id = due.job_id
 RETURNING jobs.job_id AS "jobId"`;
 
