@@ -13,12 +13,7 @@ import { type ApiBody, eventually, jobWhen, simulatedService } from '../helpers/
 describe('forged claims with a borrowed signature', () => {
   const running = simulatedService();
 
-  const post = (body: Record<string, unknown>) =>
-    fetch(`${running.service.baseUrl}/callbacks/smile-id`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+  const post = (body: Record<string, unknown>) => running.service.postCallback(body);
   /** A genuine pair, as an attacker would capture it from another job's callback. */
   const borrowedPair = () => {
     const genuine = signed(resultCallback(simulatedJob()));

@@ -21,11 +21,7 @@ describe('untrusted bodies cost almost nothing', () => {
   const someAddress = () => `198.51.100.${randomInt(1, 255)}`;
   const stale = () => new Date(Date.now() - 3 * 365 * 86_400_000).toISOString();
   const post = (body: Record<string, unknown>, from = someAddress()) =>
-    fetch(`${running.service.baseUrl}/callbacks/smile-id`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-forwarded-for': from },
-      body: JSON.stringify(body),
-    });
+    running.service.postCallback(body, { 'x-forwarded-for': from });
   const jobRow = async (jobId: string) =>
     (
       await running.service.deps.db.pool.query(
@@ -126,11 +122,7 @@ describe('no usable signature pair at rest or on the API', () => {
     const job = simulatedJob();
     await running.sim.control('/jobs', { jobId: job.jobId, userId: job.userId, life: 'approved' });
     const body = signed(idInfoCallback(job, { photoBytes: 64 }));
-    await fetch(`${running.service.baseUrl}/callbacks/smile-id`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+    await running.service.postCallback(body);
     await jobWhen(running.service, job.jobId, (current) => current.confirmed);
     const { stdout } = await promisify(execFile)('pg_dump', ['--data-only', inject('databaseUrl')], {
       maxBuffer: 256 * 1024 * 1024,
@@ -148,11 +140,7 @@ describe('no usable signature pair at rest or on the API', () => {
   it('redacts the signature of stored bodies on ?include=body', async () => {
     const job = simulatedJob();
     const body = signed(resultCallback(job));
-    await fetch(`${running.service.baseUrl}/callbacks/smile-id`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+    await running.service.postCallback(body);
     const response = await fetch(`${running.service.baseUrl}/v1/jobs/${job.jobId}/events?include=body`, {
       headers: { authorization: `Bearer ${PII_TOKEN}` },
     });

@@ -48,6 +48,8 @@ export interface TestService {
   logs: () => string;
   /** Calls the service's API with the ordinary token. */
   api: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: ApiBody }>;
+  /** POSTs a callback body to the service, over HTTP, as Smile ID would. */
+  postCallback: (body: unknown, headers?: Record<string, string>) => Promise<Response>;
   close: () => Promise<void>;
 }
 
@@ -89,6 +91,12 @@ export async function startService(
       });
       return { status: response.status, body: (await response.json()) as ApiBody };
     },
+    postCallback: (body, headers = {}) =>
+      fetch(`${baseUrl}/callbacks/smile-id`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      }),
     async close() {
       await app.close();
       await deps.close();

@@ -103,12 +103,7 @@ const CALLBACKS: [file: string, expected: Expected][] = [
 describe('payloads from Smile ID’s SDKs and docs', () => {
   const running = simulatedService();
 
-  const post = (body: Record<string, unknown>) =>
-    fetch(`${running.service.baseUrl}/callbacks/smile-id`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+  const post = (body: Record<string, unknown>) => running.service.postCallback(body);
   const shown = async (jobId: string) => (await running.service.api('GET', `/v1/jobs/${jobId}`)).body;
 
   it.each(JOB_STATUS_ANSWERS)(
