@@ -11,7 +11,7 @@ import { HOSTILE_SHAPES } from '../src/callbacks/json-budget-shapes.js';
 import { loadConfig } from '../src/config.js';
 import { migrate } from '../src/db/migrate.js';
 import { createDependencies } from '../src/deps.js';
-import { idInfoCallback, signCallback, simulatedJob } from '../src/simulator/callbacks.js';
+import { idInfoCallback, openingMembers, simulatedJob } from '../src/simulator/callbacks.js';
 import { databaseUrl, dropBenchDatabase, recreateBenchDatabase } from './database.js';
 import { benchDatabaseName, commonSettings, parseSettings, SMILE_CREDENTIALS } from './settings.js';
 import { alignedTable, formatNumber } from './table.js';
@@ -63,16 +63,11 @@ interface Figures {
 }
 
 function leadFor(variant: Variant): string {
-  const job = simulatedJob();
-  const base = { PartnerParams: { job_id: job.jobId, user_id: job.userId, job_type: '1' } };
-  const body =
-    variant === 'unsigned'
-      ? base
-      : signCallback(base, {
-          ...SMILE_CREDENTIALS,
-          timestamp: variant === 'stale' ? STALE_TIMESTAMP : undefined,
-        });
-  return `${JSON.stringify(body).slice(1, -1)},`;
+  if (variant === 'unsigned') return openingMembers();
+  return openingMembers({
+    ...SMILE_CREDENTIALS,
+    timestamp: variant === 'stale' ? STALE_TIMESTAMP : undefined,
+  });
 }
 
 /** An ordinary ID-information callback with a 1.4 MB photo, as Smile ID sends it. */

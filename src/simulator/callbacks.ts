@@ -195,6 +195,17 @@ export function signCallback(
   return { ...body, timestamp, signature: computeSignature(apiKey, partnerId, timestamp) };
 }
 
+/**
+ * The opening members of a hand-built body (`"PartnerParams":{…},"timestamp":…,"signature":…,`) for a
+ * job of its own, signed unless no credentials are given: hostile shapes are appended after them.
+ */
+export function openingMembers(signing?: { apiKey: string; partnerId: string; timestamp?: string }): string {
+  const job = simulatedJob();
+  const base = { PartnerParams: { job_id: job.jobId, user_id: job.userId, job_type: '1' } };
+  const body = signing ? signCallback(base, signing) : base;
+  return `${JSON.stringify(body).slice(1, -1)},`;
+}
+
 /** Base64 text of `length` characters that starts like a JPEG; the bytes are derived from `seed`. */
 export function fakeJpegBase64(length: number, seed: string): string {
   const byteCount = Math.ceil((length * 3) / 4);

@@ -2,7 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOSTILE_SHAPES } from '../../src/callbacks/json-budget-shapes.js';
-import { signCallback, simulatedJob } from '../../src/simulator/callbacks.js';
+import { openingMembers, signCallback } from '../../src/simulator/callbacks.js';
 import { createJobStatusClient, MAX_JOB_STATUS_RESPONSE_BYTES } from '../../src/smileid/job-status-client.js';
 import { TEST_API_KEY, TEST_PARTNER_ID } from '../helpers/app.js';
 import { isErrorBody } from '../helpers/http.js';
@@ -19,17 +19,9 @@ const VARIANTS: readonly Variant[] = ['signed fresh', 'signed stale', 'unsigned'
 
 /** The members every shape's body starts with: a job of its own and, unless unsigned, a signature. */
 function leadFor(variant: Variant): string {
-  const job = simulatedJob();
-  const base = { PartnerParams: { job_id: job.jobId, user_id: job.userId, job_type: '1' } };
-  const body =
-    variant === 'unsigned'
-      ? base
-      : signCallback(base, {
-          apiKey: TEST_API_KEY,
-          partnerId: TEST_PARTNER_ID,
-          timestamp: variant === 'signed stale' ? STALE_TIMESTAMP : undefined,
-        });
-  return `${JSON.stringify(body).slice(1, -1)},`;
+  if (variant === 'unsigned') return openingMembers();
+  const timestamp = variant === 'signed stale' ? STALE_TIMESTAMP : undefined;
+  return openingMembers({ apiKey: TEST_API_KEY, partnerId: TEST_PARTNER_ID, timestamp });
 }
 
 interface Measured {
