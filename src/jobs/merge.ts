@@ -9,10 +9,11 @@ import {
   noteStatusFetch,
   shownResult,
 } from './evidence.js';
-import type { IdInfo, IdInfoFacet, JobState, SmileSecureFacet, SuspectUser } from './facets.js';
+import type { IdInfo, IdInfoFacet, JobState, SmileSecureFacet } from './facets.js';
 import { mergeIdentity } from './identity.js';
 import { emptyOutcome, type JobOutcome, type Observation } from './outcome.js';
 import { type FacetRank, outranks } from './rank.js';
+import { combineSmileSecure } from './smile-secure.js';
 
 export interface Transition {
   fromState: JobState | null;
@@ -184,21 +185,12 @@ function strongest(a: boolean | null, b: boolean | null): boolean | null {
  * Until job_status speaks, Smile Secure callbacks accumulate: a body claiming "no suspects" cannot
  * clear suspects another body reported, so a borrowed signature can add risk but never remove it.
  */
-const SMILE_SECURE_SEVERITY: Readonly<Record<string, number>> = { '5210': 1, '5212': 2, '5211': 3 };
-
 function unionOfClaims(outcome: JobOutcome, facet: SmileSecureFacet): Partial<JobOutcome> {
-  const suspects = new Map<string, SuspectUser>();
-  for (const suspect of [...outcome.suspectUsers, ...facet.suspectUsers]) {
-    const known = suspects.get(suspect.userId);
-    // The same suspect with two reasons keeps one of them, the same whichever arrived first.
-    if (!known || (suspect.reason ?? '') > (known.reason ?? '')) suspects.set(suspect.userId, suspect);
-  }
-  const codes = [outcome.smileSecureCode, facet.code].filter((code) => code !== null);
-  const severest = codes.sort((a, b) => (SMILE_SECURE_SEVERITY[b] ?? 0) - (SMILE_SECURE_SEVERITY[a] ?? 0))[0];
-  return {
-    suspectUsers: [...suspects.values()].sort((a, b) => a.userId.localeCompare(b.userId)),
-    smileSecureCode: suspects.size > 0 ? '5211' : (severest ?? null),
-  };
+  const combined = combineSmileSecure([
+    { code: outcome.smileSecureCode, suspectUsers: outcome.suspectUsers },
+    facet,
+  ]);
+  return { suspectUsers: combined.suspectUsers, smileSecureCode: combined.code };
 }
 
 /** The change of (state, isFinal) between two versions of a job, if there is one. */

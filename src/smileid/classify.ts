@@ -1,4 +1,5 @@
 import type { Facet, FacetKind, IdInfo, IdInfoFacet, ResultFacet, SmileSecureFacet } from '../jobs/facets.js';
+import { combineSmileSecure } from '../jobs/smile-secure.js';
 import {
   actionsSchema,
   type CallbackBody,
@@ -188,18 +189,7 @@ function gatheredFacts(facets: readonly Facet[]): Facet[] {
       previousRegistrantUserIds: [...new Set(ids.flatMap((facet) => facet.previousRegistrantUserIds))].sort(),
     });
   }
-  if (secure.length > 0) {
-    const suspects = new Map(
-      secure.flatMap((facet) => facet.suspectUsers).map((user) => [user.userId, user]),
-    );
-    const codes = secure.map((facet) => facet.code).filter((code) => code !== null);
-    gathered.push({
-      slot: 'smileSecure',
-      final: true,
-      code: suspects.size > 0 ? '5211' : (codes.sort().at(-1) ?? null),
-      suspectUsers: [...suspects.values()].sort((a, b) => a.userId.localeCompare(b.userId)),
-    });
-  }
+  if (secure.length > 0) gathered.push({ slot: 'smileSecure', final: true, ...combineSmileSecure(secure) });
   return gathered;
 }
 
