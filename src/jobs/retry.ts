@@ -27,6 +27,14 @@ export async function inTransaction<T>(
   work: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
+  // The pool listens for errors only on idle clients: a connection dropped between two statements of
+  // this transaction would otherwise be an uncaught 'error' event. The next statement fails instead,
+  // and the broken client is destroyed rather than returned to the pool.
+  let lost: Error | undefined;
+  const onLost = (error: Error) => {
+    lost = error;
+  };
+  client.on('error', onLost);
   try {
     await client.query('BEGIN');
     const result = await work(client);
@@ -36,6 +44,7 @@ export async function inTransaction<T>(
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
-    client.release();
+    client.off('error', onLost);
+    client.release(lost);
   }
 }

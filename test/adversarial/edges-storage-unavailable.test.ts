@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabase } from '../../src/db/connections.js';
 import { isStorageUnavailable } from '../../src/http/storage-unavailable.js';
+import { inTransaction } from '../../src/jobs/retry.js';
 import { resultCallback, simulatedJob } from '../../src/simulator/callbacks.js';
 import { API_TOKEN } from '../helpers/app.js';
 import { signed } from '../helpers/callbacks.js';
@@ -166,6 +167,28 @@ describe('edges: which database errors mean "unavailable"', () => {
       await failureOf(() => db.pool.query('SELECT pg_terminate_backend(pg_backend_pid())')),
     ];
     expect(errors.map(isStorageUnavailable)).toEqual([true, true, true, true, true]);
+  });
+
+  it('fails a transaction whose connection drops between statements, without an uncaught error, and keeps the pool usable', async () => {
+    const uncaught: unknown[] = [];
+    const record = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', record);
+    try {
+      const error = await failureOf(() =>
+        inTransaction(db.pool, async (client) => {
+          const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+          await db.pool.query('SELECT pg_terminate_backend($1)', [rows[0]?.pid]);
+          // Let the termination arrive while no statement is running on this connection.
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          return client.query('SELECT 1');
+        }),
+      );
+      expect(isStorageUnavailable(error)).toBe(true);
+      expect((await db.pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      process.off('uncaughtException', record);
+    }
+    expect(uncaught).toEqual([]);
   });
 
   it('never counts a bug or bad input as unavailable, so it stays a 500 or 400', async () => {
