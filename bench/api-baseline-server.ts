@@ -1,5 +1,5 @@
-import { listJobsQuery, READ_JOB_SQL } from '../src/api/job-queries.js';
-import type { JobState } from '../src/jobs/facets.js';
+import type { JobState } from '../src/domain/facets.js';
+import { listJobsQuery, READ_JOB_SQL } from '../src/store/job-queries.js';
 import { createBaseline } from './baseline-lifecycle.js';
 
 /**

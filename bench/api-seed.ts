@@ -1,11 +1,11 @@
 import pg from 'pg';
 import { pino } from 'pino';
-import { migrate } from '../src/db/migrate.js';
-import type { IdInfo } from '../src/jobs/facets.js';
-import { OUTCOME_COLUMNS, outcomeParameters } from '../src/jobs/job-record.js';
-import { emptyOutcome } from '../src/jobs/outcome.js';
+import type { IdInfo } from '../src/domain/facets.js';
+import { emptyOutcome } from '../src/domain/outcome.js';
 import { createFieldCipher, parseKeyring } from '../src/security/field-cipher.js';
 import { simulatedJob } from '../src/simulator/callbacks.js';
+import { OUTCOME_COLUMNS, outcomeParameters } from '../src/store/job-record.js';
+import { migrate } from '../src/store/migrate.js';
 import { BENCH_JOB_ID_SQL, benchJobId, hasIdInfo, STATE_BANDS, userCount } from './api-jobs.js';
 
 /** The service under test gets the same key, so it opens what the seed sealed. */

@@ -7,18 +7,18 @@ import { apiRoutes } from './api/routes.js';
 import { createIntake } from './callbacks/intake.js';
 import { callbackRoutes } from './callbacks/routes.js';
 import type { Config } from './config.js';
-import type { Database } from './db/connections.js';
 import { handleClientError } from './http/client-errors.js';
 import { drainOnClose } from './http/draining.js';
 import { handleError, handleNotFound } from './http/errors.js';
 import { healthRoutes } from './http/health-routes.js';
-import { createCallbackStore } from './jobs/callback-store.js';
-import { createRegistrations } from './jobs/registration.js';
 import { instrumentHttp } from './observability/http-metrics.js';
 import type { Metrics } from './observability/metrics.js';
 import { createScrapeGauges, type QueueCounter } from './observability/scrape-gauges.js';
 import type { FieldCipher } from './security/field-cipher.js';
 import { createJobStatusClient, type JobStatusClient } from './smileid/job-status-client.js';
+import { createCallbackStore } from './store/callback-store.js';
+import type { Database } from './store/connections.js';
+import { createRegistrations } from './store/registrations.js';
 
 /** Smile ID may redeliver a genuine callback late: give its own confirmation a moment to come first. */
 const UNTRUSTED_CHECK_DELAY_MS = 2000;

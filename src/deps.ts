@@ -3,14 +3,14 @@ import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import type { AppDependencies } from './app.js';
 import type { Config } from './config.js';
-import { createDatabase } from './db/connections.js';
-import { createStatusStore } from './jobs/status-store.js';
 import { createMetrics } from './observability/metrics.js';
-import { checkJobOptions, QUEUE_NAMES } from './reconcile/catalog.js';
+import { checkJobOptions, QUEUE_NAMES } from './queues/catalog.js';
 import { createReconciler } from './reconcile/reconciler.js';
 import { enqueueChecks } from './reconcile/sweeper.js';
 import { createFieldCipher, parseKeyring } from './security/field-cipher.js';
 import { createJobStatusClient } from './smileid/job-status-client.js';
+import { createDatabase } from './store/connections.js';
+import { createStatusStore } from './store/status-store.js';
 import { withTimeout } from './util/with-timeout.js';
 
 /** Redis for rate limits and producers: fail fast rather than queue commands while disconnected. */

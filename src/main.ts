@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { ensureDatabase, migrate } from './db/migrate.js';
 import { createDependencies } from './deps.js';
 import { loggerOptions } from './observability/logger.js';
+import { ensureDatabase, migrate } from './store/migrate.js';
 import { withTimeout } from './util/with-timeout.js';
 
 /** Of SHUTDOWN_TIMEOUT_MS, at most this much is kept for closing connections after a drain that hangs. */

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
-import { ensureDatabase, migrate } from '../src/db/migrate.js';
+import { ensureDatabase, migrate } from '../src/store/migrate.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { HttpError } from '../http/errors.js';
+import type { EventRow } from '../store/event-queries.js';
 import { requirePiiAccess } from './bearer-auth.js';
 import { encodeCursor } from './cursor.js';
-import type { EventRow } from './event-queries.js';
 import { eventPageSchema, eventsQuerySchema, LIMITS } from './event-schemas.js';
 import { readEventBody } from './identity-data.js';
 import { BEARER_ROUTE, type RouteContext } from './route-context.js';

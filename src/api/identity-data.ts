@@ -1,6 +1,6 @@
-import type { IdInfo } from '../jobs/facets.js';
-import type { JobRecord } from '../jobs/job-record.js';
+import type { IdInfo } from '../domain/facets.js';
 import { type FieldCipher, sealContext } from '../security/field-cipher.js';
+import type { JobRecord } from '../store/job-record.js';
 
 /**
  * The only place the API opens identity data: a job's `idInfo` and the stored bodies of its callbacks

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { JOB_STATES, type JobState } from '../jobs/facets.js';
+import { JOB_STATES, type JobState } from '../domain/facets.js';
 import { cursorSchema, encodeCursor, jobCursorPayload } from './cursor.js';
 import { presentJob } from './present-job.js';
 import { BEARER_ROUTE, type RouteContext } from './route-context.js';

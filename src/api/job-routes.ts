@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { emptyOutcome } from '../domain/outcome.js';
+import { nextCheck } from '../domain/poll-schedule.js';
 import { HttpError } from '../http/errors.js';
-import { emptyOutcome } from '../jobs/outcome.js';
-import { nextCheck } from '../reconcile/schedule.js';
 import { requirePiiAccess } from './bearer-auth.js';
 import { readIdInfo } from './identity-data.js';
 import { presentJob } from './present-job.js';

@@ -1,7 +1,7 @@
-import { shownResult } from '../jobs/evidence.js';
-import type { IdInfo } from '../jobs/facets.js';
-import { type JobRecord, outcomeFromRecord } from '../jobs/job-record.js';
-import type { JobOutcome } from '../jobs/outcome.js';
+import { shownResult } from '../domain/evidence.js';
+import type { IdInfo } from '../domain/facets.js';
+import type { JobOutcome } from '../domain/outcome.js';
+import { type JobRecord, outcomeFromRecord } from '../store/job-record.js';
 
 /**
  * A job as CONTRACT.md shows it. `idInfo` (PII) appears only when the caller passes it, opened through

@@ -1,11 +1,11 @@
 import type { FastifyRequest } from 'fastify';
-import type { Registrations } from '../jobs/registration.js';
 import type { FieldCipher } from '../security/field-cipher.js';
 import type { JobStatusClient } from '../smileid/job-status-client.js';
-import type { AuditLog } from './audit-log.js';
+import type { AuditLog } from '../store/audit-log.js';
+import type { EventQueries } from '../store/event-queries.js';
+import type { JobQueries } from '../store/job-queries.js';
+import type { Registrations } from '../store/registrations.js';
 import type { Caller } from './bearer-auth.js';
-import type { EventQueries } from './event-queries.js';
-import type { JobQueries } from './job-queries.js';
 
 /** What every /v1 route plugin is given (routes.ts builds it once). */
 export interface RouteContext {

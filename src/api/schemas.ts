@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { JOB_STATES } from '../jobs/facets.js';
-import { IDENTITY_SOURCES } from '../jobs/outcome.js';
+import { JOB_STATES } from '../domain/facets.js';
+import { IDENTITY_SOURCES } from '../domain/outcome.js';
 
 /**
  * The zod schemas shared by the /v1 routes. They validate requests (through Fastify's type provider),
@@ -45,7 +45,7 @@ export const errorSchema = z
 // Our own Date#toISOString(): documented as date-times, not re-checked against a regex on every item.
 const dateTime = z.string().meta({ format: 'date-time' });
 
-/** The ID authority's record (PII), as the merge keeps it (src/jobs/facets.ts IdInfo). */
+/** The ID authority's record (PII), as the merge keeps it (src/domain/facets.ts IdInfo). */
 export const idInfoSchema = z
   .object({
     country: z.string().optional(),

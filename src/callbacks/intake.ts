@@ -1,13 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { HttpError } from '../http/errors.js';
-import type { CallbackStore, StoreResult } from '../jobs/callback-store.js';
 import { type Metrics, recordTransition } from '../observability/metrics.js';
 import type { FieldCipher } from '../security/field-cipher.js';
 import { classifyBody } from '../smileid/classify.js';
 import { signedEnvelopeSchema } from '../smileid/payload.js';
 import { verifySignature } from '../smileid/signature.js';
 import { parseSmileTimestamp } from '../smileid/timestamp.js';
+import type { CallbackStore, StoreResult } from '../store/callback-store.js';
 import { parseJsonObject } from './parse-body.js';
 import { storable } from './storable.js';
 

@@ -1,5 +1,5 @@
 import { HttpError } from '../http/errors.js';
-import { JSON_LIMITS, type JsonLimits, measureJson } from './json-budget.js';
+import { JSON_LIMITS, type JsonLimits, measureJson } from '../smileid/json-budget.js';
 
 const WHAT_IS_COUNTED: Readonly<Record<Exclude<keyof JsonLimits, 'depth'>, string>> = {
   containers: 'objects and arrays',

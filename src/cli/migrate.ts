@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from '../config.js';
-import { ensureDatabase, migrate } from '../db/migrate.js';
 import { loggerOptions } from '../observability/logger.js';
+import { ensureDatabase, migrate } from '../store/migrate.js';
 
 /** `npm run db:migrate`: creates the database if needed, applies pending migrations, exits. */
 if (existsSync('.env')) process.loadEnvFile('.env');

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from '../config.js';
-import { createDatabase } from '../db/connections.js';
-import { reencryptAll } from '../jobs/identity-maintenance.js';
 import { loggerOptions } from '../observability/logger.js';
 import { createFieldCipher, parseKeyring } from '../security/field-cipher.js';
+import { createDatabase } from '../store/connections.js';
+import { reencryptAll } from '../store/identity-maintenance.js';
 
 /**
  * `npm run keys:reencrypt`: after a new key is put first in DATA_ENCRYPTION_KEYS (and deployed), moves

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { StatusStore } from '../jobs/status-store.js';
 import { type Metrics, recordTransition } from '../observability/metrics.js';
 import type { JobStatusClient } from '../smileid/job-status-client.js';
+import type { StatusStore } from '../store/status-store.js';
 
 export type CheckOutcome =
   | 'applied'

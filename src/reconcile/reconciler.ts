@@ -2,11 +2,11 @@ import { type ConnectionOptions, Queue, Worker } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import { purgeExpired } from '../jobs/identity-maintenance.js';
-import type { StatusStore } from '../jobs/status-store.js';
 import type { Metrics } from '../observability/metrics.js';
+import { catalog, checkJobOptions, QUEUE_NAMES, splitBudget } from '../queues/catalog.js';
 import type { JobStatusClient } from '../smileid/job-status-client.js';
-import { catalog, checkJobOptions, QUEUE_NAMES, splitBudget } from './catalog.js';
+import { purgeExpired } from '../store/identity-maintenance.js';
+import type { StatusStore } from '../store/status-store.js';
 import { createStatusCheck } from './check-status.js';
 import { createSweeper } from './sweeper.js';
 

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type pg from 'pg';
-import { catalog, checkJobId } from './catalog.js';
-import { CHECK_LEASE_MS } from './schedule.js';
+import { CHECK_LEASE_MS } from '../domain/poll-schedule.js';
+import { catalog, checkJobId } from '../queues/catalog.js';
 
 /**
  * Claims due jobs and leases them for CHECK_LEASE_MS: a check that is lost with its worker or with

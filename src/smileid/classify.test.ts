@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Facet } from '../jobs/facets.js';
+import type { Facet } from '../domain/facets.js';
 import {
   idInfoCallback,
   idNotFoundCallback,

@@ -1,5 +1,13 @@
-import type { Facet, FacetKind, IdInfo, IdInfoFacet, ResultFacet, SmileSecureFacet } from '../jobs/facets.js';
-import { combineSmileSecure } from '../jobs/smile-secure.js';
+import type {
+  Facet,
+  FacetKind,
+  IdInfo,
+  IdInfoFacet,
+  ResultFacet,
+  SmileSecureFacet,
+} from '../domain/facets.js';
+import { categorizeResult, RESULT_CODES, SMILE_SECURE_CODES } from '../domain/result-codes.js';
+import { combineSmileSecure } from '../domain/smile-secure.js';
 import {
   actionsSchema,
   type CallbackBody,
@@ -10,7 +18,6 @@ import {
   MAX_ACTIONS,
   overflowOf,
 } from './payload.js';
-import { categorizeResult, RESULT_CODES, SMILE_SECURE_CODES } from './result-codes.js';
 
 /** What one body says, independent of whether it can be trusted. */
 export interface ClassifiedBody {

@@ -1,6 +1,6 @@
 import secureJson from 'secure-json-parse';
 import { z } from 'zod';
-import { measureJson } from '../callbacks/json-budget.js';
+import { measureJson } from './json-budget.js';
 import { looseString } from './payload.js';
 import { computeSignature, verifySignature } from './signature.js';
 

@@ -1,8 +1,8 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HOSTILE_SHAPES } from '../../src/callbacks/json-budget-shapes.js';
 import { openingMembers, signCallback } from '../../src/simulator/callbacks.js';
+import { HOSTILE_SHAPES } from '../../src/simulator/hostile-shapes.js';
 import { createJobStatusClient, MAX_JOB_STATUS_RESPONSE_BYTES } from '../../src/smileid/job-status-client.js';
 import { TEST_API_KEY, TEST_PARTNER_ID } from '../helpers/app.js';
 import { isErrorBody } from '../helpers/http.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createStatusStore } from '../../src/jobs/status-store.js';
 import { resultCallback, simulatedJob, smileSecureCallback } from '../../src/simulator/callbacks.js';
 import { jobStatusAt } from '../../src/simulator/job-lives.js';
+import { createStatusStore } from '../../src/store/status-store.js';
 import { signed } from '../helpers/callbacks.js';
 import { type ApiBody, eventually, jobWhen, simulatedService } from '../helpers/service.js';
 

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDatabase } from '../../src/db/connections.js';
-import { createRegistrations } from '../../src/jobs/registration.js';
 import { simulatedJob } from '../../src/simulator/callbacks.js';
+import { createDatabase } from '../../src/store/connections.js';
+import { createRegistrations } from '../../src/store/registrations.js';
 import { TEST_API_KEY, TEST_PARTNER_ID } from '../helpers/app.js';
 import { type ServiceProcess, spawnService, waitForOutput } from '../helpers/processes.js';
 import { eventually, startSimulator, type TestSimulator } from '../helpers/service.js';

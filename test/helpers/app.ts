@@ -4,9 +4,9 @@ import type { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
-import { createDatabase, type Database } from '../../src/db/connections.js';
 import { createFailFastRedis } from '../../src/deps.js';
 import { createFieldCipher, type FieldCipher, parseKeyring } from '../../src/security/field-cipher.js';
+import { createDatabase, type Database } from '../../src/store/connections.js';
 import { capturingLogger } from './logs.js';
 
 export const TEST_PARTNER_ID = '085';

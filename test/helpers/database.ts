@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { pino } from 'pino';
 import { inject } from 'vitest';
-import { ensureDatabase, migrate } from '../../src/db/migrate.js';
+import { ensureDatabase, migrate } from '../../src/store/migrate.js';
 
 /**
  * A migrated database of the test's own, for tests whose work spans the whole database (re-encryption,

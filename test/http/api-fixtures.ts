@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { pino } from 'pino';
 import { expect, inject } from 'vitest';
-import { ensureDatabase, migrate } from '../../src/db/migrate.js';
-import type { JobState } from '../../src/jobs/facets.js';
+import type { JobState } from '../../src/domain/facets.js';
+import { ensureDatabase, migrate } from '../../src/store/migrate.js';
 
 /** Helpers for the /v1 API tests (test/http and test/integration). */
 

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCursor } from '../../src/api/cursor.js';
-import { createStatusStore } from '../../src/jobs/status-store.js';
 import {
   idInfoCallback,
   resultCallback,
@@ -10,6 +9,7 @@ import {
   smileSecureCallback,
 } from '../../src/simulator/callbacks.js';
 import { jobStatusAt } from '../../src/simulator/job-lives.js';
+import { createStatusStore } from '../../src/store/status-store.js';
 import { API_TOKEN, createTestApp, PII_TOKEN, type TestApp } from '../helpers/app.js';
 import { postCallback, signed } from '../helpers/callbacks.js';
 import { expectErrorBody } from '../helpers/http.js';

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { purgeExpired, reencryptAll } from '../../src/jobs/identity-maintenance.js';
 import { createFieldCipher, parseKeyring, sealedKeyId } from '../../src/security/field-cipher.js';
 import {
   idInfoCallback,
@@ -8,6 +7,7 @@ import {
   type SimulatedJob,
   simulatedJob,
 } from '../../src/simulator/callbacks.js';
+import { purgeExpired, reencryptAll } from '../../src/store/identity-maintenance.js';
 import { createTestApp, PII_TOKEN, type TestApp } from '../helpers/app.js';
 import { postCallback, signed } from '../helpers/callbacks.js';
 import { createScratchDatabase } from '../helpers/database.js';

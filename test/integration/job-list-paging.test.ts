@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JOB_STATES } from '../../src/jobs/facets.js';
+import { JOB_STATES } from '../../src/domain/facets.js';
 import { resultCallback, simulatedJob } from '../../src/simulator/callbacks.js';
 import { API_TOKEN, createTestApp, type TestApp } from '../helpers/app.js';
 import { postCallback, signed } from '../helpers/callbacks.js';

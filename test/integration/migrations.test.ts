@@ -2,8 +2,8 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDatabase } from '../../src/db/connections.js';
-import { ensureDatabase, migrate, readMigrations } from '../../src/db/migrate.js';
+import { createDatabase } from '../../src/store/connections.js';
+import { ensureDatabase, migrate, readMigrations } from '../../src/store/migrate.js';
 
 const log = pino({ level: 'silent' });
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { claimStanding, SECOND_LOOK_AFTER_MS } from '../jobs/evidence.js';
-import type { JobOutcome } from '../jobs/outcome.js';
+import { claimStanding, SECOND_LOOK_AFTER_MS } from './evidence.js';
+import type { JobOutcome } from './outcome.js';
 
 /**
  * When to ask Smile ID's job_status about a job. Smile ID's SDKs poll for about a minute and give up,

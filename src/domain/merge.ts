@@ -1,4 +1,3 @@
-import { RESULT_CODES } from '../smileid/result-codes.js';
 import {
   claimStanding,
   finalizedAt,
@@ -13,6 +12,7 @@ import type { IdInfo, IdInfoFacet, JobState, SmileSecureFacet } from './facets.j
 import { mergeIdentity } from './identity.js';
 import { emptyOutcome, type JobOutcome, type Observation } from './outcome.js';
 import { type FacetRank, outranks } from './rank.js';
+import { RESULT_CODES } from './result-codes.js';
 import { combineSmileSecure } from './smile-secure.js';
 
 export interface Transition {

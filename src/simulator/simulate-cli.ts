@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { type SimulatedJob, signCallback, simulatedJob } from '../simulator/callbacks.js';
-import { JOB_LIVES, type JobLife, lifeCallbacks } from '../simulator/job-lives.js';
+import { type SimulatedJob, signCallback, simulatedJob } from './callbacks.js';
+import { JOB_LIVES, type JobLife, lifeCallbacks } from './job-lives.js';
 
 function isJobLife(name: string): name is JobLife {
   return (JOB_LIVES as readonly string[]).includes(name);

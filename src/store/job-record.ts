@@ -1,8 +1,8 @@
+import { emptyEvidence, type ResultEvidence } from '../domain/evidence.js';
+import type { IdInfo, JobState, SuspectUser } from '../domain/facets.js';
+import type { IdentitySource, JobOutcome } from '../domain/outcome.js';
+import type { FacetRank } from '../domain/rank.js';
 import { type FieldCipher, sealContext } from '../security/field-cipher.js';
-import { emptyEvidence, type ResultEvidence } from './evidence.js';
-import type { IdInfo, JobState, SuspectUser } from './facets.js';
-import type { IdentitySource, JobOutcome } from './outcome.js';
-import type { FacetRank } from './rank.js';
 
 /**
  * A `jobs` row with camelCase keys: the shape Prisma's client returns and the shape the raw-SQL hot path

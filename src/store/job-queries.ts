@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import type { JobState } from '../jobs/facets.js';
-import { JOB_SELECT_LIST, type JobRecord } from '../jobs/job-record.js';
+import type { JobState } from '../domain/facets.js';
+import { JOB_SELECT_LIST, type JobRecord } from './job-record.js';
 
 /**
  * The API's reads of `jobs`, in plain SQL on the shared pool (the same mapping as the write path's

@@ -1,12 +1,12 @@
 import type pg from 'pg';
-import { checkAfterCallback } from '../reconcile/schedule.js';
+import type { FacetKind } from '../domain/facets.js';
+import { mergeObservation, type Transition, transitionBetween } from '../domain/merge.js';
+import type { JobOutcome, Observation } from '../domain/outcome.js';
+import { checkAfterCallback } from '../domain/poll-schedule.js';
 import { type FieldCipher, sealContext } from '../security/field-cipher.js';
-import type { FacetKind } from './facets.js';
 import { JOB_SELECT_LIST, type JobRecord, outcomeFromRecord } from './job-record.js';
 import { type EvidenceTable, jobWriteParameters, jobWriteStatements } from './job-writes.js';
-import { mergeObservation, type Transition, transitionBetween } from './merge.js';
-import type { JobOutcome, Observation } from './outcome.js';
-import { withCompareAndSwap } from './retry.js';
+import { withCompareAndSwap } from './transactions.js';
 
 /** A verified callback, ready to be stored: the exact bytes plus what intake learned from them. */
 export interface IncomingCallback {

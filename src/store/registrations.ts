@@ -1,6 +1,6 @@
+import { needsConfirmation } from '../domain/merge.js';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import { outcomeFromRecord } from './job-record.js';
-import { needsConfirmation } from './merge.js';
 
 export interface JobRegistration {
   jobId: string;

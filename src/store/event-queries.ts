@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { EventSource, StoredBodyRow } from './identity-data.js';
+import type { EventSource, StoredBodyRow } from '../api/identity-data.js';
 
 /** A stored callback or job_status snapshot, as listed; the body only when it was asked for. */
 export interface EventRow {

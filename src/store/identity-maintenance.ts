@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { type FieldCipher, sealContext } from '../security/field-cipher.js';
-import { inTransaction } from './retry.js';
+import { inTransaction } from './transactions.js';
 
 /**
  * The two tasks that may rewrite stored identity data: moving it under the newest key, and erasing it

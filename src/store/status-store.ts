@@ -1,15 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { nextCheck } from '../reconcile/schedule.js';
+import { claimStanding } from '../domain/evidence.js';
+import { mergeObservation, type Transition, transitionBetween } from '../domain/merge.js';
+import type { JobOutcome } from '../domain/outcome.js';
+import { nextCheck } from '../domain/poll-schedule.js';
 import { type FieldCipher, sealContext } from '../security/field-cipher.js';
 import { classifyJobStatusShape } from '../smileid/classify.js';
 import { parseSmileTimestamp } from '../smileid/timestamp.js';
-import { claimStanding } from './evidence.js';
 import { JOB_SELECT_LIST, type JobRecord, outcomeFromRecord } from './job-record.js';
 import { type EvidenceTable, jobWriteParameters, jobWriteStatements } from './job-writes.js';
-import { mergeObservation, type Transition, transitionBetween } from './merge.js';
-import type { JobOutcome } from './outcome.js';
-import { inTransaction, withCompareAndSwap } from './retry.js';
+import { inTransaction, withCompareAndSwap } from './transactions.js';
 
 /** A verified job_status response, as the client returns it. */
 export interface VerifiedStatus {

@@ -1,7 +1,7 @@
+import type { Transition } from '../domain/merge.js';
+import type { JobOutcome } from '../domain/outcome.js';
 import type { FieldCipher } from '../security/field-cipher.js';
 import { outcomeColumnsSql, outcomeParameters } from './job-record.js';
-import type { Transition } from './merge.js';
-import type { JobOutcome } from './outcome.js';
 
 /**
  * One atomic statement that writes a job's new outcome together with the evidence that produced it

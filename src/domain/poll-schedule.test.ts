@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emptyEvidence, type HeldResult } from '../jobs/evidence.js';
+import { emptyEvidence, type HeldResult } from './evidence.js';
 import {
   CONFIRM_AFTER_CALLBACK_MS,
   checkAfterCallback,
@@ -7,7 +7,7 @@ import {
   nextCheck,
   POLL_PHASES,
   RECHECK_DEMOTED_CLAIM_MS,
-} from './schedule.js';
+} from './poll-schedule.js';
 
 const HOUR = 3600_000;
 const HORIZON = 168 * HOUR;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { buildSimulator } from '../simulator/server.js';
+import { buildSimulator } from './server.js';
 
 /**
  * `npm run simulator`: Smile ID's job_status API and callback delivery on a local port, signed with the

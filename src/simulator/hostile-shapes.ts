@@ -1,4 +1,9 @@
-import { MAX_JSON_CONTAINERS, MAX_JSON_DEPTH, MAX_JSON_KEYS, MAX_JSON_VALUES } from './json-budget.js';
+import {
+  MAX_JSON_CONTAINERS,
+  MAX_JSON_DEPTH,
+  MAX_JSON_KEYS,
+  MAX_JSON_VALUES,
+} from '../smileid/json-budget.js';
 
 /**
  * The costliest callback bodies we can think of, each as large as the size limit allows: shapes that
