@@ -4,7 +4,7 @@ import type { IdInfo } from '../src/domain/facets.js';
 import { emptyOutcome } from '../src/domain/outcome.js';
 import { createFieldCipher, parseKeyring } from '../src/security/field-cipher.js';
 import { simulatedJob } from '../src/simulator/callbacks.js';
-import { OUTCOME_COLUMNS, outcomeParameters } from '../src/store/job-record.js';
+import { encodeOutcome, OUTCOME_COLUMNS } from '../src/store/job-table.js';
 import { migrate } from '../src/store/migrate.js';
 import { BENCH_JOB_ID_SQL, benchJobId, hasIdInfo, STATE_BANDS, userCount } from './api-jobs.js';
 
@@ -45,8 +45,7 @@ SELECT ${BENCH_JOB_ID_SQL('n')}, 'bench-user-' || (n % $2), 1, lpad(n::text, 10,
  CROSS JOIN LATERAL (SELECT * FROM (VALUES ${bands}) AS bands(below, state, final, code, text)
                       WHERE n % 100 < bands.below ORDER BY bands.below LIMIT 1) AS band`;
 
-const ID_INFO_INDEX = Object.keys(OUTCOME_COLUMNS).indexOf('idInfo');
-const [ID_INFO_COLUMN, ID_INFO_TYPE] = OUTCOME_COLUMNS.idInfo;
+const { name: ID_INFO_COLUMN, type: ID_INFO_TYPE } = OUTCOME_COLUMNS.idInfo;
 const SET_ID_INFO_SQL = `
 UPDATE jobs j SET ${ID_INFO_COLUMN} = v.value
   FROM unnest($1::text[], $2::${ID_INFO_TYPE}[]) AS v(job_id, value)
@@ -75,7 +74,7 @@ function idInfoOf(jobId: string): IdInfo {
 
 /**
  * Migrates the (empty) bench database and seeds `jobs` jobs. Identity data goes through the service's
- * own write path (outcomeParameters with the service's cipher), so it is stored exactly as the service
+ * own write path (encodeOutcome with the service's cipher), so it is stored exactly as the service
  * stores it; the rest is one statement. Returns how long seeding took.
  */
 export async function seedJobs(url: string, jobs: number): Promise<{ seconds: number; withIdInfo: number }> {
@@ -89,8 +88,7 @@ export async function seedJobs(url: string, jobs: number): Promise<{ seconds: nu
     for (let start = 0; start < numbers.length; start += ID_INFO_BATCH) {
       const jobIds = numbers.slice(start, start + ID_INFO_BATCH).map(benchJobId);
       const values = jobIds.map(
-        (jobId) =>
-          outcomeParameters({ ...emptyOutcome(jobId), idInfo: idInfoOf(jobId) }, cipher)[ID_INFO_INDEX],
+        (jobId) => encodeOutcome({ ...emptyOutcome(jobId), idInfo: idInfoOf(jobId) }, cipher).idInfo,
       );
       await pool.query(SET_ID_INFO_SQL, [jobIds, values]);
     }

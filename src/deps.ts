@@ -1,15 +1,26 @@
 import { type ConnectionOptions, Queue } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
+import { createBearerAuth } from './api/bearer-auth.js';
+import { createJobRegistration } from './api/register-job.js';
+import type { ApiOptions } from './api/routes.js';
 import type { AppDependencies } from './app.js';
+import { createIntake, type Intake } from './callbacks/intake.js';
 import type { Config } from './config.js';
-import { createMetrics } from './observability/metrics.js';
-import { checkJobOptions, QUEUE_NAMES } from './queues/catalog.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { QUEUE_NAMES, queueJobOptions } from './queues/catalog.js';
 import { createReconciler } from './reconcile/reconciler.js';
 import { enqueueChecks } from './reconcile/sweeper.js';
-import { createFieldCipher, parseKeyring } from './security/field-cipher.js';
-import { createJobStatusClient } from './smileid/job-status-client.js';
-import { createDatabase } from './store/connections.js';
+import { createFieldCipher, type FieldCipher, parseKeyring } from './security/field-cipher.js';
+import { createJobStatusClient, type JobStatusClient } from './smileid/job-status-client.js';
+import { createAuditLog } from './store/audit-log.js';
+import { createCallbackStore } from './store/callback-store.js';
+import { createDatabase, type Database } from './store/connections.js';
+import { createDueChecks } from './store/due-checks.js';
+import { createEventQueries } from './store/event-queries.js';
+import { createGaugeQueries } from './store/job-gauges.js';
+import { createJobQueries } from './store/job-queries.js';
+import { createRegistrationStore } from './store/registrations.js';
 import { createStatusStore } from './store/status-store.js';
 import { withTimeout } from './util/with-timeout.js';
 
@@ -34,10 +45,88 @@ export function createWorkerRedis(url: string): Redis {
 }
 
 const ENQUEUE_TIMEOUT_MS = 1000;
+/** Smile ID may redeliver a genuine callback late: give its own confirmation a moment to come first. */
+const UNTRUSTED_CHECK_DELAY_MS = 2000;
+
+const horizonMsOf = (config: Config) => config.RECONCILE_HORIZON_HOURS * 3600_000;
+
+export function jobStatusClientOf(config: Config): JobStatusClient {
+  return createJobStatusClient({
+    baseUrl: config.SMILE_API_BASE_URL,
+    partnerId: config.SMILE_PARTNER_ID,
+    apiKeys: config.SMILE_API_KEYS,
+    timeoutMs: config.SMILE_API_TIMEOUT_MS,
+  });
+}
+
+/** What the HTTP routes serve: the callback flow and the /v1 API's services. */
+export interface Services {
+  intake: Intake;
+  api: ApiOptions;
+}
 
 /**
- * The composition root: every long-lived connection the process opens for its role, and one close()
- * that releases them in order: workers first (they finish what they hold), then queues, Redis, Postgres.
+ * The HTTP side's services over open connections: flows, stores and the API's reads. Opens nothing,
+ * so the tests can wire the real services over their own database.
+ */
+export function createServices({
+  config,
+  db,
+  cipher,
+  metrics,
+  jobStatus = jobStatusClientOf(config),
+  enqueueCheck = async () => undefined,
+  now = () => new Date(),
+}: {
+  config: Config;
+  db: Pick<Database, 'pool' | 'prisma'>;
+  cipher: FieldCipher;
+  metrics?: Metrics | undefined;
+  jobStatus?: Pick<JobStatusClient, 'fetchStatus'>;
+  /** Queues a status check at once (POST /v1/jobs/:jobId/reconcile); may fail when Redis is down. */
+  enqueueCheck?: (jobId: string) => Promise<void>;
+  now?: () => Date;
+}): Services {
+  const { pool, prisma } = db;
+  return {
+    intake: createIntake({
+      store: createCallbackStore({ pool, cipher }),
+      now,
+      cipher,
+      metrics,
+      options: {
+        partnerId: config.SMILE_PARTNER_ID,
+        apiKeys: config.SMILE_API_KEYS,
+        timestampToleranceMs: config.CALLBACK_TIMESTAMP_TOLERANCE_SECONDS * 1000,
+        futureSkewMs: config.CALLBACK_FUTURE_SKEW_SECONDS * 1000,
+        untrustedBodyQuotaPerHour: config.UNTRUSTED_BODY_QUOTA_PER_HOUR,
+        untrustedCheckDelayMs: UNTRUSTED_CHECK_DELAY_MS,
+      },
+    }),
+    api: {
+      jobs: createJobQueries({ pool, cipher }),
+      events: createEventQueries({ pool, cipher }),
+      audit: createAuditLog({ pool, now }),
+      registrations: createJobRegistration({
+        store: createRegistrationStore({ prisma }),
+        horizonMs: horizonMsOf(config),
+      }),
+      jobStatus,
+      enqueueCheck,
+      now,
+      authenticate: createBearerAuth({
+        apiTokens: config.INTERNAL_API_TOKENS,
+        piiTokens: config.INTERNAL_PII_TOKENS,
+      }),
+      rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE,
+    },
+  };
+}
+
+/**
+ * The composition root: every long-lived connection the process opens for its role (ROLE decides here
+ * and nowhere else), and one close() that releases them in order: workers first (they finish what they
+ * hold), then queues, Redis, Postgres.
  */
 export function createDependencies(config: Config, log: FastifyBaseLogger) {
   const servesHttpApi = config.ROLE !== 'worker';
@@ -53,28 +142,20 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
   const producer = new Queue(QUEUE_NAMES.statusChecks, {
     connection: fastRedis as unknown as ConnectionOptions,
     prefix: config.REDIS_PREFIX,
-    defaultJobOptions: checkJobOptions({
+    defaultJobOptions: queueJobOptions(QUEUE_NAMES.statusChecks, {
       attempts: config.RECONCILE_CHECK_ATTEMPTS,
       retryDelayMs: config.RECONCILE_RETRY_DELAY_MS,
     }),
   });
   producer.on('error', () => undefined);
   // Stateless: the workers poll with it, and the API asks it for image links at request time.
-  const jobStatus = createJobStatusClient({
-    baseUrl: config.SMILE_API_BASE_URL,
-    partnerId: config.SMILE_PARTNER_ID,
-    apiKeys: config.SMILE_API_KEYS,
-    timeoutMs: config.SMILE_API_TIMEOUT_MS,
-  });
+  const jobStatus = jobStatusClientOf(config);
   const workerRedis = runsWorkers ? createWorkerRedis(config.REDIS_URL) : undefined;
   const reconciler = workerRedis
     ? createReconciler({
         pool: db.pool,
-        store: createStatusStore({
-          pool: db.pool,
-          horizonMs: config.RECONCILE_HORIZON_HOURS * 3600_000,
-          cipher,
-        }),
+        store: createStatusStore({ pool: db.pool, cipher }),
+        dueChecks: createDueChecks({ pool: db.pool }),
         client: jobStatus,
         connection: workerRedis,
         prefix: config.REDIS_PREFIX,
@@ -83,6 +164,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
         untrustedShare: config.UNTRUSTED_CHECK_SHARE,
         attempts: config.RECONCILE_CHECK_ATTEMPTS,
         retryDelayMs: config.RECONCILE_RETRY_DELAY_MS,
+        horizonMs: horizonMsOf(config),
         sweepIntervalMs: config.RECONCILE_SWEEP_INTERVAL_MS,
         batchSize: config.RECONCILE_BATCH_SIZE,
         retention: {
@@ -95,27 +177,36 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
       })
     : undefined;
 
-  const readinessChecks: Record<string, () => Promise<unknown>> = workerRedis
-    ? { redis: () => workerRedis.ping() }
-    : {};
+  const gauges = createGaugeQueries({ pool: db.pool });
+  const services = servesHttpApi
+    ? createServices({
+        config,
+        db,
+        cipher,
+        metrics,
+        jobStatus,
+        // BullMQ waits for a connection that is down; an API request must not.
+        enqueueCheck: (jobId) => withTimeout(enqueueChecks(producer, [jobId]), ENQUEUE_TIMEOUT_MS),
+      })
+    : undefined;
   return {
     db,
     cipher,
     metrics,
     /** What buildApp needs of these dependencies. */
     forApp: {
-      db,
-      cipher,
+      services,
       metrics,
-      jobStatus,
+      gauges,
       // Queues whose depth /metrics reports: what this process produces or consumes.
       queues: reconciler
         ? [reconciler.checks, reconciler.untrustedChecks, reconciler.maintenance]
         : [producer],
       redis: servesHttpApi ? fastRedis : undefined,
-      // BullMQ waits for a connection that is down; an API request must not.
-      enqueueCheck: (jobId: string) => withTimeout(enqueueChecks(producer, [jobId]), ENQUEUE_TIMEOUT_MS),
-      readinessChecks,
+      readinessChecks: {
+        postgres: gauges.ping,
+        ...(workerRedis ? { redis: () => workerRedis.ping() } : {}),
+      },
     } satisfies Omit<AppDependencies, 'config' | 'logger'>,
     reconciler,
     async close() {

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { HttpError } from '../http/errors.js';
 import type { EventRow } from '../store/event-queries.js';
-import { requirePiiAccess } from './bearer-auth.js';
+import { auditIdentityRead } from './audited-read.js';
 import { encodeCursor } from './cursor.js';
+import { presentEventBody } from './event-body.js';
 import { eventPageSchema, eventsQuerySchema, LIMITS } from './event-schemas.js';
-import { readEventBody } from './identity-data.js';
 import { BEARER_ROUTE, type RouteContext } from './route-context.js';
 import { commonErrors, errorSchema, jobParamsSchema } from './schemas.js';
 
@@ -60,16 +60,8 @@ export const eventRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, cont
       const { jobId } = request.params;
       const { include, cursor } = request.query;
       const withBodies = include === 'body';
-      const caller = context.callerOf(request);
-      if (withBodies) requirePiiAccess(caller);
       const exists = withBodies
-        ? await context.audit.recordRead({
-            jobId,
-            fingerprint: caller.fingerprint,
-            read: 'body',
-            route: `${request.method} ${request.routeOptions.url}`,
-            requestId: request.id,
-          })
+        ? await auditIdentityRead(context, request, jobId, 'body')
         : await context.jobs.exists(jobId);
       if (!exists) throw new HttpError(404, 'JOB_NOT_FOUND', 'no job with this id');
 
@@ -80,7 +72,7 @@ export const eventRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, cont
         cursor: cursor && { at: new Date(cursor.at), id: cursor.id },
       });
       const bodies = withBodies ? await context.events.bodies(jobId, events) : [];
-      const bodyOf = new Map(bodies.map((row) => [row.id, readEventBody(row, context.cipher)]));
+      const bodyOf = new Map(bodies.map((row) => [row.id, presentEventBody(row.body)]));
       const last = events.at(-1);
       return {
         items: events.map((row) => ({

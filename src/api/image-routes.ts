@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HttpError } from '../http/errors.js';
 import type { JobStatusAnswer } from '../smileid/job-status-client.js';
+import { auditIdentityRead } from './audited-read.js';
 import { requirePiiAccess } from './bearer-auth.js';
 import { BEARER_ROUTE, type RouteContext } from './route-context.js';
 import { commonErrors, errorSchema, jobParamsSchema } from './schemas.js';
@@ -80,27 +81,21 @@ export const imageRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, cont
     },
     async (request) => {
       const { jobId } = request.params;
-      const caller = context.callerOf(request);
-      requirePiiAccess(caller);
+      requirePiiAccess(context.callerOf(request));
       const job = await context.jobs.read(jobId, { withIdInfo: false });
       if (!job) throw new HttpError(404, 'JOB_NOT_FOUND', 'no job with this id');
-      if (job.userId === null) {
+      const { userId } = job.outcome;
+      if (userId === null) {
         throw new HttpError(
           409,
           'NO_USER_ID',
           'the job has no user id yet; Smile ID cannot be asked about it',
         );
       }
-      const recorded = await context.audit.recordRead({
-        jobId,
-        fingerprint: caller.fingerprint,
-        read: 'images',
-        route: `${request.method} ${request.routeOptions.url}`,
-        requestId: request.id,
-      });
+      const recorded = await auditIdentityRead(context, request, jobId, 'images');
       if (!recorded) throw new HttpError(404, 'JOB_NOT_FOUND', 'no job with this id');
 
-      const answer = await context.jobStatus.fetchStatus(job.userId, jobId, {
+      const answer = await context.jobStatus.fetchStatus(userId, jobId, {
         imageLinks: true,
         history: false,
       });

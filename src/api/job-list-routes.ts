@@ -70,7 +70,7 @@ export const jobListRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, co
       const { jobs, more } = await context.jobs.list({ ...filters, states: state }, cursor?.seq, limit);
       const last = jobs.at(-1);
       return {
-        items: jobs.map((record) => presentJob(record)),
+        items: jobs.map(({ job }) => presentJob(job)),
         nextCursor: more && last ? encodeCursor({ seq: last.seq }) : null,
       };
     },

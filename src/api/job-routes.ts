@@ -1,10 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { emptyOutcome } from '../domain/outcome.js';
-import { nextCheck } from '../domain/poll-schedule.js';
 import { HttpError } from '../http/errors.js';
-import { requirePiiAccess } from './bearer-auth.js';
-import { readIdInfo } from './identity-data.js';
+import { auditIdentityRead } from './audited-read.js';
 import { presentJob } from './present-job.js';
 import { BEARER_ROUTE, type RouteContext } from './route-context.js';
 import {
@@ -37,7 +34,7 @@ const notFound = () => new HttpError(404, 'JOB_NOT_FOUND', 'no job with this id'
 
 /** One job: read it, register it, ask for a job_status check now. */
 export const jobRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, context) => {
-  const { jobs, audit, registrations, callerOf, now } = context;
+  const { jobs, registrations, now } = context;
   const config = context.routeConfig;
 
   api.get(
@@ -59,19 +56,10 @@ export const jobRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, contex
         if (!record) throw notFound();
         return presentJob(record);
       }
-      const caller = callerOf(request);
-      requirePiiAccess(caller);
-      const route = `${request.method} ${request.routeOptions.url}`;
-      const recorded = await audit.recordRead({
-        jobId,
-        fingerprint: caller.fingerprint,
-        read: 'idInfo',
-        route,
-        requestId: request.id,
-      });
+      const recorded = await auditIdentityRead(context, request, jobId, 'idInfo');
       const record = recorded ? await jobs.read(jobId, { withIdInfo: true }) : undefined;
       if (!record) throw notFound();
-      return presentJob(record, { idInfo: readIdInfo(record, context.cipher) });
+      return presentJob(record, { withIdInfo: true });
     },
   );
 
@@ -88,15 +76,7 @@ export const jobRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, contex
     },
     async (request, reply) => {
       const registration = request.body;
-      const registeredAt = now();
-      const first = nextCheck(
-        { ...emptyOutcome(registration.jobId), tracked: true },
-        registeredAt,
-        registeredAt,
-        context.horizonMs,
-      );
-      const firstCheckAt = 'at' in first ? first.at : registeredAt;
-      const result = await registrations.register(registration, registeredAt, firstCheckAt);
+      const result = await registrations.register(registration, now());
       if (result === 'conflict') {
         throw new HttpError(409, 'JOB_CONFLICT', 'this job id is already known for another user');
       }

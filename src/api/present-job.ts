@@ -1,14 +1,13 @@
 import { shownResult } from '../domain/evidence.js';
-import type { IdInfo } from '../domain/facets.js';
 import type { JobOutcome } from '../domain/outcome.js';
-import { type JobRecord, outcomeFromRecord } from '../store/job-record.js';
+import type { StoredJob } from '../store/job-table.js';
 
 /**
- * A job as CONTRACT.md shows it. `idInfo` (PII) appears only when the caller passes it, opened through
- * identity-data.ts after checking the token and writing the audit row; the record alone never shows it.
+ * A job as the API shows it (docs/api.md#the-job-outcome). `idInfo` (PII) appears only when asked for:
+ * the route checks the token and writes the audit row before the store opens it.
  */
-export function presentJob(record: JobRecord, { idInfo }: { idInfo?: IdInfo | null } = {}) {
-  const outcome = outcomeFromRecord(record);
+export function presentJob(record: StoredJob, { withIdInfo = false }: { withIdInfo?: boolean } = {}) {
+  const { outcome } = record;
   const shown = shownResult(outcome.evidence).held?.facet;
   return {
     jobId: outcome.jobId,
@@ -32,7 +31,7 @@ export function presentJob(record: JobRecord, { idInfo }: { idInfo?: IdInfo | nu
     confidenceValue: shown?.confidenceValue ?? null,
     isMachineResult: shown?.isMachineResult ?? null,
     partnerParams: shown?.partnerParams ?? {},
-    ...(idInfo !== undefined ? { idInfo } : {}),
+    ...(withIdInfo ? { idInfo: outcome.idInfo } : {}),
     idNumberPreviouslyRegistered: outcome.idNumberPreviouslyRegistered,
     previousRegistrantUserIds: outcome.previousRegistrantUserIds,
     suspectUsers: outcome.suspectUsers,

@@ -1,23 +1,20 @@
 import type { FastifyRequest } from 'fastify';
-import type { FieldCipher } from '../security/field-cipher.js';
 import type { JobStatusClient } from '../smileid/job-status-client.js';
 import type { AuditLog } from '../store/audit-log.js';
 import type { EventQueries } from '../store/event-queries.js';
 import type { JobQueries } from '../store/job-queries.js';
-import type { Registrations } from '../store/registrations.js';
 import type { Caller } from './bearer-auth.js';
+import type { JobRegistrations } from './register-job.js';
 
 /** What every /v1 route plugin is given (routes.ts builds it once). */
 export interface RouteContext {
   jobs: JobQueries;
   events: EventQueries;
   audit: AuditLog;
-  cipher: FieldCipher;
-  registrations: Registrations;
+  registrations: JobRegistrations;
   /** Smile ID's job_status, asked directly by routes that must answer with what it says now. */
   jobStatus: Pick<JobStatusClient, 'fetchStatus'>;
   enqueueCheck: (jobId: string) => Promise<void>;
-  horizonMs: number;
   now: () => Date;
   /** The authenticated caller of a request (set before validation by routes.ts). */
   callerOf: (request: FastifyRequest) => Caller;

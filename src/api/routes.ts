@@ -1,12 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import type pg from 'pg';
-import type { FieldCipher } from '../security/field-cipher.js';
-import type { JobStatusClient } from '../smileid/job-status-client.js';
-import { createAuditLog } from '../store/audit-log.js';
-import { createEventQueries } from '../store/event-queries.js';
-import { createJobQueries } from '../store/job-queries.js';
-import type { Registrations } from '../store/registrations.js';
 import type { Authenticate, Caller } from './bearer-auth.js';
 import { eventRoutes } from './event-routes.js';
 import { imageRoutes } from './image-routes.js';
@@ -15,19 +8,10 @@ import { jobRoutes } from './job-routes.js';
 import type { RouteContext } from './route-context.js';
 import { validationError } from './validation.js';
 
-export interface ApiOptions {
-  pool: pg.Pool;
-  /** Opens identity data for PII readers (identity-data.ts). */
-  cipher: FieldCipher;
-  registrations: Registrations;
-  /** Smile ID's job_status, for reads that ask it at request time (image links). */
-  jobStatus: Pick<JobStatusClient, 'fetchStatus'>;
+/** The services the routes use (built by deps.ts), and how callers are admitted. */
+export interface ApiOptions extends Omit<RouteContext, 'callerOf' | 'routeConfig'> {
   authenticate: Authenticate;
-  /** Queues a status check now; may fail when Redis is down (the check then runs when due). */
-  enqueueCheck: (jobId: string) => Promise<void>;
-  horizonMs: number;
   rateLimitPerMinute: number;
-  now: () => Date;
 }
 
 /**
@@ -48,22 +32,15 @@ export async function apiRoutes(app: FastifyInstance, options: ApiOptions) {
     return payload;
   });
 
+  const { authenticate: _authenticate, rateLimitPerMinute, ...services } = options;
   const context: RouteContext = {
-    jobs: createJobQueries({ pool: options.pool }),
-    events: createEventQueries({ pool: options.pool }),
-    audit: createAuditLog({ pool: options.pool, now: options.now }),
-    cipher: options.cipher,
-    registrations: options.registrations,
-    jobStatus: options.jobStatus,
-    enqueueCheck: options.enqueueCheck,
-    horizonMs: options.horizonMs,
-    now: options.now,
+    ...services,
     callerOf: (request) => {
       const caller = callers.get(request);
       if (!caller) throw new Error('a /v1 route ran without authentication');
       return caller;
     },
-    routeConfig: { rateLimit: { max: options.rateLimitPerMinute, timeWindow: '1 minute' } },
+    routeConfig: { rateLimit: { max: rateLimitPerMinute, timeWindow: '1 minute' } },
   };
   await api.register(jobRoutes, context);
   await api.register(jobListRoutes, context);

@@ -1,23 +1,23 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
+import { changeFromCallback, untrustedMayTouch } from '../domain/job-change.js';
+import type { Transition } from '../domain/merge.js';
+import type { Observation } from '../domain/outcome.js';
 import { HttpError } from '../http/errors.js';
 import { type Metrics, recordTransition } from '../observability/metrics.js';
 import type { FieldCipher } from '../security/field-cipher.js';
 import { classifyBody } from '../smileid/classify.js';
-import { signedEnvelopeSchema } from '../smileid/payload.js';
-import { verifySignature } from '../smileid/signature.js';
-import { parseSmileTimestamp } from '../smileid/timestamp.js';
-import type { CallbackStore, StoreResult } from '../store/callback-store.js';
-import { parseJsonObject } from './parse-body.js';
+import { type CallbackKeys, type CallbackVerdict, verifyCallback } from '../smileid/verify-callback.js';
+import type { CallbackEventRow, CallbackStore } from '../store/callback-store.js';
+import type { StoredJob } from '../store/job-table.js';
+import { withCompareAndSwap } from '../store/transactions.js';
 import { storable } from './storable.js';
 
-export interface IntakeOptions {
-  partnerId: string;
-  apiKeys: readonly string[];
-  /** How old a signed timestamp may be and still be believed. */
-  timestampToleranceMs: number;
-  /** How far ahead of our clock a signed timestamp may be (clock skew), far less than the tolerance. */
-  futureSkewMs: number;
+export interface IntakeOptions extends CallbackKeys {
+  /** Untrusted bodies per source address per hour whose bytes are kept; past it, digest and metadata only. */
+  untrustedBodyQuotaPerHour: number;
+  /** How soon the one check an untrusted body buys becomes due (it then waits its turn at low priority). */
+  untrustedCheckDelayMs: number;
 }
 
 export interface ReceivedCallback {
@@ -26,10 +26,45 @@ export interface ReceivedCallback {
   log: FastifyBaseLogger;
 }
 
+export interface StoreResult {
+  status: 'accepted' | 'duplicate';
+  eventId: string;
+  trusted: boolean;
+  /** Why it was not trusted, when it was not. */
+  untrustedReason?: string;
+  /** An untrusted body past its source's quota: only its digest and metadata were kept. */
+  bodyWithheld?: boolean;
+  /** The body named another user than the job's. */
+  identityConflict?: boolean;
+  /** The change of state this callback caused, and when its job was first seen (for metrics). */
+  transition?: Transition;
+  firstSeenAt?: Date;
+}
+
+/** Verification's refusals, as HTTP: a body that is not JSON is a 400, a signature that fails a 401. */
+const REFUSAL_STATUS = {
+  EMPTY_BODY: 400,
+  JSON_TOO_DEEP: 400,
+  JSON_TOO_COMPLEX: 400,
+  INVALID_JSON: 400,
+  NOT_AN_OBJECT: 400,
+  FORBIDDEN_JSON_KEY: 400,
+  SIGNATURE_MISSING: 401,
+  SIGNATURE_MALFORMED: 401,
+  SIGNATURE_INVALID: 401,
+} as const satisfies Record<Extract<CallbackVerdict, { kind: 'rejected' }>['code'], number>;
+
+const HOUR_MS = 3_600_000;
+/** Job ids this process has written recently: a hint only, to pick the cheaper first statement. */
+const KNOWN_JOBS_LIMIT = 50_000;
+
 /**
- * Verify → classify → store. Nothing is stored before the signature verifies, and every body whose
- * signature verifies is stored: one that cannot be trusted (stale timestamp, replayed signature, no
- * job id) is kept unapplied and its job flagged for confirmation through job_status.
+ * The callback flow: verify → classify → merge → store. Nothing is stored before the signature verifies,
+ * and every body whose signature verifies is stored: one that cannot be trusted (stale timestamp,
+ * replayed signature, no job id) is kept unapplied and its job flagged for confirmation through
+ * job_status. A trusted callback for a job not seen yet costs one round trip (the statement that creates
+ * job, event and transition together, which does nothing if the job exists after all); otherwise two:
+ * a read, then the same write as a compare-and-swap on the job's version.
  */
 export function createIntake({
   store,
@@ -42,75 +77,75 @@ export function createIntake({
   options: IntakeOptions;
   now: () => Date;
   cipher: FieldCipher;
-  metrics?: Metrics;
+  metrics?: Metrics | undefined;
 }) {
+  const knownJobs = new Set<string>();
+  const remember = (jobId: string) => {
+    if (knownJobs.size >= KNOWN_JOBS_LIMIT) knownJobs.clear();
+    knownJobs.add(jobId);
+  };
+
   /**
-   * The synchronous half: parse, verify, classify. Only its small result outlives it, so the parsed body
+   * The synchronous half: verify and classify. Only its small result outlives it, so the parsed body
    * (megabytes of photo text) is garbage before the request waits for the database.
    */
-  function verifyAndClassify({ raw, sourceIp, log }: ReceivedCallback) {
-    const body = parseJsonObject(raw);
-    const envelope = signedEnvelopeSchema.safeParse(body);
-    if (!envelope.success) {
-      // Absent is "unsigned" (a legacy `sec_key` body included); present but unusable is malformed.
-      const code = 'signature' in body && 'timestamp' in body ? 'SIGNATURE_MALFORMED' : 'SIGNATURE_MISSING';
-      log.warn({ reason: code, sourceIp }, 'callback refused: no usable signature');
-      throw new HttpError(401, code, 'body must carry string `signature` and `timestamp` fields');
+  function verifyAndClassify({ raw, sourceIp, log }: ReceivedCallback, receivedAt: Date) {
+    const verdict = verifyCallback(raw, options, receivedAt);
+    if (verdict.kind === 'rejected') {
+      if (verdict.reason) {
+        log.warn({ reason: verdict.reason, sourceIp }, 'callback refused: signature does not verify');
+        metrics?.signatureFailures.inc({ source: 'callback', reason: verdict.reason });
+      } else if (REFUSAL_STATUS[verdict.code] === 401) {
+        log.warn({ reason: verdict.code, sourceIp }, 'callback refused: no usable signature');
+      }
+      throw new HttpError(REFUSAL_STATUS[verdict.code], verdict.code, verdict.message);
     }
-    const { signature, timestamp } = envelope.data;
-    const check = verifySignature(signature, timestamp, options.partnerId, options.apiKeys);
-    if (!check.valid) {
-      log.warn({ reason: check.reason, sourceIp }, 'callback refused: signature does not verify');
-      metrics?.signatureFailures.inc({ source: 'callback', reason: check.reason });
-      const code = check.reason === 'malformed_signature' ? 'SIGNATURE_MALFORMED' : 'SIGNATURE_INVALID';
-      throw new HttpError(401, code, 'signature does not verify');
-    }
-    return { signature, timestamp, classified: storable(classifyBody(body)) };
+    const { timestamp, signature, signedAt, doubt } = verdict;
+    return { timestamp, signature, signedAt, doubt, classified: storable(classifyBody(verdict.body)) };
   }
 
   async function receive(received: ReceivedCallback): Promise<StoreResult> {
     const { raw, sourceIp, log } = received;
-    const { signature, timestamp, classified } = verifyAndClassify(received);
     const receivedAt = now();
-    const signedAt = parseSmileTimestamp(timestamp);
+    const { timestamp, signature, signedAt, doubt, classified } = verifyAndClassify(received, receivedAt);
+    const eventId = randomUUID();
     const contentHash = createHash('sha256').update(raw).digest('hex');
-    const result = await store
-      .record({
-        eventId: randomUUID(),
-        body: raw,
-        contentHash,
-        receivedAt,
-        sourceIp,
-        pairDigest: cipher.digest('callback signature pair', timestamp, signature),
-        kinds: classified.kinds,
-        overflow: classified.overflow,
-        untrustedReason: timestampDoubt(signedAt, receivedAt.getTime(), options),
-        observation:
-          classified.jobId === null
-            ? null
-            : {
-                jobId: classified.jobId,
-                userId: classified.userId,
-                jobType: classified.jobType,
-                smileJobIds: classified.smileJobIds,
-                facets: classified.facets,
-                authority: 'callback',
-                at: signedAt ?? receivedAt.getTime(),
-                hash: contentHash,
-                receivedAt,
-              },
-      })
-      .catch((error: unknown) => {
-        // Name and SQLSTATE only: a database error's message can quote values from the body.
-        const { name, code } = error as { name?: string; code?: string };
-        log.error(
-          { error: { name, code }, jobId: classified.jobId },
-          'callback not stored: storage unavailable',
-        );
-        throw new HttpError(503, 'STORAGE_UNAVAILABLE', 'storage is unavailable; retry later', {
-          'retry-after': '5',
-        });
+    const callback: Callback = {
+      eventId,
+      sealedBody: store.sealBody(eventId, raw),
+      bodyBytes: raw.length,
+      contentHash,
+      receivedAt,
+      sourceIp,
+      pairDigest: cipher.digest('callback signature pair', timestamp, signature),
+      kinds: classified.kinds,
+      overflow: classified.overflow,
+    };
+    const observation =
+      classified.jobId === null
+        ? null
+        : {
+            jobId: classified.jobId,
+            userId: classified.userId,
+            jobType: classified.jobType,
+            smileJobIds: classified.smileJobIds,
+            facets: classified.facets,
+            authority: 'callback' as const,
+            at: signedAt ?? receivedAt.getTime(),
+            hash: contentHash,
+            receivedAt,
+          };
+    const result = await record(callback, observation, doubt).catch((error: unknown) => {
+      // Name and SQLSTATE only: a database error's message can quote values from the body.
+      const { name, code } = error as { name?: string; code?: string };
+      log.error(
+        { error: { name, code }, jobId: classified.jobId },
+        'callback not stored: storage unavailable',
+      );
+      throw new HttpError(503, 'STORAGE_UNAVAILABLE', 'storage is unavailable; retry later', {
+        'retry-after': '5',
       });
+    });
     log.info(
       {
         jobId: classified.jobId,
@@ -124,10 +159,116 @@ export function createIntake({
       },
       'callback stored',
     );
-    const kind = classified.kinds.join('+');
+    measure(result, classified.kinds.join('+'), raw.length, receivedAt);
+    return result;
+  }
+
+  async function record(
+    callback: Callback,
+    observed: Omit<Observation, 'trusted'> | null,
+    doubt: string | null,
+  ): Promise<StoreResult> {
+    if (observed === null) return recordEventOnly(callback, null, doubt ?? 'no_job_id');
+    if (doubt === null && !knownJobs.has(observed.jobId)) {
+      // A job with no rows yet has no earlier events, so nothing to deduplicate or replay against.
+      const created = await write(callback, observed, undefined, null);
+      remember(observed.jobId);
+      if (created) return created;
+    }
+    return withCompareAndSwap(async () => {
+      const snapshot = await store.read({
+        jobId: observed.jobId,
+        contentHash: callback.contentHash,
+        pairDigest: callback.pairDigest,
+        kinds: callback.kinds,
+      });
+      if (snapshot.duplicateOf !== null) {
+        return { status: 'duplicate', eventId: snapshot.duplicateOf, trusted: false } as const;
+      }
+      const untrustedReason = doubt ?? (snapshot.replayed ? 'signature_replayed' : null);
+      if (untrustedReason !== null && !untrustedMayTouch(snapshot.job)) {
+        return recordEventOnly(callback, observed.jobId, untrustedReason);
+      }
+      return write(callback, observed, snapshot.job, untrustedReason);
+    });
+  }
+
+  /** Decides the job's change and writes it; null when it lost a race (the caller reads again). */
+  async function write(
+    callback: Callback,
+    observed: Omit<Observation, 'trusted'>,
+    job: StoredJob | undefined,
+    untrustedReason: string | null,
+  ): Promise<StoreResult | null> {
+    const trusted = untrustedReason === null;
+    const withheld = !trusted && (await overQuota(callback));
+    const change = changeFromCallback(
+      job,
+      { ...observed, trusted },
+      { untrustedCheckDelayMs: options.untrustedCheckDelayMs },
+    );
+    const written = await store.write({
+      jobId: observed.jobId,
+      version: job?.version,
+      change,
+      at: callback.receivedAt,
+      evidence: eventRow(callback, {
+        trusted,
+        untrustedReason,
+        smileJobId: observed.smileJobIds[0] ?? null,
+        withheld,
+        identityConflict: change.identityConflict,
+      }),
+    });
+    if (!written) return null;
+    return {
+      status: 'accepted',
+      eventId: callback.eventId,
+      trusted,
+      ...(untrustedReason === null ? {} : { untrustedReason, bodyWithheld: withheld }),
+      identityConflict: change.identityConflict,
+      transition: change.transition,
+      firstSeenAt: job?.createdAt ?? callback.receivedAt,
+    };
+  }
+
+  async function recordEventOnly(
+    callback: Callback,
+    jobId: string | null,
+    untrustedReason: string,
+  ): Promise<StoreResult> {
+    const withheld = await overQuota(callback);
+    const stored = await store.recordEventOnly(
+      jobId,
+      eventRow(callback, {
+        trusted: false,
+        untrustedReason,
+        smileJobId: null,
+        withheld,
+        identityConflict: false,
+      }),
+    );
+    return stored.duplicate
+      ? { status: 'duplicate', eventId: stored.eventId, trusted: false }
+      : {
+          status: 'accepted',
+          eventId: stored.eventId,
+          trusted: false,
+          untrustedReason,
+          bodyWithheld: withheld,
+        };
+  }
+
+  /** Past its source's hourly quota, an untrusted body keeps only its digest and metadata. */
+  async function overQuota(callback: Callback): Promise<boolean> {
+    const since = new Date(callback.receivedAt.getTime() - HOUR_MS);
+    return (await store.keptUntrusted(callback.sourceIp, since)) >= options.untrustedBodyQuotaPerHour;
+  }
+
+  function measure(result: StoreResult, kind: string, bytes: number, receivedAt: Date) {
     const outcome = result.status === 'duplicate' ? 'duplicate' : result.trusted ? 'accepted' : 'untrusted';
     metrics?.callbacks.inc({ kind, outcome });
-    if (result.status === 'accepted') metrics?.callbackBodyBytes.observe({ kind }, raw.length);
+    if (result.status === 'accepted') metrics?.callbackBodyBytes.observe({ kind }, bytes);
     if (result.untrustedReason) {
       metrics?.untrustedCallbacks.inc({
         reason: result.untrustedReason,
@@ -136,22 +277,50 @@ export function createIntake({
     }
     if (result.identityConflict) metrics?.identityConflicts.inc();
     recordTransition(metrics, result.transition, result.firstSeenAt, receivedAt);
-    return result;
   }
 
   return { receive };
 }
 
-/** Why a verified signature's timestamp cannot vouch for the body, or null when it can. */
-function timestampDoubt(
-  signedAt: number | undefined,
-  receivedAt: number,
-  options: Pick<IntakeOptions, 'timestampToleranceMs' | 'futureSkewMs'>,
-): string | null {
-  if (signedAt === undefined) return 'timestamp_unparseable';
-  if (signedAt - receivedAt > options.futureSkewMs) return 'timestamp_in_future';
-  if (receivedAt - signedAt > options.timestampToleranceMs) return 'timestamp_outside_tolerance';
-  return null;
+/** A verified callback, ready to be stored: its sealed bytes and what intake learned from them. */
+interface Callback {
+  eventId: string;
+  sealedBody: Buffer;
+  bodyBytes: number;
+  contentHash: string;
+  receivedAt: Date;
+  sourceIp: string;
+  pairDigest: string;
+  kinds: string[];
+  overflow: string[];
+}
+
+function eventRow(
+  callback: Callback,
+  event: {
+    trusted: boolean;
+    untrustedReason: string | null;
+    smileJobId: string | null;
+    withheld: boolean;
+    identityConflict: boolean;
+  },
+): CallbackEventRow {
+  return {
+    id: callback.eventId,
+    receivedAt: callback.receivedAt,
+    sourceIp: callback.sourceIp,
+    contentHash: callback.contentHash,
+    facets: callback.kinds,
+    trusted: event.trusted,
+    untrustedReason: event.untrustedReason,
+    pairDigest: callback.pairDigest,
+    smileJobId: event.smileJobId,
+    bodyBytes: callback.bodyBytes,
+    body: event.withheld ? null : callback.sealedBody,
+    bodyWithheld: event.withheld,
+    identityConflict: event.identityConflict,
+    overflow: callback.overflow,
+  };
 }
 
 export type Intake = ReturnType<typeof createIntake>;

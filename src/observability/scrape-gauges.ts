@@ -1,31 +1,11 @@
 import type { Queue } from 'bullmq';
-import type pg from 'pg';
+import type { GaugeQueries } from '../store/job-gauges.js';
 import { withTimeout } from '../util/with-timeout.js';
 import type { Metrics } from './metrics.js';
 
 /** One query per scrape at most, reused for this long: dashboards poll often, jobs change slowly. */
 const CACHE_MS = 5000;
 const QUERY_TIMEOUT_MS = 2000;
-
-const JOB_GAUGES_SQL = `
-SELECT state::text AS state, is_final AS "isFinal", count(*)::int AS jobs,
-       count(*) FILTER (WHERE is_final AND NOT confirmed)::int AS unconfirmed,
-       count(*) FILTER (WHERE needs_confirmation)::int AS untrusted,
-       count(*) FILTER (WHERE stale_at IS NOT NULL)::int AS stale,
-       count(*) FILTER (WHERE id_number_previously_registered)::int AS "previouslyRegistered",
-       count(*) FILTER (WHERE jsonb_array_length(suspect_users) > 0)::int AS "fraudSuspects"
-  FROM jobs GROUP BY state, is_final`;
-
-interface JobGaugeRow {
-  state: string;
-  isFinal: boolean;
-  jobs: number;
-  unconfirmed: number;
-  untrusted: number;
-  stale: number;
-  previouslyRegistered: number;
-  fraudSuspects: number;
-}
 
 const FLAGS = ['unconfirmed', 'untrusted', 'stale', 'previouslyRegistered', 'fraudSuspects'] as const;
 const FLAG_LABELS: Record<(typeof FLAGS)[number], string> = {
@@ -44,11 +24,11 @@ export type QueueCounter = Pick<Queue, 'name' | 'getJobCounts'>;
  * failing source keeps the previous values and counts the failure, so a scrape never hangs on it.
  */
 export function createScrapeGauges({
-  pool,
+  gauges,
   metrics,
   queues,
 }: {
-  pool: pg.Pool;
+  gauges: Pick<GaugeQueries, 'jobCounts'>;
   metrics: Metrics;
   queues: readonly QueueCounter[];
 }) {
@@ -62,10 +42,7 @@ export function createScrapeGauges({
 
   async function refreshJobs() {
     try {
-      const { rows } = await withTimeout(
-        pool.query<JobGaugeRow>({ name: 'job-gauges', text: JOB_GAUGES_SQL }),
-        QUERY_TIMEOUT_MS,
-      );
+      const rows = await withTimeout(gauges.jobCounts(), QUERY_TIMEOUT_MS);
       metrics.jobs.reset();
       const flags = Object.fromEntries(FLAGS.map((flag) => [flag, 0])) as Record<
         (typeof FLAGS)[number],

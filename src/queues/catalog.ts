@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
 
 /**
  * Every queued job the service runs: its queue, its name and the schema of its data. Data holds ids
- * only, never identity data, and workers re-validate it: Redis is outside the trust boundary.
+ * only, never identity data, and the worker re-validates it: Redis is outside the trust boundary.
+ * Handlers are given by whoever runs the worker (queues/worker.ts dispatches by name).
  */
 export const QUEUE_NAMES = {
   statusChecks: 'status-checks',
@@ -12,30 +14,35 @@ export const QUEUE_NAMES = {
   maintenance: 'maintenance',
 } as const;
 
+export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
+
+const jobIdData = z.strictObject({ jobId: z.string().min(1).max(200) });
+const noData = z.strictObject({});
+
 export const catalog = {
-  checkStatus: {
-    queue: QUEUE_NAMES.statusChecks,
-    name: 'check-status',
-    data: z.strictObject({ jobId: z.string().min(1).max(200) }),
-  },
-  checkUntrusted: {
-    queue: QUEUE_NAMES.untrustedChecks,
-    name: 'check-untrusted',
-    data: z.strictObject({ jobId: z.string().min(1).max(200) }),
-  },
-  sweepDueChecks: {
-    queue: QUEUE_NAMES.maintenance,
-    name: 'sweep-due-checks',
-    data: z.strictObject({}),
-  },
+  checkStatus: { queue: QUEUE_NAMES.statusChecks, name: 'check-status', data: jobIdData },
+  checkUntrusted: { queue: QUEUE_NAMES.untrustedChecks, name: 'check-untrusted', data: jobIdData },
+  sweepDueChecks: { queue: QUEUE_NAMES.maintenance, name: 'sweep-due-checks', data: noData },
   purgeExpiredIdentityData: {
     queue: QUEUE_NAMES.maintenance,
     name: 'purge-expired-identity-data',
-    data: z.strictObject({}),
+    data: noData,
   },
 } as const;
 
-export type CheckStatusData = z.infer<typeof catalog.checkStatus.data>;
+export type CatalogEntry = keyof typeof catalog;
+export type DataOf<E extends CatalogEntry> = z.infer<(typeof catalog)[E]['data']>;
+/** The entries that run on one queue. */
+export type EntriesOf<Q extends QueueName> = {
+  [E in CatalogEntry]: (typeof catalog)[E]['queue'] extends Q ? E : never;
+}[CatalogEntry];
+
+/** What a handler is given beside its data: a logger already naming the queue, the job and its id. */
+export interface JobContext {
+  log: FastifyBaseLogger;
+}
+
+export type Handler<E extends CatalogEntry> = (data: DataOf<E>, context: JobContext) => Promise<unknown>;
 
 /**
  * The BullMQ job id of a job's status check. Deterministic, so a job already queued or running is not
@@ -55,12 +62,23 @@ export function splitBudget(ratePerSecond: number, untrustedShare: number) {
   return { checks: Math.max(1, ratePerSecond - untrusted), untrusted };
 }
 
-/** Options every producer of status checks uses, so a check behaves the same whoever queued it. */
-export function checkJobOptions({ attempts, retryDelayMs }: { attempts: number; retryDelayMs: number }) {
-  return {
-    attempts,
-    backoff: { type: 'exponential', delay: retryDelayMs },
-    removeOnComplete: true,
-    removeOnFail: true,
-  } as const;
+/** Each queue's job options, so a job behaves the same whoever queued it. */
+export function queueJobOptions(
+  queue: QueueName,
+  { attempts, retryDelayMs }: { attempts: number; retryDelayMs: number },
+) {
+  switch (queue) {
+    case QUEUE_NAMES.statusChecks:
+      return {
+        attempts,
+        backoff: { type: 'exponential', delay: retryDelayMs },
+        removeOnComplete: true,
+        removeOnFail: true,
+      } as const;
+    case QUEUE_NAMES.untrustedChecks:
+      // One look, no retries: a body that could not be trusted is not worth more of the budget.
+      return { attempts: 1, removeOnComplete: true, removeOnFail: true } as const;
+    case QUEUE_NAMES.maintenance:
+      return { removeOnComplete: true, removeOnFail: true } as const;
+  }
 }

@@ -1,7 +1,13 @@
+import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
+import { changeFromStatus, postponedCheck, type StatusChange } from '../domain/job-change.js';
 import { type Metrics, recordTransition } from '../observability/metrics.js';
-import type { JobStatusClient } from '../smileid/job-status-client.js';
+import { classifyJobStatusShape } from '../smileid/classify.js';
+import type { JobStatusAnswer, JobStatusClient } from '../smileid/job-status-client.js';
+import { parseSmileTimestamp } from '../smileid/timestamp.js';
+import type { StoredJob } from '../store/job-table.js';
 import type { StatusStore } from '../store/status-store.js';
+import { withCompareAndSwap } from '../store/transactions.js';
 
 export type CheckOutcome =
   | 'applied'
@@ -21,28 +27,39 @@ export class RetryableCheckError extends Error {
   }
 }
 
+export type VerifiedStatus = Extract<JobStatusAnswer, { kind: 'status' }>;
+
+export interface AppliedStatus extends Pick<StatusChange, 'transition' | 'schedule'> {
+  outcome: StatusChange['after'];
+  firstSeenAt: Date;
+  /** This answer made the job's final claim contradicted: job_status disagrees with a callback. */
+  contradicted: boolean;
+}
+
 const BAD_SIGNATURE_RETRY_MS = 60_000;
 const UNAUTHORIZED_RETRY_MS = 15 * 60_000;
 const REJECTED_REQUEST_RETRY_MS = 15 * 60_000;
 const NO_USER_RETRY_MS = 60 * 60_000;
 
 /**
- * One status check: ask Smile ID about a job and merge the signed answer. Return = done, throw
- * RetryableCheckError = retry with backoff. Answers that retrying cannot fix soon are postponed in
- * Postgres instead of retried, so an authorisation error never becomes a hot loop.
+ * The reconcile flow for one job: load → fetch job_status → classify → merge → schedule → store.
+ * Return = done, throw RetryableCheckError = retry with backoff. Answers that retrying cannot fix soon
+ * are postponed in Postgres instead of retried, so an authorisation error never becomes a hot loop.
  */
 export function createStatusCheck({
   store,
   client,
   log,
+  horizonMs,
   now = () => new Date(),
   metrics,
 }: {
   store: StatusStore;
-  client: JobStatusClient;
+  client: Pick<JobStatusClient, 'fetchStatus'>;
   log: FastifyBaseLogger;
+  horizonMs: number;
   now?: () => Date;
-  metrics?: Metrics;
+  metrics?: Metrics | undefined;
 }) {
   /** The call to Smile ID, timed and counted by what came back. */
   async function fetchStatus(userId: string, jobId: string) {
@@ -57,58 +74,127 @@ export function createStatusCheck({
     return answer;
   }
 
-  const postpone = async (jobId: string, delayMs: number) => {
-    const checkedAt = now();
-    await store.postpone(jobId, new Date(checkedAt.getTime() + delayMs), checkedAt);
-  };
+  /**
+   * Merges a verified answer into the job, decided afresh from the job as read (`loaded` serves the
+   * first attempt; a lost compare-and-swap reads it again). Undefined when the job no longer exists.
+   */
+  async function apply(
+    jobId: string,
+    status: VerifiedStatus,
+    fetchedAt: Date,
+    loaded?: StoredJob,
+  ): Promise<AppliedStatus | undefined> {
+    const classified = classifyJobStatusShape(status.body);
+    const { timestamp: _t, signature: _s, ...content } = status.body;
+    const answer = {
+      ...classified,
+      signedAt: parseSmileTimestamp(status.timestamp),
+      contentHash: createHash('sha256').update(JSON.stringify(content)).digest('hex'),
+      fetchedAt,
+    };
+    // Whom job_status was asked about: an answer confirms that user only, even if the job changed since.
+    const askedUserId = loaded?.outcome.userId ?? null;
+    let known = loaded;
+    return withCompareAndSwap(async () => {
+      const job = known ?? (await store.load(jobId));
+      known = undefined;
+      if (!job) return undefined as AppliedStatus | undefined;
+      const change = changeFromStatus(job, answer, { askedUserId, horizonMs });
+      const snapshotId = randomUUID();
+      const written = await store.write(
+        {
+          jobId,
+          version: job.version,
+          change,
+          at: fetchedAt,
+          evidence: {
+            id: snapshotId,
+            fetchedAt,
+            contentHash: answer.contentHash,
+            facets: classified.kinds,
+            jobComplete: typeof status.body.job_complete === 'boolean' ? status.body.job_complete : null,
+            jobSuccess: typeof status.body.job_success === 'boolean' ? status.body.job_success : null,
+            bodyBytes: status.raw.length,
+            body: store.sealBody(snapshotId, status.raw),
+          },
+        },
+        change.contradictedClaim === null ? null : { contentHash: change.contradictedClaim },
+      );
+      if (!written) return null;
+      return {
+        outcome: change.after,
+        transition: change.transition,
+        schedule: change.schedule,
+        firstSeenAt: job.createdAt,
+        contradicted: change.contradictedClaim !== null,
+      };
+    });
+  }
+
+  /** Counts a check that produced nothing to merge, and sets the next one `delayMs` from now. */
+  async function postpone(loaded: StoredJob, delayMs: number) {
+    let known: StoredJob | undefined = loaded;
+    await withCompareAndSwap(async () => {
+      const job = known ?? (await store.load(loaded.outcome.jobId));
+      known = undefined;
+      if (!job) return true;
+      const checkedAt = now();
+      const at = postponedCheck(job, new Date(checkedAt.getTime() + delayMs));
+      return (await store.postpone(job.outcome.jobId, job.version, at, checkedAt)) || null;
+    });
+  }
 
   /** `untrusted`: the one check an untrusted body bought; none is spent on a job job_status has settled. */
-  async function run(jobId: string, { untrusted = false } = {}): Promise<CheckOutcome> {
+  async function run(
+    jobId: string,
+    { untrusted = false, log: jobLog = log }: { untrusted?: boolean; log?: FastifyBaseLogger } = {},
+  ): Promise<CheckOutcome> {
     const job = await store.load(jobId);
     if (!job) return report('unknown_job');
-    if (untrusted && job.isFinal && job.confirmed) return report('settled');
-    if (!job.userId) {
-      if (!job.tracked) return report('no_user_id');
-      log.warn({ jobId }, 'cannot check job_status: the job has no user id yet');
-      await postpone(jobId, NO_USER_RETRY_MS);
+    const { outcome } = job;
+    if (untrusted && outcome.isFinal && outcome.confirmed) return report('settled');
+    if (!outcome.userId) {
+      if (!outcome.tracked) return report('no_user_id');
+      jobLog.warn({ jobId }, 'cannot check job_status: the job has no user id yet');
+      await postpone(job, NO_USER_RETRY_MS);
       return report('no_user_id');
     }
-    const answer = await fetchStatus(job.userId, jobId);
+    const answer = await fetchStatus(outcome.userId, jobId);
     switch (answer.kind) {
       case 'status': {
         const checkedAt = now();
-        const applied = await store.applyStatus(jobId, answer, checkedAt, job);
+        const applied = await apply(jobId, answer, checkedAt, job);
         if (!applied) return report('unknown_job');
         recordTransition(metrics, applied.transition, applied.firstSeenAt, checkedAt);
         if (applied.contradicted) {
           metrics?.callbacksContradicted.inc();
-          log.warn(
+          jobLog.warn(
             { jobId, state: applied.outcome.state },
             'job_status contradicts a final callback result: the callback was not believed',
           );
         }
         if (applied.schedule === 'stale')
-          log.warn({ jobId, state: applied.outcome.state }, 'job is stale: horizon passed unconfirmed');
+          jobLog.warn({ jobId, state: applied.outcome.state }, 'job is stale: horizon passed unconfirmed');
         return report(applied.schedule === 'stale' ? 'stale' : 'applied');
       }
       case 'bad_signature':
-        log.warn({ jobId }, 'job_status response signature does not verify; not applied');
-        await postpone(jobId, BAD_SIGNATURE_RETRY_MS);
+        jobLog.warn({ jobId }, 'job_status response signature does not verify; not applied');
+        await postpone(job, BAD_SIGNATURE_RETRY_MS);
         return report('bad_signature');
       case 'unauthorized':
-        log.error(
+        jobLog.error(
           { jobId, code: answer.code },
           'Smile ID refused our job_status signature: check SMILE_PARTNER_ID and SMILE_API_KEYS',
         );
-        await postpone(jobId, UNAUTHORIZED_RETRY_MS);
+        await postpone(job, UNAUTHORIZED_RETRY_MS);
         return report('unauthorized');
       case 'failed':
         if (answer.retryable) {
           metrics?.polls.inc({ outcome: 'retry' });
           throw new RetryableCheckError(answer.code);
         }
-        log.warn({ jobId, code: answer.code, status: answer.status }, 'job_status request refused');
-        await postpone(jobId, REJECTED_REQUEST_RETRY_MS);
+        jobLog.warn({ jobId, code: answer.code, status: answer.status }, 'job_status request refused');
+        await postpone(job, REJECTED_REQUEST_RETRY_MS);
         return report('rejected_request');
     }
   }
@@ -118,5 +204,7 @@ export function createStatusCheck({
     return outcome;
   }
 
-  return { run };
+  return { run, apply };
 }
+
+export type StatusCheck = ReturnType<typeof createStatusCheck>;

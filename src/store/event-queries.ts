@@ -1,5 +1,14 @@
 import type pg from 'pg';
-import type { EventSource, StoredBodyRow } from '../api/identity-data.js';
+import { type FieldCipher, sealContext } from '../security/field-cipher.js';
+
+/** Which evidence table an event lives in: it decides the context its body was sealed under. */
+export type EventSource = 'callback' | 'job_status';
+
+/** A stored body, opened; null once retention purged it. */
+export interface EventBody {
+  id: string;
+  body: Buffer | null;
+}
 
 /** A stored callback or job_status snapshot, as listed; the body only when it was asked for. */
 export interface EventRow {
@@ -57,7 +66,7 @@ SELECT id, 'callback' AS source, body FROM callback_events WHERE id = ANY($1::uu
 UNION ALL
 SELECT id, 'job_status', body FROM status_snapshots WHERE id = ANY($1::uuid[]) AND job_id = $2`;
 
-export function createEventQueries({ pool }: { pool: pg.Pool }) {
+export function createEventQueries({ pool, cipher }: { pool: pg.Pool; cipher: FieldCipher }) {
   /** Up to `limit` events after `cursor`, and whether more follow. */
   async function list(jobId: string, { limit, cursor }: { limit: number; cursor: EventCursor | undefined }) {
     const { rows } = cursor
@@ -66,11 +75,24 @@ export function createEventQueries({ pool }: { pool: pg.Pool }) {
     return { events: rows.slice(0, limit), more: rows.length > limit };
   }
 
-  /** The stored bodies of the given events of one job. */
-  async function bodies(jobId: string, events: readonly EventRow[]): Promise<StoredBodyRow[]> {
+  /** The stored bodies of the given events of one job, opened (callers audit that read first). */
+  async function bodies(jobId: string, events: readonly EventRow[]): Promise<EventBody[]> {
     if (events.length === 0) return [];
     const ids = events.map((event) => event.id);
-    return (await pool.query<StoredBodyRow>(BODIES_SQL, [ids, jobId])).rows;
+    const { rows } = await pool.query<{ id: string; source: EventSource; body: Uint8Array | null }>(
+      BODIES_SQL,
+      [ids, jobId],
+    );
+    return rows.map(({ id, source, body }) => ({
+      id,
+      body:
+        body === null
+          ? null
+          : cipher.open(
+              body,
+              source === 'callback' ? sealContext.callbackBody(id) : sealContext.snapshotBody(id),
+            ),
+    }));
   }
 
   return { list, bodies };

@@ -1,14 +1,22 @@
 import type pg from 'pg';
 import type { JobState } from '../domain/facets.js';
-import { JOB_SELECT_LIST, type JobRecord } from './job-record.js';
+import type { FieldCipher } from '../security/field-cipher.js';
+import {
+  BOOKKEEPING_COLUMNS,
+  decodeJob,
+  jobSelectList,
+  OUTCOME_COLUMNS,
+  type StoredJob,
+} from './job-table.js';
+import { keysOf, statement } from './sql.js';
 
 /**
- * The API's reads of `jobs`, in plain SQL on the shared pool (the same mapping as the write path's
- * JOB_SELECT_LIST). Identity data is selected only by the read that asked for it.
+ * The API's reads of `jobs`. Identity data is selected only by the read that asked for it, and opened
+ * here; every other read selects it as NULL, never sent, never parsed.
  */
 
-/** The fields presentJob shows. Every other field of a JobRecord is selected as NULL: never sent, never parsed. */
-const PRESENTED_FIELDS: ReadonlySet<keyof JobRecord> = new Set<keyof JobRecord>([
+/** The fields the API shows. Every other field is selected as NULL, identity data first: a field added later stays unread until it is shown. */
+const SHOWN: ReadonlySet<string> = new Set([
   'jobId',
   'userId',
   'jobType',
@@ -18,7 +26,7 @@ const PRESENTED_FIELDS: ReadonlySet<keyof JobRecord> = new Set<keyof JobRecord>(
   'isFinal',
   'confirmed',
   'needsConfirmation',
-  'identitySource',
+  'identity',
   'staleAt',
   'lastCheckedAt',
   'nextCheckAt',
@@ -34,18 +42,17 @@ const PRESENTED_FIELDS: ReadonlySet<keyof JobRecord> = new Set<keyof JobRecord>(
   'updatedAt',
   'finalizedAt',
 ]);
+const EVERY_FIELD: readonly string[] = [...keysOf(BOOKKEEPING_COLUMNS), ...keysOf(OUTCOME_COLUMNS)];
+const SUMMARY_SELECT_LIST = jobSelectList(new Set(EVERY_FIELD.filter((field) => !SHOWN.has(field))));
 
-/** JOB_SELECT_LIST (`j.column AS "field", …`) with the fields not presented, identity data first, as NULL. */
-const SUMMARY_SELECT_LIST = JOB_SELECT_LIST.split(', ')
-  .map((item) => {
-    const field = /AS "(\w+)"$/.exec(item)?.[1];
-    if (!field) throw new Error(`unexpected JOB_SELECT_LIST item: ${item}`);
-    return PRESENTED_FIELDS.has(field as keyof JobRecord) ? item : `NULL AS "${field}"`;
-  })
-  .join(', ');
+const READ_JOB = statement<'jobId'>(`SELECT ${SUMMARY_SELECT_LIST} FROM jobs j WHERE j.job_id = :jobId`);
+const READ_JOB_WITH_ID_INFO = statement<'jobId'>(
+  `SELECT ${jobSelectList()} FROM jobs j WHERE j.job_id = :jobId`,
+);
+const JOB_EXISTS = statement<'jobId'>('SELECT 1 FROM jobs WHERE job_id = :jobId');
 
-export const READ_JOB_SQL = `SELECT ${SUMMARY_SELECT_LIST} FROM jobs j WHERE j.job_id = $1`;
-export const READ_JOB_WITH_ID_INFO_SQL = `SELECT ${JOB_SELECT_LIST} FROM jobs j WHERE j.job_id = $1`;
+/** The plain read's SQL (`$1` = job id), which the API benchmark's baseline runs too. */
+export const READ_JOB_SQL = READ_JOB.text;
 
 export interface JobFilters {
   states?: JobState[] | undefined;
@@ -56,8 +63,6 @@ export interface JobFilters {
   idNumberPreviouslyRegistered?: boolean | null | undefined;
   stale?: boolean | undefined;
 }
-
-export type ListedJob = JobRecord & { seq: string };
 
 /**
  * One page of jobs in insertion order (`seq`), after `afterSeq`. The order never changes for a job, so
@@ -77,7 +82,7 @@ export function listJobsQuery(filters: JobFilters, afterSeq: string | undefined,
   if (userId !== undefined) where.push(`j.user_id = ${parameter(userId)}`);
   if (isFinal !== undefined) where.push(`j.is_final = ${parameter(isFinal)}`);
   if (updatedSince !== undefined) where.push(`j.updated_at >= ${parameter(updatedSince)}`);
-  // The response shows a job never checked for earlier registrations (null) as false.
+  // null: no ID record has said either way.
   if (idNumberPreviouslyRegistered === true) where.push('j.id_number_previously_registered = true');
   if (idNumberPreviouslyRegistered === false) where.push('j.id_number_previously_registered = false');
   if (idNumberPreviouslyRegistered === null) where.push('j.id_number_previously_registered IS NULL');
@@ -89,21 +94,24 @@ export function listJobsQuery(filters: JobFilters, afterSeq: string | undefined,
   return { text, values };
 }
 
-export function createJobQueries({ pool }: { pool: pg.Pool }) {
+export function createJobQueries({ pool, cipher }: { pool: pg.Pool; cipher: FieldCipher }) {
   return {
-    async read(jobId: string, { withIdInfo }: { withIdInfo: boolean }): Promise<JobRecord | undefined> {
-      const sql = withIdInfo ? READ_JOB_WITH_ID_INFO_SQL : READ_JOB_SQL;
-      return (await pool.query<JobRecord>(sql, [jobId])).rows[0];
+    /** The job; with `withIdInfo`, the ID authority's record opened (callers audit that read first). */
+    async read(jobId: string, { withIdInfo }: { withIdInfo: boolean }): Promise<StoredJob | undefined> {
+      const read = withIdInfo ? READ_JOB_WITH_ID_INFO : READ_JOB;
+      const row = (await pool.query<Record<string, unknown>>(read.bind({ jobId }))).rows[0];
+      return row && decodeJob(row, withIdInfo ? cipher : undefined);
     },
 
     async exists(jobId: string): Promise<boolean> {
-      return (await pool.query('SELECT 1 FROM jobs WHERE job_id = $1', [jobId])).rowCount === 1;
+      return (await pool.query(JOB_EXISTS.bind({ jobId }))).rowCount === 1;
     },
 
-    /** Up to `limit` jobs, and whether more follow. */
+    /** Up to `limit` jobs with their listing position (`seq`), and whether more follow. */
     async list(filters: JobFilters, afterSeq: string | undefined, limit: number) {
-      const { rows } = await pool.query<ListedJob>(listJobsQuery(filters, afterSeq, limit + 1));
-      return { jobs: rows.slice(0, limit), more: rows.length > limit };
+      const { rows } = await pool.query<Record<string, unknown>>(listJobsQuery(filters, afterSeq, limit + 1));
+      const jobs = rows.slice(0, limit).map((row) => ({ job: decodeJob(row), seq: row.seq as string }));
+      return { jobs, more: rows.length > limit };
     },
   };
 }

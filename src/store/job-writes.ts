@@ -1,69 +1,46 @@
-import type { Transition } from '../domain/merge.js';
-import type { JobOutcome } from '../domain/outcome.js';
+import type { JobChange } from '../domain/job-change.js';
 import type { FieldCipher } from '../security/field-cipher.js';
-import { outcomeColumnsSql, outcomeParameters } from './job-record.js';
+import { encodeOutcome, OUTCOME_COLUMNS, OUTCOME_FIELDS } from './job-table.js';
+import { type Columns, columnList, keysOf, parameterList, prefixed, statement } from './sql.js';
 
 /**
  * One atomic statement that writes a job's new outcome together with the evidence that produced it
  * (a stored callback or a job_status snapshot) and the transition it caused. For an existing job the
- * write is a compare-and-swap on `version`: if anyone wrote the job since we read it, nothing is
- * written and the caller re-reads and merges again.
+ * write is a compare-and-swap on `version`: if anyone wrote the job since it was read, nothing is
+ * written and the caller reads and decides again.
  */
 
-/** Where the evidence goes: its table, its columns (after `id` and `job_id`) with SQL types. */
-export interface EvidenceTable {
+/** Where a kind of evidence goes: its table, its columns (`job_id` is the job's), its transition link. */
+export interface EvidenceTable<F extends string> {
   table: 'callback_events' | 'status_snapshots';
-  columns: readonly (readonly [name: string, type: string])[];
+  columns: Columns<F>;
   /** The transition's column that points at the evidence row. */
   transitionColumn: 'event_id' | 'snapshot_id';
   /** Unique columns whose conflict means "already stored": the job is still written, the row is not. */
   conflictTarget?: string;
 }
 
-export interface JobChange {
-  jobId: string;
-  /** The version read, or undefined when the job did not exist. */
-  version: number | undefined;
-  after: JobOutcome;
-  transition: Transition | undefined;
-  at: Date;
-  counts: { events: number; untrustedEvents: number; checks: number };
-  nextCheckAt: Date | null;
-  staleAt: Date | null;
-  /** Null keeps the stored value. */
-  lastCheckedAt: Date | null;
-  /** The one low-priority check an untrusted body bought, until the probe sweeper queues it. */
-  untrustedCheckAt: Date | null;
-  evidence: { id: string; values: readonly unknown[] };
-}
+/** Evidence parameters are named `evidence_<field>`, apart from the job's own. */
+const EVIDENCE = 'evidence_';
 
-const OUTCOME_START = 10;
-const outcome = outcomeColumnsSql(OUTCOME_START);
-const TRANSITION_START = OUTCOME_START + outcome.columns.length;
-const VERSION_PARAMETER = TRANSITION_START + 5;
-const EVIDENCE_START = VERSION_PARAMETER + 1;
+const OUTCOME_COLUMN_LIST = columnList(OUTCOME_COLUMNS);
+const OUTCOME_PARAMETERS = parameterList(OUTCOME_COLUMNS);
 
-function evidenceSql(evidence: EvidenceTable): string {
-  const columns = ['id', 'job_id', ...evidence.columns.map(([name]) => name)];
-  const values = [
-    `$${EVIDENCE_START}::uuid`,
-    'job.job_id',
-    ...evidence.columns.map(([, type], index) => `$${EVIDENCE_START + 1 + index}::${type}`),
-  ];
+function evidenceSql<F extends string>(evidence: EvidenceTable<F>): string {
+  const fields = keysOf(evidence.columns);
   const conflict = evidence.conflictTarget ? `ON CONFLICT (${evidence.conflictTarget}) DO NOTHING` : '';
-  const t = (offset: number, type: string) => `$${TRANSITION_START + offset}::${type}`;
   return `
 evidence AS (
-  INSERT INTO ${evidence.table} (${columns.join(', ')})
-  SELECT ${values.join(', ')} FROM job
+  INSERT INTO ${evidence.table} (job_id, ${columnList(evidence.columns)})
+  SELECT job.job_id, ${parameterList(evidence.columns, fields, EVIDENCE)} FROM job
   ${conflict}
   RETURNING id
 ), transition AS (
   INSERT INTO job_transitions (job_id, ${evidence.transitionColumn}, from_state, to_state, from_final, to_final, at)
-  SELECT job.job_id, evidence.id, ${t(1, 'job_state')}, ${t(2, 'job_state')}, ${t(3, 'boolean')}, ${t(4, 'boolean')},
-         $2::timestamptz
+  SELECT job.job_id, evidence.id, :fromState::job_state, :toState::job_state, :fromFinal::boolean,
+         :toFinal::boolean, :at::timestamptz
     FROM job LEFT JOIN evidence ON true
-   WHERE ${t(0, 'boolean')}
+   WHERE :transitioned::boolean
 )
 SELECT count(*)::int AS written FROM job`;
 }
@@ -71,64 +48,72 @@ SELECT count(*)::int AS written FROM job`;
 const CREATE_JOB = `
 WITH job AS (
   INSERT INTO jobs (job_id, created_at, updated_at, last_event_at, event_count, untrusted_event_count, check_count,
-                    next_check_at, stale_at, last_checked_at, untrusted_check_at, version, ${outcome.columns.join(', ')})
-  VALUES ($1, $2::timestamptz, $2::timestamptz, CASE WHEN $3::integer > 0 THEN $2::timestamptz END, $3::integer,
-          $4::integer, $5::integer, $6::timestamptz, $7::timestamptz, $8::timestamptz, $9::timestamptz,
-          $${VERSION_PARAMETER}::integer + 1,
-          ${outcome.placeholders.join(', ')})
+                    next_check_at, stale_at, last_checked_at, untrusted_check_at, version, ${OUTCOME_COLUMN_LIST})
+  VALUES (:jobId, :at::timestamptz, :at::timestamptz, CASE WHEN :events::integer > 0 THEN :at::timestamptz END,
+          :events::integer, :untrustedEvents::integer, :checks::integer, :nextCheckAt::timestamptz,
+          :staleAt::timestamptz, :lastCheckedAt::timestamptz, :untrustedCheckAt::timestamptz, 1,
+          ${OUTCOME_PARAMETERS})
   ON CONFLICT (job_id) DO NOTHING
   RETURNING job_id
 ),`;
 
 /** Once retention has erased a job's ID record, no later merge may write it back. */
-const updatePlaceholders = outcome.placeholders.map((placeholder, index) =>
-  outcome.columns[index] === 'id_info'
-    ? `CASE WHEN jobs.purged_at IS NULL THEN ${placeholder} END`
-    : placeholder,
-);
+const UPDATE_OUTCOME_PARAMETERS = OUTCOME_FIELDS.map((field) =>
+  field === 'idInfo'
+    ? 'CASE WHEN jobs.purged_at IS NULL THEN :idInfo::bytea END'
+    : `:${field}::${OUTCOME_COLUMNS[field].type}`,
+).join(', ');
 
 const UPDATE_JOB = `
 WITH job AS (
-  UPDATE jobs SET (${outcome.columns.join(', ')}) = ROW(${updatePlaceholders.join(', ')}),
-         updated_at = $2::timestamptz,
-         last_event_at = CASE WHEN $3::integer > 0 THEN $2::timestamptz ELSE last_event_at END,
-         event_count = event_count + $3::integer,
-         untrusted_event_count = untrusted_event_count + $4::integer,
-         check_count = check_count + $5::integer,
-         next_check_at = $6::timestamptz, stale_at = $7::timestamptz,
-         last_checked_at = COALESCE($8::timestamptz, last_checked_at),
-         untrusted_check_at = $9::timestamptz,
+  UPDATE jobs SET (${OUTCOME_COLUMN_LIST}) = ROW(${UPDATE_OUTCOME_PARAMETERS}),
+         updated_at = :at::timestamptz,
+         last_event_at = CASE WHEN :events::integer > 0 THEN :at::timestamptz ELSE last_event_at END,
+         event_count = event_count + :events::integer,
+         untrusted_event_count = untrusted_event_count + :untrustedEvents::integer,
+         check_count = check_count + :checks::integer,
+         next_check_at = :nextCheckAt::timestamptz, stale_at = :staleAt::timestamptz,
+         last_checked_at = COALESCE(:lastCheckedAt::timestamptz, last_checked_at),
+         untrusted_check_at = :untrustedCheckAt::timestamptz,
          version = version + 1
-   WHERE job_id = $1 AND version = $${VERSION_PARAMETER}::integer
+   WHERE job_id = :jobId AND version = :version::integer
   RETURNING job_id
 ),`;
 
-/** The create and the compare-and-swap statement for one kind of evidence, built once. */
-export function jobWriteStatements(evidence: EvidenceTable) {
-  const tail = evidenceSql(evidence);
-  return { create: CREATE_JOB + tail, update: UPDATE_JOB + tail };
+/** A change to write: the job, the version it was read at (undefined: a new job), and its evidence. */
+export interface JobWrite<F extends string> {
+  jobId: string;
+  version: number | undefined;
+  change: JobChange;
+  at: Date;
+  evidence: Readonly<Record<F, unknown>>;
 }
 
-export function jobWriteParameters(change: JobChange, cipher: FieldCipher): unknown[] {
-  const { transition, after } = change;
-  return [
-    change.jobId,
-    change.at,
-    change.counts.events,
-    change.counts.untrustedEvents,
-    change.counts.checks,
-    change.nextCheckAt,
-    change.staleAt,
-    change.lastCheckedAt,
-    change.untrustedCheckAt,
-    ...outcomeParameters(after, cipher),
-    transition !== undefined,
-    transition?.fromState ?? null,
-    transition?.toState ?? after.state,
-    transition?.fromFinal ?? null,
-    transition?.toFinal ?? after.isFinal,
-    change.version ?? 0,
-    change.evidence.id,
-    ...change.evidence.values,
-  ];
+/** The create and the compare-and-swap statement for one kind of evidence, compiled once. */
+export function jobWriteStatements<F extends string>(evidence: EvidenceTable<F>, name: string) {
+  const tail = evidenceSql(evidence);
+  const create = statement(CREATE_JOB + tail, `${name}-create`);
+  const update = statement(UPDATE_JOB + tail, `${name}-update`);
+  return (write: JobWrite<F>, cipher: FieldCipher) => {
+    const { change } = write;
+    const { transition, after } = change;
+    const values = {
+      jobId: write.jobId,
+      version: write.version ?? 0,
+      at: write.at,
+      ...change.counts,
+      nextCheckAt: change.nextCheckAt,
+      staleAt: change.staleAt,
+      lastCheckedAt: change.lastCheckedAt,
+      untrustedCheckAt: change.untrustedCheckAt,
+      ...encodeOutcome(after, cipher),
+      transitioned: transition !== undefined,
+      fromState: transition?.fromState ?? null,
+      toState: transition?.toState ?? after.state,
+      fromFinal: transition?.fromFinal ?? null,
+      toFinal: transition?.toFinal ?? after.isFinal,
+      ...prefixed(EVIDENCE, write.evidence),
+    };
+    return write.version === undefined ? create.bind(values) : update.bind(values);
+  };
 }

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { createStatusCheck } from '../../src/reconcile/check-status.js';
 import { resultCallback, simulatedJob, smileSecureCallback } from '../../src/simulator/callbacks.js';
 import { jobStatusAt } from '../../src/simulator/job-lives.js';
 import { createStatusStore } from '../../src/store/status-store.js';
 import { signed } from '../helpers/callbacks.js';
 import { type ApiBody, eventually, jobWhen, simulatedService } from '../helpers/service.js';
+import { silentLogger, unreachableSmileId } from '../helpers/status.js';
 
 /**
  * An attacker who has seen one genuine callback holds a (timestamp, signature) pair that verifies on any
@@ -151,11 +153,16 @@ describe('forged claims with a borrowed signature', () => {
     await post(signed(resultCallback(job, 'approved'), stale));
     const store = createStatusStore({
       pool: running.service.deps.db.pool,
-      horizonMs: 3_600_000,
       cipher: running.service.deps.cipher,
     });
+    const check = createStatusCheck({
+      store,
+      client: unreachableSmileId,
+      log: silentLogger,
+      horizonMs: 3_600_000,
+    });
     const asked = await store.load(job.jobId);
-    expect(asked?.userId).toBe(job.userId);
+    expect(asked?.outcome.userId).toBe(job.userId);
     // Meanwhile a forged body with a fresh pair names another user.
     await post({
       ...resultCallback(job, 'approved'),
@@ -167,9 +174,10 @@ describe('forged claims with a borrowed signature', () => {
       timestamp: new Date().toISOString(),
       signature: 'verified',
     };
-    await store.applyStatus(
+    await check.apply(
       job.jobId,
       {
+        kind: 'status',
         body: answer,
         raw: Buffer.from(JSON.stringify(answer)),
         timestamp: answer.timestamp,

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createJobRegistration } from '../../src/api/register-job.js';
 import { simulatedJob } from '../../src/simulator/callbacks.js';
 import { createDatabase } from '../../src/store/connections.js';
-import { createRegistrations } from '../../src/store/registrations.js';
+import { createRegistrationStore } from '../../src/store/registrations.js';
 import { TEST_API_KEY, TEST_PARTNER_ID } from '../helpers/app.js';
 import { type ServiceProcess, spawnService, waitForOutput } from '../helpers/processes.js';
 import { eventually, startSimulator, type TestSimulator } from '../helpers/service.js';
@@ -51,9 +52,12 @@ describe('several worker processes on one queue', () => {
       });
     }
     const db = createDatabase({ url: inject('databaseUrl'), poolSize: 2, timeoutMs: 5000 });
-    const registrations = createRegistrations({ prisma: db.prisma });
+    const registrations = createJobRegistration({
+      store: createRegistrationStore({ prisma: db.prisma }),
+      horizonMs: 3_600_000,
+    });
     const now = new Date();
-    for (const job of jobs) await registrations.register({ jobId: job.jobId, userId: job.userId }, now, now);
+    for (const job of jobs) await registrations.register({ jobId: job.jobId, userId: job.userId }, now);
     await db.close();
 
     // Keep every job due all the time, as if sweepers and operators asked for it over and over.

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
-import { createFailFastRedis } from '../../src/deps.js';
+import { createFailFastRedis, createServices } from '../../src/deps.js';
 import { createFieldCipher, type FieldCipher, parseKeyring } from '../../src/security/field-cipher.js';
 import { createDatabase, type Database } from '../../src/store/connections.js';
 import { capturingLogger } from './logs.js';
@@ -54,7 +54,15 @@ export async function createTestApp(
   const redis = options.withRedis ? createFailFastRedis(config.REDIS_URL) : undefined;
   if (redis) await redisReady(redis, 1000);
   const cipher = createFieldCipher(parseKeyring(config.DATA_ENCRYPTION_KEYS));
-  const app = await buildApp({ config, logger, db, redis, cipher, now: options.now });
+  const services =
+    config.ROLE === 'worker' ? undefined : createServices({ config, db, cipher, now: options.now });
+  const app = await buildApp({
+    config,
+    logger,
+    services,
+    redis,
+    readinessChecks: { postgres: () => db.pool.query('SELECT 1') },
+  });
   await app.ready();
   return {
     app,

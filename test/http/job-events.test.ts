@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCursor } from '../../src/api/cursor.js';
+import { createStatusCheck } from '../../src/reconcile/check-status.js';
 import {
   idInfoCallback,
   resultCallback,
@@ -13,6 +14,7 @@ import { createStatusStore } from '../../src/store/status-store.js';
 import { API_TOKEN, createTestApp, PII_TOKEN, type TestApp } from '../helpers/app.js';
 import { postCallback, signed } from '../helpers/callbacks.js';
 import { expectErrorBody } from '../helpers/http.js';
+import { silentLogger, unreachableSmileId } from '../helpers/status.js';
 import { bearer } from './api-fixtures.js';
 
 interface EventItem {
@@ -44,11 +46,17 @@ describe('GET /v1/jobs/:jobId/events', () => {
       clock += 1000;
       expect((await postCallback(t.app, body)).statusCode).toBe(200);
     }
-    const store = createStatusStore({ pool: t.db.pool, horizonMs: 3_600_000, cipher: t.cipher });
+    const store = createStatusStore({ pool: t.db.pool, cipher: t.cipher });
+    const check = createStatusCheck({
+      store,
+      client: unreachableSmileId,
+      log: silentLogger,
+      horizonMs: 3_600_000,
+    });
     const raw = Buffer.from(JSON.stringify(statusBody));
-    const applied = await store.applyStatus(
+    const applied = await check.apply(
       job.jobId,
-      { body: statusBody, raw, timestamp: 'ts', signature: 'sig' },
+      { kind: 'status', body: statusBody, raw, timestamp: 'ts', signature: 'sig' },
       new Date(clock + 1000),
     );
     expect(applied).toBeDefined();

@@ -1,0 +1,201 @@
+import { claimStanding } from './evidence.js';
+import type { Facet } from './facets.js';
+import { mergeObservation, needsConfirmation, type Transition, transitionBetween } from './merge.js';
+import { emptyOutcome, type JobOutcome, type Observation } from './outcome.js';
+import { checkAfterCallback, nextCheck } from './poll-schedule.js';
+
+/**
+ * What one callback or one job_status answer changes about a job: the merged outcome and the schedule
+ * that follows from it. Decided here, from the job as it was read; the store only writes the result.
+ */
+
+/** The schedule a stored job carries beside its outcome. */
+export interface JobSchedule {
+  /** When the job was first seen: the poll schedule and its horizon count from here. */
+  createdAt: Date;
+  nextCheckAt: Date | null;
+  /** Set once the horizon passed without a final, confirmed result. */
+  staleAt: Date | null;
+  /** The one low-priority check an untrusted body bought, until the sweeper queues it. */
+  untrustedCheckAt: Date | null;
+}
+
+/** The job as a decision reads it. */
+export interface JobView extends JobSchedule {
+  outcome: JobOutcome;
+}
+
+/** A finished change to one job, ready to be written with the evidence that caused it. */
+export interface JobChange {
+  after: JobOutcome;
+  transition: Transition | undefined;
+  /** Added to the job's counters. */
+  counts: { events: number; untrustedEvents: number; checks: number };
+  nextCheckAt: Date | null;
+  staleAt: Date | null;
+  /** Null keeps the stored value. */
+  lastCheckedAt: Date | null;
+  untrustedCheckAt: Date | null;
+}
+
+/**
+ * Whether an untrusted body may change the job at all: what job_status has settled (final and
+ * confirmed), none may touch; such a body is kept as evidence only.
+ */
+export function untrustedMayTouch(job: JobView | undefined): boolean {
+  return !(job?.outcome.isFinal && job.outcome.confirmed);
+}
+
+export interface CallbackChange extends JobChange {
+  /** The body named another user than the job's. */
+  identityConflict: boolean;
+}
+
+/**
+ * A callback's change. A trusted one asks job_status to confirm within seconds and brings a stale job
+ * back to life; an untrusted one moves no schedule, but the first for a job buys it one check, due
+ * `untrustedCheckDelayMs` after it arrived.
+ */
+export function changeFromCallback(
+  job: JobView | undefined,
+  observation: Observation,
+  { untrustedCheckDelayMs }: { untrustedCheckDelayMs: number },
+): CallbackChange {
+  const { trusted, receivedAt } = observation;
+  const before = job?.outcome;
+  const after = mergeObservation(before, observation);
+  const currentCheck = job?.nextCheckAt ?? null;
+  const bought = (before?.untrustedAt ?? null) === null && after.untrustedAt !== null;
+  return {
+    after,
+    transition: transitionBetween(before, after),
+    counts: { events: 1, untrustedEvents: trusted ? 0 : 1, checks: 0 },
+    nextCheckAt:
+      trusted && after.tracked ? checkAfterCallback(after, currentCheck, receivedAt) : currentCheck,
+    staleAt: trusted && !(after.isFinal && after.confirmed) ? null : (job?.staleAt ?? null),
+    lastCheckedAt: null,
+    untrustedCheckAt:
+      bought && after.needsConfirmation && after.userId !== null
+        ? new Date(receivedAt.getTime() + untrustedCheckDelayMs)
+        : (job?.untrustedCheckAt ?? null),
+    identityConflict: observation.userId !== null && observation.userId !== after.userId,
+  };
+}
+
+/** What a job_status answer said, as classified, with its own timestamp and content hash. */
+export interface StatusAnswer {
+  jobId: string | null;
+  userId: string | null;
+  jobType: number | null;
+  smileJobIds: string[];
+  facets: Facet[];
+  /** The answer's signed timestamp (epoch ms), when it parsed. */
+  signedAt: number | undefined;
+  contentHash: string;
+  fetchedAt: Date;
+}
+
+export interface StatusChange extends JobChange {
+  schedule: 'scheduled' | 'done' | 'stale';
+  /** The final callback claim this answer made contradicted: its content hash, to mark it. */
+  contradictedClaim: string | null;
+}
+
+/**
+ * A job_status answer's change: merged as the most authoritative observation, then the next check
+ * scheduled from the result. `askedUserId` is whom job_status was asked about: an answer confirms that
+ * user only, even if the job changed since the question.
+ */
+export function changeFromStatus(
+  job: JobView,
+  answer: StatusAnswer,
+  { askedUserId, horizonMs }: { askedUserId: string | null; horizonMs: number },
+): StatusChange {
+  const before = job.outcome;
+  const { fetchedAt } = answer;
+  const after = mergeObservation(before, {
+    jobId: before.jobId,
+    userId: answer.userId,
+    jobType: answer.jobType,
+    smileJobIds: answer.smileJobIds,
+    facets: answer.facets,
+    authority: 'job_status',
+    at: answer.signedAt ?? fetchedAt.getTime(),
+    hash: answer.contentHash,
+    receivedAt: fetchedAt,
+    trusted: true,
+    returnsJob:
+      (answer.jobId === before.jobId || answer.facets.length > 0) &&
+      before.userId === (askedUserId ?? before.userId) &&
+      (answer.userId === null || answer.userId === before.userId),
+  });
+  const next = nextCheck(after, job.createdAt, fetchedAt, horizonMs);
+  const contradicted =
+    claimStanding(after.evidence) === 'contradicted' && claimStanding(before.evidence) !== 'contradicted';
+  return {
+    after,
+    transition: transitionBetween(before, after),
+    counts: { events: 0, untrustedEvents: 0, checks: 1 },
+    nextCheckAt: 'at' in next ? next.at : null,
+    staleAt: 'stale' in next ? (job.staleAt ?? fetchedAt) : null,
+    lastCheckedAt: fetchedAt,
+    // Whatever an untrusted body wanted to know, this answer has told.
+    untrustedCheckAt: null,
+    schedule: 'at' in next ? 'scheduled' : 'stale' in next ? 'stale' : 'done',
+    contradictedClaim: contradicted ? (after.evidence.claims.final?.rank.hash ?? null) : null,
+  };
+}
+
+/**
+ * A check that produced no answer to merge (a bad signature, a refused request): try again at `at`.
+ * A job that only untrusted bodies know of had its one check and is not polled again.
+ */
+export function postponedCheck(job: JobView, at: Date): Date | null {
+  return job.outcome.tracked ? at : null;
+}
+
+export interface Registration {
+  jobId: string;
+  userId: string;
+  jobType?: number | undefined;
+}
+
+export type RegistrationChange =
+  | { kind: 'conflict' }
+  /** A job not seen yet: created registered, pending, due at its first check. */
+  | { kind: 'create'; nextCheckAt: Date }
+  | { kind: 'adopt'; after: JobOutcome; nextCheckAt: Date | null; firstRegistration: boolean };
+
+/**
+ * A registration's change. Identity comes from us: a user id that only bodies claimed gives way to the
+ * registration; one that a registration or a job_status answer established does not (a conflict). A job
+ * that only untrusted bodies knew of was not polled: it is now, from its first check.
+ */
+export function changeFromRegistration(
+  job: (JobView & { registeredAt: Date | null }) | undefined,
+  registration: Registration,
+  { now, horizonMs }: { now: Date; horizonMs: number },
+): RegistrationChange {
+  const first = nextCheck({ ...emptyOutcome(registration.jobId), tracked: true }, now, now, horizonMs);
+  const firstCheckAt = 'at' in first ? first.at : now;
+  if (!job) return { kind: 'create', nextCheckAt: firstCheckAt };
+  const existing = job.outcome;
+  const established = existing.identity === 'registration' || existing.identity === 'job_status';
+  if (established && existing.userId !== null && existing.userId !== registration.userId) {
+    return { kind: 'conflict' };
+  }
+  const jobType = registration.jobType ?? null;
+  const adopted: JobOutcome = {
+    ...existing,
+    userId: registration.userId,
+    jobType: established ? (existing.jobType ?? jobType) : (jobType ?? existing.jobType),
+    identity: 'registration',
+    tracked: true,
+  };
+  return {
+    kind: 'adopt',
+    after: { ...adopted, needsConfirmation: needsConfirmation(adopted) },
+    nextCheckAt: existing.tracked ? job.nextCheckAt : firstCheckAt,
+    firstRegistration: job.registeredAt === null,
+  };
+}
