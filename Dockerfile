@@ -24,7 +24,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 COPY --from=build /app/dist ./dist
-# The service applies prisma/migrations/*/migration.sql itself (dist/db/migrate.js resolves ../../prisma).
+# The service applies prisma/migrations/*/migration.sql itself (dist/store/migrate.js resolves ../../prisma).
 COPY prisma ./prisma
 
 USER node

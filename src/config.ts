@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseKeyring } from './security/field-cipher.js';
@@ -67,27 +68,83 @@ const trustProxy = z.string().transform((value): boolean | string[] => {
     .filter((item) => item.length > 0);
 });
 
-const environmentSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  ROLE: z.enum(['all', 'api', 'worker']).default('all'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  DATABASE_URL: z.url().default('postgresql://postgres@127.0.0.1:5432/smileid_callbacks'),
-  DATABASE_POOL_SIZE: positiveInt.default(10),
-  /** Longest a request waits for Postgres (connection + statement) before answering 503. */
-  DATABASE_TIMEOUT_MS: positiveInt.default(5000),
-  REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
-  SMILE_PARTNER_ID: z.string().min(1).default(DEVELOPMENT_PARTNER_ID),
-  SMILE_API_KEYS: nonEmptyList('API key').default([DEVELOPMENT_SECRETS.SMILE_API_KEYS]),
-  SMILE_ENV: z.enum(['sandbox', 'production']).default('sandbox'),
-  SMILE_API_BASE_URL: z.url().optional(),
-  INTERNAL_API_TOKENS: nonEmptyList('token').default([DEVELOPMENT_SECRETS.INTERNAL_API_TOKENS]),
-  INTERNAL_PII_TOKENS: commaList.default([DEVELOPMENT_SECRETS.INTERNAL_PII_TOKENS]),
-  /**
-   * AES-256-GCM keys for identity data at rest, `id:base64` (32 bytes), newest first. Older keys stay
-   * listed until `npm run keys:reencrypt` has moved their rows to the newest.
-   */
+/**
+ * The environment, one variable per field. Each `.describe()` is that variable's documentation:
+ * `npm run docs:config` turns the schema into the table in docs/configuration.md.
+ */
+export const environmentSchema = z.object({
+  NODE_ENV: z
+    .enum(['development', 'test', 'production'])
+    .default('development')
+    .describe(
+      '`development`, `test` or `production`. `production` refuses to start with a development secret, ' +
+        'without `SMILE_PARTNER_ID`, or (unless `ROLE=worker`) without `CALLBACK_ALLOWED_CIDRS`.',
+    ),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe('TCP port of the HTTP listener.'),
+  HOST: z
+    .string()
+    .min(1)
+    .default('0.0.0.0')
+    .describe('Address the HTTP listener binds to; `0.0.0.0` is every interface.'),
+  ROLE: z
+    .enum(['all', 'api', 'worker'])
+    .default('all')
+    .describe('`all` (API and workers in one process), `api` or `worker`.'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.'),
+  DATABASE_URL: z
+    .url()
+    .default('postgresql://postgres@127.0.0.1:5432/smileid_callbacks')
+    .describe('Postgres. The database is created at start if it does not exist.'),
+  DATABASE_POOL_SIZE: positiveInt.default(10).describe("Connections in the process's Postgres pool."),
+  DATABASE_TIMEOUT_MS: positiveInt
+    .default(5000)
+    .describe(
+      'Longest a request waits for a Postgres connection or statement, in milliseconds, before it is ' +
+        'answered `503 STORAGE_UNAVAILABLE`.',
+    ),
+  REDIS_URL: z
+    .url()
+    .default('redis://127.0.0.1:6379')
+    .describe('Redis, for the BullMQ queues and the rate-limit counters.'),
+  SMILE_PARTNER_ID: z
+    .string()
+    .min(1)
+    .default(DEVELOPMENT_PARTNER_ID)
+    .describe(
+      'Partner id exactly as the Smile ID portal shows it, leading zeros kept. The default is a ' +
+        'development value; it is not a secret, but `NODE_ENV=production` requires the variable to be set.',
+    ),
+  SMILE_API_KEYS: nonEmptyList('API key')
+    .default([DEVELOPMENT_SECRETS.SMILE_API_KEYS])
+    .describe(
+      'Comma-separated signature API keys accepted on callbacks and job_status answers; the first also ' +
+        'signs requests to Smile ID. After a rotation, put the new key first and keep the old one after it ' +
+        'until callbacks signed with it stop arriving.',
+    ),
+  SMILE_ENV: z
+    .enum(['sandbox', 'production'])
+    .default('sandbox')
+    .describe('`sandbox` or `production`: picks the Job Status base URL.'),
+  SMILE_API_BASE_URL: z
+    .url()
+    .optional()
+    .describe(
+      'Overrides the Smile ID base URL, ending in `/v1` (e.g. a local simulator). Unset, it is ' +
+        '`https://testapi.smileidentity.com/v1` for `SMILE_ENV=sandbox` and ' +
+        '`https://api.smileidentity.com/v1` for `SMILE_ENV=production`.',
+    ),
+  INTERNAL_API_TOKENS: nonEmptyList('token')
+    .default([DEVELOPMENT_SECRETS.INTERNAL_API_TOKENS])
+    .describe('Comma-separated bearer tokens that may read outcomes and register jobs on `/v1/*`.'),
+  INTERNAL_PII_TOKENS: commaList
+    .default([DEVELOPMENT_SECRETS.INTERNAL_PII_TOKENS])
+    .describe(
+      'Comma-separated bearer tokens that may do everything an API token can and also read identity ' +
+        'data (`idInfo`, stored bodies, image links).',
+    ),
   DATA_ENCRYPTION_KEYS: commaList
     .refine((entries) => {
       try {
@@ -97,52 +154,122 @@ const environmentSchema = z.object({
         return false;
       }
     }, 'needs `id:base64` entries of 32-byte keys with distinct ids')
-    .default([DEVELOPMENT_SECRETS.DATA_ENCRYPTION_KEYS]),
-  /** After this many days, photos and raw bodies are purged and identity fields erased. */
-  RETENTION_DAYS: positiveInt.default(180),
-  RETENTION_BATCH_SIZE: positiveInt.default(500),
-  RETENTION_INTERVAL_MS: positiveInt.default(3_600_000),
-  CALLBACK_MAX_BYTES: positiveInt.default(4 * 1024 * 1024),
-  /** A signed callback whose timestamp is older than this is stored but not applied. */
-  CALLBACK_TIMESTAMP_TOLERANCE_SECONDS: positiveInt.default(900),
-  /** A signed callback whose timestamp is further ahead of our clock than this is stored but not applied. */
-  CALLBACK_FUTURE_SKEW_SECONDS: positiveInt.default(60),
-  /** Untrusted callbacks per source address per hour whose bodies are kept; past it, digest and metadata only. */
-  UNTRUSTED_BODY_QUOTA_PER_HOUR: positiveInt.default(100),
+    .default([DEVELOPMENT_SECRETS.DATA_ENCRYPTION_KEYS])
+    .describe(
+      'Comma-separated `id:base64` AES-256 keys (32 bytes each) sealing identity data at rest, newest ' +
+        'first. Older keys stay listed until `npm run keys:reencrypt` has moved their rows to the newest.',
+    ),
+  RETENTION_DAYS: positiveInt
+    .default(180)
+    .describe(
+      "After this many days, stored bodies (with their photos) are purged and the ID authority's record " +
+        'is erased.',
+    ),
+  RETENTION_BATCH_SIZE: positiveInt.default(500).describe('Rows purged per statement by the retention job.'),
+  RETENTION_INTERVAL_MS: positiveInt
+    .default(3_600_000)
+    .describe('How often the retention job runs, in milliseconds.'),
+  CALLBACK_MAX_BYTES: positiveInt
+    .default(4 * 1024 * 1024)
+    .describe('Largest callback body accepted, in bytes; a larger one is answered `413`.'),
+  CALLBACK_TIMESTAMP_TOLERANCE_SECONDS: positiveInt
+    .default(900)
+    .describe('A signed callback whose timestamp is older than this is stored but not applied (untrusted).'),
+  CALLBACK_FUTURE_SKEW_SECONDS: positiveInt
+    .default(60)
+    .describe(
+      'A signed callback whose timestamp is further ahead of our clock than this is stored but not applied.',
+    ),
+  UNTRUSTED_BODY_QUOTA_PER_HOUR: positiveInt
+    .default(100)
+    .describe(
+      'Untrusted callbacks per source address per hour whose bodies are kept; past it, only their digest ' +
+        'and metadata are stored (`bodyWithheld`).',
+    ),
+  UNTRUSTED_CHECK_SHARE: z.coerce
+    .number()
+    .gt(0)
+    .lt(1)
+    .default(0.05)
+    .describe(
+      'Share of `SMILE_API_RATE_LIMIT_PER_SECOND` (at least one call per second) reserved for the one ' +
+        'job_status look an untrusted body may buy; every other check gets the rest. Between 0 and 1.',
+    ),
   /**
-   * Share of SMILE_API_RATE_LIMIT_PER_SECOND reserved for the one check an untrusted body may buy
-   * (at least one call per second); the rest serves every other check.
+   * Parsed to a list where empty allows any source; production insists on an explicit value
+   * (productionProblems), so that an open door is a decision.
    */
-  UNTRUSTED_CHECK_SHARE: z.coerce.number().gt(0).lt(1).default(0.05),
-  /**
-   * Source addresses allowed to POST callbacks (CIDRs or addresses), or `any`. Parsed to a list where
-   * empty allows any source; production insists on an explicit value (productionProblems).
-   */
-  CALLBACK_ALLOWED_CIDRS: allowedSources.default([]),
-  CALLBACK_RATE_LIMIT_PER_MINUTE: positiveInt.default(6000),
-  API_RATE_LIMIT_PER_MINUTE: positiveInt.default(6000),
-  /** Serve the OpenAPI document and UI at /docs without a token. Default: on, except in production. */
-  DOCS_ENABLED: z.enum(['true', 'false']).optional(),
-  TRUST_PROXY: trustProxy.default(false),
-  SHUTDOWN_TIMEOUT_MS: positiveInt.default(15000),
-  /** Prefix of every Redis key (queues, rate limits), so several deployments can share one Redis. */
+  CALLBACK_ALLOWED_CIDRS: allowedSources
+    .default([])
+    .describe(
+      'Comma-separated addresses or CIDRs allowed to POST callbacks (others get `403`), or `any` for every ' +
+        'source. Required with `NODE_ENV=production` unless `ROLE=worker`; `any` there starts with a warning.',
+    ),
+  CALLBACK_RATE_LIMIT_PER_MINUTE: positiveInt
+    .default(6000)
+    .describe('Callback requests per minute per client address.'),
+  API_RATE_LIMIT_PER_MINUTE: positiveInt
+    .default(6000)
+    .describe('`/v1/*` requests per minute per client address.'),
+  DOCS_ENABLED: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe(
+      '`true` or `false`: serve the OpenAPI UI at `/docs` and its document at `/docs/json`, without a token.',
+    ),
+  TRUST_PROXY: trustProxy
+    .default(false)
+    .describe(
+      '`false` (clients connect directly), `true` (trust every `X-Forwarded-For` hop; only behind a proxy ' +
+        'that overwrites the header), or comma-separated addresses or CIDRs of the trusted proxies.',
+    ),
+  SHUTDOWN_TIMEOUT_MS: positiveInt
+    .default(15000)
+    .describe(
+      'Longest a graceful shutdown may take, in milliseconds. Up to 2 s of it (a quarter at most) is kept ' +
+        'for closing Postgres and Redis if the drain hangs; then the process exits 1.',
+    ),
   REDIS_PREFIX: z
     .string()
     .regex(/^[\w-]+$/, 'letters, digits, - and _ only')
-    .default('smileid'),
-  SMILE_API_TIMEOUT_MS: positiveInt.default(10000),
-  /** Job Status calls per second, across every worker process (a BullMQ limiter in Redis). */
-  SMILE_API_RATE_LIMIT_PER_SECOND: positiveInt.default(20),
-  /** Job Status calls in flight per worker process. */
-  RECONCILE_CONCURRENCY: positiveInt.default(64),
-  /** How long a job is polled before it is marked stale: long enough to outlast human review. */
-  RECONCILE_HORIZON_HOURS: positiveInt.default(168),
-  RECONCILE_SWEEP_INTERVAL_MS: positiveInt.default(2000),
-  RECONCILE_BATCH_SIZE: positiveInt.default(500),
-  /** Attempts per check on 5xx and timeouts, with exponential backoff, before the job waits for its lease. */
-  RECONCILE_CHECK_ATTEMPTS: positiveInt.default(4),
-  /** First retry delay after a 5xx or timeout; each further retry doubles it. */
-  RECONCILE_RETRY_DELAY_MS: positiveInt.default(2000),
+    .default('smileid')
+    .describe(
+      'Prefix of every Redis key (queues, rate-limit counters), so several deployments can share one ' +
+        'Redis. Letters, digits, `-` and `_`.',
+    ),
+  SMILE_API_TIMEOUT_MS: positiveInt
+    .default(10000)
+    .describe('Longest a Job Status request to Smile ID may take, in milliseconds.'),
+  SMILE_API_RATE_LIMIT_PER_SECOND: positiveInt
+    .default(20)
+    .describe('Job Status calls per second across every worker process (a BullMQ limiter kept in Redis).'),
+  RECONCILE_CONCURRENCY: positiveInt
+    .default(64)
+    .describe(
+      'Job Status checks in flight per worker process. 64 kept 50 ms Smile ID answers from binding on two ' +
+        'cores (docs/performance.md).',
+    ),
+  RECONCILE_HORIZON_HOURS: positiveInt
+    .default(168)
+    .describe(
+      'How long a job keeps being checked before it is marked stale, in hours; long enough to outlast ' +
+        'human review.',
+    ),
+  RECONCILE_SWEEP_INTERVAL_MS: positiveInt
+    .default(2000)
+    .describe('How often due checks are looked for, in milliseconds.'),
+  RECONCILE_BATCH_SIZE: positiveInt
+    .default(500)
+    .describe('Due jobs claimed per database query by the sweep.'),
+  RECONCILE_CHECK_ATTEMPTS: positiveInt
+    .default(4)
+    .describe(
+      'Attempts per check on 5xx answers and timeouts, with exponential backoff, before the job waits for ' +
+        'its lease to end.',
+    ),
+  RECONCILE_RETRY_DELAY_MS: positiveInt
+    .default(2000)
+    .describe('First retry delay after a 5xx or timeout, in milliseconds; each further retry doubles it.'),
 });
 
 export type Config = Readonly<
@@ -156,6 +283,22 @@ export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
     this.name = 'ConfigError';
+  }
+}
+
+/**
+ * The configuration every entry point runs with: the process environment over `.env` in the working
+ * directory, when there is one (real variables win). A configuration that does not parse ends the
+ * process with every problem listed on stderr, and exit code 1.
+ */
+export function loadEntryPointConfig(): Config {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
   }
 }
 

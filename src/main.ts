@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
 import { pino } from 'pino';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { loadEntryPointConfig } from './config.js';
 import { createDependencies } from './deps.js';
 import { loggerOptions } from './observability/logger.js';
 import { ensureDatabase, migrate } from './store/migrate.js';
@@ -12,8 +11,7 @@ const FORCE_CLOSE_RESERVE_MS = 2000;
 
 /** The entry point: config → migrations → dependencies → app → listen, and a graceful shutdown. */
 async function main() {
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  const config = loadConfig();
+  const config = loadEntryPointConfig();
   const logger = pino(loggerOptions(config.LOG_LEVEL));
   if (
     config.NODE_ENV === 'production' &&
@@ -74,10 +72,6 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n`);
-  } else {
-    process.stderr.write(`failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-  }
+  process.stderr.write(`failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

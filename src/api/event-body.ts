@@ -1,3 +1,5 @@
+import { isRecord } from '../util/is-record.js';
+
 /**
  * How the API shows a stored callback or job_status body (opened by the store's read, after
  * auditIdentityRead): parsed as the JSON it was received as, its signature withheld.
@@ -18,7 +20,7 @@ export function presentEventBody(body: Buffer | null): unknown {
  * the service, not even to a PII reader.
  */
 function withoutSignature(body: unknown): unknown {
-  if (body === null || typeof body !== 'object' || Array.isArray(body) || !('signature' in body)) return body;
+  if (!isRecord(body) || !('signature' in body)) return body;
   return { ...body, signature: REDACTED };
 }
 

@@ -19,7 +19,7 @@ const imagesSchema = z
   })
   .meta({ id: 'JobImages', description: 'The image links of a job, as Smile ID gave them just now (PII)' });
 
-/** `image_links` as Smile ID sends it (SPEC §4): links by name, or `{error}`. Non-string values are not links. */
+/** `image_links` as Smile ID sends it (docs/smile-id.md#job-status-api): links by name, or `{error}`. Non-string values are not links. */
 const imageLinksAnswer = z.union([
   z.looseObject({ error: z.string() }),
   z

@@ -66,7 +66,7 @@ export const idInfoSchema = z
   })
   .meta({ id: 'IdInfo', description: 'Identity data: only with a PII token and `?include=idInfo`' });
 
-// Split where idInfo goes, so the keys keep CONTRACT.md's order.
+// Split where idInfo goes, so the keys keep the documented order (docs/api.md#a-jobs-outcome).
 const fieldsBeforeIdInfo = {
   jobId: z.string(),
   userId: z.string().nullable(),

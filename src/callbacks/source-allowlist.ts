@@ -1,6 +1,6 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 
-/** Smile ID's production callback sources (SPEC §2); the sandbox list is not published. */
+/** Smile ID's production callback sources (docs/smile-id.md#source-addresses); the sandbox list is not published. */
 export const SMILE_PRODUCTION_SOURCES = ['34.240.137.52', '44.230.128.108', '52.36.32.43', '52.213.46.74'];
 
 /**

@@ -1,20 +1,10 @@
-import { existsSync } from 'node:fs';
 import { pino } from 'pino';
-import { ConfigError, loadConfig } from '../config.js';
+import { loadEntryPointConfig } from '../config.js';
 import { loggerOptions } from '../observability/logger.js';
 import { ensureDatabase, migrate } from '../store/migrate.js';
 
 /** `npm run db:migrate`: creates the database if needed, applies pending migrations, exits. */
-if (existsSync('.env')) process.loadEnvFile('.env');
-const config = (() => {
-  try {
-    return loadConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
-    process.exit(1);
-  }
-})();
+const config = loadEntryPointConfig();
 const logger = pino(loggerOptions(config.LOG_LEVEL));
 try {
   await ensureDatabase(config.DATABASE_URL, logger);

@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
 import { pino } from 'pino';
-import { ConfigError, loadConfig } from '../config.js';
+import { loadEntryPointConfig } from '../config.js';
 import { loggerOptions } from '../observability/logger.js';
 import { createFieldCipher, parseKeyring } from '../security/field-cipher.js';
 import { createDatabase } from '../store/connections.js';
@@ -11,15 +10,7 @@ import { reencryptAll } from '../store/identity-maintenance.js';
  * every sealed value — and any plaintext from before encryption — under it. Safe beside live traffic and
  * safe to re-run; once it reports 0, the older keys can be removed from the list.
  */
-if (existsSync('.env')) process.loadEnvFile('.env');
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(error.message);
-  process.exit(1);
-}
+const config = loadEntryPointConfig();
 const logger = pino(loggerOptions(config.LOG_LEVEL));
 const cipher = createFieldCipher(parseKeyring(config.DATA_ENCRYPTION_KEYS));
 const db = createDatabase({ url: config.DATABASE_URL, poolSize: 2, timeoutMs: 60_000 });

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { categorizeResult, RESULT_CODES, SMILE_SECURE_CODES } from './result-codes.js';
 
-/** SPEC §3, row by row. */
+/** docs/smile-id.md#result-codes, row by row. */
 const SPEC_TABLE = [
   ['1012', 'approved'],
   ['1013', 'rejected'],
@@ -47,11 +47,11 @@ const ACTION_VALUES = [
 ] as const;
 
 describe('RESULT_CODES', () => {
-  it.each(SPEC_TABLE)('files code %s as %s, as SPEC §3 does', (code, category) => {
+  it.each(SPEC_TABLE)('files code %s as %s, as docs/smile-id.md#result-codes does', (code, category) => {
     expect(RESULT_CODES[code]?.category).toBe(category);
   });
 
-  it('holds every code of SPEC §3', () => {
+  it('holds every code of docs/smile-id.md#result-codes', () => {
     expect(Object.keys(RESULT_CODES)).toEqual(expect.arrayContaining(SPEC_TABLE.map(([code]) => code)));
   });
 

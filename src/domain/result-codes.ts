@@ -1,4 +1,4 @@
-/** Smile ID result codes as data (SPEC §3). Unknown codes are categorised from their Actions. */
+/** Smile ID result codes as data (docs/smile-id.md#result-codes). Unknown codes are categorised from their Actions. */
 
 export type ResultCategory = 'approved' | 'provisional' | 'rejected' | 'failed';
 
@@ -31,7 +31,11 @@ export const RESULT_CODES: Readonly<Record<string, ResultCodeInfo>> = {
     text: 'Provisional Enroll - Under Review',
     source: 'smileidentity/smile-identity-core-python tests/conftest.py',
   },
-  '0840': { category: 'approved', text: 'Enroll User', source: 'SPEC.md §3 (official examples)' },
+  '0840': {
+    category: 'approved',
+    text: 'Enroll User',
+    source: 'docs/smile-id.md#result-codes (official examples)',
+  },
   '0903': { category: 'rejected', text: 'Zip corrupt', source: DOCS_ERRORS },
   '0907': { category: 'rejected', text: 'Possible spoof (strict setting)', source: DOCS_ERRORS },
   '1012': { category: 'approved', text: 'Valid ID / ID Number Validated', source: DOCS_CODES },

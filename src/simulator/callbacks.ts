@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { computeSignature } from '../smileid/signature.js';
 
 /**
- * Realistic Smile ID Biometric KYC callbacks (SPEC §2), shaped like the examples in Smile ID's
+ * Realistic Smile ID Biometric KYC callbacks (docs/smile-id.md#callback-kinds), shaped like the examples in Smile ID's
  * documentation, with Smile ID's loose typing (numbers and booleans as strings). Used by the
  * simulator, `npm run simulate`, the benchmarks and the tests.
  */

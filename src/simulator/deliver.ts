@@ -1,7 +1,7 @@
 import { signCallback } from './callbacks.js';
 
 /**
- * Plays Smile ID's callback delivery, whose retries and ordering are undocumented (SPEC §2): callbacks
+ * Plays Smile ID's callback delivery, whose retries and ordering are undocumented (docs/smile-id.md#callback-kinds): callbacks
  * in any order, some twice, some never.
  */
 

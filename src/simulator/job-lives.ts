@@ -8,7 +8,7 @@ import {
 } from './callbacks.js';
 
 /**
- * Scripted lives of a Biometric KYC job (SPEC §2, §4), as pure functions of the time elapsed since the
+ * Scripted lives of a Biometric KYC job (docs/smile-id.md#callback-kinds, #job-status-api), as pure functions of the time elapsed since the
  * simulator registered the job. One list of timed callbacks drives both what is delivered to a
  * callback URL and what job_status answers, so the two can never disagree.
  */
@@ -26,7 +26,7 @@ export const JOB_LIVES = [
 ] as const;
 export type JobLife = (typeof JOB_LIVES)[number];
 
-/** What job_status says in `result` before anything has happened (SPEC §4). */
+/** What job_status says in `result` before anything has happened (docs/smile-id.md#job-status-api). */
 export const NOT_STARTED_RESULT = 'No zip uploaded yet';
 
 /** Human review takes hours in production; a minute keeps a local run watchable. */

@@ -1,6 +1,7 @@
 import { verifySignature } from '../smileid/signature.js';
+import { isRecord } from '../util/is-record.js';
 
-/** A job_status request as Smile ID reads it (SPEC §4). */
+/** A job_status request as Smile ID reads it (docs/smile-id.md#job-status-api). */
 export interface JobStatusRequest {
   partnerId: string;
   userId: string;
@@ -65,10 +66,6 @@ export function readJobStatusRequest(
 /** The job id a request names, for stats and per-job faults, before the request is validated. */
 export function jobIdOf(body: unknown): string | undefined {
   return isRecord(body) ? idOf(body.job_id) : undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** The official SDK types user_id and job_id as `string | number`. */

@@ -19,7 +19,7 @@ export interface JobStatusContext {
 
 const SHUTTING_DOWN = { code: '2201', error: 'System error: simulator shutting down' };
 
-/** `POST /v1/job_status`, Smile ID's wire format (SPEC §4), with faults on demand. */
+/** `POST /v1/job_status`, Smile ID's wire format (docs/smile-id.md#job-status-api), with faults on demand. */
 export function jobStatusRoute(app: FastifyInstance, context: JobStatusContext): void {
   const { state, closing } = context;
   app.post('/v1/job_status', async (request, reply) => {

@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config.js';
+import { loadEntryPointConfig } from '../config.js';
 import { buildSimulator } from './server.js';
 
 /**
@@ -34,8 +33,7 @@ if (latencyMs !== undefined && !(Number.isInteger(latencyMs) && latencyMs >= 0))
   throw new Error('--latency-ms must be a whole number of milliseconds');
 }
 
-if (existsSync('.env')) process.loadEnvFile('.env');
-const config = loadConfig();
+const config = loadEntryPointConfig();
 const { app } = buildSimulator({
   partnerId: config.SMILE_PARTNER_ID,
   apiKey: config.SMILE_API_KEYS[0]!,

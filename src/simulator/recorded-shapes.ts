@@ -1,3 +1,5 @@
+import { isRecord } from '../util/is-record.js';
+
 /**
  * Bodies recorded from Smile ID's own SDKs and docs (test/fixtures/smileid/), replayed for a job of the
  * simulator: every `PartnerParams` in the body, at any depth (result, history entries), is pointed at the
@@ -9,7 +11,7 @@ export function forJob<T>(body: T, job: { jobId: string; userId: string }): T {
   return Object.fromEntries(
     Object.entries(body).map(([key, value]) => [
       key,
-      key === 'PartnerParams' && value !== null && typeof value === 'object' && !Array.isArray(value)
+      key === 'PartnerParams' && isRecord(value)
         ? { ...value, job_id: job.jobId, user_id: job.userId }
         : forJob(value, job),
     ]),

@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config.js';
+import { loadEntryPointConfig } from '../config.js';
 import { type SimulatedJob, signCallback, simulatedJob } from './callbacks.js';
 import { JOB_LIVES, type JobLife, lifeCallbacks } from './job-lives.js';
 
@@ -48,8 +47,7 @@ ${Object.entries(SCENARIOS)
   process.exit(0);
 }
 
-if (existsSync('.env')) process.loadEnvFile('.env');
-const config = loadConfig();
+const config = loadEntryPointConfig();
 const baseUrl = (options.url ?? `http://127.0.0.1:${config.PORT}`).replace(/\/+$/, '');
 const job = simulatedJob(options['job-id'] ? { jobId: options['job-id'] } : {});
 const scenario = options.scenario ?? 'review';

@@ -317,6 +317,18 @@ describe('classifyBody: the ID information callback', () => {
     };
     expect(classifyBody(body).kinds).toEqual(['result']);
   });
+
+  it('takes every spelling of absent the schemas know ("N/A", "not available", empty) as no ID data', () => {
+    const body = {
+      ...resultCallback(job),
+      FullName: 'N/A',
+      DOB: ' not available ',
+      IDNumber: '',
+      IDType: null,
+      FullData: 'n/a',
+    };
+    expect(classifyBody(body).kinds).toEqual(['result']);
+  });
 });
 
 describe('classifyBody: Smile Secure', () => {

@@ -8,11 +8,13 @@ import type {
 } from '../domain/facets.js';
 import { categorizeResult, RESULT_CODES, SMILE_SECURE_CODES } from '../domain/result-codes.js';
 import { combineSmileSecure } from '../domain/smile-secure.js';
+import { isRecord } from '../util/is-record.js';
 import {
   actionsSchema,
   type CallbackBody,
   callbackBodySchema,
   historyOverflows,
+  isAbsent,
   type JobStatusShape,
   jobStatusShapeSchema,
   MAX_ACTIONS,
@@ -36,13 +38,13 @@ export interface ClassifiedBody {
   overflow: string[];
 }
 
-/** Actions that belong to ID verification, not to the biometric result (SPEC §2). */
+/** Actions that belong to ID verification, not to the biometric result (docs/smile-id.md#callback-kinds). */
 const ID_ONLY_ACTIONS = new Set(['Verify_ID_Number', 'Return_Personal_Info']);
 const ID_KEYS = ['IDNumber', 'IDType', 'FullName', 'DOB', 'Photo', 'FullData'] as const;
 const BIOMETRIC_RESULT_TYPES = new Set(['SAIA', 'DIVA']);
 
 /**
- * Sorts a body into facets (SPEC §2). Nothing in a body names its kind, so each facet is recognised by
+ * Sorts a body into facets (docs/smile-id.md#callback-kinds). Nothing in a body names its kind, so each facet is recognised by
  * its keys, and one body may carry several. A body with none is `unknown`: stored and flagged, never refused.
  */
 export function classifyBody(body: Readonly<Record<string, unknown>>): ClassifiedBody {
@@ -61,7 +63,7 @@ export function classifyBody(body: Readonly<Record<string, unknown>>): Classifie
 }
 
 /**
- * A job_status-shaped body (SPEC §4): `result` is the latest result (an object, or a plain string before
+ * A job_status-shaped body (docs/smile-id.md#job-status-api): `result` is the latest result (an object, or a plain string before
  * the job starts), `job_complete` says whether it is final, `job_success` whether it passed, and `history`
  * holds the callbacks sent so far, in an order the SDKs disagree on. So entries are read by their own
  * finality and content, never by position, and the facts they carry are gathered from all of them.
@@ -311,13 +313,9 @@ function kindOf(facet: Facet): FacetKind {
   return ({ result: 'result', idInfo: 'id_info', smileSecure: 'smile_secure' } as const)[facet.slot];
 }
 
-/** Smile ID sends "Not Available" for a missing value (SPEC §2): such a key carries no ID data. */
+/** A key Smile ID filled with "Not Available" (or another absent marker) carries no ID data. */
 function isPresent(value: unknown): boolean {
-  return value !== undefined && value !== null && value !== 'Not Available';
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
+  return !isAbsent(value);
 }
 
 function withoutUndefined<T extends object>(value: T): T {

@@ -1,11 +1,12 @@
 import secureJson from 'secure-json-parse';
 import { z } from 'zod';
+import { isRecord } from '../util/is-record.js';
 import { measureJson } from './json-budget.js';
 import { looseString } from './payload.js';
 import { computeSignature, verifySignature } from './signature.js';
 
 /**
- * Smile ID's Job Status API (SPEC §4): `POST {base}/job_status`, signed with a fresh timestamp per call.
+ * Smile ID's Job Status API (docs/smile-id.md#job-status-api): `POST {base}/job_status`, signed with a fresh timestamp per call.
  * The response is signed like a callback; one that does not verify is never returned as a status.
  */
 
@@ -130,9 +131,7 @@ function parseObject(raw: Buffer): Record<string, unknown> | undefined {
       protoAction: 'remove',
       constructorAction: 'remove',
     });
-    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
-      ? (parsed as Record<string, unknown>)
-      : undefined;
+    return isRecord(parsed) ? parsed : undefined;
   } catch {
     return undefined;
   }

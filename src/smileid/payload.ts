@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { isRecord } from '../util/is-record.js';
 
 /**
- * Tolerant schemas for Smile ID bodies (SPEC §2). Smile ID types loosely: numbers arrive as strings,
- * booleans as "true"/"false", absent values as "Not Available". A field of an unexpected type becomes
+ * Tolerant schemas for Smile ID bodies (docs/smile-id.md#loose-typing). Smile ID types loosely: numbers
+ * arrive as strings, booleans as "true"/"false", absent values as "Not Available". A field of an unexpected type becomes
  * `undefined` instead of failing the whole body: a callback is never rejected for its shape.
  */
 
@@ -31,16 +32,18 @@ export const MAX_ACTIONS = 64;
 /** job_status `history` entries read (the newest): one per callback sent for the job, usually two to four. */
 export const MAX_HISTORY_ENTRIES = 50;
 
-function present(value: unknown): unknown {
-  if (value === null) return undefined;
-  if (
+/** Smile ID's ways of saying a value is absent: null, "Not Available", "N/A", an empty string. */
+export function isAbsent(value: unknown): boolean {
+  if (value === null || value === undefined) return true;
+  return (
     typeof value === 'string' &&
     value.length <= LONGEST_ABSENT_MARKER &&
     NOT_AVAILABLE.has(value.trim().toLowerCase())
-  ) {
-    return undefined;
-  }
-  return value;
+  );
+}
+
+function present(value: unknown): unknown {
+  return isAbsent(value) ? undefined : value;
 }
 
 export const looseString = z
@@ -209,7 +212,7 @@ export const callbackBodySchema = z.looseObject({
 export type CallbackBody = z.infer<typeof callbackBodySchema>;
 
 /**
- * The job_status response shape (SPEC §4), also seen as a callback in old official examples. `history`
+ * The job_status response shape (docs/smile-id.md#job-status-api), also seen as a callback in old official examples. `history`
  * is oldest first, so its newest MAX_HISTORY_ENTRIES entries are the ones read.
  */
 export const jobStatusShapeSchema = z.looseObject({
@@ -283,8 +286,4 @@ function countsMoreThan(list: unknown, cap: number): boolean {
   let commas = 0;
   for (let at = list.indexOf(','); at >= 0 && commas < cap; at = list.indexOf(',', at + 1)) commas += 1;
   return commas >= cap;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

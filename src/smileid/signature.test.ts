@@ -44,7 +44,7 @@ const partnerId = fc.oneof(fc.stringMatching(/^\d{1,6}$/), fc.string({ minLength
 const apiKey = fc.oneof(fc.uuid(), fc.string({ minLength: 1, maxLength: 80, unit: 'grapheme' }));
 
 describe('computeSignature', () => {
-  it.each(VECTORS)('reproduces the SPEC test vector for partner $partnerId at $timestamp', (vector) => {
+  it.each(VECTORS)('reproduces the documented test vector for partner $partnerId at $timestamp', (vector) => {
     expect(computeSignature(vector.apiKey, vector.partnerId, vector.timestamp)).toBe(vector.signature);
   });
 
@@ -71,7 +71,7 @@ describe('computeSignature', () => {
 });
 
 describe('verifySignature', () => {
-  it.each(VECTORS)('accepts the SPEC test vector for partner $partnerId at $timestamp', (vector) => {
+  it.each(VECTORS)('accepts the documented test vector for partner $partnerId at $timestamp', (vector) => {
     expect(verifySignature(vector.signature, vector.timestamp, vector.partnerId, [vector.apiKey])).toEqual({
       valid: true,
       keyIndex: 0,
@@ -259,7 +259,7 @@ describe('signRequest', () => {
     expect(verifySignature(signed.signature, signed.timestamp, '085', ['test-api-key']).valid).toBe(true);
   });
 
-  it('reproduces the SPEC test vector for its instant', () => {
+  it('reproduces the documented test vector for its instant', () => {
     expect(signRequest(VECTOR.apiKey, VECTOR.partnerId, new Date(VECTOR.timestamp))).toEqual({
       timestamp: VECTOR.timestamp,
       signature: VECTOR.signature,

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * Smile ID's request signature (SPEC §1): base64(HMAC-SHA256(apiKey, timestamp + partnerId + "sid_request")).
+ * Smile ID's request signature (docs/smile-id.md#signatures): base64(HMAC-SHA256(apiKey, timestamp + partnerId + "sid_request")).
  * It covers only the timestamp, never the body, so a valid signature proves the sender knew a key at
  * that moment and nothing about the body it came with.
  */

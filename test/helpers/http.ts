@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
 
-/** What every refusal must look like (CONTRACT.md): a coded error body and nothing else. */
+/** What every refusal must look like (docs/api.md#errors): a coded error body and nothing else. */
 export function expectErrorBody(
   response: { statusCode: number; body: string; headers: Record<string, unknown> },
   status: number,

@@ -1,38 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import pg from 'pg';
-import { pino } from 'pino';
-import { expect, inject } from 'vitest';
+import type pg from 'pg';
+import { expect } from 'vitest';
 import type { JobState } from '../../src/domain/facets.js';
-import { ensureDatabase, migrate } from '../../src/store/migrate.js';
 
 /** Helpers for the /v1 API tests (test/http and test/integration). */
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-
-/**
- * A migrated database of the test file's own, for tests that list every job and must know exactly
- * which exist. Dropped by `drop()`.
- */
-export async function createOwnDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const url = new URL(inject('databaseUrl'));
-  const name = `smileid_api_${randomBytes(4).toString('hex')}`;
-  url.pathname = `/${name}`;
-  const log = pino({ level: 'warn' });
-  await ensureDatabase(url.toString(), log);
-  await migrate(url.toString(), log);
-  return {
-    url: url.toString(),
-    async drop() {
-      const maintenance = new URL(url);
-      maintenance.pathname = '/postgres';
-      const client = new pg.Client({ connectionString: maintenance.toString() });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-      await client.end();
-    },
-  };
-}
 
 export interface JobSeed {
   jobId: string;

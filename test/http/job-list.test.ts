@@ -3,12 +3,13 @@ import { encodeCursor } from '../../src/api/cursor.js';
 import { idInfoCallback, resultCallback, simulatedJob } from '../../src/simulator/callbacks.js';
 import { API_TOKEN, createTestApp, PII_TOKEN, type TestApp } from '../helpers/app.js';
 import { postCallback, signed } from '../helpers/callbacks.js';
+import { createScratchDatabase } from '../helpers/database.js';
 import { expectErrorBody } from '../helpers/http.js';
-import { bearer, createOwnDatabase, insertJobs, listAllJobs, type Page } from './api-fixtures.js';
+import { bearer, insertJobs, listAllJobs, type Page } from './api-fixtures.js';
 
 describe('GET /v1/jobs', () => {
   let t: TestApp;
-  let database: Awaited<ReturnType<typeof createOwnDatabase>>;
+  let database: Awaited<ReturnType<typeof createScratchDatabase>>;
   // Inserted in this order, so this is also the listing order.
   const seeds = [
     {
@@ -59,7 +60,7 @@ describe('GET /v1/jobs', () => {
   const withIdInfo = simulatedJob();
 
   beforeAll(async () => {
-    database = await createOwnDatabase();
+    database = await createScratchDatabase();
     t = await createTestApp({ env: { DATABASE_URL: database.url } });
     await insertJobs(t.db.pool, [...seeds]);
     await insertJobs(t.db.pool, bulk);

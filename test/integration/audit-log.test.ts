@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idInfoCallback, simulatedJob } from '../../src/simulator/callbacks.js';
 import { API_TOKEN, createTestApp, PII_TOKEN, type TestApp } from '../helpers/app.js';
 import { postCallback, signed, storeJob } from '../helpers/callbacks.js';
+import { createScratchDatabase } from '../helpers/database.js';
 import { expectErrorBody } from '../helpers/http.js';
-import { bearer, createOwnDatabase } from '../http/api-fixtures.js';
+import { bearer } from '../http/api-fixtures.js';
 
 interface AuditRow {
   at: Date;
@@ -111,7 +112,7 @@ describe('the audit trail of identity-data reads', () => {
 
 describe('an identity-data read that cannot be audited', () => {
   it('serves no identity data when the audit row cannot be written', async () => {
-    const database = await createOwnDatabase();
+    const database = await createScratchDatabase();
     const t = await createTestApp({ env: { DATABASE_URL: database.url } });
     try {
       const job = simulatedJob();

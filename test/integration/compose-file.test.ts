@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { environmentSchema, loadConfig } from '../../src/config.js';
 import { loadDashboards, POSTGRES_UID, PROMETHEUS_UID, ROOT } from '../helpers/dashboards.js';
 
 /**
@@ -21,6 +22,7 @@ const REQUIRED_ENV = {
   SMILE_API_KEYS: 'key',
   INTERNAL_API_TOKENS: 'api-token',
   INTERNAL_PII_TOKENS: 'pii-token',
+  DATA_ENCRYPTION_KEYS: 'k1:c21pbGVpZC1jb21wb3NlLXRlc3Qta2V5LTMyLWJ5dGU=',
   CALLBACK_ALLOWED_CIDRS: '34.240.137.52',
   GRAFANA_ADMIN_PASSWORD: 'admin-password',
   GRAFANA_DB_PASSWORD: 'grafana-db-password',
@@ -182,6 +184,24 @@ describe('the stack that docker-compose.yml describes', () => {
     const command = service('redis').command!.join(' ');
     expect(command).toMatch(/--appendonly yes/);
     expect(command).toMatch(/--maxmemory-policy noeviction/);
+  });
+
+  it("passes every variable of the service's configuration through to api and worker, and a config they load", () => {
+    // PORT and HOST are the image's (the port mapping decides); ROLE is set per service.
+    const fixed = new Set(['PORT', 'HOST', 'ROLE']);
+    for (const name of ['api', 'worker']) {
+      const environment = service(name).environment ?? {};
+      const missing = Object.keys(environmentSchema.shape).filter(
+        (key) => !fixed.has(key) && !(key in environment),
+      );
+      expect(missing, name).toEqual([]);
+      const set = Object.fromEntries(
+        Object.entries(environment)
+          .filter(([, value]) => value !== '' && value !== null && value !== undefined)
+          .map(([key, value]) => [key, String(value)]),
+      );
+      expect(() => loadConfig(set)).not.toThrow();
+    }
   });
 
   it('builds api, worker and migrate from one anchor, with their roles, and lets api and worker scale', () => {

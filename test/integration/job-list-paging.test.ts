@@ -3,19 +3,20 @@ import { JOB_STATES } from '../../src/domain/facets.js';
 import { resultCallback, simulatedJob } from '../../src/simulator/callbacks.js';
 import { API_TOKEN, createTestApp, type TestApp } from '../helpers/app.js';
 import { postCallback, signed } from '../helpers/callbacks.js';
-import { createOwnDatabase, insertJobs, listAllJobs } from '../http/api-fixtures.js';
+import { createScratchDatabase } from '../helpers/database.js';
+import { insertJobs, listAllJobs } from '../http/api-fixtures.js';
 
 const INITIAL_JOBS = 600;
 const PAGE = 37;
 
 describe('GET /v1/jobs paging while jobs are created and updated', () => {
   let t: TestApp;
-  let database: Awaited<ReturnType<typeof createOwnDatabase>>;
+  let database: Awaited<ReturnType<typeof createScratchDatabase>>;
   let initial: string[];
   let created = 0;
 
   beforeAll(async () => {
-    database = await createOwnDatabase();
+    database = await createScratchDatabase();
     t = await createTestApp({ env: { DATABASE_URL: database.url } });
     initial = Array.from({ length: INITIAL_JOBS }, (_, index) => `initial-${index}`);
     await insertJobs(

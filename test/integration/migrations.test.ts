@@ -4,21 +4,14 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabase } from '../../src/store/connections.js';
 import { ensureDatabase, migrate, readMigrations } from '../../src/store/migrate.js';
+import { scratchDatabaseUrl } from '../helpers/database.js';
 
 const log = pino({ level: 'silent' });
 
 describe('migrations applied by the service', () => {
-  const url = new URL(inject('databaseUrl'));
-  const name = `smileid_migrate_${randomBytes(4).toString('hex')}`;
-  url.pathname = `/${name}`;
-  const databaseUrl = url.toString();
-
-  afterAll(async () => {
-    const admin = new pg.Client({ connectionString: inject('databaseUrl') });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-    await admin.end();
-  });
+  const scratch = scratchDatabaseUrl();
+  const databaseUrl = scratch.url;
+  afterAll(() => scratch.drop());
 
   it('creates a missing database and migrates it once when several instances start at the same time', async () => {
     await Promise.all([1, 2, 3].map(() => ensureDatabase(databaseUrl, log)));

@@ -3,7 +3,7 @@ import { idInfoCallback, resultCallback, signCallback, simulatedJob } from '../.
 import { API_TOKEN, createTestApp, type TestApp } from '../helpers/app.js';
 import { postCallback, signed } from '../helpers/callbacks.js';
 
-/** The signature covers only the timestamp (SPEC §1): these bodies verify, yet must not be believed. */
+/** The signature covers only the timestamp (docs/smile-id.md#signatures): these bodies verify, yet must not be believed. */
 describe('correctly signed callbacks that cannot be trusted', () => {
   let t: TestApp;
   beforeAll(async () => {

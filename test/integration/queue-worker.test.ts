@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { type ConnectionOptions, type Job, Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { catalog, QUEUE_NAMES } from '../../src/queues/catalog.js';
+import { createCatalogWorker } from '../../src/queues/worker.js';
+import { capturingLogger } from '../helpers/logs.js';
+
+/** A catalog worker on real Redis, under a prefix of its own, with handlers that record what they got. */
+describe('the catalog worker', () => {
+  const prefix = `test-queues-${randomBytes(4).toString('hex')}`;
+  const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+  const connection = redis as unknown as ConnectionOptions;
+  const { logger, logs } = capturingLogger('info');
+  const handled: Array<{ jobId: string; bindings: Record<string, unknown> }> = [];
+  const queue = new Queue(QUEUE_NAMES.statusChecks, { connection, prefix });
+  const events = new QueueEvents(QUEUE_NAMES.statusChecks, { connection, prefix });
+  const worker = createCatalogWorker(
+    QUEUE_NAMES.statusChecks,
+    {
+      checkStatus: async ({ jobId }, { log }) => {
+        handled.push({ jobId, bindings: (log as unknown as Logger).bindings() });
+        log.info('checked');
+        return 'applied';
+      },
+    },
+    { connection, prefix, log: logger, concurrency: 1 },
+  );
+
+  beforeAll(async () => {
+    await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
+  });
+  afterAll(async () => {
+    await worker.close();
+    await events.close();
+    await queue.obliterate({ force: true });
+    await queue.close();
+    redis.disconnect();
+  });
+
+  /** Adds a job with three attempts and waits for how it ended. */
+  async function run(name: string, data: unknown): Promise<{ job: Job; outcome: 'completed' | 'failed' }> {
+    const job = await queue.add(name, data, { attempts: 3, backoff: { type: 'fixed', delay: 10 } });
+    const outcome = await job.waitUntilFinished(events, 10_000).then(
+      () => 'completed' as const,
+      () => 'failed' as const,
+    );
+    return { job: (await queue.getJob(job.id!))!, outcome };
+  }
+
+  it("runs a job through its entry's handler, with a child logger naming queue, job and id", async () => {
+    const { job, outcome } = await run(catalog.checkStatus.name, { jobId: 'job-1' });
+    expect(outcome).toBe('completed');
+    expect(job.returnvalue).toBe('applied');
+    expect(handled.at(-1)).toMatchObject({
+      jobId: 'job-1',
+      bindings: { queue: 'status-checks', job: 'check-status', queuedJobId: job.id },
+    });
+    expect(logs()).toContain('"msg":"checked"');
+  });
+
+  it('fails a job whose name the catalog does not know at once, as unrecoverable, running nothing', async () => {
+    const before = handled.length;
+    const { job, outcome } = await run('sweep-everything', { jobId: 'job-2' });
+    expect(outcome).toBe('failed');
+    expect(job.attemptsMade).toBe(1);
+    expect(job.failedReason).toContain('has no job named "sweep-everything"');
+    expect(handled.length).toBe(before);
+  });
+
+  it('fails a job whose data its schema refuses at once, as unrecoverable, without retrying', async () => {
+    const before = handled.length;
+    const { job, outcome } = await run(catalog.checkStatus.name, { jobId: 'job-3', idNumber: '12345678' });
+    expect(outcome).toBe('failed');
+    expect(job.attemptsMade).toBe(1);
+    expect(job.failedReason).toContain('invalid data for check-status');
+    expect(job.failedReason).not.toContain('12345678');
+    expect(handled.length).toBe(before);
+  });
+});
