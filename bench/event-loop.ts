@@ -18,7 +18,7 @@ import { alignedTable, formatNumber } from './table.js';
 
 /**
  * `npm run bench:event-loop`: how long the service's event loop stays blocked while it answers the
- * costliest callback bodies we know (src/callbacks/json-budget-shapes.ts), each signed fresh, signed
+ * costliest callback bodies we know (src/simulator/hostile-shapes.ts), each signed fresh, signed
  * stale and unsigned, beside an ordinary 1.5 MB ID-information callback measured in the same run. The
  * service runs in this process (ROLE=api, its real dependencies), so `monitorEventLoopDelay` samples
  * exactly the loop that parses, verifies, classifies and stores. Bounded: BENCH_REPEATS requests per
