@@ -110,9 +110,8 @@ export function createIntake({
     const { timestamp, signature, signedAt, doubt, classified } = verifyAndClassify(received, receivedAt);
     const eventId = randomUUID();
     const contentHash = createHash('sha256').update(raw).digest('hex');
-    const callback: Callback = {
+    const callback: Omit<Callback, 'sealedBody'> = {
       eventId,
-      sealedBody: store.sealBody(eventId, raw),
       bodyBytes: raw.length,
       contentHash,
       receivedAt,
@@ -135,7 +134,9 @@ export function createIntake({
             hash: contentHash,
             receivedAt,
           };
-    const result = await record(callback, observation, doubt).catch((error: unknown) => {
+    const stored = (async () =>
+      record({ ...callback, sealedBody: store.sealBody(eventId, raw) }, observation, doubt))();
+    const result = await stored.catch((error: unknown) => {
       // Name and SQLSTATE only: a database error's message can quote values from the body.
       const { name, code } = error as { name?: string; code?: string };
       log.error(

@@ -131,17 +131,15 @@ export function createStatusCheck({
     });
   }
 
-  /** Counts a check that produced nothing to merge, and sets the next one `delayMs` from now. */
-  async function postpone(loaded: StoredJob, delayMs: number) {
-    let known: StoredJob | undefined = loaded;
-    await withCompareAndSwap(async () => {
-      const job = known ?? (await store.load(loaded.outcome.jobId));
-      known = undefined;
-      if (!job) return true;
-      const checkedAt = now();
-      const at = postponedCheck(job, new Date(checkedAt.getTime() + delayMs));
-      return (await store.postpone(job.outcome.jobId, job.version, at, checkedAt)) || null;
-    });
+  /**
+   * Counts a check that produced nothing to merge, and sets the next one `delayMs` from now. One attempt:
+   * a write that lands meanwhile (a callback, a registration) has set the job's schedule itself, and the
+   * sweeper's lease makes the job due again in any case, so a lost postpone loses nothing.
+   */
+  async function postpone(job: StoredJob, delayMs: number) {
+    const checkedAt = now();
+    const at = postponedCheck(job, new Date(checkedAt.getTime() + delayMs));
+    await store.postpone(job.outcome.jobId, job.version, at, checkedAt);
   }
 
   /** `untrusted`: the one check an untrusted body bought; none is spent on a job job_status has settled. */
