@@ -45,7 +45,10 @@ const SHOWN: ReadonlySet<string> = new Set([
 const EVERY_FIELD: readonly string[] = [...keysOf(BOOKKEEPING_COLUMNS), ...keysOf(OUTCOME_COLUMNS)];
 const SUMMARY_SELECT_LIST = jobSelectList(new Set(EVERY_FIELD.filter((field) => !SHOWN.has(field))));
 
-const READ_JOB = statement<'jobId'>(`SELECT ${SUMMARY_SELECT_LIST} FROM jobs j WHERE j.job_id = :jobId`, 'job-read');
+const READ_JOB = statement<'jobId'>(
+  `SELECT ${SUMMARY_SELECT_LIST} FROM jobs j WHERE j.job_id = :jobId`,
+  'job-read',
+);
 const READ_JOB_WITH_ID_INFO = statement<'jobId'>(
   `SELECT ${jobSelectList()} FROM jobs j WHERE j.job_id = :jobId`,
 );
