@@ -3,6 +3,7 @@ import { controlRoutes } from './control-routes.js';
 import type { Faults } from './faults.js';
 import { jobStatusRoute } from './job-status-route.js';
 import { createState, type SimulatorState } from './state.js';
+import { uploadRoutes } from './upload-routes.js';
 
 export interface SimulatorOptions {
   partnerId: string;
@@ -13,6 +14,8 @@ export interface SimulatorOptions {
   random?: () => number;
   /** Faults in force from the start and again after `POST /__sim/reset` (e.g. the CLI's --latency-ms). */
   defaultFaults?: Faults;
+  /** How long an upload URL accepts its zip; default one hour. */
+  uploadUrlTtlMs?: number;
 }
 
 export interface Simulator {
@@ -21,7 +24,7 @@ export interface Simulator {
 }
 
 /**
- * The only fake in the project: Smile ID's job_status endpoint and callback delivery, scripted through
+ * The only fake in the project: Smile ID's job_status and upload endpoints and callback delivery, scripted through
  * `/__sim` routes. Like the service's app, it never listens itself; the CLI or a test does.
  */
 export function buildSimulator(options: SimulatorOptions): Simulator {
@@ -45,5 +48,14 @@ export function buildSimulator(options: SimulatorOptions): Simulator {
 
   jobStatusRoute(app, { state, partnerId, apiKey, now, random, closing: closing.signal });
   controlRoutes(app, { state, partnerId, apiKey, now, random, defaultFaults, closing: closing.signal });
+  uploadRoutes(app, {
+    state,
+    partnerId,
+    apiKey,
+    now,
+    random,
+    uploadUrlTtlMs: options.uploadUrlTtlMs ?? 3_600_000,
+    closing: closing.signal,
+  });
   return { app, state };
 }

@@ -28,8 +28,23 @@ export interface CallStats {
   maxInFlight: number;
 }
 
+/** A prep upload's answer: where its zip may be PUT, until when, for which job. */
+export interface PendingUpload {
+  jobId: string;
+  userId: string;
+  smileJobId: string;
+  callbackUrl: string;
+  expiresAt: number;
+  /** Set once a valid zip was PUT: the job's life has started. */
+  uploadedAt?: number;
+}
+
 export interface SimulatorState {
   jobs: Map<string, RegisteredJob>;
+  /** By upload reference (the last segment of the upload URL). */
+  uploads: Map<string, PendingUpload>;
+  /** Job ids a prep upload has claimed: another prep upload for one is refused with 2215. */
+  uploadedJobIds: Set<string>;
   faults: Faults;
   stats: CallStats;
 }
@@ -47,12 +62,20 @@ function emptyStats(): CallStats {
 }
 
 export function createState(defaultFaults: Faults = {}): SimulatorState {
-  return { jobs: new Map(), faults: { ...defaultFaults }, stats: emptyStats() };
+  return {
+    jobs: new Map(),
+    uploads: new Map(),
+    uploadedJobIds: new Set(),
+    faults: { ...defaultFaults },
+    stats: emptyStats(),
+  };
 }
 
 /** Forgets jobs and stats and restores the faults the simulator started with. */
 export function resetState(state: SimulatorState, defaultFaults: Faults = {}): void {
   state.jobs.clear();
+  state.uploads.clear();
+  state.uploadedJobIds.clear();
   state.faults = { ...defaultFaults };
   state.stats = emptyStats();
 }
