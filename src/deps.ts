@@ -18,6 +18,7 @@ import { createCallbackStore } from './store/callback-store.js';
 import { createDatabase, type Database } from './store/connections.js';
 import { createDueChecks } from './store/due-checks.js';
 import { createEventQueries } from './store/event-queries.js';
+import { eraseUserIdentityData } from './store/identity-maintenance.js';
 import { createGaugeQueries } from './store/job-gauges.js';
 import { createJobQueries } from './store/job-queries.js';
 import { createRegistrationStore } from './store/registrations.js';
@@ -111,6 +112,7 @@ export function createServices({
         store: createRegistrationStore({ prisma }),
         horizonMs: horizonMsOf(config),
       }),
+      eraseUserIdentityData: (request) => eraseUserIdentityData(pool, request),
       jobStatus,
       enqueueCheck,
       now,

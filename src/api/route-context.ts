@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { JobStatusClient } from '../smileid/job-status-client.js';
 import type { AuditLog } from '../store/audit-log.js';
 import type { EventQueries } from '../store/event-queries.js';
+import type { eraseUserIdentityData } from '../store/identity-maintenance.js';
 import type { JobQueries } from '../store/job-queries.js';
 import type { Caller } from './bearer-auth.js';
 import type { JobRegistrations } from './register-job.js';
@@ -12,6 +13,10 @@ export interface RouteContext {
   events: EventQueries;
   audit: AuditLog;
   registrations: JobRegistrations;
+  /** Erases one user's identity data from every job of theirs, audited in the same transaction. */
+  eraseUserIdentityData: (
+    request: Parameters<typeof eraseUserIdentityData>[1],
+  ) => ReturnType<typeof eraseUserIdentityData>;
   /** Smile ID's job_status, asked directly by routes that must answer with what it says now. */
   jobStatus: Pick<JobStatusClient, 'fetchStatus'>;
   enqueueCheck: (jobId: string) => Promise<void>;

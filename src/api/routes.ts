@@ -6,6 +6,7 @@ import { imageRoutes } from './image-routes.js';
 import { jobListRoutes } from './job-list-routes.js';
 import { jobRoutes } from './job-routes.js';
 import type { RouteContext } from './route-context.js';
+import { userRoutes } from './user-routes.js';
 import { validationError } from './validation.js';
 
 /** The services the routes use (built by deps.ts), and how callers are admitted. */
@@ -46,4 +47,5 @@ export async function apiRoutes(app: FastifyInstance, options: ApiOptions) {
   await api.register(jobListRoutes, context);
   await api.register(eventRoutes, context);
   await api.register(imageRoutes, context);
+  await api.register(userRoutes, context);
 }

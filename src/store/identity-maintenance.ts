@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { type FieldCipher, sealContext } from '../security/field-cipher.js';
+import { statement } from './sql.js';
 import { inTransaction } from './transactions.js';
 
 /**
@@ -132,4 +133,60 @@ export async function purgeExpired(
     if (batch.jobs + batch.callbackEvents + batch.statusSnapshots === 0) return total;
   }
   return total;
+}
+
+export interface ErasedIdentityData {
+  /** The user's jobs: their outcomes, codes, digests and times remain. */
+  jobs: number;
+  idInfo: number;
+  callbackBodies: number;
+  statusBodies: number;
+}
+
+const USER_JOBS = statement<'userId'>(
+  'SELECT job_id FROM jobs WHERE user_id = :userId ORDER BY job_id FOR UPDATE',
+);
+const AUDIT_ERASURE = statement<'at' | 'fingerprint' | 'jobIds' | 'route' | 'requestId'>(`
+INSERT INTO audit_log (at, token_fingerprint, job_id, data_read, route, request_id)
+SELECT :at, :fingerprint, job_id, 'erasure', :route, :requestId FROM unnest(:jobIds::text[]) AS job_id`);
+const ERASE_CALLBACK_BODIES = statement<'jobIds' | 'at'>(`
+UPDATE callback_events SET body = NULL, purged_at = :at
+ WHERE job_id = ANY(:jobIds::text[]) AND body IS NOT NULL`);
+const ERASE_STATUS_BODIES = statement<'jobIds' | 'at'>(`
+UPDATE status_snapshots SET body = NULL, purged_at = :at
+ WHERE job_id = ANY(:jobIds::text[]) AND body IS NOT NULL`);
+/** `purged_at` also keeps any later merge from writing an ID record back (store/job-writes.ts). */
+const ERASE_ID_INFO = statement<'jobIds' | 'at'>(`
+UPDATE jobs SET id_info = NULL, purged_at = COALESCE(purged_at, :at), version = version + 1, updated_at = :at
+ WHERE job_id = ANY(:jobIds::text[]) AND id_info IS NOT NULL
+RETURNING job_id`);
+/** Jobs with nothing to erase still stop taking an ID record from later callbacks. */
+const MARK_ERASED = statement<'jobIds' | 'at'>(`
+UPDATE jobs SET purged_at = :at, version = version + 1, updated_at = :at
+ WHERE job_id = ANY(:jobIds::text[]) AND purged_at IS NULL`);
+
+/**
+ * Erases, on request, every job's identity data for one user — the ID authority's record and every
+ * stored callback and job_status body — as retention does by age, in one transaction with an audit row
+ * per job. Outcomes, codes, digests and times remain.
+ */
+export async function eraseUserIdentityData(
+  pool: pg.Pool,
+  request: { userId: string; at: Date; fingerprint: string; route: string; requestId: string },
+): Promise<ErasedIdentityData> {
+  return inMaintenance(pool, async (client) => {
+    const { rows } = await client.query<{ job_id: string }>(USER_JOBS.bind({ userId: request.userId }));
+    const jobIds = rows.map((row) => row.job_id);
+    if (jobIds.length === 0) return { jobs: 0, idInfo: 0, callbackBodies: 0, statusBodies: 0 };
+    const { at } = request;
+    await client.query(AUDIT_ERASURE.bind({ ...request, jobIds }));
+    const idInfo = (await client.query(ERASE_ID_INFO.bind({ jobIds, at }))).rowCount ?? 0;
+    await client.query(MARK_ERASED.bind({ jobIds, at }));
+    return {
+      jobs: jobIds.length,
+      idInfo,
+      callbackBodies: (await client.query(ERASE_CALLBACK_BODIES.bind({ jobIds, at }))).rowCount ?? 0,
+      statusBodies: (await client.query(ERASE_STATUS_BODIES.bind({ jobIds, at }))).rowCount ?? 0,
+    };
+  });
 }

@@ -17,6 +17,7 @@ const V1_ROUTES = [
   ['get', '/v1/jobs/{jobId}/events'],
   ['get', '/v1/jobs/{jobId}/images'],
   ['post', '/v1/jobs/{jobId}/reconcile'],
+  ['delete', '/v1/users/{userId}/identity-data'],
 ] as const;
 
 describe('the API documentation', () => {

@@ -1,0 +1,47 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { requirePiiAccess } from './bearer-auth.js';
+import { BEARER_ROUTE, type RouteContext } from './route-context.js';
+import { commonErrors, errorSchema, userIdSchema } from './schemas.js';
+
+const erasedSchema = z.object({
+  userId: z.string(),
+  jobs: z.number().int().describe("The user's jobs: their outcomes, codes, digests and times remain"),
+  idInfo: z.number().int().describe("ID authority's records erased"),
+  callbackBodies: z.number().int().describe('Stored callback bodies erased'),
+  statusBodies: z.number().int().describe('Stored job_status answers erased'),
+});
+
+/** DELETE /v1/users/:userId/identity-data: erasure on request, the same erasure retention applies by age. */
+export const userRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, context) => {
+  api.delete(
+    '/v1/users/:userId/identity-data',
+    {
+      config: context.routeConfig,
+      schema: {
+        ...BEARER_ROUTE,
+        summary: "Erase a user's identity data from every job of theirs",
+        description:
+          'PII token only; audited (one row per job). Erases the ID records and every stored callback and ' +
+          'job_status body; outcomes, codes, digests and times remain. Answers 200 with zeros when the user ' +
+          'has no jobs, so it can be repeated safely.',
+        params: z.strictObject({ userId: userIdSchema }),
+        response: { 200: erasedSchema, 403: errorSchema, ...commonErrors },
+      },
+    },
+    async (request) => {
+      const caller = context.callerOf(request);
+      requirePiiAccess(caller);
+      const { userId } = request.params;
+      const erased = await context.eraseUserIdentityData({
+        userId,
+        at: context.now(),
+        fingerprint: caller.fingerprint,
+        route: `${request.method} ${request.routeOptions.url}`,
+        requestId: request.id,
+      });
+      request.log.info({ erased: { ...erased } }, "user's identity data erased on request");
+      return { userId, ...erased };
+    },
+  );
+};
