@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadEntryPointConfig } from '../config.js';
-import { type SimulatedJob, signCallback, simulatedJob } from './callbacks.js';
-import { JOB_LIVES, type JobLife, lifeCallbacks } from './job-lives.js';
+import { type SimulatedJob, signCallback, simulatedJob } from '../simulator/callbacks.js';
+import { JOB_LIVES, type JobLife, lifeCallbacks } from '../simulator/job-lives.js';
 
 function isJobLife(name: string): name is JobLife {
   return (JOB_LIVES as readonly string[]).includes(name);

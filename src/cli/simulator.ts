@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadEntryPointConfig } from '../config.js';
-import { buildSimulator } from './server.js';
+import { buildSimulator } from '../simulator/server.js';
 
 /**
  * `npm run simulator`: Smile ID's job_status API and callback delivery on a local port, signed with the
