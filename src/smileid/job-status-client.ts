@@ -1,24 +1,22 @@
-import secureJson from 'secure-json-parse';
 import { z } from 'zod';
-import { isRecord } from '../util/is-record.js';
 import { measureJson } from './json-budget.js';
 import { looseString } from './payload.js';
 import { computeSignature, verifySignature } from './signature.js';
+import {
+  callSmileId,
+  parseObject,
+  retryableStatus,
+  type SmileApiFailure,
+  type SmileApiOptions,
+  UNAUTHORIZED_CODES,
+} from './smile-api.js';
 
 /**
  * Smile ID's Job Status API (docs/smile-id.md#job-status-api): `POST {base}/job_status`, signed with a fresh timestamp per call.
  * The response is signed like a callback; one that does not verify is never returned as a status.
  */
 
-export interface JobStatusClientOptions {
-  baseUrl: string;
-  partnerId: string;
-  /** Accepted keys: the first signs requests, any may sign responses (a rotation is in flight). */
-  apiKeys: readonly string[];
-  timeoutMs: number;
-  now?: () => Date;
-  fetch?: typeof fetch;
-}
+export type JobStatusClientOptions = SmileApiOptions;
 
 export type JobStatusAnswer =
   /** A verified response: `body` is the parsed JSON, `raw` the exact bytes. */
@@ -27,8 +25,8 @@ export type JobStatusAnswer =
   | { kind: 'bad_signature' }
   /** 2205/2405: our partner id or key is wrong. Retrying will not help until an operator acts. */
   | { kind: 'unauthorized'; code: string }
-  /** Anything else that went wrong; `retryable` for 5xx, timeouts and network errors. */
-  | { kind: 'failed'; code: string; status: number | null; retryable: boolean };
+  /** Anything else that went wrong. */
+  | SmileApiFailure;
 
 /** What to ask for besides the status: the reconciler wants history; the images route wants links. */
 export interface JobStatusRequestOptions {
@@ -38,7 +36,6 @@ export interface JobStatusRequestOptions {
   history?: boolean;
 }
 
-const UNAUTHORIZED_CODES = new Set(['2205', '2405']);
 /**
  * Largest job_status response parsed: a history of a few callbacks, each with an ID photo of ~1.5 MB,
  * fits with room to spare. Larger, or more complex than callback bodies may be (json-budget.ts), it is
@@ -52,7 +49,6 @@ const errorBody = z.looseObject({ code: looseString, error: looseString });
 
 export function createJobStatusClient(options: JobStatusClientOptions) {
   const now = options.now ?? (() => new Date());
-  const doFetch = options.fetch ?? fetch;
   const signingKey = options.apiKeys[0]!;
 
   async function fetchStatus(
@@ -72,21 +68,13 @@ export function createJobStatusClient(options: JobStatusClientOptions) {
       source_sdk: 'rest_api',
       source_sdk_version: SOURCE_SDK_VERSION,
     };
-    let response: Response;
-    let raw: Buffer;
-    try {
-      response = await doFetch(`${options.baseUrl}/job_status`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify(request),
-        signal: AbortSignal.timeout(options.timeoutMs),
-      });
-      raw = Buffer.from(await response.arrayBuffer());
-    } catch (error) {
-      const timedOut =
-        error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-      return { kind: 'failed', code: timedOut ? 'timeout' : 'network_error', status: null, retryable: true };
-    }
+    const sent = await callSmileId(options, `${options.baseUrl}/job_status`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(request),
+    });
+    if ('failure' in sent) return sent.failure;
+    const { response, raw } = sent;
     const bounded = raw.length <= MAX_JOB_STATUS_RESPONSE_BYTES && measureJson(raw) === undefined;
     const body = bounded ? parseObject(raw) : undefined;
     if (!response.ok) {
@@ -96,7 +84,7 @@ export function createJobStatusClient(options: JobStatusClientOptions) {
         kind: 'failed',
         code,
         status: response.status,
-        retryable: response.status >= 500 || response.status === 429,
+        retryable: retryableStatus(response.status),
       };
     }
     // Asking again would bring the same answer: the job is checked again later, not retried now.
@@ -123,18 +111,6 @@ export function createJobStatusClient(options: JobStatusClientOptions) {
   }
 
   return { fetchStatus };
-}
-
-function parseObject(raw: Buffer): Record<string, unknown> | undefined {
-  try {
-    const parsed: unknown = secureJson.parse(raw, undefined, {
-      protoAction: 'remove',
-      constructorAction: 'remove',
-    });
-    return isRecord(parsed) ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export type JobStatusClient = ReturnType<typeof createJobStatusClient>;

@@ -1,7 +1,14 @@
 import { z } from 'zod';
-import { isRecord } from '../util/is-record.js';
 import { looseString } from './payload.js';
 import { computeSignature } from './signature.js';
+import {
+  callSmileId,
+  parseObject,
+  retryableStatus,
+  type SmileApiFailure,
+  type SmileApiOptions,
+  UNAUTHORIZED_CODES,
+} from './smile-api.js';
 
 /**
  * Smile ID's two submission calls (docs/smile-id.md#submitting-a-job): the signed prep upload, which
@@ -9,15 +16,7 @@ import { computeSignature } from './signature.js';
  * caller never guesses from a status code.
  */
 
-export interface UploadClientOptions {
-  baseUrl: string;
-  partnerId: string;
-  /** The first key signs. */
-  apiKeys: readonly string[];
-  timeoutMs: number;
-  now?: () => Date;
-  fetch?: typeof fetch;
-}
+export type UploadClientOptions = SmileApiOptions;
 
 export interface PrepUploadRequest {
   partnerParams: { job_id: string; user_id: string; job_type: number } & Record<string, string | number>;
@@ -41,17 +40,16 @@ export type PrepUploadAnswer =
   | { kind: 'job_exists' }
   /** 2205/2405: our partner id or key is wrong; no retry helps until an operator acts. */
   | { kind: 'unauthorized'; code: string }
-  | { kind: 'failed'; code: string; status: number | null; retryable: boolean };
+  | SmileApiFailure;
 
 export type UploadAnswer =
   | { kind: 'uploaded' }
   /** The URL has expired (403): a new prep upload with `retry: true` gets another. */
   | { kind: 'expired' }
-  | { kind: 'failed'; code: string; status: number | null; retryable: boolean };
+  | SmileApiFailure;
 
-const UNAUTHORIZED_CODES = new Set(['2205', '2405']);
 /** A prep upload's answer is a few hundred bytes; a larger one is not read as JSON. */
-const MAX_ANSWER_CHARS = 64 * 1024;
+const MAX_ANSWER_BYTES = 64 * 1024;
 const JOB_EXISTS_CODE = '2215';
 
 const preparedBody = z.looseObject({
@@ -62,34 +60,10 @@ const errorBody = z.looseObject({ code: looseString });
 
 export function createUploadClient(options: UploadClientOptions) {
   const now = options.now ?? (() => new Date());
-  const doFetch = options.fetch ?? fetch;
-
-  /** Network errors and timeouts are worth retrying; so are 5xx and 429. */
-  async function send(url: string, init: RequestInit) {
-    try {
-      const response = await doFetch(url, { ...init, signal: AbortSignal.timeout(options.timeoutMs) });
-      const text = await response.text();
-      return { response, text };
-    } catch (error) {
-      const timedOut =
-        error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-      return {
-        failed: {
-          kind: 'failed',
-          code: timedOut ? 'timeout' : 'network_error',
-          status: null,
-          retryable: true,
-        } as const,
-      };
-    }
-  }
-
-  const retryable = (status: number) => status >= 500 || status === 429;
-
   async function prepUpload(request: PrepUploadRequest): Promise<PrepUploadAnswer> {
     const timestamp = now().toISOString();
     const signature = computeSignature(options.apiKeys[0]!, options.partnerId, timestamp);
-    const sent = await send(`${options.baseUrl}/upload`, {
+    const sent = await callSmileId(options, `${options.baseUrl}/upload`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify({
@@ -106,14 +80,14 @@ export function createUploadClient(options: UploadClientOptions) {
         ...(request.retry ? { retry: true } : {}),
       }),
     });
-    if ('failed' in sent) return sent.failed!;
-    const { response, text } = sent;
-    const body = text.length <= MAX_ANSWER_CHARS ? parseObject(text) : undefined;
+    if ('failure' in sent) return sent.failure;
+    const { response, raw } = sent;
+    const body = raw.length <= MAX_ANSWER_BYTES ? parseObject(raw) : undefined;
     if (!response.ok) {
       const code = errorBody.safeParse(body).data?.code ?? `http_${response.status}`;
       if (code === JOB_EXISTS_CODE) return { kind: 'job_exists' };
       if (UNAUTHORIZED_CODES.has(code)) return { kind: 'unauthorized', code };
-      return { kind: 'failed', code, status: response.status, retryable: retryable(response.status) };
+      return { kind: 'failed', code, status: response.status, retryable: retryableStatus(response.status) };
     }
     const prepared = preparedBody.safeParse(body);
     if (!prepared.success || !body) {
@@ -130,28 +104,19 @@ export function createUploadClient(options: UploadClientOptions) {
   }
 
   async function upload(uploadUrl: string, zip: Buffer): Promise<UploadAnswer> {
-    const sent = await send(uploadUrl, {
+    const sent = await callSmileId(options, uploadUrl, {
       method: 'PUT',
       headers: { 'content-type': 'application/zip' },
       body: new Uint8Array(zip),
     });
-    if ('failed' in sent) return sent.failed!;
+    if ('failure' in sent) return sent.failure;
     const { status } = sent.response;
     if (sent.response.ok) return { kind: 'uploaded' };
     if (status === 403) return { kind: 'expired' };
-    return { kind: 'failed', code: `http_${status}`, status, retryable: retryable(status) };
+    return { kind: 'failed', code: `http_${status}`, status, retryable: retryableStatus(status) };
   }
 
   return { prepUpload, upload };
-}
-
-function parseObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return isRecord(parsed) ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export type UploadClient = ReturnType<typeof createUploadClient>;
