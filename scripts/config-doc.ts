@@ -23,6 +23,7 @@ const DERIVED_DEFAULTS: Readonly<Record<string, string>> = {
   SMILE_API_BASE_URL: 'from `SMILE_ENV`',
   DOCS_ENABLED: '`true`; `false` with `NODE_ENV=production`',
   CALLBACK_ALLOWED_CIDRS: '`any` outside production; production requires a value',
+  PUBLIC_CALLBACK_URL: '`http://127.0.0.1:$PORT/callbacks/smile-id` outside production; none in production',
 };
 
 type Field = (typeof environmentSchema.shape)[keyof typeof environmentSchema.shape];

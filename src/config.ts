@@ -136,6 +136,39 @@ export const environmentSchema = z.object({
         '`https://testapi.smileidentity.com/v1` for `SMILE_ENV=sandbox` and ' +
         '`https://api.smileidentity.com/v1` for `SMILE_ENV=production`.',
     ),
+  PUBLIC_CALLBACK_URL: z
+    .url()
+    .optional()
+    .describe(
+      'The `callback_url` sent to Smile ID with each submission: where Smile ID reaches ' +
+        '`POST /callbacks/smile-id` from the internet. Unset outside production, ' +
+        '`http://127.0.0.1:$PORT/callbacks/smile-id` (enough for the simulator, never for Smile ID itself); ' +
+        'unset in production, `POST /v1/submissions` answers `503 SUBMISSIONS_NOT_CONFIGURED`.',
+    ),
+  SUBMISSION_MAX_BYTES: positiveInt
+    .default(16 * 1024 * 1024)
+    .describe(
+      'Largest `POST /v1/submissions` body, in bytes (its images are base64, a third larger than the ' +
+        'JPEGs): the total size limit of a submission. A larger one is answered `413`.',
+    ),
+  SUBMISSION_MAX_IMAGE_BYTES: positiveInt
+    .default(4 * 1024 * 1024)
+    .describe(
+      'Largest single JPEG of a submission, in bytes once decoded; a larger one is answered ' +
+        '`400 IMAGE_TOO_LARGE`.',
+    ),
+  SUBMISSION_ATTEMPTS: positiveInt
+    .default(8)
+    .describe(
+      'Attempts per submission on 5xx answers, timeouts and network errors, with exponential backoff, ' +
+        'before it is marked `failed`.',
+    ),
+  SUBMISSION_RETRY_DELAY_MS: positiveInt
+    .default(5000)
+    .describe(
+      'First retry delay of a submission, in milliseconds; each further retry doubles it (8 attempts ' +
+        'from 5 s span about 10 minutes).',
+    ),
   INTERNAL_API_TOKENS: nonEmptyList('token')
     .default([DEVELOPMENT_SECRETS.INTERNAL_API_TOKENS])
     .describe('Comma-separated bearer tokens that may read outcomes and register jobs on `/v1/*`.'),
@@ -273,9 +306,17 @@ export const environmentSchema = z.object({
 });
 
 export type Config = Readonly<
-  Omit<z.infer<typeof environmentSchema>, 'SMILE_API_BASE_URL' | 'DOCS_ENABLED'> & {
+  Omit<z.infer<typeof environmentSchema>, 'SMILE_API_BASE_URL' | 'DOCS_ENABLED' | 'PUBLIC_CALLBACK_URL'> & {
     SMILE_API_BASE_URL: string;
     DOCS_ENABLED: boolean;
+    /** Null in production when unset: submissions are then refused, since Smile ID could not answer them. */
+    PUBLIC_CALLBACK_URL: string | null;
+    /**
+     * True in development when no Smile ID base URL is set and the keys are the development defaults:
+     * nothing could reach Smile ID, so `npm start` plays it with the simulator inside the process.
+     * Never true in production, which refuses development keys.
+     */
+    SMILE_API_SIMULATED: boolean;
   }
 >;
 
@@ -317,6 +358,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     SMILE_API_BASE_URL: (config.SMILE_API_BASE_URL ?? SMILE_BASE_URLS[config.SMILE_ENV]).replace(/\/+$/, ''),
     DOCS_ENABLED:
       config.DOCS_ENABLED === undefined ? config.NODE_ENV !== 'production' : config.DOCS_ENABLED === 'true',
+    PUBLIC_CALLBACK_URL:
+      config.PUBLIC_CALLBACK_URL ??
+      (config.NODE_ENV === 'production' ? null : `http://127.0.0.1:${config.PORT}/callbacks/smile-id`),
+    SMILE_API_SIMULATED:
+      config.NODE_ENV === 'development' &&
+      config.SMILE_API_BASE_URL === undefined &&
+      config.SMILE_API_KEYS.length === 1 &&
+      config.SMILE_API_KEYS[0] === DEVELOPMENT_SECRETS.SMILE_API_KEYS,
   });
 }
 

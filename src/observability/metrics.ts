@@ -95,6 +95,36 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
       registers,
     }),
 
+    submissions: new Counter({
+      name: 'smileid_submissions_total',
+      help: "Submissions by event: accepted (stored and queued), uploaded (Smile ID has the zip), failed (gave up; see the job's submission.error).",
+      labelNames: ['event'] as const,
+      registers,
+    }),
+    submissionCalls: new Counter({
+      name: 'smileid_submission_calls_total',
+      help: 'Calls a submission made to Smile ID: call is prep_upload or upload; result is ok, job_exists (2215), unauthorized (2205/2405), expired (upload URL), retryable or refused.',
+      labelNames: ['call', 'result'] as const,
+      registers,
+    }),
+    submissionDuration: new Histogram({
+      name: 'smileid_submission_duration_seconds',
+      help: 'Time from a submission being accepted to Smile ID having its zip.',
+      buckets: [0.5, 1, 2.5, 5, 15, 60, 300, 900, 3600],
+      registers,
+    }),
+    /** Filled at scrape time from Postgres (see job-gauges.ts). */
+    submissionStates: new Gauge({
+      name: 'smileid_submissions',
+      help: 'Submissions by status (queued, uploading, uploaded, failed).',
+      labelNames: ['status'] as const,
+      registers,
+    }),
+    submissionOldestPending: new Gauge({
+      name: 'smileid_submission_oldest_pending_seconds',
+      help: 'Age of the oldest submission still queued or uploading (0 when none).',
+      registers,
+    }),
     /** Filled at scrape time from Postgres (see job-gauges.ts). */
     jobs: new Gauge({
       name: 'smileid_jobs',
@@ -131,6 +161,7 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
   for (const outcome of ['applied', 'stale', 'bad_signature', 'unauthorized', 'retry']) {
     metrics.polls.inc({ outcome }, 0);
   }
+  for (const event of ['accepted', 'uploaded', 'failed']) metrics.submissions.inc({ event }, 0);
   for (const reason of UNTRUSTED_REASONS) {
     for (const body of ['kept', 'withheld']) metrics.untrustedCallbacks.inc({ reason, body }, 0);
   }
