@@ -1,6 +1,7 @@
 import { type ConnectionOptions, Queue } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
+import { createSubmissionIntake } from './api/accept-submission.js';
 import { createBearerAuth } from './api/bearer-auth.js';
 import { createJobRegistration } from './api/register-job.js';
 import type { ApiOptions } from './api/routes.js';
@@ -13,6 +14,7 @@ import { createReconciler } from './reconcile/reconciler.js';
 import { enqueueChecks } from './reconcile/sweeper.js';
 import { createFieldCipher, type FieldCipher, parseKeyring } from './security/field-cipher.js';
 import { createJobStatusClient, type JobStatusClient } from './smileid/job-status-client.js';
+import { createUploadClient, type UploadClient } from './smileid/upload-client.js';
 import { createAuditLog } from './store/audit-log.js';
 import { createCallbackStore } from './store/callback-store.js';
 import { createDatabase, type Database } from './store/connections.js';
@@ -23,6 +25,9 @@ import { createGaugeQueries } from './store/job-gauges.js';
 import { createJobQueries } from './store/job-queries.js';
 import { createRegistrationStore } from './store/registrations.js';
 import { createStatusStore } from './store/status-store.js';
+import { createSubmissionStore } from './store/submission-store.js';
+import { enqueueSubmissions } from './submit/enqueue.js';
+import { createSubmitJob } from './submit/submit-job.js';
 import { withTimeout } from './util/with-timeout.js';
 
 /** Redis for rate limits and producers: fail fast rather than queue commands while disconnected. */
@@ -51,6 +56,23 @@ const UNTRUSTED_CHECK_DELAY_MS = 2000;
 
 const horizonMsOf = (config: Config) => config.RECONCILE_HORIZON_HOURS * 3600_000;
 
+/** A zip of several megabytes takes longer than a job_status answer. */
+const UPLOAD_TIMEOUT_FLOOR_MS = 60_000;
+
+export function uploadClientOf(config: Config): UploadClient {
+  return createUploadClient({
+    baseUrl: config.SMILE_API_BASE_URL,
+    partnerId: config.SMILE_PARTNER_ID,
+    apiKeys: config.SMILE_API_KEYS,
+    timeoutMs: Math.max(config.SMILE_API_TIMEOUT_MS, UPLOAD_TIMEOUT_FLOOR_MS),
+  });
+}
+
+const submissionRetriesOf = (config: Config) => ({
+  attempts: config.SUBMISSION_ATTEMPTS,
+  retryDelayMs: config.SUBMISSION_RETRY_DELAY_MS,
+});
+
 export function jobStatusClientOf(config: Config): JobStatusClient {
   return createJobStatusClient({
     baseUrl: config.SMILE_API_BASE_URL,
@@ -77,6 +99,7 @@ export function createServices({
   metrics,
   jobStatus = jobStatusClientOf(config),
   enqueueCheck = async () => undefined,
+  enqueueSubmission = async () => undefined,
   now = () => new Date(),
 }: {
   config: Config;
@@ -86,6 +109,8 @@ export function createServices({
   jobStatus?: Pick<JobStatusClient, 'fetchStatus'>;
   /** Queues a status check at once (POST /v1/jobs/:jobId/reconcile); may fail when Redis is down. */
   enqueueCheck?: (jobId: string) => Promise<void>;
+  /** Queues a submission's upload at once (POST /v1/submissions); may fail when Redis is down. */
+  enqueueSubmission?: (jobId: string) => Promise<void>;
   now?: () => Date;
 }): Services {
   const { pool, prisma } = db;
@@ -115,6 +140,17 @@ export function createServices({
       eraseUserIdentityData: (request) => eraseUserIdentityData(pool, request),
       jobStatus,
       enqueueCheck,
+      submissions: {
+        intake: createSubmissionIntake({
+          store: createSubmissionStore({ pool, cipher }),
+          enqueue: enqueueSubmission,
+          now,
+        }),
+        configured: config.PUBLIC_CALLBACK_URL !== null,
+        maxBytes: config.SUBMISSION_MAX_BYTES,
+        maxImageBytes: config.SUBMISSION_MAX_IMAGE_BYTES,
+      },
+      metrics,
       now,
       authenticate: createBearerAuth({
         apiTokens: config.INTERNAL_API_TOKENS,
@@ -153,6 +189,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
   // Stateless: the workers poll with it, and the API asks it for image links at request time.
   const jobStatus = jobStatusClientOf(config);
   const workerRedis = runsWorkers ? createWorkerRedis(config.REDIS_URL) : undefined;
+  const submissionStore = createSubmissionStore({ pool: db.pool, cipher });
   const reconciler = workerRedis
     ? createReconciler({
         pool: db.pool,
@@ -174,6 +211,24 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
           batchSize: config.RETENTION_BATCH_SIZE,
           intervalMs: config.RETENTION_INTERVAL_MS,
         },
+        submissions: {
+          store: submissionStore,
+          submit:
+            config.PUBLIC_CALLBACK_URL === null
+              ? null
+              : createSubmitJob({
+                  store: submissionStore,
+                  uploads: uploadClientOf(config),
+                  jobStatus,
+                  partnerId: config.SMILE_PARTNER_ID,
+                  callbackUrl: config.PUBLIC_CALLBACK_URL,
+                  maxAttempts: config.SUBMISSION_ATTEMPTS,
+                  horizonMs: horizonMsOf(config),
+                  log,
+                  metrics,
+                }),
+          retries: submissionRetriesOf(config),
+        },
         log,
         metrics,
       })
@@ -189,6 +244,8 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
         jobStatus,
         // BullMQ waits for a connection that is down; an API request must not.
         enqueueCheck: (jobId) => withTimeout(enqueueChecks(producer, [jobId]), ENQUEUE_TIMEOUT_MS),
+        enqueueSubmission: (jobId) =>
+          withTimeout(enqueueSubmissions(producer, [jobId], submissionRetriesOf(config)), ENQUEUE_TIMEOUT_MS),
       })
     : undefined;
   return {

@@ -1,6 +1,7 @@
 import { shownResult } from '../domain/evidence.js';
 import type { JobOutcome } from '../domain/outcome.js';
 import type { StoredJob } from '../store/job-table.js';
+import type { SubmissionView } from '../store/submission-table.js';
 
 /**
  * A job as the API shows it (docs/api.md#the-job-outcome). `idInfo` (PII) appears only when asked for:
@@ -36,6 +37,7 @@ export function presentJob(record: StoredJob, { withIdInfo = false }: { withIdIn
     previousRegistrantUserIds: outcome.previousRegistrantUserIds,
     suspectUsers: outcome.suspectUsers,
     smileSecure: smileSecureOf(outcome),
+    submission: record.submission && presentSubmission(record.submission),
     createdAt: record.createdAt.toISOString(),
     updatedAt: record.updatedAt.toISOString(),
     finalizedAt: outcome.finalizedAt?.toISOString() ?? null,
@@ -59,4 +61,16 @@ function smileSecureOf(outcome: JobOutcome) {
         ? 'suspects_found'
         : null;
   return { code, meaning, suspectUsers };
+}
+
+/** A job's submission as the API shows it. */
+export function presentSubmission(submission: SubmissionView) {
+  return {
+    status: submission.status,
+    attempts: submission.attempts,
+    smileJobId: submission.smileJobId,
+    queuedAt: submission.queuedAt.toISOString(),
+    submittedAt: submission.submittedAt?.toISOString() ?? null,
+    error: submission.error,
+  };
 }

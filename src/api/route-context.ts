@@ -1,9 +1,11 @@
 import type { FastifyRequest } from 'fastify';
+import type { Metrics } from '../observability/metrics.js';
 import type { JobStatusClient } from '../smileid/job-status-client.js';
 import type { AuditLog } from '../store/audit-log.js';
 import type { EventQueries } from '../store/event-queries.js';
 import type { eraseUserIdentityData } from '../store/identity-maintenance.js';
 import type { JobQueries } from '../store/job-queries.js';
+import type { SubmissionIntake } from './accept-submission.js';
 import type { Caller } from './bearer-auth.js';
 import type { JobRegistrations } from './register-job.js';
 
@@ -20,6 +22,14 @@ export interface RouteContext {
   /** Smile ID's job_status, asked directly by routes that must answer with what it says now. */
   jobStatus: Pick<JobStatusClient, 'fetchStatus'>;
   enqueueCheck: (jobId: string) => Promise<void>;
+  /** POST /v1/submissions: the intake flow and its limits; `configured` false without PUBLIC_CALLBACK_URL. */
+  submissions: {
+    intake: SubmissionIntake;
+    configured: boolean;
+    maxBytes: number;
+    maxImageBytes: number;
+  };
+  metrics?: Metrics | undefined;
   now: () => Date;
   /** The authenticated caller of a request (set before validation by routes.ts). */
   callerOf: (request: FastifyRequest) => Caller;

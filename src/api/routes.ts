@@ -6,6 +6,7 @@ import { imageRoutes } from './image-routes.js';
 import { jobListRoutes } from './job-list-routes.js';
 import { jobRoutes } from './job-routes.js';
 import type { RouteContext } from './route-context.js';
+import { submissionRoutes } from './submission-routes.js';
 import { userRoutes } from './user-routes.js';
 import { validationError } from './validation.js';
 
@@ -48,4 +49,5 @@ export async function apiRoutes(app: FastifyInstance, options: ApiOptions) {
   await api.register(eventRoutes, context);
   await api.register(imageRoutes, context);
   await api.register(userRoutes, context);
+  await api.register(submissionRoutes, context);
 }

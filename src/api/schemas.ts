@@ -114,6 +114,23 @@ const fieldsBeforeIdInfo = {
     .record(z.string(), z.string())
     .describe('PartnerParams keys beyond job_id, user_id and job_type, as sent back by Smile ID'),
 };
+/** A job's submission to Smile ID (POST /v1/submissions). */
+export const submissionSchema = z
+  .object({
+    status: z
+      .enum(['queued', 'uploading', 'uploaded', 'failed'])
+      .describe('`uploaded` once Smile ID has the zip; `failed` when it will not be sent (see `error`)'),
+    attempts: z.number().int().describe('Attempts made so far, including the current one'),
+    smileJobId: z.string().nullable().describe("Smile ID's job id, from its answer to the prep upload"),
+    queuedAt: dateTime.describe('When this service accepted the submission'),
+    submittedAt: dateTime.nullable().describe('When Smile ID accepted the zip'),
+    error: z
+      .object({ code: z.string(), message: z.string() })
+      .nullable()
+      .describe('Why it failed, or the last retryable error while it is still being attempted'),
+  })
+  .meta({ id: 'Submission' });
+
 const suspectUserSchema = z.object({ userId: z.string(), reason: z.string().nullable() });
 const fieldsAfterIdInfo = {
   idNumberPreviouslyRegistered: z
@@ -135,6 +152,9 @@ const fieldsAfterIdInfo = {
     .describe(
       'Smile Secure’s fraud signal (5210 no suspects, 5211 suspects found, 5212 system error); null when none arrived',
     ),
+  submission: submissionSchema
+    .nullable()
+    .describe('The submission to Smile ID through POST /v1/submissions; null for jobs submitted elsewhere'),
   createdAt: dateTime,
   updatedAt: dateTime,
   finalizedAt: dateTime.nullable(),

@@ -10,6 +10,10 @@ const erasedSchema = z.object({
   idInfo: z.number().int().describe("ID authority's records erased"),
   callbackBodies: z.number().int().describe('Stored callback bodies erased'),
   statusBodies: z.number().int().describe('Stored job_status answers erased'),
+  submissions: z
+    .number()
+    .int()
+    .describe('Submissions whose sealed identity data and images were erased (one not yet uploaded fails)'),
 });
 
 /** DELETE /v1/users/:userId/identity-data: erasure on request, the same erasure retention applies by age. */
@@ -22,8 +26,8 @@ export const userRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, conte
         ...BEARER_ROUTE,
         summary: "Erase a user's identity data from every job of theirs",
         description:
-          'PII token only; audited (one row per job). Erases the ID records and every stored callback and ' +
-          'job_status body; outcomes, codes, digests and times remain. Answers 200 with zeros when the user ' +
+          'PII token only; audited (one row per job). Erases the ID records, every stored callback and ' +
+          "job_status body, and submissions' identity data and images; outcomes, codes, digests and times remain. Answers 200 with zeros when the user " +
           'has no jobs, so it can be repeated safely.',
         params: z.strictObject({ userId: userIdSchema }),
         response: { 200: erasedSchema, 403: errorSchema, ...commonErrors },

@@ -8,6 +8,7 @@ import { z } from 'zod';
  * Handlers are given by whoever runs the worker (queues/worker.ts dispatches by name).
  */
 export const QUEUE_NAMES = {
+  /** Every call the workers make to Smile ID (job_status checks, submissions), under one rate limit. */
   statusChecks: 'status-checks',
   /** The one check an untrusted body may buy: its own queue, so its own small share of the budget. */
   untrustedChecks: 'untrusted-checks',
@@ -22,7 +23,9 @@ const noData = z.strictObject({});
 export const catalog = {
   checkStatus: { queue: QUEUE_NAMES.statusChecks, name: 'check-status', data: jobIdData },
   checkUntrusted: { queue: QUEUE_NAMES.untrustedChecks, name: 'check-untrusted', data: jobIdData },
+  submitJob: { queue: QUEUE_NAMES.statusChecks, name: 'submit-job', data: jobIdData },
   sweepDueChecks: { queue: QUEUE_NAMES.maintenance, name: 'sweep-due-checks', data: noData },
+  sweepDueSubmissions: { queue: QUEUE_NAMES.maintenance, name: 'sweep-due-submissions', data: noData },
   purgeExpiredIdentityData: {
     queue: QUEUE_NAMES.maintenance,
     name: 'purge-expired-identity-data',
@@ -49,7 +52,7 @@ export type Handler<E extends CatalogEntry> = (data: DataOf<E>, context: JobCont
  * queued again by any sweeper or API replica: one job is never polled twice at once. Hashed because
  * partner job ids may contain `:`, which BullMQ reserves.
  */
-export function checkJobId(jobId: string, kind: 'check' | 'untrusted' = 'check'): string {
+export function checkJobId(jobId: string, kind: 'check' | 'untrusted' | 'submit' = 'check'): string {
   return `${kind}-${createHash('sha256').update(jobId).digest('hex').slice(0, 40)}`;
 }
 
@@ -60,6 +63,19 @@ export function checkJobId(jobId: string, kind: 'check' | 'untrusted' = 'check')
 export function splitBudget(ratePerSecond: number, untrustedShare: number) {
   const untrusted = Math.max(1, Math.floor(ratePerSecond * untrustedShare));
   return { checks: Math.max(1, ratePerSecond - untrusted), untrusted };
+}
+
+/**
+ * A submission's job options, so it behaves the same whoever queued it (the API at once, the sweep
+ * after a loss): its own attempts and backoff, within the queue it shares with status checks.
+ */
+export function submitJobOptions({ attempts, retryDelayMs }: { attempts: number; retryDelayMs: number }) {
+  return {
+    attempts,
+    backoff: { type: 'exponential', delay: retryDelayMs },
+    removeOnComplete: true,
+    removeOnFail: true,
+  } as const;
 }
 
 /** Each queue's job options, so a job behaves the same whoever queued it. */

@@ -9,8 +9,15 @@ import type { JobStatusClient } from '../smileid/job-status-client.js';
 import type { DueChecks } from '../store/due-checks.js';
 import { purgeExpired } from '../store/identity-maintenance.js';
 import type { StatusStore } from '../store/status-store.js';
+import type { SubmissionStore } from '../store/submission-store.js';
+import type { SubmissionRetries } from '../submit/enqueue.js';
+import type { SubmitJob } from '../submit/submit-job.js';
+import { createSubmissionSweep } from '../submit/sweep.js';
 import { createStatusCheck } from './check-status.js';
 import { createSweeper } from './sweeper.js';
+
+/** Submissions are queued at once by the API; the sweep only finds those whose queued job was lost. */
+const SUBMISSION_SWEEP_INTERVAL_MS = 10_000;
 
 /** The rest of a retention backlog waits for the next run. */
 const PURGE_BATCHES_PER_RUN = 20;
@@ -33,6 +40,13 @@ export interface ReconcilerOptions {
   sweepIntervalMs: number;
   batchSize: number;
   retention: { days: number; batchSize: number; intervalMs: number };
+  /** Submissions share the status checks' queue, so their calls to Smile ID share its rate limit. */
+  submissions: {
+    store: Pick<SubmissionStore, 'claimDue'>;
+    /** Null when no PUBLIC_CALLBACK_URL is configured: queued submissions wait for one. */
+    submit: Pick<SubmitJob, 'run'> | null;
+    retries: SubmissionRetries;
+  };
   log: FastifyBaseLogger;
   now?: () => Date;
   metrics?: Metrics | undefined;
@@ -66,6 +80,13 @@ export function createReconciler(options: ReconcilerOptions) {
     batchSize: options.batchSize,
     now,
   });
+  const sweepSubmissions = createSubmissionSweep({
+    store: options.submissions.store,
+    queue: checks,
+    retries: options.submissions.retries,
+    batchSize: options.batchSize,
+    now,
+  });
   const statusCheck = createStatusCheck({
     store: options.store,
     client: options.client,
@@ -84,7 +105,7 @@ export function createReconciler(options: ReconcilerOptions) {
       options.retention.batchSize,
       PURGE_BATCHES_PER_RUN,
     );
-    if (purged.jobs + purged.callbackEvents + purged.statusSnapshots > 0) {
+    if (purged.jobs + purged.callbackEvents + purged.statusSnapshots + purged.submissions > 0) {
       log.info({ ...purged, before }, 'retention purged identity data');
     }
     return purged;
@@ -92,6 +113,7 @@ export function createReconciler(options: ReconcilerOptions) {
 
   const schedules = [
     { entry: catalog.sweepDueChecks, every: options.sweepIntervalMs },
+    { entry: catalog.sweepDueSubmissions, every: SUBMISSION_SWEEP_INTERVAL_MS },
     { entry: catalog.purgeExpiredIdentityData, every: options.retention.intervalMs },
   ];
   const declareSchedules = () =>
@@ -107,7 +129,15 @@ export function createReconciler(options: ReconcilerOptions) {
     workers.push(
       createCatalogWorker(
         QUEUE_NAMES.statusChecks,
-        { checkStatus: ({ jobId }, { log }) => statusCheck.run(jobId, { log }) },
+        {
+          checkStatus: ({ jobId }, { log }) => statusCheck.run(jobId, { log }),
+          submitJob: async ({ jobId }, { log }) => {
+            const { submit } = options.submissions;
+            if (submit) return submit.run(jobId, { log });
+            log.warn({ jobId }, 'a submission waits: set PUBLIC_CALLBACK_URL so Smile ID can answer it');
+            return 'not_configured';
+          },
+        },
         { ...common, concurrency: options.concurrency, limiter: { max: budget.checks, duration: 1000 } },
       ),
       createCatalogWorker(
@@ -117,7 +147,11 @@ export function createReconciler(options: ReconcilerOptions) {
       ),
       createCatalogWorker(
         QUEUE_NAMES.maintenance,
-        { sweepDueChecks: () => sweeper.sweep(), purgeExpiredIdentityData: () => purge() },
+        {
+          sweepDueChecks: () => sweeper.sweep(),
+          sweepDueSubmissions: () => sweepSubmissions(),
+          purgeExpiredIdentityData: () => purge(),
+        },
         { ...common, concurrency: 1 },
       ),
     );
@@ -132,7 +166,16 @@ export function createReconciler(options: ReconcilerOptions) {
     await Promise.all([checks.close(), untrustedChecks.close(), maintenance.close()]);
   }
 
-  return { start, close, checks, untrustedChecks, maintenance, sweep: sweeper.sweep, purge };
+  return {
+    start,
+    close,
+    checks,
+    untrustedChecks,
+    maintenance,
+    sweep: sweeper.sweep,
+    sweepSubmissions,
+    purge,
+  };
 }
 
 export type Reconciler = ReturnType<typeof createReconciler>;

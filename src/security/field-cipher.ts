@@ -1,4 +1,11 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 
 /**
  * AES-256-GCM for identity data at rest. Each sealed value carries the id of the key that sealed it,
@@ -81,18 +88,38 @@ export function createFieldCipher(keyring: Keyring) {
     return Buffer.concat([decipher.update(sealed.subarray(start + IV_BYTES + TAG_BYTES)), decipher.final()]);
   }
 
-  // A key of its own for digests, derived from the newest key, so a digest never doubles as a cipher input.
-  const digestKey = Buffer.from(hkdfSync('sha256', currentKey, Buffer.alloc(0), 'smileid digest v1', 32));
+  // Keys of their own for digests, derived from the data keys, so a digest never doubles as a cipher input.
+  const digestKeys = new Map(
+    [...keyring.keys].map(([id, key]) => [
+      id,
+      Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'smileid digest v1', 32)),
+    ]),
+  );
 
-  /**
-   * A keyed digest (HMAC-SHA256, hex): equal inputs give equal digests, yet a database dump alone
-   * cannot test a guess. Comparable only under one key: digests are for short-lived checks (replays
-   * within the timestamp tolerance), not for anything that must survive a key rotation.
-   */
-  function digest(context: string, ...parts: string[]): string {
-    const hmac = createHmac('sha256', digestKey).update(context);
+  function digestUnder(keyId: string, context: string, parts: readonly string[]): string | undefined {
+    const key = digestKeys.get(keyId);
+    if (!key) return undefined;
+    const hmac = createHmac('sha256', key).update(context);
     for (const part of parts) hmac.update('\0').update(part);
     return hmac.digest('hex');
+  }
+
+  /**
+   * A keyed digest (HMAC-SHA256, hex) under the newest key: equal inputs give equal digests, yet a
+   * database dump alone cannot test a guess.
+   */
+  function digest(context: string, ...parts: string[]): string {
+    return digestUnder(keyring.currentKeyId, context, parts)!;
+  }
+
+  /**
+   * Whether `parts` give `stored`, a digest made under `keyId`: digests that must outlive a key rotation
+   * are kept with their key's id, and match while that key is still listed.
+   */
+  function digestMatches(stored: string, keyId: string, context: string, ...parts: string[]): boolean {
+    const computed = digestUnder(keyId, context, parts);
+    if (computed === undefined || computed.length !== stored.length) return false;
+    return timingSafeEqual(Buffer.from(computed), Buffer.from(stored));
   }
 
   /** Opens a value sealed by this service, or passes through plaintext written before encryption. */
@@ -105,6 +132,7 @@ export function createFieldCipher(keyring: Keyring) {
     seal,
     open: openOrPlain,
     digest,
+    digestMatches,
     sealJson: (value: unknown, context: string) => seal(Buffer.from(JSON.stringify(value)), context),
     openJson: (stored: Uint8Array, context: string): unknown =>
       JSON.parse(openOrPlain(stored, context).toString()),
@@ -121,4 +149,6 @@ export const sealContext = {
   idInfo: (jobId: string) => `jobs.id_info:${jobId}`,
   callbackBody: (eventId: string) => `callback_events.body:${eventId}`,
   snapshotBody: (snapshotId: string) => `status_snapshots.body:${snapshotId}`,
+  submissionPayload: (jobId: string) => `submissions.payload:${jobId}`,
+  submissionPrepared: (jobId: string) => `submissions.prepared:${jobId}`,
 };

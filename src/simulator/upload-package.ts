@@ -1,5 +1,6 @@
 import JSZip from 'jszip';
 import { z } from 'zod';
+import { isJpeg } from '../domain/submission.js';
 import { isRecord } from '../util/is-record.js';
 
 /**
@@ -68,9 +69,6 @@ export interface UploadedPackage {
 }
 
 export type PackageCheck = { ok: true; package: UploadedPackage } | { ok: false; reason: string };
-
-const isJpeg = (bytes: Uint8Array) =>
-  bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
 
 /** Opens and checks an uploaded zip; never throws for what a client sent. */
 export async function readUploadedPackage(zipBytes: Buffer): Promise<PackageCheck> {

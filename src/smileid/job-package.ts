@@ -1,14 +1,13 @@
 import JSZip from 'jszip';
+import type { EnteredIdInfo, SubmissionImageType } from '../domain/submission.js';
 
 /**
  * The zip a Biometric KYC job is uploaded as (docs/smile-id.md#submitting-a-job): `info.json` and the
  * JPEG files it names. Built with jszip, the library Smile ID's own Node SDK packages jobs with.
  */
 
-export type PackageImageType = 'selfie' | 'liveness' | 'idCardFront' | 'idCardBack';
-
 /** `image_type_id` of each image sent as a file in the zip. */
-export const IMAGE_TYPE_IDS: Readonly<Record<PackageImageType, number>> = {
+export const IMAGE_TYPE_IDS: Readonly<Record<SubmissionImageType, number>> = {
   selfie: 0,
   idCardFront: 1,
   liveness: 4,
@@ -24,24 +23,15 @@ export interface JobPackage {
   callbackUrl: string;
   /** True when this upload follows a prep upload sent again for the same job id. */
   retry: boolean;
-  idInfo: {
-    country: string;
-    idType: string;
-    idNumber: string;
-    firstName?: string | undefined;
-    middleName?: string | undefined;
-    lastName?: string | undefined;
-    dob?: string | undefined;
-    phoneNumber?: string | undefined;
-  };
-  images: readonly { type: PackageImageType; jpeg: Buffer }[];
+  idInfo: EnteredIdInfo;
+  images: readonly { type: SubmissionImageType; jpeg: Buffer }[];
   /** The prep upload's answer, returned to Smile ID as it came. */
   serverInformation: Record<string, unknown>;
 }
 
 /** File names in the zip: `selfie.jpg`, `liveness-1.jpg`, … in the order given. */
 function fileNames(images: JobPackage['images']): string[] {
-  const counts = new Map<PackageImageType, number>();
+  const counts = new Map<SubmissionImageType, number>();
   return images.map(({ type }) => {
     const count = (counts.get(type) ?? 0) + 1;
     counts.set(type, count);

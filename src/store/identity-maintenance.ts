@@ -10,9 +10,9 @@ import { inTransaction } from './transactions.js';
  */
 
 interface SealedColumn {
-  table: 'jobs' | 'callback_events' | 'status_snapshots';
+  table: 'jobs' | 'callback_events' | 'status_snapshots' | 'submissions';
   key: 'job_id' | 'id';
-  column: 'id_info' | 'body';
+  column: 'id_info' | 'body' | 'payload' | 'prepared';
   context: (key: string) => string;
 }
 
@@ -20,6 +20,8 @@ const SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: 'jobs', key: 'job_id', column: 'id_info', context: sealContext.idInfo },
   { table: 'callback_events', key: 'id', column: 'body', context: sealContext.callbackBody },
   { table: 'status_snapshots', key: 'id', column: 'body', context: sealContext.snapshotBody },
+  { table: 'submissions', key: 'job_id', column: 'payload', context: sealContext.submissionPayload },
+  { table: 'submissions', key: 'job_id', column: 'prepared', context: sealContext.submissionPrepared },
 ];
 
 function inMaintenance<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -86,6 +88,7 @@ export interface PurgeCounts {
   jobs: number;
   callbackEvents: number;
   statusSnapshots: number;
+  submissions: number;
 }
 
 /**
@@ -109,6 +112,16 @@ export async function purgeExpiredBatch(
         UPDATE status_snapshots SET body = NULL, purged_at = now()
          WHERE id IN (SELECT id FROM status_snapshots WHERE fetched_at < $1 AND purged_at IS NULL
                        LIMIT $2 FOR UPDATE SKIP LOCKED)`),
+      submissions: await purge(`
+        UPDATE submissions
+           SET payload = NULL, prepared = NULL, erased_at = now(), updated_at = now(), next_attempt_at = NULL,
+               status = CASE WHEN status IN ('queued', 'uploading') THEN 'failed' ELSE status END,
+               error_code = CASE WHEN status IN ('queued', 'uploading') THEN 'ERASED' ELSE error_code END,
+               error_message = CASE WHEN status IN ('queued', 'uploading')
+                                    THEN 'its identity data passed retention before the upload' ELSE error_message END
+         WHERE job_id IN (SELECT job_id FROM submissions WHERE created_at < $1
+                            AND (payload IS NOT NULL OR prepared IS NOT NULL)
+                          LIMIT $2 FOR UPDATE SKIP LOCKED)`),
       jobs: await purge(`
         UPDATE jobs SET id_info = NULL, purged_at = now(), version = version + 1, updated_at = now()
          WHERE job_id IN (SELECT job_id FROM jobs WHERE created_at < $1 AND (purged_at IS NULL OR id_info IS NOT NULL)
@@ -124,13 +137,14 @@ export async function purgeExpired(
   batchSize: number,
   maxBatches = Number.POSITIVE_INFINITY,
 ): Promise<PurgeCounts> {
-  const total: PurgeCounts = { jobs: 0, callbackEvents: 0, statusSnapshots: 0 };
+  const total: PurgeCounts = { jobs: 0, callbackEvents: 0, statusSnapshots: 0, submissions: 0 };
   for (let batches = 0; batches < maxBatches; batches += 1) {
     const batch = await purgeExpiredBatch(pool, before, batchSize);
     total.jobs += batch.jobs;
     total.callbackEvents += batch.callbackEvents;
     total.statusSnapshots += batch.statusSnapshots;
-    if (batch.jobs + batch.callbackEvents + batch.statusSnapshots === 0) return total;
+    total.submissions += batch.submissions;
+    if (batch.jobs + batch.callbackEvents + batch.statusSnapshots + batch.submissions === 0) return total;
   }
   return total;
 }
@@ -141,6 +155,7 @@ export interface ErasedIdentityData {
   idInfo: number;
   callbackBodies: number;
   statusBodies: number;
+  submissions: number;
 }
 
 const USER_JOBS = statement<'userId'>(
@@ -160,6 +175,18 @@ const ERASE_ID_INFO = statement<'jobIds' | 'at'>(`
 UPDATE jobs SET id_info = NULL, purged_at = COALESCE(purged_at, :at), version = version + 1, updated_at = :at
  WHERE job_id = ANY(:jobIds::text[]) AND id_info IS NOT NULL
 RETURNING job_id`);
+/**
+ * A submission's sealed content (identity data, images) and prep upload answer. One not yet uploaded
+ * can no longer be: it fails, saying why.
+ */
+const ERASE_SUBMISSIONS = statement<'jobIds' | 'at'>(`
+UPDATE submissions
+   SET payload = NULL, prepared = NULL, erased_at = :at, updated_at = :at, next_attempt_at = NULL,
+       status = CASE WHEN status IN ('queued', 'uploading') THEN 'failed' ELSE status END,
+       error_code = CASE WHEN status IN ('queued', 'uploading') THEN 'ERASED' ELSE error_code END,
+       error_message = CASE WHEN status IN ('queued', 'uploading')
+                            THEN 'its identity data was erased before the upload' ELSE error_message END
+ WHERE job_id = ANY(:jobIds::text[]) AND (payload IS NOT NULL OR prepared IS NOT NULL)`);
 /** Jobs with nothing to erase still stop taking an ID record from later callbacks. */
 const MARK_ERASED = statement<'jobIds' | 'at'>(`
 UPDATE jobs SET purged_at = :at, version = version + 1, updated_at = :at
@@ -177,7 +204,9 @@ export async function eraseUserIdentityData(
   return inMaintenance(pool, async (client) => {
     const { rows } = await client.query<{ job_id: string }>(USER_JOBS.bind({ userId: request.userId }));
     const jobIds = rows.map((row) => row.job_id);
-    if (jobIds.length === 0) return { jobs: 0, idInfo: 0, callbackBodies: 0, statusBodies: 0 };
+    if (jobIds.length === 0) {
+      return { jobs: 0, idInfo: 0, callbackBodies: 0, statusBodies: 0, submissions: 0 };
+    }
     const { at } = request;
     await client.query(AUDIT_ERASURE.bind({ ...request, jobIds }));
     const idInfo = (await client.query(ERASE_ID_INFO.bind({ jobIds, at }))).rowCount ?? 0;
@@ -187,6 +216,7 @@ export async function eraseUserIdentityData(
       idInfo,
       callbackBodies: (await client.query(ERASE_CALLBACK_BODIES.bind({ jobIds, at }))).rowCount ?? 0,
       statusBodies: (await client.query(ERASE_STATUS_BODIES.bind({ jobIds, at }))).rowCount ?? 0,
+      submissions: (await client.query(ERASE_SUBMISSIONS.bind({ jobIds, at }))).rowCount ?? 0,
     };
   });
 }

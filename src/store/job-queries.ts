@@ -9,6 +9,7 @@ import {
   type StoredJob,
 } from './job-table.js';
 import { keysOf, statement } from './sql.js';
+import { SUBMISSION_VIEW_SELECT_LIST } from './submission-table.js';
 
 /**
  * The API's reads of `jobs`. Identity data is selected only by the read that asked for it, and opened
@@ -45,12 +46,15 @@ const SHOWN: ReadonlySet<string> = new Set([
 const EVERY_FIELD: readonly string[] = [...keysOf(BOOKKEEPING_COLUMNS), ...keysOf(OUTCOME_COLUMNS)];
 const SUMMARY_SELECT_LIST = jobSelectList(new Set(EVERY_FIELD.filter((field) => !SHOWN.has(field))));
 
+/** Every read the API shows joins the job's submission, if it has one. */
+const WITH_SUBMISSION = `, ${SUBMISSION_VIEW_SELECT_LIST} FROM jobs j LEFT JOIN submissions s ON s.job_id = j.job_id`;
+
 const READ_JOB = statement<'jobId'>(
-  `SELECT ${SUMMARY_SELECT_LIST} FROM jobs j WHERE j.job_id = :jobId`,
+  `SELECT ${SUMMARY_SELECT_LIST}${WITH_SUBMISSION} WHERE j.job_id = :jobId`,
   'job-read',
 );
 const READ_JOB_WITH_ID_INFO = statement<'jobId'>(
-  `SELECT ${jobSelectList()} FROM jobs j WHERE j.job_id = :jobId`,
+  `SELECT ${jobSelectList()}${WITH_SUBMISSION} WHERE j.job_id = :jobId`,
 );
 const JOB_EXISTS = statement<'jobId'>('SELECT 1 FROM jobs WHERE job_id = :jobId');
 
@@ -91,7 +95,7 @@ export function listJobsQuery(filters: JobFilters, afterSeq: string | undefined,
   if (idNumberPreviouslyRegistered === null) where.push('j.id_number_previously_registered IS NULL');
   if (stale !== undefined) where.push(`j.stale_at IS ${stale ? 'NOT NULL' : 'NULL'}`);
   if (afterSeq !== undefined) where.push(`j.seq > ${parameter(afterSeq)}::bigint`);
-  const text = `SELECT ${SUMMARY_SELECT_LIST}, j.seq::text AS "seq" FROM jobs j
+  const text = `SELECT ${SUMMARY_SELECT_LIST}, j.seq::text AS "seq"${WITH_SUBMISSION}
  WHERE ${where.length > 0 ? where.join(' AND ') : 'true'}
  ORDER BY j.seq LIMIT ${parameter(limit)}`;
   return { text, values };

@@ -5,6 +5,7 @@ import type { IdentitySource, JobOutcome } from '../domain/outcome.js';
 import type { FacetRank } from '../domain/rank.js';
 import { type FieldCipher, sealContext } from '../security/field-cipher.js';
 import { type Columns, keysOf, selectList } from './sql.js';
+import { decodeSubmissionView, type SubmissionView } from './submission-table.js';
 
 /**
  * The `jobs` table, defined once: which column holds each field of a job's outcome and of its
@@ -26,9 +27,13 @@ export interface JobBookkeeping extends JobSchedule {
   checkCount: number;
 }
 
-/** A job as stored: its outcome (the ID record opened only when it was asked for) and its bookkeeping. */
+/**
+ * A job as stored: its outcome (the ID record opened only when it was asked for), its bookkeeping, and
+ * its submission when the read joined it (null otherwise, and for jobs not submitted through us).
+ */
 export interface StoredJob extends JobBookkeeping {
   outcome: JobOutcome;
+  submission: SubmissionView | null;
 }
 
 type OutcomeField = Exclude<keyof JobOutcome, 'jobId'>;
@@ -122,6 +127,7 @@ export function decodeJob(row: Record<string, unknown>, cipher?: FieldCipher): S
     checkCount: value('checkCount'),
     staleAt: value('staleAt'),
     untrustedCheckAt: value('untrustedCheckAt'),
+    submission: decodeSubmissionView(row),
     outcome: {
       jobId,
       userId: value('userId'),

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { type AddressInfo, createServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
@@ -6,7 +7,7 @@ import type { presentJob } from '../../src/api/present-job.js';
 import { buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import { createDependencies, type Dependencies } from '../../src/deps.js';
-import { buildSimulator, type Simulator } from '../../src/simulator/server.js';
+import { buildSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/server.js';
 import { API_TOKEN, TEST_API_KEY, TEST_PARTNER_ID, testConfig } from './app.js';
 import { capturingLogger } from './logs.js';
 
@@ -18,8 +19,10 @@ export interface TestSimulator extends Simulator {
 }
 
 /** The Smile ID simulator on a free local port. */
-export async function startSimulator(): Promise<TestSimulator> {
-  const simulator = buildSimulator({ partnerId: TEST_PARTNER_ID, apiKey: TEST_API_KEY });
+export async function startSimulator(
+  options: Omit<SimulatorOptions, 'partnerId' | 'apiKey'> = {},
+): Promise<TestSimulator> {
+  const simulator = buildSimulator({ ...options, partnerId: TEST_PARTNER_ID, apiKey: TEST_API_KEY });
   const url = await simulator.app.listen({ port: 0, host: '127.0.0.1' });
   return {
     ...simulator,
@@ -61,7 +64,11 @@ export async function startService(
   simulatorUrl: string,
   env: Record<string, string> = {},
 ): Promise<TestService> {
+  // Known before listening, so that submissions name this service as their callback URL.
+  const port = env.PORT ?? String(await freePort());
   const config = testConfig({
+    PORT: port,
+    PUBLIC_CALLBACK_URL: `http://127.0.0.1:${port}/callbacks/smile-id`,
     SMILE_API_BASE_URL: `${simulatorUrl}/v1`,
     REDIS_PREFIX: `test-${randomBytes(4).toString('hex')}`,
     RECONCILE_SWEEP_INTERVAL_MS: '200',
@@ -72,7 +79,7 @@ export async function startService(
   const { logger, logs } = capturingLogger(config.LOG_LEVEL);
   const deps = createDependencies(config, logger);
   const app = await buildApp({ config, logger, ...deps.forApp });
-  const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
+  const baseUrl = await app.listen({ port: config.PORT, host: '127.0.0.1' });
   deps.reconciler?.start();
   return {
     app,
@@ -103,6 +110,15 @@ export async function startService(
       await deleteQueueKeys(config.REDIS_URL, config.REDIS_PREFIX);
     },
   };
+}
+
+/** A port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 async function deleteQueueKeys(url: string, prefix: string) {

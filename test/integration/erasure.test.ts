@@ -49,6 +49,7 @@ describe('DELETE /v1/users/:userId/identity-data', () => {
       idInfo: 2,
       callbackBodies: 4,
       statusBodies: 0,
+      submissions: 0,
     });
     for (const job of [erased, erasedToo]) {
       const outcome = (await read(job.jobId)).json();
@@ -78,6 +79,7 @@ describe('DELETE /v1/users/:userId/identity-data', () => {
       idInfo: 0,
       callbackBodies: 0,
       statusBodies: 0,
+      submissions: 0,
     });
   });
 });

@@ -155,13 +155,57 @@ describe('the migrated schema and schema.prisma', () => {
       transition,
     );
     expect(typeof transition.id).toBe('bigint');
+
+    const submission = {
+      jobId,
+      contentDigest: 'digest',
+      digestKeyId: 'k1',
+      status: 'uploading' as const,
+      attempts: 2,
+      payload: new Uint8Array(Buffer.from('sealed payload')),
+      prepared: new Uint8Array(Buffer.from('sealed prep answer')),
+      retryPrep: true,
+      smileJobId: '0000000002',
+      errorCode: 'timeout',
+      errorMessage: 'the upload timed out',
+      imageCount: 3,
+      imageBytes: 12_345,
+      createdAt: now,
+      updatedAt: now,
+      preparedAt: now,
+      submittedAt: now,
+      nextAttemptAt: now,
+      erasedAt: now,
+    };
+    await db.prisma.submission.create({ data: submission });
+    expect(await db.prisma.submission.findUniqueOrThrow({ where: { jobId } })).toEqual(submission);
+  });
+
+  it('keeps no sealed payload on a submission that is done', async () => {
+    const jobId = `job-${randomUUID()}`;
+    const now = new Date();
+    await db.prisma.job.create({ data: { jobId, createdAt: now, updatedAt: now } });
+    const done = db.prisma.submission.create({
+      data: {
+        jobId,
+        contentDigest: 'digest',
+        digestKeyId: 'k1',
+        status: 'uploaded',
+        payload: new Uint8Array([1]),
+        imageCount: 1,
+        imageBytes: 1,
+        createdAt: now,
+        updatedAt: now,
+      },
+    });
+    await expect(done).rejects.toThrow(/submissions_payload_until_done/);
   });
 
   it('has exactly the columns that schema.prisma declares for each table', async () => {
     const { rows } = await db.pool.query<{ table_name: string; count: number }>(
       `SELECT table_name, count(*)::int AS count FROM information_schema.columns
         WHERE table_schema = 'public'
-          AND table_name IN ('jobs', 'callback_events', 'job_transitions', 'status_snapshots')
+          AND table_name IN ('jobs', 'callback_events', 'job_transitions', 'status_snapshots', 'submissions')
         GROUP BY table_name ORDER BY table_name`,
     );
     const { Prisma } = await import('../../src/generated/prisma/client.js');
@@ -171,6 +215,7 @@ describe('the migrated schema and schema.prisma', () => {
       job_transitions: declared(Prisma.JobTransitionScalarFieldEnum),
       jobs: declared(Prisma.JobScalarFieldEnum),
       status_snapshots: declared(Prisma.StatusSnapshotScalarFieldEnum),
+      submissions: declared(Prisma.SubmissionScalarFieldEnum),
     });
   });
 });

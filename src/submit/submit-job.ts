@@ -1,0 +1,270 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { emptyOutcome } from '../domain/outcome.js';
+import { nextCheck } from '../domain/poll-schedule.js';
+import type { Metrics } from '../observability/metrics.js';
+import { buildJobPackage, type JobPackage } from '../smileid/job-package.js';
+import type { JobStatusClient } from '../smileid/job-status-client.js';
+import type { SmileApiFailure } from '../smileid/smile-api.js';
+import type { PrepUploadAnswer, UploadClient } from '../smileid/upload-client.js';
+import type { PreparedUpload, StoredSubmission, SubmissionStore } from '../store/submission-store.js';
+
+/**
+ * The submission flow for one job (docs/smile-id.md#submitting-a-job): prep upload → zip → `PUT`, each
+ * step's result stored before the next, so that whatever stops it, the next attempt resumes where it
+ * stood: with the upload URL it has, or with a new prep upload (`retry: true`) if that URL expired.
+ * Return = done for now; throw RetryableSubmissionError = retry with backoff (BullMQ).
+ */
+
+export type SubmitOutcome = 'uploaded' | 'failed' | 'retry' | 'done_already';
+
+/** Thrown for failures worth retrying (5xx, 429, timeouts, network errors). */
+export class RetryableSubmissionError extends Error {
+  constructor(readonly code: string) {
+    super(`the submission failed with ${code}; will retry`);
+    this.name = 'RetryableSubmissionError';
+  }
+}
+
+/** Longest an attempt may hold a submission before the sweep queues it again (a worker died holding it). */
+export const SUBMISSION_LEASE_MS = 15 * 60_000;
+
+/** `result` of a job_status answer whose job never received its zip. */
+const NO_ZIP = /no zip/i;
+
+type Step = { kind: 'prepared'; prepared: PreparedUpload } | { kind: 'done'; outcome: SubmitOutcome };
+
+export function createSubmitJob({
+  store,
+  uploads,
+  jobStatus,
+  partnerId,
+  callbackUrl,
+  maxAttempts,
+  horizonMs,
+  log,
+  now = () => new Date(),
+  metrics,
+}: {
+  store: SubmissionStore;
+  uploads: UploadClient;
+  jobStatus: Pick<JobStatusClient, 'fetchStatus'>;
+  partnerId: string;
+  callbackUrl: string;
+  maxAttempts: number;
+  horizonMs: number;
+  log: FastifyBaseLogger;
+  now?: () => Date;
+  metrics?: Metrics | undefined;
+}) {
+  async function run(jobId: string, { log: jobLog = log }: { log?: FastifyBaseLogger } = {}) {
+    const submission = await store.load(jobId);
+    if (!submission || submission.status === 'uploaded' || submission.status === 'failed') {
+      return 'done_already' as const;
+    }
+    if (!submission.content) return fail(submission, 'ERASED', 'the submission was erased before its upload');
+    const attempt = await store.beginAttempt(jobId, now(), new Date(now().getTime() + SUBMISSION_LEASE_MS));
+    if (attempt === undefined) return 'done_already' as const;
+    // Attempts that ended in something other than a retryable answer (a crash, Postgres gone) count too.
+    if (attempt > maxAttempts) {
+      return fail(submission, 'ATTEMPTS_EXHAUSTED', `gave up after ${maxAttempts} attempts`);
+    }
+    try {
+      return await attemptUpload(submission, jobLog);
+    } catch (error) {
+      if (!(error instanceof RetryableSubmissionError)) throw error;
+      if (attempt >= maxAttempts) {
+        return fail(
+          submission,
+          error.code,
+          `gave up after ${attempt} attempts; the last failed with ${error.code}`,
+        );
+      }
+      await store.recordError(jobId, { code: error.code, message: error.message }, now());
+      throw error;
+    }
+  }
+
+  async function attemptUpload(
+    submission: StoredSubmission,
+    jobLog: FastifyBaseLogger,
+  ): Promise<SubmitOutcome> {
+    let step: Step = submission.prepared
+      ? { kind: 'prepared', prepared: submission.prepared }
+      : await prepare(submission, submission.retryPrep);
+    // One new prep upload at most per attempt: an expired URL is replaced once, then retried later.
+    for (let preparations = 0; step.kind === 'prepared'; preparations += 1) {
+      const zip = await buildJobPackage(packageOf(submission, step.prepared));
+      const answer = await uploads.upload(step.prepared.uploadUrl, zip);
+      switch (answer.kind) {
+        case 'uploaded':
+          metrics?.submissionCalls.inc({ call: 'upload', result: 'ok' });
+          return uploaded(submission, step.prepared.smileJobId, jobLog);
+        case 'expired':
+          metrics?.submissionCalls.inc({ call: 'upload', result: 'expired' });
+          await store.prepareAgain(submission.jobId, now());
+          if (preparations > 0) throw new RetryableSubmissionError('upload_url_expired');
+          step = await prepare(submission, true);
+          break;
+        case 'failed':
+          return failure(submission, 'upload', answer);
+      }
+    }
+    return step.outcome;
+  }
+
+  /** The prep upload; its answer is stored before anything is sent to the URL it gives. */
+  async function prepare(submission: StoredSubmission, retry: boolean): Promise<Step> {
+    const answer = await uploads.prepUpload({
+      partnerParams: partnerParamsOf(submission),
+      callbackUrl,
+      retry,
+    });
+    return handlePrepared(submission, answer, retry);
+  }
+
+  async function handlePrepared(
+    submission: StoredSubmission,
+    answer: PrepUploadAnswer,
+    retried: boolean,
+  ): Promise<Step> {
+    const { jobId } = submission;
+    switch (answer.kind) {
+      case 'prepared': {
+        metrics?.submissionCalls.inc({ call: 'prep_upload', result: 'ok' });
+        const prepared: PreparedUpload = {
+          uploadUrl: answer.uploadUrl,
+          smileJobId: answer.smileJobId,
+          serverInformation: answer.serverInformation,
+          signature: answer.signature,
+          timestamp: answer.timestamp,
+          retry: retried,
+        };
+        await store.savePrepared(jobId, prepared, now());
+        return { kind: 'prepared', prepared };
+      }
+      case 'job_exists':
+        metrics?.submissionCalls.inc({ call: 'prep_upload', result: 'job_exists' });
+        return resolveJobExists(submission, retried);
+      case 'unauthorized':
+        metrics?.submissionCalls.inc({ call: 'prep_upload', result: 'unauthorized' });
+        log.error(
+          { jobId, code: answer.code },
+          'Smile ID refused our prep upload signature: check SMILE_PARTNER_ID and SMILE_API_KEYS',
+        );
+        return {
+          kind: 'done',
+          outcome: await fail(
+            submission,
+            answer.code,
+            'Smile ID refused the signature: the partner id or API key is wrong',
+          ),
+        };
+      case 'failed':
+        return { kind: 'done', outcome: await failure(submission, 'prep_upload', answer) };
+    }
+  }
+
+  /**
+   * 2215: Smile ID already has this job id. Job Status says whether it has the zip too — our own upload
+   * whose answer was lost — or only an earlier prep upload, which a prep upload with `retry: true`
+   * replaces. A 2215 even with `retry: true` is not ours to resolve.
+   */
+  async function resolveJobExists(submission: StoredSubmission, retried: boolean): Promise<Step> {
+    const { jobId } = submission;
+    if (retried) {
+      return {
+        kind: 'done',
+        outcome: await fail(submission, '2215', 'Smile ID already has this job id, even with retry: true'),
+      };
+    }
+    const status = await jobStatus.fetchStatus(submission.content!.userId, jobId, { history: false });
+    if (status.kind === 'failed' && status.retryable) throw new RetryableSubmissionError(status.code);
+    if (status.kind !== 'status') {
+      return {
+        kind: 'done',
+        outcome: await fail(
+          submission,
+          '2215',
+          `Smile ID already has this job id; job_status said ${status.kind}`,
+        ),
+      };
+    }
+    const result = status.body.result;
+    const hasZip = status.body.job_complete === true || (typeof result === 'object' && result !== null);
+    if (hasZip || (typeof result === 'string' && !NO_ZIP.test(result) && result !== '')) {
+      return { kind: 'done', outcome: await uploaded(submission, null, log) };
+    }
+    await store.prepareAgain(jobId, now());
+    return prepare(submission, true);
+  }
+
+  async function uploaded(
+    submission: StoredSubmission,
+    smileJobId: string | null,
+    jobLog: FastifyBaseLogger,
+  ): Promise<SubmitOutcome> {
+    const at = now();
+    const first = nextCheck({ ...emptyOutcome(submission.jobId), tracked: true }, at, at, horizonMs);
+    const acceptedAt = await store.markUploaded(submission.jobId, {
+      smileJobId,
+      at,
+      nextCheckAt: 'at' in first ? first.at : at,
+    });
+    if (acceptedAt) {
+      metrics?.submissions.inc({ event: 'uploaded' });
+      metrics?.submissionDuration.observe(Math.max(0, (at.getTime() - acceptedAt.getTime()) / 1000));
+      jobLog.info({ jobId: submission.jobId }, 'submission uploaded to Smile ID');
+    }
+    return 'uploaded';
+  }
+
+  /** A failed call: retried with backoff when it may pass later, otherwise the submission fails. */
+  async function failure(
+    submission: StoredSubmission,
+    call: 'prep_upload' | 'upload',
+    answer: SmileApiFailure,
+  ): Promise<SubmitOutcome> {
+    metrics?.submissionCalls.inc({ call, result: answer.retryable ? 'retryable' : 'refused' });
+    if (answer.retryable) throw new RetryableSubmissionError(answer.code);
+    const status = answer.status === null ? '' : ` (HTTP ${answer.status})`;
+    return fail(submission, answer.code, `Smile ID refused the ${call.replace('_', ' ')}${status}`);
+  }
+
+  async function fail(submission: StoredSubmission, code: string, message: string): Promise<SubmitOutcome> {
+    if (await store.markFailed(submission.jobId, { code, message }, now())) {
+      metrics?.submissions.inc({ event: 'failed' });
+      log.error({ jobId: submission.jobId, code }, `submission failed: ${message}`);
+    }
+    return 'failed';
+  }
+
+  /** The zip's content: the request's, and the prep upload's answer it must carry back. */
+  function packageOf(submission: StoredSubmission, prepared: PreparedUpload): JobPackage {
+    const content = submission.content!;
+    return {
+      partnerId,
+      signature: prepared.signature,
+      timestamp: prepared.timestamp,
+      partnerParams: partnerParamsOf(submission),
+      callbackUrl,
+      retry: prepared.retry,
+      idInfo: content.idInfo,
+      images: content.images,
+      serverInformation: prepared.serverInformation,
+    };
+  }
+
+  return { run };
+}
+
+function partnerParamsOf(submission: StoredSubmission) {
+  const content = submission.content!;
+  return {
+    ...content.partnerParams,
+    job_id: submission.jobId,
+    user_id: content.userId,
+    job_type: content.jobType,
+  };
+}
+
+export type SubmitJob = ReturnType<typeof createSubmitJob>;
