@@ -1,0 +1,285 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contentDigestParts, type SubmissionContent } from '../../src/domain/submission.js';
+import { createMetrics } from '../../src/observability/metrics.js';
+import { createJobStatusClient } from '../../src/smileid/job-status-client.js';
+import {
+  createUploadClient,
+  type PrepUploadRequest,
+  type UploadClient,
+} from '../../src/smileid/upload-client.js';
+import { createSubmissionStore, type SubmissionStore } from '../../src/store/submission-store.js';
+import { createSubmitJob, RetryableSubmissionError } from '../../src/submit/submit-job.js';
+import { createSubmissionSweep } from '../../src/submit/sweep.js';
+import { createTestApp, TEST_API_KEY, TEST_PARTNER_ID, type TestApp } from '../helpers/app.js';
+import { startSimulator, type TestSimulator } from '../helpers/service.js';
+import { silentLogger } from '../helpers/status.js';
+import { fakeJpeg } from '../helpers/submissions.js';
+
+/**
+ * The submission worker's flow against the simulator, one step at a time: what it does after a crash
+ * between the prep upload and the PUT, an expired upload URL, 2215, 2205 and retryable failures.
+ */
+describe('the submission flow', () => {
+  let app: TestApp;
+  let simulator: TestSimulator;
+  let store: SubmissionStore;
+
+  beforeAll(async () => {
+    app = await createTestApp();
+    simulator = await startSimulator({ uploadUrlTtlMs: 300 });
+    store = createSubmissionStore({ pool: app.db.pool, cipher: app.cipher });
+  });
+  afterAll(async () => {
+    await simulator?.close();
+    await app?.close();
+  });
+
+  const clientOptions = (apiKey = TEST_API_KEY) => ({
+    baseUrl: `${simulator.url}/v1`,
+    partnerId: TEST_PARTNER_ID,
+    apiKeys: [apiKey],
+    timeoutMs: 2000,
+  });
+
+  /** The real upload client, with what it was asked recorded and faults injected where a test says. */
+  function recordingUploads(
+    faults: { beforePut?: () => void; afterPrep?: () => void; client?: UploadClient } = {},
+  ) {
+    const client = faults.client ?? createUploadClient(clientOptions());
+    const preps: PrepUploadRequest[] = [];
+    let puts = 0;
+    const uploads: UploadClient = {
+      async prepUpload(request) {
+        preps.push(request);
+        const answer = await client.prepUpload(request);
+        faults.afterPrep?.();
+        return answer;
+      },
+      async upload(url, zip) {
+        faults.beforePut?.();
+        puts += 1;
+        return client.upload(url, zip);
+      },
+    };
+    return { uploads, preps, puts: () => puts };
+  }
+
+  function flow(
+    uploads: UploadClient,
+    { maxAttempts = 3, metrics = createMetrics({ defaultMetrics: false }) } = {},
+  ) {
+    return createSubmitJob({
+      store,
+      uploads,
+      jobStatus: createJobStatusClient(clientOptions()),
+      partnerId: TEST_PARTNER_ID,
+      // Not an http URL: the simulator starts the job's life without posting callbacks anywhere.
+      callbackUrl: 'test://no-callbacks',
+      maxAttempts,
+      horizonMs: 7 * 86_400_000,
+      log: silentLogger,
+      metrics,
+    });
+  }
+
+  async function stored(): Promise<{ jobId: string; content: SubmissionContent }> {
+    const jobId = `job-${crypto.randomUUID()}`;
+    const content: SubmissionContent = {
+      userId: `user-${crypto.randomUUID()}`,
+      jobType: 1,
+      idInfo: { country: 'NG', idType: 'NIN', idNumber: '12345678901' },
+      images: [
+        { type: 'selfie', jpeg: fakeJpeg() },
+        { type: 'liveness', jpeg: fakeJpeg() },
+      ],
+      partnerParams: {},
+    };
+    const now = new Date();
+    expect(
+      await store.create(jobId, content, contentDigestParts(content), { at: now, nextAttemptAt: now }),
+    ).toBe('created');
+    return { jobId, content };
+  }
+
+  const row = async (jobId: string) =>
+    (
+      await app.db.pool.query(
+        `SELECT s.status, s.attempts, s.payload IS NULL AS "payloadGone", s.prepared IS NULL AS "preparedGone",
+                s.smile_job_id AS "smileJobId", s.error_code AS "errorCode", j.next_check_at AS "nextCheckAt"
+           FROM submissions s JOIN jobs j USING (job_id) WHERE s.job_id = $1`,
+        [jobId],
+      )
+    ).rows[0];
+
+  const crashOnce = () => {
+    let crashed = false;
+    return () => {
+      if (!crashed) {
+        crashed = true;
+        throw new Error('the worker died here');
+      }
+    };
+  };
+
+  it('uploads a stored submission, deletes its content and makes the job due for its first check', async () => {
+    const { jobId } = await stored();
+    const recorded = recordingUploads();
+    expect(await flow(recorded.uploads).run(jobId)).toBe('uploaded');
+    expect(recorded.preps.map((prep) => prep.retry)).toEqual([false]);
+    expect(recorded.puts()).toBe(1);
+    const after = await row(jobId);
+    expect(after).toMatchObject({ status: 'uploaded', attempts: 1, payloadGone: true, preparedGone: true });
+    expect(after.smileJobId).toMatch(/^\d+$/);
+    expect(after.nextCheckAt).toBeInstanceOf(Date);
+    // Running it again does nothing: the submission is done.
+    expect(await flow(recorded.uploads).run(jobId)).toBe('done_already');
+    expect(recorded.puts()).toBe(1);
+  });
+
+  it('resumes with the upload URL it has after a crash between the prep upload and the PUT', async () => {
+    const { jobId } = await stored();
+    const recorded = recordingUploads({ beforePut: crashOnce() });
+    await expect(flow(recorded.uploads).run(jobId)).rejects.toThrow('the worker died here');
+    expect(await row(jobId)).toMatchObject({ status: 'uploading', preparedGone: false, payloadGone: false });
+
+    expect(await flow(recorded.uploads).run(jobId)).toBe('uploaded');
+    // One prep upload only: the second attempt used the stored URL.
+    expect(recorded.preps).toHaveLength(1);
+    expect(recorded.puts()).toBe(1);
+    expect(await row(jobId)).toMatchObject({ status: 'uploaded', attempts: 2 });
+  });
+
+  it('sends a new prep upload with retry: true only once the stored upload URL has expired', async () => {
+    const { jobId } = await stored();
+    const recorded = recordingUploads({ beforePut: crashOnce() });
+    await expect(flow(recorded.uploads).run(jobId)).rejects.toThrow('the worker died here');
+    await new Promise((resolve) => setTimeout(resolve, 400)); // past the simulator's 300 ms URL lifetime
+
+    expect(await flow(recorded.uploads).run(jobId)).toBe('uploaded');
+    expect(recorded.preps.map((prep) => prep.retry)).toEqual([false, true]);
+    const uploads = [...simulator.state.uploads.values()].filter((upload) => upload.jobId === jobId);
+    expect(uploads.map((upload) => upload.uploadedAt !== undefined)).toEqual([false, true]);
+  });
+
+  it('resolves 2215 through job_status: a job id prepared but never uploaded is prepared again with retry: true', async () => {
+    const { jobId } = await stored();
+    // The prep upload reached Smile ID, but its answer was lost with the worker.
+    const recorded = recordingUploads({ afterPrep: crashOnce() });
+    await expect(flow(recorded.uploads).run(jobId)).rejects.toThrow('the worker died here');
+    expect(await row(jobId)).toMatchObject({ preparedGone: true });
+
+    expect(await flow(recorded.uploads).run(jobId)).toBe('uploaded');
+    expect(recorded.preps.map((prep) => prep.retry)).toEqual([false, false, true]);
+    expect(recorded.puts()).toBe(1);
+  });
+
+  it('resolves 2215 through job_status: a job Smile ID already has is marked uploaded without sending it again', async () => {
+    const { jobId, content } = await stored();
+    // Our upload reached Smile ID, and the worker died before recording it (and before the prep's answer).
+    const direct = createUploadClient(clientOptions());
+    const first = await flow(recordingUploads({ client: direct }).uploads).run(jobId);
+    expect(first).toBe('uploaded');
+    await app.db.pool.query(
+      "UPDATE submissions SET status = 'uploading', prepared = NULL, payload = $2, submitted_at = NULL WHERE job_id = $1",
+      [jobId, await sealedPayloadOf(jobId, content)],
+    );
+
+    const recorded = recordingUploads();
+    expect(await flow(recorded.uploads).run(jobId)).toBe('uploaded');
+    expect(recorded.preps.map((prep) => prep.retry)).toEqual([false]);
+    expect(recorded.puts()).toBe(0);
+    expect(await row(jobId)).toMatchObject({ status: 'uploaded', payloadGone: true });
+  });
+
+  it('stops at 2205 (our key is wrong): failed at once, counted, never retried', async () => {
+    const { jobId } = await stored();
+    const metrics = createMetrics({ defaultMetrics: false });
+    const recorded = recordingUploads({ client: createUploadClient(clientOptions('not-our-key')) });
+    expect(await flow(recorded.uploads, { metrics }).run(jobId)).toBe('failed');
+    expect(await row(jobId)).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      errorCode: '2205',
+      payloadGone: true,
+    });
+    expect((await metrics.submissions.get()).values).toContainEqual(
+      expect.objectContaining({ labels: { event: 'failed' }, value: 1 }),
+    );
+    expect((await metrics.submissionCalls.get()).values).toContainEqual(
+      expect.objectContaining({ labels: { call: 'prep_upload', result: 'unauthorized' }, value: 1 }),
+    );
+    expect(recorded.puts()).toBe(0);
+  });
+
+  it('retries 5xx answers with the error recorded, and fails once its attempts are spent', async () => {
+    const { jobId } = await stored();
+    let failures = 1;
+    const flaky: typeof fetch = async (input, init) =>
+      failures-- > 0 ? new Response('{"code":"2201"}', { status: 503 }) : fetch(input, init);
+    const client = createUploadClient({ ...clientOptions(), fetch: flaky });
+    const submit = flow(recordingUploads({ client }).uploads, { maxAttempts: 2 });
+    await expect(submit.run(jobId)).rejects.toBeInstanceOf(RetryableSubmissionError);
+    expect(await row(jobId)).toMatchObject({ status: 'uploading', errorCode: '2201', payloadGone: false });
+    expect(await submit.run(jobId)).toBe('uploaded');
+    expect(await row(jobId)).toMatchObject({ status: 'uploaded', attempts: 2, errorCode: null });
+
+    const { jobId: failing } = await stored();
+    failures = 10;
+    await expect(submit.run(failing)).rejects.toBeInstanceOf(RetryableSubmissionError);
+    expect(await submit.run(failing)).toBe('failed');
+    expect(await row(failing)).toMatchObject({
+      status: 'failed',
+      attempts: 2,
+      errorCode: '2201',
+      payloadGone: true,
+    });
+  });
+
+  it('fails a submission whose attempts ended in crashes once they exceed the limit', async () => {
+    const { jobId } = await stored();
+    const recorded = recordingUploads({
+      beforePut: () => {
+        throw new Error('crash');
+      },
+    });
+    const submit = flow(recorded.uploads, { maxAttempts: 2 });
+    await expect(submit.run(jobId)).rejects.toThrow('crash');
+    await expect(submit.run(jobId)).rejects.toThrow('crash');
+    expect(await submit.run(jobId)).toBe('failed');
+    expect(await row(jobId)).toMatchObject({ status: 'failed', errorCode: 'ATTEMPTS_EXHAUSTED' });
+  });
+
+  it('sweeps submissions that no worker holds past their next attempt into the queue, once', async () => {
+    const { jobId } = await stored();
+    const added: string[] = [];
+    const queue = {
+      addBulk: async (jobs: { data: { jobId: string } }[]) => {
+        added.push(...jobs.map((job) => job.data.jobId));
+        return [];
+      },
+    };
+    const sweep = createSubmissionSweep({
+      store,
+      queue: queue as never,
+      retries: { attempts: 3, retryDelayMs: 100 },
+      batchSize: 1000,
+      now: () => new Date(Date.now() + 1000),
+    });
+    await sweep();
+    expect(added).toContain(jobId);
+    added.length = 0;
+    await sweep();
+    expect(added).not.toContain(jobId);
+  });
+
+  async function sealedPayloadOf(jobId: string, content: SubmissionContent) {
+    const { sealContext } = await import('../../src/security/field-cipher.js');
+    return app.cipher.sealJson(
+      {
+        ...content,
+        images: content.images.map(({ type, jpeg }) => ({ type, jpegBase64: jpeg.toString('base64') })),
+      },
+      sealContext.submissionPayload(jobId),
+    );
+  }
+});
