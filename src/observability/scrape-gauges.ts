@@ -16,6 +16,8 @@ const FLAG_LABELS: Record<(typeof FLAGS)[number], string> = {
   fraudSuspects: 'fraud_suspects',
 };
 
+const SUBMISSION_STATUSES = ['queued', 'uploading', 'uploaded', 'failed'] as const;
+
 /** What a BullMQ queue offers for depth: its name and its counts per state. */
 export type QueueCounter = Pick<Queue, 'name' | 'getJobCounts'>;
 
@@ -28,7 +30,7 @@ export function createScrapeGauges({
   metrics,
   queues,
 }: {
-  gauges: Pick<GaugeQueries, 'jobCounts'>;
+  gauges: Pick<GaugeQueries, 'jobCounts' | 'submissionCounts'>;
   metrics: Metrics;
   queues: readonly QueueCounter[];
 }) {
@@ -37,7 +39,7 @@ export function createScrapeGauges({
   async function refresh(): Promise<void> {
     if (Date.now() - refreshedAt < CACHE_MS) return;
     refreshedAt = Date.now();
-    await Promise.all([refreshJobs(), refreshQueues()]);
+    await Promise.all([refreshJobs(), refreshSubmissions(), refreshQueues()]);
   }
 
   async function refreshJobs() {
@@ -53,6 +55,24 @@ export function createScrapeGauges({
         for (const flag of FLAGS) flags[flag] += row[flag];
       }
       for (const flag of FLAGS) metrics.jobFlags.set({ flag: FLAG_LABELS[flag] }, flags[flag]);
+    } catch {
+      metrics.jobGaugeScrapeErrors.inc();
+    }
+  }
+
+  async function refreshSubmissions() {
+    try {
+      const rows = await withTimeout(gauges.submissionCounts(), QUERY_TIMEOUT_MS);
+      metrics.submissionStates.reset();
+      for (const status of SUBMISSION_STATUSES) metrics.submissionStates.set({ status }, 0);
+      let oldestPending = 0;
+      for (const row of rows) {
+        metrics.submissionStates.set({ status: row.status }, row.submissions);
+        if (row.status === 'queued' || row.status === 'uploading') {
+          oldestPending = Math.max(oldestPending, row.oldestSeconds);
+        }
+      }
+      metrics.submissionOldestPending.set(oldestPending);
     } catch {
       metrics.jobGaugeScrapeErrors.inc();
     }

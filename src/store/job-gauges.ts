@@ -14,6 +14,21 @@ SELECT state::text AS state, is_final AS "isFinal", count(*)::int AS jobs,
   'job-gauges',
 );
 
+/** Submissions per status, and how long the oldest still pending has waited. */
+const SUBMISSION_GAUGES = statement(
+  `
+SELECT status::text AS status, count(*)::int AS submissions,
+       COALESCE(extract(epoch FROM now() - min(created_at)), 0)::float8 AS "oldestSeconds"
+  FROM submissions GROUP BY status`,
+  'submission-gauges',
+);
+
+export interface SubmissionGaugeRow {
+  status: 'queued' | 'uploading' | 'uploaded' | 'failed';
+  submissions: number;
+  oldestSeconds: number;
+}
+
 export interface JobGaugeRow {
   state: string;
   isFinal: boolean;
@@ -30,6 +45,9 @@ export function createGaugeQueries({ pool }: { pool: pg.Pool }) {
   return {
     async jobCounts(): Promise<JobGaugeRow[]> {
       return (await pool.query<JobGaugeRow>(JOB_GAUGES.bind({}))).rows;
+    },
+    async submissionCounts(): Promise<SubmissionGaugeRow[]> {
+      return (await pool.query<SubmissionGaugeRow>(SUBMISSION_GAUGES.bind({}))).rows;
     },
     /** Postgres answers at all: readiness. */
     async ping(): Promise<void> {

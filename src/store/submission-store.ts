@@ -116,12 +116,6 @@ const POSTPONE = statement<'jobIds' | 'until'>(`
 UPDATE submissions SET next_attempt_at = :until::timestamptz
  WHERE job_id = ANY(:jobIds::text[]) AND status IN ('queued', 'uploading')`);
 
-const COUNTS = statement(`
-SELECT status::text AS status, count(*)::int AS submissions,
-       COALESCE(extract(epoch FROM now() - min(created_at)) FILTER (WHERE status IN ('queued', 'uploading')), 0)::float8
-         AS "oldestPendingSeconds"
-  FROM submissions GROUP BY status`);
-
 /** The content as sealed at rest; images as base64 inside the JSON. */
 interface SealedContent extends Omit<SubmissionContent, 'images'> {
   images: { type: SubmissionContent['images'][number]['type']; jpegBase64: string }[];
@@ -269,13 +263,6 @@ export function createSubmissionStore({ pool, cipher }: { pool: pg.Pool; cipher:
         if (jobIds.length > 0) await client.query(POSTPONE.bind({ jobIds, until }));
         return jobIds;
       });
-    },
-
-    /** Submissions per status and the age of the oldest pending one: the scrape's gauges. */
-    async counts(): Promise<
-      { status: SubmissionStatus; submissions: number; oldestPendingSeconds: number }[]
-    > {
-      return (await pool.query(COUNTS.bind({}))).rows;
     },
   };
 }

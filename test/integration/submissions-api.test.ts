@@ -71,6 +71,22 @@ describe('POST /v1/submissions', () => {
     expect(uploads).toHaveLength(1);
     expect(uploads[0]!.uploadedAt).toBeDefined();
     expect(uploads[0]!.callbackUrl).toBe(service.config.PUBLIC_CALLBACK_URL);
+
+    const metrics = await (await fetch(`${service.baseUrl}/metrics`)).text();
+    const value = (series: string) =>
+      Number(
+        metrics
+          .split('\n')
+          .find((line) => line.startsWith(`${series} `))
+          ?.split(' ')[1] ?? Number.NaN,
+      );
+    expect(value('smileid_submissions_total{event="accepted"}')).toBeGreaterThanOrEqual(1);
+    expect(value('smileid_submissions_total{event="uploaded"}')).toBeGreaterThanOrEqual(1);
+    expect(value('smileid_submission_calls_total{call="prep_upload",result="ok"}')).toBeGreaterThanOrEqual(1);
+    expect(value('smileid_submission_calls_total{call="upload",result="ok"}')).toBeGreaterThanOrEqual(1);
+    expect(value('smileid_submissions{status="uploaded"}')).toBeGreaterThanOrEqual(1);
+    expect(value('smileid_submission_duration_seconds_count')).toBeGreaterThanOrEqual(1);
+    expect(metrics).toMatch(/^smileid_submission_oldest_pending_seconds \d/m);
   });
 
   it('keeps no image bytes or identity data once Smile ID has the zip', async () => {
