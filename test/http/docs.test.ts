@@ -18,6 +18,7 @@ const V1_ROUTES = [
   ['get', '/v1/jobs/{jobId}/images'],
   ['post', '/v1/jobs/{jobId}/reconcile'],
   ['delete', '/v1/users/{userId}/identity-data'],
+  ['post', '/v1/submissions'],
 ] as const;
 
 describe('the API documentation', () => {
@@ -75,6 +76,18 @@ describe('the API documentation', () => {
         'userId',
       ].sort(),
     );
+  });
+
+  it('documents the submission route: its body, its answers and the Submission in every job', () => {
+    const operation = document.paths['/v1/submissions']?.post;
+    expect(Object.keys(operation?.responses ?? {})).toEqual(
+      expect.arrayContaining(['200', '202', '400', '409', '413', '503']),
+    );
+    const body = JSON.stringify(operation?.requestBody);
+    for (const field of ['userId', 'idInfo', 'images', 'jpegBase64', 'partnerParams', 'idCardBack']) {
+      expect(body).toContain(field);
+    }
+    expect(JSON.stringify(document.components?.schemas?.Job)).toContain('#/components/schemas/Submission');
   });
 
   it('serves the UI as HTML at /docs', async () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idInfoCallback, resultCallback, simulatedJob } from '../../src/simulator/callbacks.js';
 import { signed } from '../helpers/callbacks.js';
 import { startService, startSimulator, type TestService, type TestSimulator } from '../helpers/service.js';
+import { submissionRequest } from '../helpers/submissions.js';
 
 /** Every value stored under `prefix`, whatever the key's type, as one string. */
 async function dumpKeys(redis: Redis, prefix: string): Promise<{ keys: string[]; text: string }> {
@@ -68,5 +69,33 @@ describe('what Redis holds', () => {
         expect(text).not.toContain(value);
       }
     }
+  });
+
+  it('holds a submission as its job id only: no image, name or ID number', async () => {
+    // An API process alone: the submission stays queued in Redis for us to read.
+    const api = await startService(sim.url, { ROLE: 'api' });
+    const request = submissionRequest({
+      userId: 'user-who-submitted',
+      idInfo: {
+        country: 'NG',
+        idType: 'NIN',
+        idNumber: '55555555555',
+        firstName: 'Zainab',
+        lastName: 'Okafor',
+      },
+    });
+    expect((await service.api('POST', '/v1/submissions', request)).status).toBe(202);
+    const { text } = await dumpKeys(redis, `${service.config.REDIS_PREFIX}:`);
+    expect(text).toContain(request.jobId);
+    for (const value of [
+      'user-who-submitted',
+      '55555555555',
+      'Zainab',
+      'Okafor',
+      request.images[0]!.jpegBase64,
+    ]) {
+      expect(text).not.toContain(value);
+    }
+    await sim.control('/faults', {});
   });
 });
