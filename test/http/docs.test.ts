@@ -6,7 +6,19 @@ import { expectErrorBody } from '../helpers/http.js';
 
 interface OpenApiDocument {
   openapi: string;
-  paths: Record<string, Record<string, { parameters?: { name: string; in: string }[]; security?: unknown }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        parameters?: { name: string; in: string }[];
+        security?: unknown;
+        responses?: Record<string, unknown>;
+        requestBody?: unknown;
+      }
+    >
+  >;
+  components?: { schemas?: Record<string, unknown> };
 }
 
 /** Every /v1 route the service serves, in OpenAPI's path syntax. */

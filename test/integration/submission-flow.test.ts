@@ -7,6 +7,7 @@ import {
   type PrepUploadRequest,
   type UploadClient,
 } from '../../src/smileid/upload-client.js';
+import { purgeExpired } from '../../src/store/identity-maintenance.js';
 import { createSubmissionStore, type SubmissionStore } from '../../src/store/submission-store.js';
 import { createSubmitJob, RetryableSubmissionError } from '../../src/submit/submit-job.js';
 import { createSubmissionSweep } from '../../src/submit/sweep.js';
@@ -270,6 +271,33 @@ describe('the submission flow', () => {
     added.length = 0;
     await sweep();
     expect(added).not.toContain(jobId);
+  });
+
+  it('erases a submission past retention like any identity data: a pending one fails, saying why', async () => {
+    const { jobId } = await stored();
+    const { jobId: done } = await stored();
+    expect(await flow(recordingUploads().uploads).run(done)).toBe('uploaded');
+    const purged = await purgeExpired(app.db.pool, new Date(Date.now() + 60_000), 1000);
+    expect(purged.submissions).toBeGreaterThanOrEqual(1);
+    expect(await row(jobId)).toMatchObject({ status: 'failed', errorCode: 'ERASED', payloadGone: true });
+    expect(await row(done)).toMatchObject({ status: 'uploaded', errorCode: null });
+    expect(await flow(recordingUploads().uploads).run(jobId)).toBe('done_already');
+  });
+
+  it('moves sealed submissions to the newest key with the rest of the identity data', async () => {
+    const { jobId, content } = await stored();
+    const { reencryptAll } = await import('../../src/store/identity-maintenance.js');
+    const { createFieldCipher, parseKeyring } = await import('../../src/security/field-cipher.js');
+    const newKey = `k-new:${Buffer.alloc(32, 7).toString('base64')}`;
+    const rotated = createFieldCipher(parseKeyring([newKey, ...app.config.DATA_ENCRYPTION_KEYS]));
+    await reencryptAll(app.db.pool, rotated);
+    const { rows } = await app.db.pool.query(
+      'SELECT sealed_key_id(payload) AS key FROM submissions WHERE job_id = $1',
+      [jobId],
+    );
+    expect(rows[0].key).toBe('k-new');
+    const loaded = await createSubmissionStore({ pool: app.db.pool, cipher: rotated }).load(jobId);
+    expect(loaded?.content?.images.map((image) => image.jpeg.equals(content.images[0]!.jpeg))[0]).toBe(true);
   });
 
   async function sealedPayloadOf(jobId: string, content: SubmissionContent) {
