@@ -21,6 +21,7 @@ import {
   type TestService,
   type TestSimulator,
 } from '../helpers/service.js';
+import { submissionRequest } from '../helpers/submissions.js';
 
 /**
  * A real Prometheus (Debian's package) scrapes the whole service, run in-process against the Smile ID
@@ -244,6 +245,10 @@ describe.skipIf(!hasPrometheus)(
       await untrusted();
       await storageFailure();
 
+      // A submission the simulator takes through prep upload and upload: the submission panels' calls,
+      // upload and duration have something to show.
+      expect((await service.api('POST', '/v1/submissions', submissionRequest())).status).toBe(202);
+
       const polled = await registered('approved');
       const flaky = await registered('approved', { faults: { failNext: 2 } });
       const unauthorizedAgain = await registered('approved', { faults: { authError: true } });
@@ -268,6 +273,9 @@ describe.skipIf(!hasPrometheus)(
       await scraped('max(smileid_jobs_flagged{flag="stale"}) >= 1');
       await scraped('max(smileid_jobs_flagged{flag="fraud_suspects"}) >= 1');
       await scraped('max(smileid_jobs_flagged{flag="previously_registered_id"}) >= 1');
+      await scraped('smileid_submission_calls_total{call="upload", result="ok"} >= 1');
+      await scraped('smileid_submissions_total{event="uploaded"} >= 1');
+      await scraped('max(smileid_submissions{status="uploaded"}) >= 1');
       // A few more scrapes, so every rate window holds samples from after the scenario.
       await new Promise((resolve) => setTimeout(resolve, 3000));
     }, 180_000);
