@@ -27,7 +27,7 @@ export interface AppDependencies {
   /** This instance's metrics; without them, nothing is measured and /metrics is absent. */
   metrics?: Metrics | undefined;
   /** The Postgres reads behind the job gauges of /metrics. */
-  gauges?: Pick<GaugeQueries, 'jobCounts' | 'submissionCounts'> | undefined;
+  gauges?: Pick<GaugeQueries, 'jobCounts' | 'submissionCounts' | 'notificationCounts'> | undefined;
   /** Queues whose depth /metrics reports. */
   queues?: readonly QueueCounter[];
 }
@@ -77,7 +77,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     instrumentHttp(app, {
       metrics,
       gauges: createScrapeGauges({
-        gauges: gauges ?? { jobCounts: async () => [], submissionCounts: async () => [] },
+        gauges: gauges ?? {
+          jobCounts: async () => [],
+          submissionCounts: async () => [],
+          notificationCounts: async () => ({
+            pending: 0,
+            oldestPendingSeconds: 0,
+            dead: 0,
+            disabledEndpoints: 0,
+          }),
+        },
         metrics,
         queues: deps.queues ?? [],
       }),

@@ -31,6 +31,9 @@ const nonEmptyList = (what: string) =>
 
 const positiveInt = z.coerce.number().int().positive();
 
+/** A Standard Webhooks secret: `whsec_` and the base64 of the key. */
+const WEBHOOK_SECRET = /^whsec_[A-Za-z0-9+/]{16,}={0,2}$/;
+
 /** The word that opens callbacks to every source address. */
 export const ANY_SOURCE = 'any';
 
@@ -169,6 +172,37 @@ export const environmentSchema = z.object({
       'First retry delay of a submission, in milliseconds; each further retry doubles it (8 attempts ' +
         'from 5 s span about 10 minutes).',
     ),
+  NOTIFY_WEBHOOK_URLS: commaList
+    .refine(
+      (urls) => urls.every((url) => /^https?:\/\/[^\s]+$/.test(url) && URL.canParse(url)),
+      'needs http(s) URLs',
+    )
+    .refine((urls) => new Set(urls).size === urls.length, 'lists a URL twice')
+    .default([])
+    .describe(
+      'Comma-separated internal endpoints that receive signed `job.updated` and `job.finalized` webhooks ' +
+        '(Standard Webhooks). A new endpoint receives changes from when it is first configured.',
+    ),
+  NOTIFY_WEBHOOK_SECRETS: commaList
+    .refine(
+      (secrets) => secrets.every((secret) => secret.split('|').every((part) => WEBHOOK_SECRET.test(part))),
+      'needs `whsec_<base64>` secrets, several joined by `|` while rotating',
+    )
+    .default([])
+    .describe(
+      'One Standard Webhooks secret (`whsec_<base64>`) per URL of `NOTIFY_WEBHOOK_URLS`, in the same order. ' +
+        'While rotating, join the new and the old with `|`: every message is signed with each.',
+    ),
+  NOTIFY_TIMEOUT_MS: positiveInt
+    .default(10000)
+    .describe('Longest a webhook delivery may take, in milliseconds, before it counts as failed.'),
+  NOTIFY_RETRY_DELAY_MS: positiveInt
+    .default(5000)
+    .describe('First retry delay of a failed webhook delivery, in milliseconds; it doubles up to an hour.'),
+  NOTIFY_RETRY_HOURS: positiveInt
+    .default(24)
+    .describe('How long a webhook delivery is retried before it becomes a dead letter, in hours.'),
+  NOTIFY_CONCURRENCY: positiveInt.default(16).describe('Webhook deliveries in flight per worker process.'),
   INTERNAL_API_TOKENS: nonEmptyList('token')
     .default([DEVELOPMENT_SECRETS.INTERNAL_API_TOKENS])
     .describe('Comma-separated bearer tokens that may read outcomes and register jobs on `/v1/*`.'),
@@ -349,6 +383,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems = parsed.success
     ? []
     : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  if (
+    parsed.success &&
+    parsed.data.NOTIFY_WEBHOOK_URLS.length !== parsed.data.NOTIFY_WEBHOOK_SECRETS.length
+  ) {
+    problems.push(
+      `NOTIFY_WEBHOOK_SECRETS: needs one secret per URL of NOTIFY_WEBHOOK_URLS (${parsed.data.NOTIFY_WEBHOOK_URLS.length}), got ${parsed.data.NOTIFY_WEBHOOK_SECRETS.length}`,
+    );
+  }
   // Checked even when other values are invalid, so one run reports every problem.
   if (env.NODE_ENV === 'production') problems.push(...productionProblems(env));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);

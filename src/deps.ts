@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { type ConnectionOptions, Queue } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
@@ -17,6 +18,7 @@ import { createJobStatusClient, type JobStatusClient } from './smileid/job-statu
 import { createUploadClient, type UploadClient } from './smileid/upload-client.js';
 import { createAuditLog } from './store/audit-log.js';
 import { createCallbackStore } from './store/callback-store.js';
+import { type ChangeSignal, createChangeFeed, createChangeSignal } from './store/change-feed.js';
 import { createDatabase, type Database } from './store/connections.js';
 import { createDueChecks } from './store/due-checks.js';
 import { createEventQueries } from './store/event-queries.js';
@@ -26,6 +28,7 @@ import { createJobQueries } from './store/job-queries.js';
 import { createRegistrationStore } from './store/registrations.js';
 import { createStatusStore } from './store/status-store.js';
 import { createSubmissionStore } from './store/submission-store.js';
+import { createWebhookStore } from './store/webhook-store.js';
 import { enqueueSubmissions } from './submit/enqueue.js';
 import { createSubmitJob } from './submit/submit-job.js';
 import { withTimeout } from './util/with-timeout.js';
@@ -100,6 +103,7 @@ export function createServices({
   jobStatus = jobStatusClientOf(config),
   enqueueCheck = async () => undefined,
   enqueueSubmission = async () => undefined,
+  changeSignal = { next: (signal) => once(signal, 'abort').then(() => undefined) },
   now = () => new Date(),
 }: {
   config: Config;
@@ -111,6 +115,8 @@ export function createServices({
   enqueueCheck?: (jobId: string) => Promise<void>;
   /** Queues a submission's upload at once (POST /v1/submissions); may fail when Redis is down. */
   enqueueSubmission?: (jobId: string) => Promise<void>;
+  /** Wakes long polls of the change feed; without one, they wait their whole time, then read again. */
+  changeSignal?: Pick<ChangeSignal, 'next'>;
   now?: () => Date;
 }): Services {
   const { pool, prisma } = db;
@@ -151,6 +157,8 @@ export function createServices({
         maxImageBytes: config.SUBMISSION_MAX_IMAGE_BYTES,
       },
       metrics,
+      changes: { feed: createChangeFeed({ pool }), next: changeSignal.next },
+      notifications: createWebhookStore({ pool }),
       now,
       authenticate: createBearerAuth({
         apiTokens: config.INTERNAL_API_TOKENS,
@@ -229,12 +237,26 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
                 }),
           retries: submissionRetriesOf(config),
         },
+        notifications: {
+          store: createWebhookStore({ pool: db.pool }),
+          changeFeed: createChangeFeed({ pool: db.pool }),
+          urls: config.NOTIFY_WEBHOOK_URLS,
+          secrets: new Map(
+            config.NOTIFY_WEBHOOK_URLS.map((url, index) => [url, config.NOTIFY_WEBHOOK_SECRETS[index]!]),
+          ),
+          timeoutMs: config.NOTIFY_TIMEOUT_MS,
+          retryDelayMs: config.NOTIFY_RETRY_DELAY_MS,
+          retryWindowMs: config.NOTIFY_RETRY_HOURS * 3_600_000,
+          concurrency: config.NOTIFY_CONCURRENCY,
+        },
         log,
         metrics,
       })
     : undefined;
 
   const gauges = createGaugeQueries({ pool: db.pool });
+  const changeSignal = servesHttpApi ? createChangeSignal({ url: config.DATABASE_URL, log }) : undefined;
+  void changeSignal?.start();
   const services = servesHttpApi
     ? createServices({
         config,
@@ -244,6 +266,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
         jobStatus,
         // BullMQ waits for a connection that is down; an API request must not.
         enqueueCheck: (jobId) => withTimeout(enqueueChecks(producer, [jobId]), ENQUEUE_TIMEOUT_MS),
+        changeSignal,
         enqueueSubmission: (jobId) =>
           withTimeout(enqueueSubmissions(producer, [jobId], submissionRetriesOf(config)), ENQUEUE_TIMEOUT_MS),
       })
@@ -259,7 +282,12 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
       gauges,
       // Queues whose depth /metrics reports: what this process produces or consumes.
       queues: reconciler
-        ? [reconciler.checks, reconciler.untrustedChecks, reconciler.maintenance]
+        ? [
+            reconciler.checks,
+            reconciler.untrustedChecks,
+            reconciler.maintenance,
+            reconciler.notificationQueue,
+          ]
         : [producer],
       redis: servesHttpApi ? fastRedis : undefined,
       readinessChecks: {
@@ -269,6 +297,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
     } satisfies Omit<AppDependencies, 'config' | 'logger'>,
     reconciler,
     async close() {
+      await changeSignal?.close();
       await reconciler?.close();
       await producer.close().catch(() => undefined);
       workerRedis?.disconnect();
@@ -281,6 +310,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
      * having said goodbye to both rather than leaving the servers to notice dead sockets.
      */
     async forceClose() {
+      await changeSignal?.close();
       workerRedis?.disconnect();
       fastRedis.disconnect();
       await db.close();

@@ -41,3 +41,9 @@ export const jobCursorPayload = z.strictObject({ seq: z.string().regex(/^[1-9]\d
 
 /** GET /v1/jobs/:jobId/events: time and id of the last event served. */
 export const eventCursorPayload = z.strictObject({ at: z.iso.datetime(), id: z.uuid() });
+
+/** GET /v1/changes and webhooks: the feed position of the last change served. */
+export const feedCursorPayload = z.strictObject({
+  xid: z.string().regex(/^\d{1,19}$/),
+  id: z.string().regex(/^\d{1,19}$/),
+});

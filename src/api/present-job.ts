@@ -1,5 +1,5 @@
 import { shownResult } from '../domain/evidence.js';
-import type { JobOutcome } from '../domain/outcome.js';
+import { smileSecureView } from '../domain/smile-secure.js';
 import type { StoredJob } from '../store/job-table.js';
 import type { SubmissionView } from '../store/submission-table.js';
 
@@ -36,31 +36,12 @@ export function presentJob(record: StoredJob, { withIdInfo = false }: { withIdIn
     idNumberPreviouslyRegistered: outcome.idNumberPreviouslyRegistered,
     previousRegistrantUserIds: outcome.previousRegistrantUserIds,
     suspectUsers: outcome.suspectUsers,
-    smileSecure: smileSecureOf(outcome),
+    smileSecure: smileSecureView({ code: outcome.smileSecureCode, suspectUsers: outcome.suspectUsers }),
     submission: record.submission && presentSubmission(record.submission),
     createdAt: record.createdAt.toISOString(),
     updatedAt: record.updatedAt.toISOString(),
     finalizedAt: outcome.finalizedAt?.toISOString() ?? null,
   };
-}
-
-const SMILE_SECURE_MEANINGS = {
-  '5210': 'no_suspects',
-  '5211': 'suspects_found',
-  '5212': 'system_error',
-} as const;
-
-/** Smile Secure's signal, so a system error (5212) never reads as "no suspects"; null when none arrived. */
-function smileSecureOf(outcome: JobOutcome) {
-  const { smileSecureCode: code, suspectUsers } = outcome;
-  if (code === null && suspectUsers.length === 0) return null;
-  const meaning =
-    code !== null && code in SMILE_SECURE_MEANINGS
-      ? SMILE_SECURE_MEANINGS[code as keyof typeof SMILE_SECURE_MEANINGS]
-      : suspectUsers.length > 0
-        ? 'suspects_found'
-        : null;
-  return { code, meaning, suspectUsers };
 }
 
 /** A job's submission as the API shows it. */

@@ -2,9 +2,11 @@ import type { FastifyRequest } from 'fastify';
 import type { Metrics } from '../observability/metrics.js';
 import type { JobStatusClient } from '../smileid/job-status-client.js';
 import type { AuditLog } from '../store/audit-log.js';
+import type { ChangeFeed } from '../store/change-feed.js';
 import type { EventQueries } from '../store/event-queries.js';
 import type { eraseUserIdentityData } from '../store/identity-maintenance.js';
 import type { JobQueries } from '../store/job-queries.js';
+import type { WebhookStore } from '../store/webhook-store.js';
 import type { SubmissionIntake } from './accept-submission.js';
 import type { Caller } from './bearer-auth.js';
 import type { JobRegistrations } from './register-job.js';
@@ -30,6 +32,10 @@ export interface RouteContext {
     maxImageBytes: number;
   };
   metrics?: Metrics | undefined;
+  /** GET /v1/changes: the feed, and a wait for the next committed change (store/change-feed.ts). */
+  changes: { feed: Pick<ChangeFeed, 'read'>; next: (signal: AbortSignal) => Promise<void> };
+  /** Dead letters and endpoints of the webhooks. */
+  notifications: Pick<WebhookStore, 'listDead' | 'redeliver' | 'listEndpoints' | 'enableEndpoint'>;
   now: () => Date;
   /** The authenticated caller of a request (set before validation by routes.ts). */
   callerOf: (request: FastifyRequest) => Caller;

@@ -1,10 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Authenticate, Caller } from './bearer-auth.js';
+import { changeRoutes } from './change-routes.js';
 import { eventRoutes } from './event-routes.js';
 import { imageRoutes } from './image-routes.js';
 import { jobListRoutes } from './job-list-routes.js';
 import { jobRoutes } from './job-routes.js';
+import { notificationRoutes } from './notification-routes.js';
 import type { RouteContext } from './route-context.js';
 import { submissionRoutes } from './submission-routes.js';
 import { userRoutes } from './user-routes.js';
@@ -50,4 +52,6 @@ export async function apiRoutes(app: FastifyInstance, options: ApiOptions) {
   await api.register(imageRoutes, context);
   await api.register(userRoutes, context);
   await api.register(submissionRoutes, context);
+  await api.register(changeRoutes, context);
+  await api.register(notificationRoutes, context);
 }

@@ -26,3 +26,20 @@ export function combineSmileSecure(signals: readonly SmileSecureSignal[]): Smile
     suspectUsers: [...suspects.values()].sort((a, b) => a.userId.localeCompare(b.userId)),
   };
 }
+
+const MEANINGS = { '5210': 'no_suspects', '5211': 'suspects_found', '5212': 'system_error' } as const;
+
+/**
+ * Smile Secure's signal as consumers see it, so a system error (5212) never reads as "no suspects";
+ * null when none arrived.
+ */
+export function smileSecureView({ code, suspectUsers }: SmileSecureSignal) {
+  if (code === null && suspectUsers.length === 0) return null;
+  const meaning =
+    code !== null && code in MEANINGS
+      ? MEANINGS[code as keyof typeof MEANINGS]
+      : suspectUsers.length > 0
+        ? 'suspects_found'
+        : null;
+  return { code, meaning, suspectUsers };
+}

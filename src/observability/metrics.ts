@@ -125,6 +125,39 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
       help: 'Age of the oldest submission still queued or uploading (0 when none).',
       registers,
     }),
+    webhookDeliveries: new Counter({
+      name: 'smileid_webhook_deliveries_total',
+      help: 'Webhook delivery attempts by endpoint id and result: delivered, retry (failed, retried later), dead (failed past the retry window), gone (410: endpoint disabled).',
+      labelNames: ['endpoint', 'result'] as const,
+      registers,
+    }),
+    webhookLatency: new Histogram({
+      name: 'smileid_webhook_delivery_latency_seconds',
+      help: 'Time from a change committing to its webhook being delivered (accepted with 2xx).',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300, 3600],
+      registers,
+    }),
+    /** Filled at scrape time from Postgres (see job-gauges.ts). */
+    webhookBacklog: new Gauge({
+      name: 'smileid_webhook_backlog',
+      help: 'Webhook deliveries waiting to be delivered (pending), over every endpoint.',
+      registers,
+    }),
+    webhookOldestPending: new Gauge({
+      name: 'smileid_webhook_oldest_pending_seconds',
+      help: 'Age of the change behind the oldest pending webhook delivery (0 when none).',
+      registers,
+    }),
+    webhookDeadLetters: new Gauge({
+      name: 'smileid_webhook_dead_letters',
+      help: 'Webhook deliveries that exhausted their retry window, waiting for an operator to redeliver them.',
+      registers,
+    }),
+    webhookEndpointsDisabled: new Gauge({
+      name: 'smileid_webhook_endpoints_disabled',
+      help: 'Webhook endpoints disabled after answering 410 Gone, until an operator enables them.',
+      registers,
+    }),
     /** Filled at scrape time from Postgres (see job-gauges.ts). */
     jobs: new Gauge({
       name: 'smileid_jobs',

@@ -30,7 +30,7 @@ export function createScrapeGauges({
   metrics,
   queues,
 }: {
-  gauges: Pick<GaugeQueries, 'jobCounts' | 'submissionCounts'>;
+  gauges: Pick<GaugeQueries, 'jobCounts' | 'submissionCounts' | 'notificationCounts'>;
   metrics: Metrics;
   queues: readonly QueueCounter[];
 }) {
@@ -39,7 +39,7 @@ export function createScrapeGauges({
   async function refresh(): Promise<void> {
     if (Date.now() - refreshedAt < CACHE_MS) return;
     refreshedAt = Date.now();
-    await Promise.all([refreshJobs(), refreshSubmissions(), refreshQueues()]);
+    await Promise.all([refreshJobs(), refreshSubmissions(), refreshNotifications(), refreshQueues()]);
   }
 
   async function refreshJobs() {
@@ -73,6 +73,18 @@ export function createScrapeGauges({
         }
       }
       metrics.submissionOldestPending.set(oldestPending);
+    } catch {
+      metrics.jobGaugeScrapeErrors.inc();
+    }
+  }
+
+  async function refreshNotifications() {
+    try {
+      const counts = await withTimeout(gauges.notificationCounts(), QUERY_TIMEOUT_MS);
+      metrics.webhookBacklog.set(counts.pending);
+      metrics.webhookOldestPending.set(counts.oldestPendingSeconds);
+      metrics.webhookDeadLetters.set(counts.dead);
+      metrics.webhookEndpointsDisabled.set(counts.disabledEndpoints);
     } catch {
       metrics.jobGaugeScrapeErrors.inc();
     }

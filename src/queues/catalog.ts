@@ -13,12 +13,15 @@ export const QUEUE_NAMES = {
   /** The one check an untrusted body may buy: its own queue, so its own small share of the budget. */
   untrustedChecks: 'untrusted-checks',
   maintenance: 'maintenance',
+  /** Webhooks to internal endpoints: not Smile ID's budget, their own concurrency. */
+  notifications: 'notifications',
 } as const;
 
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
 const jobIdData = z.strictObject({ jobId: z.string().min(1).max(200) });
 const noData = z.strictObject({});
+const deliveryData = z.strictObject({ deliveryId: z.string().regex(/^\d{1,19}$/) });
 
 export const catalog = {
   checkStatus: { queue: QUEUE_NAMES.statusChecks, name: 'check-status', data: jobIdData },
@@ -26,6 +29,8 @@ export const catalog = {
   submitJob: { queue: QUEUE_NAMES.statusChecks, name: 'submit-job', data: jobIdData },
   sweepDueChecks: { queue: QUEUE_NAMES.maintenance, name: 'sweep-due-checks', data: noData },
   sweepDueSubmissions: { queue: QUEUE_NAMES.maintenance, name: 'sweep-due-submissions', data: noData },
+  deliverNotification: { queue: QUEUE_NAMES.notifications, name: 'deliver-notification', data: deliveryData },
+  sweepNotifications: { queue: QUEUE_NAMES.maintenance, name: 'sweep-notifications', data: noData },
   purgeExpiredIdentityData: {
     queue: QUEUE_NAMES.maintenance,
     name: 'purge-expired-identity-data',
@@ -96,5 +101,8 @@ export function queueJobOptions(
       return { attempts: 1, removeOnComplete: true, removeOnFail: true } as const;
     case QUEUE_NAMES.maintenance:
       return { removeOnComplete: true, removeOnFail: true } as const;
+    case QUEUE_NAMES.notifications:
+      // Retries are scheduled in Postgres (notify/deliver.ts), where they survive Redis.
+      return { attempts: 1, removeOnComplete: true, removeOnFail: true } as const;
   }
 }

@@ -2,14 +2,19 @@ import { type ConnectionOptions, Queue, type Worker } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import { createDelivery } from '../notify/deliver.js';
+import { enqueueDeliveries } from '../notify/enqueue.js';
+import { createNotificationSweep } from '../notify/sweep.js';
 import type { Metrics } from '../observability/metrics.js';
 import { catalog, QUEUE_NAMES, type QueueName, queueJobOptions, splitBudget } from '../queues/catalog.js';
 import { createCatalogWorker } from '../queues/worker.js';
 import type { JobStatusClient } from '../smileid/job-status-client.js';
+import type { ChangeFeed } from '../store/change-feed.js';
 import type { DueChecks } from '../store/due-checks.js';
 import { purgeExpired } from '../store/identity-maintenance.js';
 import type { StatusStore } from '../store/status-store.js';
 import type { SubmissionStore } from '../store/submission-store.js';
+import type { WebhookStore } from '../store/webhook-store.js';
 import type { SubmissionRetries } from '../submit/enqueue.js';
 import type { SubmitJob } from '../submit/submit-job.js';
 import { createSubmissionSweep } from '../submit/sweep.js';
@@ -18,6 +23,9 @@ import { createSweeper } from './sweeper.js';
 
 /** Submissions are queued at once by the API; the sweep only finds those whose queued job was lost. */
 const SUBMISSION_SWEEP_INTERVAL_MS = 10_000;
+
+/** New changes become webhook deliveries within this long (plus the delivery itself). */
+const NOTIFICATION_SWEEP_INTERVAL_MS = 500;
 
 /** The rest of a retention backlog waits for the next run. */
 const PURGE_BATCHES_PER_RUN = 20;
@@ -47,6 +55,17 @@ export interface ReconcilerOptions {
     submit: Pick<SubmitJob, 'run'> | null;
     retries: SubmissionRetries;
   };
+  /** Webhooks to internal endpoints: their own queue, made from the change feed. */
+  notifications: {
+    store: WebhookStore;
+    changeFeed: Pick<ChangeFeed, 'purge'>;
+    urls: readonly string[];
+    secrets: ReadonlyMap<string, string>;
+    timeoutMs: number;
+    retryDelayMs: number;
+    retryWindowMs: number;
+    concurrency: number;
+  };
   log: FastifyBaseLogger;
   now?: () => Date;
   metrics?: Metrics | undefined;
@@ -70,6 +89,7 @@ export function createReconciler(options: ReconcilerOptions) {
   const checks = queueOf(QUEUE_NAMES.statusChecks);
   const untrustedChecks = queueOf(QUEUE_NAMES.untrustedChecks);
   const maintenance = queueOf(QUEUE_NAMES.maintenance);
+  const notificationQueue = queueOf(QUEUE_NAMES.notifications);
   const budget = splitBudget(options.ratePerSecond, options.untrustedShare);
 
   const sweeper = createSweeper({
@@ -84,6 +104,25 @@ export function createReconciler(options: ReconcilerOptions) {
     store: options.submissions.store,
     queue: checks,
     retries: options.submissions.retries,
+    batchSize: options.batchSize,
+    now,
+  });
+  const { notifications } = options;
+  const delivery = createDelivery({
+    store: notifications.store,
+    secrets: notifications.secrets,
+    timeoutMs: notifications.timeoutMs,
+    retryDelayMs: notifications.retryDelayMs,
+    retryWindowMs: notifications.retryWindowMs,
+    enqueue: (deliveryId) => enqueueDeliveries(notificationQueue, [deliveryId]),
+    log,
+    now,
+    metrics: options.metrics,
+  });
+  const sweepNotifications = createNotificationSweep({
+    store: notifications.store,
+    urls: notifications.urls,
+    enqueue: (deliveryIds) => enqueueDeliveries(notificationQueue, deliveryIds),
     batchSize: options.batchSize,
     now,
   });
@@ -108,12 +147,17 @@ export function createReconciler(options: ReconcilerOptions) {
     if (purged.jobs + purged.callbackEvents + purged.statusSnapshots + purged.submissions > 0) {
       log.info({ ...purged, before }, 'retention purged identity data');
     }
-    return purged;
+    const changes = await notifications.changeFeed.purge(before, options.retention.batchSize);
+    if (changes > 0) log.info({ changes, before }, 'retention purged the change feed');
+    return { ...purged, changes };
   };
 
   const schedules = [
     { entry: catalog.sweepDueChecks, every: options.sweepIntervalMs },
     { entry: catalog.sweepDueSubmissions, every: SUBMISSION_SWEEP_INTERVAL_MS },
+    ...(notifications.urls.length > 0
+      ? [{ entry: catalog.sweepNotifications, every: NOTIFICATION_SWEEP_INTERVAL_MS }]
+      : []),
     { entry: catalog.purgeExpiredIdentityData, every: options.retention.intervalMs },
   ];
   const declareSchedules = () =>
@@ -146,10 +190,16 @@ export function createReconciler(options: ReconcilerOptions) {
         { ...common, concurrency: budget.untrusted, limiter: { max: budget.untrusted, duration: 1000 } },
       ),
       createCatalogWorker(
+        QUEUE_NAMES.notifications,
+        { deliverNotification: ({ deliveryId }) => delivery.run(deliveryId) },
+        { ...common, concurrency: notifications.concurrency },
+      ),
+      createCatalogWorker(
         QUEUE_NAMES.maintenance,
         {
           sweepDueChecks: () => sweeper.sweep(),
           sweepDueSubmissions: () => sweepSubmissions(),
+          sweepNotifications: () => sweepNotifications(),
           purgeExpiredIdentityData: () => purge(),
         },
         { ...common, concurrency: 1 },
@@ -163,7 +213,12 @@ export function createReconciler(options: ReconcilerOptions) {
   async function close() {
     options.connection.off('ready', declareSchedules);
     await Promise.all(workers.map((worker) => worker.close()));
-    await Promise.all([checks.close(), untrustedChecks.close(), maintenance.close()]);
+    await Promise.all([
+      checks.close(),
+      untrustedChecks.close(),
+      maintenance.close(),
+      notificationQueue.close(),
+    ]);
   }
 
   return {
@@ -172,7 +227,9 @@ export function createReconciler(options: ReconcilerOptions) {
     checks,
     untrustedChecks,
     maintenance,
+    notificationQueue,
     sweep: sweeper.sweep,
+    sweepNotifications,
     sweepSubmissions,
     purge,
   };

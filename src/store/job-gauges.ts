@@ -23,6 +23,26 @@ SELECT status::text AS status, count(*)::int AS submissions,
   'submission-gauges',
 );
 
+/** Webhook deliveries waiting, the oldest one's age, dead letters, disabled endpoints. */
+const NOTIFICATION_GAUGES = statement(
+  `
+SELECT count(*) FILTER (WHERE d.status = 'pending')::int AS pending,
+       COALESCE(extract(epoch FROM now() - min(c.at) FILTER (WHERE d.status = 'pending')), 0)::float8
+         AS "oldestPendingSeconds",
+       count(*) FILTER (WHERE d.status = 'dead')::int AS dead,
+       (SELECT count(*) FROM webhook_endpoints WHERE disabled_at IS NOT NULL)::int AS "disabledEndpoints"
+  FROM webhook_deliveries d JOIN job_changes c ON c.id = d.change_id
+ WHERE d.status IN ('pending', 'dead')`,
+  'notification-gauges',
+);
+
+export interface NotificationGaugeRow {
+  pending: number;
+  oldestPendingSeconds: number;
+  dead: number;
+  disabledEndpoints: number;
+}
+
 export interface SubmissionGaugeRow {
   status: 'queued' | 'uploading' | 'uploaded' | 'failed';
   submissions: number;
@@ -48,6 +68,9 @@ export function createGaugeQueries({ pool }: { pool: pg.Pool }) {
     },
     async submissionCounts(): Promise<SubmissionGaugeRow[]> {
       return (await pool.query<SubmissionGaugeRow>(SUBMISSION_GAUGES.bind({}))).rows;
+    },
+    async notificationCounts(): Promise<NotificationGaugeRow> {
+      return (await pool.query<NotificationGaugeRow>(NOTIFICATION_GAUGES.bind({}))).rows[0]!;
     },
     /** Postgres answers at all: readiness. */
     async ping(): Promise<void> {

@@ -42,7 +42,12 @@ export interface TestApp {
 
 /** The real app on the test database, with logs captured in memory. */
 export async function createTestApp(
-  options: { env?: Record<string, string>; withRedis?: boolean; now?: () => Date } = {},
+  options: {
+    env?: Record<string, string>;
+    withRedis?: boolean;
+    now?: () => Date;
+    changeSignal?: Parameters<typeof createServices>[0]['changeSignal'];
+  } = {},
 ): Promise<TestApp> {
   const config = testConfig(options.env);
   const { logger, logs } = capturingLogger(config.LOG_LEVEL);
@@ -55,7 +60,9 @@ export async function createTestApp(
   if (redis) await redisReady(redis, 1000);
   const cipher = createFieldCipher(parseKeyring(config.DATA_ENCRYPTION_KEYS));
   const services =
-    config.ROLE === 'worker' ? undefined : createServices({ config, db, cipher, now: options.now });
+    config.ROLE === 'worker'
+      ? undefined
+      : createServices({ config, db, cipher, now: options.now, changeSignal: options.changeSignal });
   const app = await buildApp({
     config,
     logger,

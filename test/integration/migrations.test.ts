@@ -181,6 +181,61 @@ describe('the migrated schema and schema.prisma', () => {
     expect(await db.prisma.submission.findUniqueOrThrow({ where: { jobId } })).toEqual(submission);
   });
 
+  it('round-trips the change feed and webhook delivery models', async () => {
+    const jobId = `job-${randomUUID()}`;
+    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const change = {
+      id: BigInt(1e12) + BigInt(randomBytes(4).readUInt32BE()),
+      xid: 42n,
+      jobId,
+      userId: 'user-1',
+      fromState: 'pending' as const,
+      toState: 'approved' as const,
+      fromFinal: false,
+      toFinal: true,
+      fromConfirmed: false,
+      confirmed: true,
+      outcome: { jobId, state: 'approved' },
+      at: now,
+    };
+    await db.prisma.jobChange.create({ data: change });
+    expect(await db.prisma.jobChange.findUniqueOrThrow({ where: { id: change.id } })).toEqual(change);
+    const endpoint = {
+      id: 1_000_000 + randomBytes(2).readUInt16BE(),
+      url: `http://127.0.0.1:9/${randomUUID()}`,
+      cursorXid: 41n,
+      cursorId: 7n,
+      disabledAt: now,
+      disabledReason: '410 Gone',
+      createdAt: now,
+    };
+    await db.prisma.webhookEndpoint.create({ data: endpoint });
+    expect(await db.prisma.webhookEndpoint.findUniqueOrThrow({ where: { id: endpoint.id } })).toEqual(
+      endpoint,
+    );
+    const delivery = {
+      id: BigInt(1e12) + BigInt(randomBytes(4).readUInt32BE()),
+      endpointId: endpoint.id,
+      changeId: change.id,
+      jobId,
+      event: 'job.finalized',
+      messageId: 'msg_1',
+      payload: '{}',
+      status: 'dead' as const,
+      attempts: 3,
+      nextAttemptAt: now,
+      lastError: 'HTTP 500',
+      lastStatus: 500,
+      createdAt: now,
+      deliveredAt: now,
+      deadAt: now,
+    };
+    await db.prisma.webhookDelivery.create({ data: delivery });
+    expect(await db.prisma.webhookDelivery.findUniqueOrThrow({ where: { id: delivery.id } })).toEqual(
+      delivery,
+    );
+  });
+
   it('keeps no sealed payload on a submission that is done', async () => {
     const jobId = `job-${randomUUID()}`;
     const now = new Date();
@@ -205,7 +260,8 @@ describe('the migrated schema and schema.prisma', () => {
     const { rows } = await db.pool.query<{ table_name: string; count: number }>(
       `SELECT table_name, count(*)::int AS count FROM information_schema.columns
         WHERE table_schema = 'public'
-          AND table_name IN ('jobs', 'callback_events', 'job_transitions', 'status_snapshots', 'submissions')
+          AND table_name IN ('jobs', 'callback_events', 'job_transitions', 'status_snapshots', 'submissions',
+                             'job_changes', 'webhook_endpoints', 'webhook_deliveries')
         GROUP BY table_name ORDER BY table_name`,
     );
     const { Prisma } = await import('../../src/generated/prisma/client.js');
@@ -216,6 +272,9 @@ describe('the migrated schema and schema.prisma', () => {
       jobs: declared(Prisma.JobScalarFieldEnum),
       status_snapshots: declared(Prisma.StatusSnapshotScalarFieldEnum),
       submissions: declared(Prisma.SubmissionScalarFieldEnum),
+      job_changes: declared(Prisma.JobChangeScalarFieldEnum),
+      webhook_endpoints: declared(Prisma.WebhookEndpointScalarFieldEnum),
+      webhook_deliveries: declared(Prisma.WebhookDeliveryScalarFieldEnum),
     });
   });
 });

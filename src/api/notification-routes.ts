@@ -1,0 +1,143 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { HttpError } from '../http/errors.js';
+import { cursorSchema, encodeCursor } from './cursor.js';
+import { BEARER_ROUTE, type RouteContext } from './route-context.js';
+import { commonErrors, errorSchema, queryLimit } from './schemas.js';
+
+const dateTime = z.string().meta({ format: 'date-time' });
+const deliveryIdSchema = z.string().regex(/^[1-9]\d{0,18}$/, 'must be a delivery id');
+const deadLetterCursor = z.strictObject({ id: deliveryIdSchema });
+
+const deadLetterSchema = z
+  .object({
+    id: z.string(),
+    endpoint: z.string().describe('The endpoint’s URL'),
+    event: z.string().describe('`job.updated` or `job.finalized`'),
+    jobId: z.string(),
+    messageId: z.string().describe('The `webhook-id` it was sent with, and will be again'),
+    attempts: z.number().int(),
+    lastError: z.string().nullable(),
+    lastStatus: z.number().int().nullable(),
+    createdAt: dateTime,
+    deadAt: dateTime,
+  })
+  .meta({ id: 'DeadLetter' });
+
+const endpointSchema = z
+  .object({
+    id: z.number().int(),
+    url: z.string(),
+    disabledAt: dateTime.nullable().describe('Set when the endpoint answered 410 Gone'),
+    disabledReason: z.string().nullable(),
+    pending: z.number().int(),
+    dead: z.number().int(),
+  })
+  .meta({ id: 'WebhookEndpoint' });
+
+const notFound = (what: string) => new HttpError(404, 'NOT_FOUND', `no ${what} with this id`);
+
+/** Webhooks seen from operations: dead letters and their redelivery, endpoints and their re-enabling. */
+export const notificationRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, context) => {
+  const { notifications, now } = context;
+  const config = context.routeConfig;
+  const route = { ...BEARER_ROUTE, tags: ['notifications'] };
+
+  api.get(
+    '/v1/notifications/dead-letters',
+    {
+      config,
+      schema: {
+        ...route,
+        summary: 'Webhook deliveries that exhausted their retries',
+        querystring: z.strictObject({
+          limit: queryLimit(200).optional(),
+          cursor: cursorSchema(deadLetterCursor).optional(),
+        }),
+        response: {
+          200: z.object({ items: z.array(deadLetterSchema), nextCursor: z.string().nullable() }),
+          ...commonErrors,
+        },
+      },
+    },
+    async (request) => {
+      const { limit = 50, cursor } = request.query;
+      const rows = await notifications.listDead(cursor?.id ?? '0', limit + 1);
+      const items = rows.slice(0, limit).map((row) => ({
+        ...row,
+        createdAt: row.createdAt.toISOString(),
+        deadAt: row.deadAt.toISOString(),
+      }));
+      return { items, nextCursor: rows.length > limit ? encodeCursor({ id: items.at(-1)!.id }) : null };
+    },
+  );
+
+  api.post(
+    '/v1/notifications/dead-letters/:id/redeliver',
+    {
+      config,
+      schema: {
+        ...route,
+        summary: 'Send a dead letter again, with the same webhook-id, and a new retry window',
+        params: z.strictObject({ id: deliveryIdSchema }),
+        response: {
+          202: z.object({ id: z.string(), status: z.literal('pending') }),
+          404: errorSchema,
+          ...commonErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      if (!(await notifications.redeliver(id, now()))) throw notFound('dead letter');
+      request.log.info({ deliveryId: id }, 'dead letter queued for redelivery');
+      return reply.code(202).send({ id, status: 'pending' as const });
+    },
+  );
+
+  api.get(
+    '/v1/notifications/endpoints',
+    {
+      config,
+      schema: {
+        ...route,
+        summary: 'Webhook endpoints, with what waits for each',
+        response: { 200: z.object({ items: z.array(endpointSchema) }), ...commonErrors },
+      },
+    },
+    async () => ({
+      items: (await notifications.listEndpoints()).map((endpoint) => ({
+        ...endpoint,
+        disabledAt: endpoint.disabledAt?.toISOString() ?? null,
+      })),
+    }),
+  );
+
+  api.post(
+    '/v1/notifications/endpoints/:id/enable',
+    {
+      config,
+      schema: {
+        ...route,
+        summary: 'Enable an endpoint disabled by 410 Gone; what waited for it is sent in order',
+        params: z.strictObject({
+          id: z
+            .string()
+            .regex(/^[1-9]\d{0,8}$/, 'must be an endpoint id')
+            .transform(Number),
+        }),
+        response: {
+          200: z.object({ id: z.number().int(), enabled: z.literal(true) }),
+          404: errorSchema,
+          ...commonErrors,
+        },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      if (!(await notifications.enableEndpoint(id, now()))) throw notFound('endpoint');
+      request.log.info({ endpointId: id }, 'webhook endpoint enabled');
+      return { id, enabled: true as const };
+    },
+  );
+};

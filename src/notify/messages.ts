@@ -1,0 +1,73 @@
+import { encodeCursor } from '../api/cursor.js';
+import type { SuspectUser } from '../domain/facets.js';
+import { smileSecureView } from '../domain/smile-secure.js';
+import type { FeedChange } from '../store/change-feed.js';
+import type { DeliveryDraft } from '../store/webhook-store.js';
+
+/**
+ * The webhook messages a change makes, in the Standard Webhooks shape `{type, timestamp, data}`:
+ * `job.updated` for every change, then `job.finalized` when the change made the job final and
+ * confirmed. `data` is the job as consumers see it, without identity data, with the change itself and
+ * its feed cursor, so that a consumer can tell a late repeat from news.
+ */
+
+export const EVENTS = { updated: 'job.updated', finalized: 'job.finalized' } as const;
+
+/** The feed cursor of a change: GET /v1/changes?after= takes it. */
+export const changeCursor = (change: Pick<FeedChange, 'position'>) => encodeCursor({ ...change.position });
+
+export function becameSettled(change: FeedChange): boolean {
+  return change.toFinal && change.confirmed && !(change.fromFinal === true && change.fromConfirmed === true);
+}
+
+export function webhookData(change: FeedChange) {
+  const outcome = change.outcome;
+  return {
+    cursor: changeCursor(change),
+    jobId: change.jobId,
+    userId: change.userId,
+    jobType: outcome.jobType ?? null,
+    smileJobId: outcome.smileJobId ?? null,
+    state: change.toState,
+    isFinal: change.toFinal,
+    confirmed: change.confirmed,
+    needsConfirmation: outcome.needsConfirmation ?? false,
+    resultCode: outcome.resultCode ?? null,
+    resultText: outcome.resultText ?? null,
+    actions: outcome.actions ?? {},
+    idNumberPreviouslyRegistered: outcome.idNumberPreviouslyRegistered ?? null,
+    previousRegistrantUserIds: outcome.previousRegistrantUserIds ?? [],
+    suspectUsers: outcome.suspectUsers ?? [],
+    smileSecure: smileSecureView({
+      code: (outcome.smileSecureCode as string | null | undefined) ?? null,
+      suspectUsers: (outcome.suspectUsers as SuspectUser[] | undefined) ?? [],
+    }),
+    change: {
+      fromState: change.fromState,
+      toState: change.toState,
+      fromFinal: change.fromFinal,
+      toFinal: change.toFinal,
+      fromConfirmed: change.fromConfirmed,
+      confirmed: change.confirmed,
+    },
+    createdAt: outcome.createdAt ?? null,
+    updatedAt: outcome.updatedAt ?? null,
+    finalizedAt: outcome.finalizedAt ?? null,
+  };
+}
+
+/** The deliveries of these changes to one endpoint, in feed order. */
+export function draftDeliveries(changes: readonly FeedChange[]): DeliveryDraft[] {
+  return changes.flatMap((change) => {
+    const events = becameSettled(change) ? [EVENTS.updated, EVENTS.finalized] : [EVENTS.updated];
+    const data = webhookData(change);
+    return events.map((type) => ({
+      changeId: change.position.id,
+      jobId: change.jobId,
+      event: type,
+      // Stable across attempts and endpoints: receivers drop repeats by it.
+      messageId: `msg_${change.position.id}_${type === EVENTS.finalized ? 'finalized' : 'updated'}`,
+      payload: JSON.stringify({ type, timestamp: change.at.toISOString(), data }),
+    }));
+  });
+}

@@ -1,0 +1,50 @@
+import type { FeedChange } from '../store/change-feed.js';
+import type { WebhookStore } from '../store/webhook-store.js';
+import { draftDeliveries } from './messages.js';
+
+/** Changes turned into deliveries per transaction. */
+const FAN_OUT_BATCH = 500;
+/** Longer than a delivery can take: a claimed delivery is handed out again only if its worker died. */
+const DELIVERY_LEASE_MS = 2 * 60_000;
+
+/**
+ * The notification sweep: makes the deliveries of new changes for every configured endpoint, then
+ * hands Redis the deliveries that are due (the first pending one of each job and endpoint).
+ */
+export function createNotificationSweep({
+  store,
+  urls,
+  enqueue,
+  batchSize,
+  now = () => new Date(),
+  draft = draftDeliveries,
+}: {
+  store: WebhookStore;
+  urls: readonly string[];
+  enqueue: (deliveryIds: readonly string[]) => Promise<void>;
+  batchSize: number;
+  now?: () => Date;
+  draft?: (changes: FeedChange[]) => ReturnType<typeof draftDeliveries>;
+}) {
+  return async function sweepNotifications(): Promise<{ fannedOut: number; queued: number }> {
+    if (urls.length === 0) return { fannedOut: 0, queued: 0 };
+    const endpoints = await store.ensureEndpoints(urls, now());
+    let fannedOut = 0;
+    for (const endpoint of endpoints) {
+      if (endpoint.disabledAt) continue;
+      for (;;) {
+        const taken = await store.fanOut(endpoint.id, FAN_OUT_BATCH, now(), draft);
+        fannedOut += taken;
+        if (taken < FAN_OUT_BATCH) break;
+      }
+    }
+    let queued = 0;
+    for (;;) {
+      const at = now();
+      const due = await store.claimDue(at, new Date(at.getTime() + DELIVERY_LEASE_MS), batchSize);
+      if (due.length > 0) await enqueue(due);
+      queued += due.length;
+      if (due.length < batchSize) return { fannedOut, queued };
+    }
+  };
+}

@@ -1,0 +1,273 @@
+import type pg from 'pg';
+import {
+  CHANGES_AFTER,
+  decodeChange,
+  FEED_START,
+  type FeedChange,
+  type FeedPosition,
+} from './change-feed.js';
+import { statement } from './sql.js';
+import { inTransaction } from './transactions.js';
+
+/**
+ * Webhook deliveries: one row per message and endpoint, made from the change feed (fan-out), retried
+ * on a schedule kept here (Redis only carries the work), dead-lettered at the end of the retry window.
+ * Per job and endpoint, a delivery is handed out only once every earlier one has been delivered or
+ * dead-lettered: receivers see a job's changes in order.
+ */
+
+export interface DeliveryDraft {
+  changeId: string;
+  jobId: string;
+  event: string;
+  messageId: string;
+  payload: string;
+}
+
+export interface StoredDelivery {
+  id: string;
+  endpointId: number;
+  url: string;
+  endpointDisabled: boolean;
+  jobId: string;
+  event: string;
+  messageId: string;
+  payload: string;
+  status: 'pending' | 'delivered' | 'dead';
+  attempts: number;
+  createdAt: Date;
+  /** When the change it carries was committed. */
+  changedAt: Date;
+}
+
+const VISIBLE_END = statement(`
+SELECT xid::text AS xid, id::text AS id FROM job_changes
+ WHERE xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+ ORDER BY xid DESC, id DESC LIMIT 1`);
+
+const ADD_ENDPOINT = statement<'url' | 'xid' | 'id' | 'at'>(`
+INSERT INTO webhook_endpoints (url, cursor_xid, cursor_id, created_at)
+VALUES (:url, :xid::bigint, :id::bigint, :at::timestamptz)
+ON CONFLICT (url) DO NOTHING`);
+
+const ENDPOINTS = statement<'urls'>(`
+SELECT id, url, disabled_at AS "disabledAt", disabled_reason AS "disabledReason"
+  FROM webhook_endpoints WHERE url = ANY(:urls::text[]) ORDER BY id`);
+
+const LOCK_CURSOR = statement<'endpointId'>(`
+SELECT cursor_xid::text AS xid, cursor_id::text AS id FROM webhook_endpoints
+ WHERE id = :endpointId AND disabled_at IS NULL FOR UPDATE SKIP LOCKED`);
+
+const INSERT_DELIVERIES = statement<'endpointId' | 'deliveries' | 'at'>(`
+INSERT INTO webhook_deliveries (endpoint_id, change_id, job_id, event, message_id, payload, next_attempt_at, created_at)
+SELECT :endpointId::integer, d."changeId"::bigint, d."jobId", d.event, d."messageId", d.payload,
+       :at::timestamptz, :at::timestamptz
+  FROM jsonb_to_recordset(:deliveries::jsonb) WITH ORDINALITY
+       AS d("changeId" text, "jobId" text, event text, "messageId" text, payload text, ord bigint)
+ ORDER BY ord`);
+
+const ADVANCE_CURSOR = statement<'endpointId' | 'xid' | 'id'>(`
+UPDATE webhook_endpoints SET cursor_xid = :xid::bigint, cursor_id = :id::bigint WHERE id = :endpointId`);
+
+/** The first pending delivery of each job and endpoint, when due; leased so no sweep hands it out twice. */
+const CLAIM_DUE = statement<'now' | 'leaseUntil' | 'limit'>(`
+WITH due AS (
+  SELECT d.id FROM webhook_deliveries d
+    JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.disabled_at IS NULL
+   WHERE d.status = 'pending' AND d.next_attempt_at <= :now::timestamptz
+     AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
+                      WHERE p.status = 'pending' AND p.endpoint_id = d.endpoint_id AND p.job_id = d.job_id
+                        AND p.id < d.id)
+   ORDER BY d.next_attempt_at, d.id
+   LIMIT :limit::integer
+   FOR UPDATE OF d SKIP LOCKED
+)
+UPDATE webhook_deliveries w SET next_attempt_at = :leaseUntil::timestamptz
+  FROM due WHERE w.id = due.id
+RETURNING w.id::text AS id`);
+
+const LOAD = statement<'id'>(`
+SELECT d.id::text AS id, d.endpoint_id AS "endpointId", e.url, e.disabled_at IS NOT NULL AS "endpointDisabled",
+       d.job_id AS "jobId", d.event, d.message_id AS "messageId", d.payload, d.status::text AS status,
+       d.attempts, d.created_at AS "createdAt", c.at AS "changedAt"
+  FROM webhook_deliveries d
+  JOIN webhook_endpoints e ON e.id = d.endpoint_id
+  JOIN job_changes c ON c.id = d.change_id
+ WHERE d.id = :id::bigint`);
+
+/** Delivered; answers the job's next pending delivery to that endpoint, to send without waiting. */
+const MARK_DELIVERED = statement<'id' | 'at' | 'status'>(`
+WITH delivered AS (
+  UPDATE webhook_deliveries SET status = 'delivered', delivered_at = :at::timestamptz, attempts = attempts + 1,
+                                last_status = :status::integer, last_error = NULL
+   WHERE id = :id::bigint AND status = 'pending'
+  RETURNING endpoint_id, job_id
+)
+SELECT (SELECT n.id::text FROM webhook_deliveries n, delivered
+         WHERE n.status = 'pending' AND n.endpoint_id = delivered.endpoint_id AND n.job_id = delivered.job_id
+         ORDER BY n.id LIMIT 1) AS "nextId",
+       (SELECT count(*) FROM delivered)::int AS delivered`);
+
+const MARK_FAILED = statement<'id' | 'at' | 'error' | 'status' | 'nextAttemptAt' | 'dead'>(`
+UPDATE webhook_deliveries
+   SET attempts = attempts + 1, last_error = :error, last_status = :status::integer,
+       next_attempt_at = :nextAttemptAt::timestamptz,
+       status = CASE WHEN :dead::boolean THEN 'dead'::delivery_status ELSE status END,
+       dead_at = CASE WHEN :dead::boolean THEN :at::timestamptz END
+ WHERE id = :id::bigint AND status = 'pending'`);
+
+const POSTPONE = statement<'id' | 'until'>(`
+UPDATE webhook_deliveries SET next_attempt_at = :until::timestamptz WHERE id = :id::bigint AND status = 'pending'`);
+
+const DISABLE_ENDPOINT = statement<'endpointId' | 'reason' | 'at'>(`
+UPDATE webhook_endpoints SET disabled_at = :at::timestamptz, disabled_reason = :reason
+ WHERE id = :endpointId AND disabled_at IS NULL`);
+
+const ENABLE_ENDPOINT = statement<'endpointId' | 'at'>(`
+WITH enabled AS (
+  UPDATE webhook_endpoints SET disabled_at = NULL, disabled_reason = NULL WHERE id = :endpointId RETURNING id
+)
+UPDATE webhook_deliveries SET next_attempt_at = :at::timestamptz
+  FROM enabled WHERE webhook_deliveries.endpoint_id = enabled.id AND webhook_deliveries.status = 'pending'`);
+
+const ENDPOINT_EXISTS = statement<'endpointId'>('SELECT 1 FROM webhook_endpoints WHERE id = :endpointId');
+
+const LIST_ENDPOINTS = statement(`
+SELECT e.id, e.url, e.disabled_at AS "disabledAt", e.disabled_reason AS "disabledReason",
+       count(*) FILTER (WHERE d.status = 'pending')::int AS pending,
+       count(*) FILTER (WHERE d.status = 'dead')::int AS dead
+  FROM webhook_endpoints e LEFT JOIN webhook_deliveries d ON d.endpoint_id = e.id
+ GROUP BY e.id ORDER BY e.id`);
+
+const LIST_DEAD = statement<'afterId' | 'limit'>(`
+SELECT d.id::text AS id, e.url AS endpoint, d.event, d.job_id AS "jobId", d.message_id AS "messageId",
+       d.attempts, d.last_error AS "lastError", d.last_status AS "lastStatus", d.created_at AS "createdAt",
+       d.dead_at AS "deadAt"
+  FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+ WHERE d.status = 'dead' AND d.id > :afterId::bigint
+ ORDER BY d.id LIMIT :limit::integer`);
+
+const REDELIVER = statement<'id' | 'at'>(`
+UPDATE webhook_deliveries SET status = 'pending', attempts = 0, dead_at = NULL, next_attempt_at = :at::timestamptz,
+                              created_at = :at::timestamptz
+ WHERE id = :id::bigint AND status = 'dead'
+RETURNING id::text AS id`);
+
+export interface WebhookEndpointRow {
+  id: number;
+  url: string;
+  disabledAt: Date | null;
+  disabledReason: string | null;
+}
+
+export function createWebhookStore({ pool }: { pool: pg.Pool }) {
+  return {
+    /**
+     * The configured endpoints' rows, created as needed. A new endpoint starts at the end of the feed:
+     * it receives changes from now on, not the history.
+     */
+    async ensureEndpoints(urls: readonly string[], at: Date): Promise<WebhookEndpointRow[]> {
+      if (urls.length === 0) return [];
+      const end = (await pool.query<FeedPosition>(VISIBLE_END.bind({}))).rows[0] ?? FEED_START;
+      for (const url of urls) await pool.query(ADD_ENDPOINT.bind({ url, ...end, at }));
+      return (await pool.query<WebhookEndpointRow>(ENDPOINTS.bind({ urls }))).rows;
+    },
+
+    /**
+     * Turns the next `limit` changes after the endpoint's cursor into deliveries and moves the cursor, in
+     * one transaction. Returns how many changes it took (0 when caught up, or another process holds it).
+     */
+    async fanOut(
+      endpointId: number,
+      limit: number,
+      at: Date,
+      draft: (changes: FeedChange[]) => DeliveryDraft[],
+    ): Promise<number> {
+      return inTransaction(pool, async (client) => {
+        const cursor = (await client.query<FeedPosition>(LOCK_CURSOR.bind({ endpointId }))).rows[0];
+        if (!cursor) return 0;
+        const changes = (await client.query(CHANGES_AFTER.bind({ ...cursor, limit }))).rows.map(decodeChange);
+        if (changes.length === 0) return 0;
+        const deliveries = draft(changes);
+        if (deliveries.length > 0) {
+          await client.query(
+            INSERT_DELIVERIES.bind({ endpointId, deliveries: JSON.stringify(deliveries), at }),
+          );
+        }
+        await client.query(ADVANCE_CURSOR.bind({ endpointId, ...changes.at(-1)!.position }));
+        return changes.length;
+      });
+    },
+
+    async claimDue(now: Date, leaseUntil: Date, limit: number): Promise<string[]> {
+      const { rows } = await pool.query<{ id: string }>(CLAIM_DUE.bind({ now, leaseUntil, limit }));
+      return rows.map((row) => row.id);
+    },
+
+    async load(id: string): Promise<StoredDelivery | undefined> {
+      return (await pool.query<StoredDelivery>(LOAD.bind({ id }))).rows[0];
+    },
+
+    /** Null when it was not pending any more; else the job's next pending delivery to that endpoint. */
+    async markDelivered(id: string, at: Date, status: number): Promise<{ nextId: string | null } | null> {
+      const row = (
+        await pool.query<{ nextId: string | null; delivered: number }>(
+          MARK_DELIVERED.bind({ id, at, status }),
+        )
+      ).rows[0];
+      return row && row.delivered > 0 ? { nextId: row.nextId } : null;
+    },
+
+    async markFailed(
+      id: string,
+      failure: { at: Date; error: string; status: number | null; nextAttemptAt: Date; dead: boolean },
+    ): Promise<void> {
+      await pool.query(MARK_FAILED.bind({ id, ...failure }));
+    },
+
+    async postpone(id: string, until: Date): Promise<void> {
+      await pool.query(POSTPONE.bind({ id, until }));
+    },
+
+    async disableEndpoint(endpointId: number, reason: string, at: Date): Promise<boolean> {
+      return ((await pool.query(DISABLE_ENDPOINT.bind({ endpointId, reason, at }))).rowCount ?? 0) > 0;
+    },
+
+    /** False when there is no such endpoint. Its pending deliveries become due at once. */
+    async enableEndpoint(endpointId: number, at: Date): Promise<boolean> {
+      if ((await pool.query(ENDPOINT_EXISTS.bind({ endpointId }))).rowCount === 0) return false;
+      await pool.query(ENABLE_ENDPOINT.bind({ endpointId, at }));
+      return true;
+    },
+
+    async listEndpoints() {
+      return (
+        await pool.query<WebhookEndpointRow & { pending: number; dead: number }>(LIST_ENDPOINTS.bind({}))
+      ).rows;
+    },
+
+    async listDead(afterId: string, limit: number) {
+      return (
+        await pool.query<{
+          id: string;
+          endpoint: string;
+          event: string;
+          jobId: string;
+          messageId: string;
+          attempts: number;
+          lastError: string | null;
+          lastStatus: number | null;
+          createdAt: Date;
+          deadAt: Date;
+        }>(LIST_DEAD.bind({ afterId, limit }))
+      ).rows;
+    },
+
+    /** False when no dead delivery has this id. Its retry window starts again. */
+    async redeliver(id: string, at: Date): Promise<boolean> {
+      return ((await pool.query(REDELIVER.bind({ id, at }))).rowCount ?? 0) > 0;
+    },
+  };
+}
+
+export type WebhookStore = ReturnType<typeof createWebhookStore>;

@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createChangeSignal } from '../../src/store/change-feed.js';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+import { createScratchDatabase, type ScratchDatabase } from '../helpers/database.js';
+
+interface ChangePage {
+  items: {
+    cursor: string;
+    jobId: string;
+    fromState: string | null;
+    toState: string;
+    toFinal: boolean;
+    confirmed: boolean;
+  }[];
+  nextCursor: string;
+}
+
+/** GET /v1/changes on a database of its own, so that no other test's transaction holds the feed back. */
+describe('the change feed', () => {
+  let scratch: ScratchDatabase;
+  let app: TestApp;
+  let signal: ReturnType<typeof createChangeSignal>;
+
+  beforeAll(async () => {
+    scratch = await createScratchDatabase();
+    signal = createChangeSignal({ url: scratch.url });
+    await signal.start();
+    app = await createTestApp({ env: { DATABASE_URL: scratch.url }, changeSignal: signal });
+  });
+  afterAll(async () => {
+    await signal?.close();
+    await app?.close();
+    await scratch?.drop();
+  });
+
+  async function changes(query = ''): Promise<ChangePage> {
+    const response = await app.app.inject({
+      method: 'GET',
+      url: `/v1/changes${query}`,
+      headers: { authorization: 'Bearer api-token-for-tests' },
+    });
+    expect(response.statusCode).toBe(200);
+    return response.json();
+  }
+
+  const register = (jobId: string) =>
+    app.app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers: { authorization: 'Bearer api-token-for-tests' },
+      payload: { jobId, userId: `user-${jobId}` },
+    });
+
+  /** Reads the whole feed from `after`, page by page, as a consumer would. */
+  async function drain(after: string | undefined, limit = 2) {
+    const seen: ChangePage['items'] = [];
+    let cursor = after;
+    for (;;) {
+      const page = await changes(`?limit=${limit}${cursor ? `&after=${cursor}` : ''}`);
+      seen.push(...page.items);
+      cursor = page.nextCursor;
+      if (page.items.length < limit) return { seen, cursor };
+    }
+  }
+
+  it('lists every change from the oldest, in order, and resumes from any cursor without a miss or a repeat', async () => {
+    const jobIds = Array.from({ length: 5 }, () => `job-${randomUUID()}`);
+    for (const jobId of jobIds) expect((await register(jobId)).statusCode).toBe(201);
+    await app.db.pool.query(
+      "UPDATE jobs SET state = 'approved', is_final = true, confirmed = true WHERE job_id = $1",
+      [jobIds[0]],
+    );
+
+    const { seen } = await drain(undefined);
+    expect(seen.map((item) => item.jobId)).toEqual([...jobIds, jobIds[0]]);
+    expect(seen.at(-1)).toMatchObject({
+      fromState: 'pending',
+      toState: 'approved',
+      toFinal: true,
+      confirmed: true,
+    });
+    // From every cursor handed out, the rest of the feed exactly.
+    for (const [index, item] of seen.entries()) {
+      expect((await drain(item.cursor, 3)).seen).toEqual(seen.slice(index + 1));
+    }
+  });
+
+  it('never hands out a cursor past a change whose transaction commits after a later one', async () => {
+    const [early, late] = [`job-${randomUUID()}`, `job-${randomUUID()}`];
+    const { cursor: start } = await drain(undefined, 1000);
+    const first = new pg.Client({ connectionString: scratch.url });
+    const second = new pg.Client({ connectionString: scratch.url });
+    await Promise.all([first.connect(), second.connect()]);
+    try {
+      const insert = `INSERT INTO jobs (job_id, user_id, created_at, updated_at, version) VALUES ($1, 'u', now(), now(), 1)`;
+      // The first transaction takes the lower change id and transaction id, and commits last.
+      await first.query('BEGIN');
+      await first.query(insert, [early]);
+      await second.query('BEGIN');
+      await second.query(insert, [late]);
+      await second.query('COMMIT');
+
+      const whileOpen = await drain(start, 1000);
+      expect(whileOpen.seen.map((item) => item.jobId)).toEqual([]);
+      await first.query('COMMIT');
+      const afterCommit = await drain(whileOpen.cursor, 1000);
+      expect(afterCommit.seen.map((item) => item.jobId)).toEqual([early, late]);
+    } finally {
+      await Promise.all([first.end(), second.end()]);
+    }
+  });
+
+  it('holds a request with wait until a change commits, then answers it', async () => {
+    const { cursor } = await drain(undefined, 1000);
+    const jobId = `job-${randomUUID()}`;
+    const started = Date.now();
+    const waiting = changes(`?after=${cursor}&wait=20`);
+    setTimeout(() => void register(jobId), 300);
+    const page = await waiting;
+    expect(page.items.map((item) => item.jobId)).toEqual([jobId]);
+    // Woken by the commit, not by the end of the wait (a generous bound against a stall).
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('answers an empty page with the same cursor when the wait ends with nothing new', async () => {
+    const { cursor } = await drain(undefined, 1000);
+    const started = Date.now();
+    const page = await changes(`?after=${cursor}&wait=1`);
+    expect(page.items).toEqual([]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect((await drain(page.nextCursor)).seen).toEqual([]);
+  });
+
+  it('refuses a cursor it did not issue, and a wait over 30 seconds', async () => {
+    for (const query of ['?after=not-a-cursor', '?wait=31', '?limit=0']) {
+      const response = await app.app.inject({
+        method: 'GET',
+        url: `/v1/changes${query}`,
+        headers: { authorization: 'Bearer api-token-for-tests' },
+      });
+      expect(response.statusCode, query).toBe(400);
+    }
+  });
+
+  it('records no identity data in a change', async () => {
+    const jobId = `job-${randomUUID()}`;
+    await register(jobId);
+    await app.db.pool.query('UPDATE jobs SET id_info = $2, state = $3 WHERE job_id = $1', [
+      jobId,
+      Buffer.from('sealed-id-record'),
+      'provisional',
+    ]);
+    const { rows } = await app.db.pool.query(
+      'SELECT outcome::text AS outcome FROM job_changes WHERE job_id = $1',
+      [jobId],
+    );
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      expect(row.outcome).not.toMatch(/idInfo|id_info|sealed-id-record/);
+    }
+  });
+});
