@@ -3,16 +3,22 @@ import { buildApp } from './app.js';
 import { loadEntryPointConfig } from './config.js';
 import { createDependencies } from './deps.js';
 import { loggerOptions } from './observability/logger.js';
+import { startSimulatedSmileId } from './simulated-smile-id.js';
 import { ensureDatabase, migrate } from './store/migrate.js';
 import { withTimeout } from './util/with-timeout.js';
 
 /** Of SHUTDOWN_TIMEOUT_MS, at most this much is kept for closing connections after a drain that hangs. */
 const FORCE_CLOSE_RESERVE_MS = 2000;
 
-/** The entry point: config → migrations → dependencies → app → listen, and a graceful shutdown. */
+/**
+ * The entry point: config → (in development, Smile ID simulated in the process) → migrations →
+ * dependencies → app → listen, and a graceful shutdown.
+ */
 async function main() {
-  const config = loadEntryPointConfig();
-  const logger = pino(loggerOptions(config.LOG_LEVEL));
+  const loaded = loadEntryPointConfig();
+  const logger = pino(loggerOptions(loaded.LOG_LEVEL));
+  const simulated = loaded.SMILE_API_SIMULATED ? await startSimulatedSmileId(loaded, logger) : undefined;
+  const config = simulated?.config ?? loaded;
   if (
     config.NODE_ENV === 'production' &&
     config.ROLE !== 'worker' &&
@@ -44,10 +50,12 @@ async function main() {
       timer = setTimeout(resolve, config.SHUTDOWN_TIMEOUT_MS - reserveMs, 'timed out');
     });
     // Stop accepting, end long-held requests, let in-flight ones answer, drain workers, then close
-    // connections (app.close() then deps.close(), in that order).
+    // connections (app.close() then deps.close(), in that order), and last the simulated Smile ID they
+    // may still call.
     const drained = (async () => {
       await app.close();
       await deps.close();
+      await simulated?.close();
       return 'stopped' as const;
     })();
     const outcome = await Promise.race([drained, deadline]).catch((error: unknown) => {

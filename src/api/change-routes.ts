@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { JOB_STATES } from '../domain/facets.js';
-import { changeCursor } from '../notify/messages.js';
 import { FEED_START } from '../store/change-feed.js';
-import { cursorSchema, encodeCursor, feedCursorPayload } from './cursor.js';
+import { changeCursor, cursorSchema, encodeCursor, feedCursorPayload } from './cursor.js';
 import { BEARER_ROUTE, type RouteContext } from './route-context.js';
 import { commonErrors, queryLimit } from './schemas.js';
 

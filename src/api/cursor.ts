@@ -47,3 +47,7 @@ export const feedCursorPayload = z.strictObject({
   xid: z.string().regex(/^\d{1,19}$/),
   id: z.string().regex(/^\d{1,19}$/),
 });
+
+/** The feed cursor of a change: GET /v1/changes?after= takes it, and webhooks carry it. */
+export const changeCursor = (change: { position: { xid: string; id: string } }) =>
+  encodeCursor({ ...change.position });

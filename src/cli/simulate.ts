@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { loadEntryPointConfig } from '../config.js';
 import { type SimulatedJob, signCallback, simulatedJob } from '../simulator/callbacks.js';
 import { JOB_LIVES, type JobLife, lifeCallbacks } from '../simulator/job-lives.js';
+import { type FollowedJob, followJob, readJob, type ServiceApi } from './simulate-follow.js';
+import { submitJob } from './simulate-submit.js';
 
 function isJobLife(name: string): name is JobLife {
   return (JOB_LIVES as readonly string[]).includes(name);
@@ -15,13 +17,18 @@ function isJobLife(name: string): name is JobLife {
  * With `--simulator URL` (a running `npm run simulator`, which the service polls as Smile ID), the job
  * is registered there instead and the simulator delivers its callbacks; then the outcome is followed
  * until reconciliation has confirmed it against the simulator's job_status.
+ *
+ * With `--submit`, the job goes in the front door instead: `POST /v1/submissions` with the bundled
+ * JPEGs (src/cli/samples/), which the service uploads to its Smile ID (in development, the simulator in
+ * its own process); then the outcome is followed until it is final and confirmed.
  */
 const { values: options } = parseArgs({
   options: {
     url: { type: 'string' },
-    scenario: { type: 'string', default: 'review' },
+    scenario: { type: 'string' },
     'job-id': { type: 'string' },
     simulator: { type: 'string' },
+    submit: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -38,9 +45,29 @@ const SCENARIOS: Readonly<Record<string, string>> = {
   suspects: 'approved, with Smile Secure suspects',
 };
 
+/** Without --scenario; with --submit, none is sent and the simulated upload plays its own default. */
+const DEFAULT_SCENARIO = 'review';
+
+function scenarioOf(name: string | undefined): JobLife | undefined {
+  if (name === undefined || (name in SCENARIOS && isJobLife(name))) return name;
+  console.error(`unknown scenario ${name}; see --help`);
+  process.exit(2);
+}
+
+/** How long a followed job may take to become confirmed (final and confirmed with --submit). */
+const FOLLOW_TIMEOUT_MS = 60_000;
+
 if (options.help) {
   console.log(`usage: npm run simulate -- [--url http://127.0.0.1:3000] [--scenario NAME] [--job-id ID]
-                            [--simulator http://127.0.0.1:3900]
+                            [--simulator http://127.0.0.1:3900 | --submit]
+  (neither)    post the job's callbacks to the service, signed with the first SMILE_API_KEYS key
+  --simulator  register the job with a running \`npm run simulator\`, which delivers its callbacks;
+               then follow the job until the service has confirmed it with job_status
+  --submit     submit the job with the bundled JPEGs (a selfie, two liveness images, an ID card front)
+               through POST /v1/submissions, as a client would; the service uploads it to its Smile ID
+               (in development, the simulator inside \`npm start\`). Then follow the job until it is
+               final and confirmed; exits 1 if that takes more than ${FOLLOW_TIMEOUT_MS / 1000} s
+scenarios (--scenario; default review, or approved with --submit):
 ${Object.entries(SCENARIOS)
   .map(([name, what]) => `  ${name.padEnd(17)} ${what}`)
   .join('\n')}`);
@@ -49,10 +76,13 @@ ${Object.entries(SCENARIOS)
 
 const config = loadEntryPointConfig();
 const baseUrl = (options.url ?? `http://127.0.0.1:${config.PORT}`).replace(/\/+$/, '');
+const api: ServiceApi = { baseUrl, token: config.INTERNAL_API_TOKENS[0]! };
 const job = simulatedJob(options['job-id'] ? { jobId: options['job-id'] } : {});
-const scenario = options.scenario ?? 'review';
-if (!(scenario in SCENARIOS) || !isJobLife(scenario)) {
-  console.error(`unknown scenario ${scenario}; see --help`);
+const scenario = scenarioOf(options.scenario);
+if (options.submit && options.simulator) {
+  console.error(
+    '--submit and --simulator cannot be combined: with --submit, the service calls its own Smile ID',
+  );
   process.exit(2);
 }
 
@@ -84,18 +114,8 @@ const sign = (body: Record<string, unknown>) =>
     signCallback(body, { apiKey: config.SMILE_API_KEYS[0]!, partnerId: config.SMILE_PARTNER_ID }),
   );
 
-const { first, afterReview } = callbacksFor(scenario, job);
-const planned = first
-  .map(({ label, body }) => ({ label, body: sign(body), order: Math.random() }))
-  .sort((a, b) => a.order - b.order);
-
-const readOutcome = async () =>
-  fetch(`${baseUrl}/v1/jobs/${encodeURIComponent(job.jobId)}`, {
-    headers: { authorization: `Bearer ${config.INTERNAL_API_TOKENS[0]}` },
-  });
-
 /** Lets the simulator play Smile ID: it delivers the callbacks, and answers the service's job_status. */
-async function throughSimulator(simulatorUrl: string) {
+async function throughSimulator(simulatorUrl: string, life: JobLife) {
   const control = async (path: string, body: unknown) => {
     const response = await fetch(`${simulatorUrl.replace(/\/+$/, '')}/__sim${path}`, {
       method: 'POST',
@@ -107,7 +127,6 @@ async function throughSimulator(simulatorUrl: string) {
       deliveries?: { label: string; status: number | null; response: string }[];
     }>;
   };
-  const life = scenario;
   await control('/jobs', {
     jobId: job.jobId,
     userId: job.userId,
@@ -124,21 +143,49 @@ async function throughSimulator(simulatorUrl: string) {
     console.log(`  ${delivery.status} ${delivery.response}  ← ${delivery.label}`);
   }
   console.log('  … waiting for reconciliation to confirm the job with job_status …');
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const outcome = (await (await readOutcome()).json()) as { confirmed?: boolean };
-    if (outcome.confirmed || Date.now() > deadline) return;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+  return followJob(api, job.jobId, {
+    done: (outcome) => Boolean(outcome.confirmed),
+    timeoutMs: FOLLOW_TIMEOUT_MS,
+  });
 }
 
-console.log(`Simulating Smile ID job ${job.jobId} (user ${job.userId}) against ${baseUrl}`);
+/** Submits the job as a client would; the service's Smile ID plays it. Undefined when it was refused. */
+async function throughSubmission(life: JobLife | undefined) {
+  if (!(await submitJob(api, job, life))) return undefined;
+  console.log('  … following the job until job_status has confirmed its final result …');
+  return followJob(api, job.jobId, {
+    done: (outcome) => Boolean(outcome.isFinal && outcome.confirmed),
+    timeoutMs: FOLLOW_TIMEOUT_MS,
+  });
+}
+
+/** Why a followed job did not get where it was followed to. */
+function missed(last: FollowedJob | undefined): string {
+  const failed = last?.submission?.status === 'failed' ? last.submission.error : null;
+  if (failed) return `the submission failed: ${failed.code}: ${failed.message}`;
+  const goal = options.submit ? 'final and confirmed' : 'confirmed';
+  return `the job was not ${goal} within ${FOLLOW_TIMEOUT_MS / 1000} s; is the service's Smile ID answering?`;
+}
+
+const what = options.submit ? 'Submitting' : 'Simulating Smile ID';
+console.log(`${what} job ${job.jobId} (user ${job.userId}) against ${baseUrl}`);
 try {
-  if (options.simulator) await throughSimulator(options.simulator);
-  else await playCallbacks();
-  const outcome = await readOutcome();
-  console.log(`\nGET /v1/jobs/${job.jobId} → ${outcome.status}`);
-  console.log(JSON.stringify(await outcome.json(), null, 2));
+  const followed = options.submit
+    ? await throughSubmission(scenario)
+    : options.simulator
+      ? await throughSimulator(options.simulator, scenario ?? DEFAULT_SCENARIO)
+      : await playCallbacks(scenario ?? DEFAULT_SCENARIO);
+  if (followed === undefined) {
+    process.exitCode = 1;
+  } else {
+    const outcome = await readJob(api, job.jobId);
+    console.log(`\nGET /v1/jobs/${job.jobId} → ${outcome.status}`);
+    console.log(JSON.stringify(await outcome.json(), null, 2));
+    if (!followed.reached) {
+      console.error(`\n${missed(followed.job)}`);
+      process.exitCode = 1;
+    }
+  }
 } catch (error) {
   console.error(
     `Could not reach the service at ${baseUrl}: ${(error as Error).message}. Is \`npm start\` running?`,
@@ -146,10 +193,16 @@ try {
   process.exitCode = 1;
 }
 
-async function playCallbacks() {
+/** Posts the scenario's callbacks straight to the service: shuffled, one twice, the final one after review. */
+async function playCallbacks(life: JobLife) {
+  const { first, afterReview } = callbacksFor(life, job);
+  const planned = first
+    .map(({ label, body }) => ({ label, body: sign(body), order: Math.random() }))
+    .sort((a, b) => a.order - b.order);
   for (const { label, body } of planned) await post(label, body);
   const again = planned[0];
   if (again) await post(`${again.label} (delivered again)`, again.body);
   if (afterReview.length > 0) console.log('  … human review completes …');
   for (const { label, body } of afterReview) await post(label, sign(body));
+  return { reached: true, job: undefined };
 }

@@ -50,7 +50,7 @@ export function createDelivery({
 }) {
   async function run(deliveryId: string): Promise<DeliveryOutcome> {
     const delivery = await store.load(deliveryId);
-    if (!delivery || delivery.status !== 'pending' || delivery.endpointDisabled) return 'skipped';
+    if (delivery?.status !== 'pending' || delivery.endpointDisabled) return 'skipped';
     const secret = secrets.get(delivery.url);
     if (secret === undefined) {
       await store.postpone(deliveryId, new Date(now().getTime() + UNCONFIGURED_RETRY_MS));

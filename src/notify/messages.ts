@@ -1,4 +1,4 @@
-import { encodeCursor } from '../api/cursor.js';
+import { changeCursor } from '../api/cursor.js';
 import type { SuspectUser } from '../domain/facets.js';
 import { smileSecureView } from '../domain/smile-secure.js';
 import type { FeedChange } from '../store/change-feed.js';
@@ -12,9 +12,6 @@ import type { DeliveryDraft } from '../store/webhook-store.js';
  */
 
 export const EVENTS = { updated: 'job.updated', finalized: 'job.finalized' } as const;
-
-/** The feed cursor of a change: GET /v1/changes?after= takes it. */
-export const changeCursor = (change: Pick<FeedChange, 'position'>) => encodeCursor({ ...change.position });
 
 export function becameSettled(change: FeedChange): boolean {
   return change.toFinal && change.confirmed && !(change.fromFinal === true && change.fromConfirmed === true);

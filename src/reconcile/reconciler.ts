@@ -27,6 +27,9 @@ const SUBMISSION_SWEEP_INTERVAL_MS = 10_000;
 /** New changes become webhook deliveries within this long (plus the delivery itself). */
 const NOTIFICATION_SWEEP_INTERVAL_MS = 500;
 
+/** BullMQ's lock on a delivery in flight, renewed at half this while its worker lives. */
+const DELIVERY_LOCK_MS = 5000;
+
 /** The rest of a retention backlog waits for the next run. */
 const PURGE_BATCHES_PER_RUN = 20;
 
@@ -192,7 +195,13 @@ export function createReconciler(options: ReconcilerOptions) {
       createCatalogWorker(
         QUEUE_NAMES.notifications,
         { deliverNotification: ({ deliveryId }) => delivery.run(deliveryId) },
-        { ...common, concurrency: notifications.concurrency },
+        {
+          ...common,
+          concurrency: notifications.concurrency,
+          // Renewed while a delivery runs: a worker that died mid-delivery gives it back within seconds.
+          lockDuration: DELIVERY_LOCK_MS,
+          stalledInterval: DELIVERY_LOCK_MS,
+        },
       ),
       createCatalogWorker(
         QUEUE_NAMES.maintenance,

@@ -62,8 +62,9 @@ const INSERT_DELIVERIES = statement<'endpointId' | 'deliveries' | 'at'>(`
 INSERT INTO webhook_deliveries (endpoint_id, change_id, job_id, event, message_id, payload, next_attempt_at, created_at)
 SELECT :endpointId::integer, d."changeId"::bigint, d."jobId", d.event, d."messageId", d.payload,
        :at::timestamptz, :at::timestamptz
-  FROM jsonb_to_recordset(:deliveries::jsonb) WITH ORDINALITY
-       AS d("changeId" text, "jobId" text, event text, "messageId" text, payload text, ord bigint)
+  FROM ROWS FROM (jsonb_to_recordset(:deliveries::jsonb)
+         AS ("changeId" text, "jobId" text, event text, "messageId" text, payload text)) WITH ORDINALITY
+       AS d("changeId", "jobId", event, "messageId", payload, ord)
  ORDER BY ord`);
 
 const ADVANCE_CURSOR = statement<'endpointId' | 'xid' | 'id'>(`

@@ -30,7 +30,8 @@ export function spawnService(env: Record<string, string>): ServiceProcess {
     child,
     output: () => output,
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode !== null) return child.exitCode;
+      // Already gone (an exit code, or killed by a signal): no 'exit' event will come again.
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const exited = once(child, 'exit');
       child.kill(signal);
       const [code] = (await exited) as [number | null];

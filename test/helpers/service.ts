@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { type AddressInfo, createServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
@@ -10,6 +9,7 @@ import { createDependencies, type Dependencies } from '../../src/deps.js';
 import { buildSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/server.js';
 import { API_TOKEN, TEST_API_KEY, TEST_PARTNER_ID, testConfig } from './app.js';
 import { capturingLogger } from './logs.js';
+import { freePort } from './processes.js';
 
 export interface TestSimulator extends Simulator {
   url: string;
@@ -110,15 +110,6 @@ export async function startService(
       await deleteQueueKeys(config.REDIS_URL, config.REDIS_PREFIX);
     },
   };
-}
-
-/** A port nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function deleteQueueKeys(url: string, prefix: string) {
