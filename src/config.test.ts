@@ -310,3 +310,65 @@ describe('loadConfig in production', () => {
     }
   });
 });
+
+describe('loadConfig submissions and webhooks', () => {
+  const secret = `whsec_${Buffer.alloc(24, 3).toString('base64')}`;
+  const rotating = `${secret}|whsec_${Buffer.alloc(24, 4).toString('base64')}`;
+
+  it('derives the callback URL from the port outside production, and leaves it unset in production', () => {
+    expect(loadConfig({ PORT: '4100' }).PUBLIC_CALLBACK_URL).toBe('http://127.0.0.1:4100/callbacks/smile-id');
+    expect(loadConfig({ NODE_ENV: 'production', ...PRODUCTION_SECRETS }).PUBLIC_CALLBACK_URL).toBeNull();
+    expect(
+      loadConfig({ PUBLIC_CALLBACK_URL: 'https://kyc.example.com/callbacks/smile-id' }).PUBLIC_CALLBACK_URL,
+    ).toBe('https://kyc.example.com/callbacks/smile-id');
+  });
+
+  it('pairs each webhook URL with its secret, a rotation joined by |', () => {
+    const config = loadConfig({
+      NOTIFY_WEBHOOK_URLS: 'http://a.internal/hooks, https://b.internal/hooks',
+      NOTIFY_WEBHOOK_SECRETS: `${secret},${rotating}`,
+    });
+    expect(config.NOTIFY_WEBHOOK_URLS).toEqual(['http://a.internal/hooks', 'https://b.internal/hooks']);
+    expect(config.NOTIFY_WEBHOOK_SECRETS).toEqual([secret, rotating]);
+  });
+
+  it.each([
+    [
+      'a URL without its secret',
+      { NOTIFY_WEBHOOK_URLS: 'http://a.internal/hooks' },
+      /NOTIFY_WEBHOOK_SECRETS: needs one secret per URL/,
+    ],
+    [
+      'a secret that is not whsec_',
+      { NOTIFY_WEBHOOK_URLS: 'http://a.internal/hooks', NOTIFY_WEBHOOK_SECRETS: 'hunter2' },
+      /NOTIFY_WEBHOOK_SECRETS/,
+    ],
+    [
+      'a URL that is not http(s)',
+      { NOTIFY_WEBHOOK_URLS: 'ftp://a.internal', NOTIFY_WEBHOOK_SECRETS: secret },
+      /NOTIFY_WEBHOOK_URLS/,
+    ],
+    [
+      'a URL listed twice',
+      {
+        NOTIFY_WEBHOOK_URLS: 'http://a.internal,http://a.internal',
+        NOTIFY_WEBHOOK_SECRETS: `${secret},${secret}`,
+      },
+      /NOTIFY_WEBHOOK_URLS: lists a URL twice/,
+    ],
+  ])('refuses %s', (_name, env, problem) => {
+    expect(() => loadConfig(env)).toThrow(problem);
+  });
+
+  it('never echoes a webhook secret in a configuration error', () => {
+    const leaked = `whsec_${'A'.repeat(3)}`; // too short to be valid
+    let message = '';
+    try {
+      loadConfig({ NOTIFY_WEBHOOK_URLS: 'http://a.internal/hooks', NOTIFY_WEBHOOK_SECRETS: leaked });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/NOTIFY_WEBHOOK_SECRETS/);
+    expect(message).not.toContain(leaked);
+  });
+});
