@@ -1,7 +1,10 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -66,7 +69,29 @@ const FIRING_IN_SCENARIO = [
   'SmileIdCallbackSignatureFailures',
   'SmileIdApiUnauthorized',
   'SmileIdJobStatusSignatureFailures',
+  'SmileIdWebhookDeadLetters',
+  'SmileIdWebhookEndpointDisabled',
 ];
+
+/** How each of the scenario's webhook endpoints answers every delivery, by its path. */
+const WEBHOOK_ANSWERS: Record<string, number> = { '/ok': 204, '/gone': 410, '/failing': 503 };
+
+/** Internal services receiving the webhooks: one local server, an endpoint per path of WEBHOOK_ANSWERS. */
+async function startWebhookReceiver(): Promise<{ urls: string[]; close: () => Promise<void> }> {
+  const server: Server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => response.writeHead(WEBHOOK_ANSWERS[request.url ?? ''] ?? 404).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    urls: Object.keys(WEBHOOK_ANSWERS).map((route) => `http://127.0.0.1:${port}${route}`),
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
 
 /**
  * prometheus/prometheus.yml as the test runs it: scraped every second, rules from the real alerts.yml,
@@ -96,6 +121,7 @@ describe.skipIf(!hasPrometheus)(
     let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
     let sim: TestSimulator;
     let service: TestService;
+    let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
     let admin: pg.Client;
     let prometheus: ChildProcess | undefined;
     let prometheusLog = '';
@@ -184,7 +210,24 @@ describe.skipIf(!hasPrometheus)(
       admin = new pg.Client({ connectionString: scratch.url });
       await admin.connect();
       sim = await startSimulator();
-      service = await startService(sim.url, { DATABASE_URL: scratch.url, DATABASE_TIMEOUT_MS: '1000' });
+      // Every change of the scenario goes to three internal endpoints: one accepts it, one answers 410
+      // (and is disabled), one keeps failing (retried every few 100 ms at first).
+      receiver = await startWebhookReceiver();
+      service = await startService(sim.url, {
+        DATABASE_URL: scratch.url,
+        DATABASE_TIMEOUT_MS: '1000',
+        NOTIFY_WEBHOOK_URLS: receiver.urls.join(','),
+        NOTIFY_WEBHOOK_SECRETS: receiver.urls
+          .map(() => `whsec_${randomBytes(24).toString('base64')}`)
+          .join(','),
+        NOTIFY_RETRY_DELAY_MS: '100',
+        NOTIFY_TIMEOUT_MS: '1000',
+      });
+      // An endpoint receives the changes after its first sweep: wait for it before making any.
+      await eventually(async () => {
+        const { body } = await service.api('GET', '/v1/notifications/endpoints');
+        return (body as unknown as { items?: unknown[] }).items?.length === receiver.urls.length;
+      });
 
       directory = await mkdtemp(path.join(tmpdir(), 'smileid-prometheus-'));
       const port = await freePort();
@@ -276,6 +319,23 @@ describe.skipIf(!hasPrometheus)(
       await scraped('smileid_submission_calls_total{call="upload", result="ok"} >= 1');
       await scraped('smileid_submissions_total{event="uploaded"} >= 1');
       await scraped('max(smileid_submissions{status="uploaded"}) >= 1');
+
+      // Webhooks: delivered, refused with 410, and retried; then the failing endpoint's deliveries pass
+      // their retry window (NOTIFY_RETRY_HOURS) and become dead letters at their next attempt, made due now.
+      await scraped('smileid_webhook_deliveries_total{result="delivered"} >= 1');
+      await scraped('smileid_webhook_deliveries_total{result="gone"} >= 1');
+      await scraped('smileid_webhook_deliveries_total{result="retry"} >= 1');
+      await admin.query(
+        `UPDATE webhook_deliveries d
+            SET created_at = now() - interval '25 hours', next_attempt_at = now()
+           FROM webhook_endpoints e
+          WHERE e.id = d.endpoint_id AND e.url = $1 AND d.status = 'pending'`,
+        [receiver.urls[2]],
+      );
+      await scraped('smileid_webhook_deliveries_total{result="dead"} >= 1');
+      await scraped('max(smileid_webhook_dead_letters) >= 1');
+      await scraped('max(smileid_webhook_endpoints_disabled) >= 1');
+      await scraped('max(smileid_webhook_backlog) >= 1');
       // A few more scrapes, so every rate window holds samples from after the scenario.
       await new Promise((resolve) => setTimeout(resolve, 3000));
     }, 180_000);
@@ -287,6 +347,7 @@ describe.skipIf(!hasPrometheus)(
         await exited;
       }
       await service?.close();
+      await receiver?.close();
       await sim?.close();
       await admin?.end();
       await scratch?.drop();
