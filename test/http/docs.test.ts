@@ -31,6 +31,11 @@ const V1_ROUTES = [
   ['post', '/v1/jobs/{jobId}/reconcile'],
   ['delete', '/v1/users/{userId}/identity-data'],
   ['post', '/v1/submissions'],
+  ['get', '/v1/changes'],
+  ['get', '/v1/notifications/dead-letters'],
+  ['post', '/v1/notifications/dead-letters/{id}/redeliver'],
+  ['get', '/v1/notifications/endpoints'],
+  ['post', '/v1/notifications/endpoints/{id}/enable'],
 ] as const;
 
 describe('the API documentation', () => {
