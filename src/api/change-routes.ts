@@ -6,6 +6,9 @@ import { changeCursor, cursorSchema, encodeCursor, feedCursorPayload } from './c
 import { BEARER_ROUTE, type RouteContext } from './route-context.js';
 import { commonErrors, queryLimit } from './schemas.js';
 
+const MIN_LOOK_AGAIN_MS = 50;
+const MAX_LOOK_AGAIN_MS = 1000;
+
 /** Longest a request may wait for a change. */
 export const MAX_WAIT_SECONDS = 30;
 
@@ -69,9 +72,15 @@ export const changeRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, con
       const { after = FEED_START, limit = 100, wait = 0 } = request.query;
       const deadline = AbortSignal.any([AbortSignal.timeout(wait * 1000), api.shuttingDown]);
       let items = await changes.feed.read(after, limit);
+      // Woken by a commit, yet an older transaction still running (in any database of the server) may
+      // hide that change a moment longer: then look again soon, backing off, until the deadline.
+      let lookAgainMs = 0;
       while (items.length === 0 && wait > 0 && !deadline.aborted) {
-        await changes.next(deadline);
+        const until =
+          lookAgainMs > 0 ? AbortSignal.any([deadline, AbortSignal.timeout(lookAgainMs)]) : deadline;
+        await changes.next(until);
         items = await changes.feed.read(after, limit);
+        lookAgainMs = Math.min(MAX_LOOK_AGAIN_MS, Math.max(MIN_LOOK_AGAIN_MS, lookAgainMs * 2));
       }
       return {
         items: items.map((change) => ({
