@@ -309,7 +309,10 @@ export const environmentSchema = z.object({
     .describe('Longest a Job Status request to Smile ID may take, in milliseconds.'),
   SMILE_API_RATE_LIMIT_PER_SECOND: positiveInt
     .default(20)
-    .describe('Job Status calls per second across every worker process (a BullMQ limiter kept in Redis).'),
+    .describe(
+      'Calls to Smile ID per second — job_status checks, submissions, image links — across every process, ' +
+        'counted in Redis. When it binds, confirmations of fresh callbacks go first.',
+    ),
   RECONCILE_CONCURRENCY: positiveInt
     .default(64)
     .describe(
@@ -322,6 +325,21 @@ export const environmentSchema = z.object({
       'How long a job keeps being checked before it is marked stale, in hours; long enough to outlast ' +
         'human review.',
     ),
+  POLL_SILENT_FIRST_MS: positiveInt
+    .default(30_000)
+    .describe(
+      'A registered or submitted job with no callback yet is first checked this long after it was first ' +
+        'seen, then at intervals doubling with its age: its callbacks may have been lost (docs/design.md).',
+    ),
+  POLL_REVIEW_FIRST_MS: positiveInt
+    .default(1_800_000)
+    .describe(
+      "A job that Smile ID's signed job_status says is in human review is checked again, in case its final " +
+        'callback is lost, no sooner than this (30 minutes), then at intervals growing with its age.',
+    ),
+  POLL_MAX_INTERVAL_MS: positiveInt
+    .default(21_600_000)
+    .describe('The longest interval between two job_status checks of a job, in milliseconds (6 hours).'),
   RECONCILE_SWEEP_INTERVAL_MS: positiveInt
     .default(2000)
     .describe('How often due checks are looked for, in milliseconds.'),

@@ -9,7 +9,9 @@ import type { ApiOptions } from './api/routes.js';
 import type { AppDependencies } from './app.js';
 import { createIntake, type Intake } from './callbacks/intake.js';
 import type { Config } from './config.js';
+import type { PollModel } from './domain/poll-schedule.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { createCallBudget } from './queues/call-budget.js';
 import { QUEUE_NAMES, queueJobOptions } from './queues/catalog.js';
 import { createReconciler } from './reconcile/reconciler.js';
 import { enqueueChecks } from './reconcile/sweeper.js';
@@ -57,17 +59,24 @@ const ENQUEUE_TIMEOUT_MS = 1000;
 /** Smile ID may redeliver a genuine callback late: give its own confirmation a moment to come first. */
 const UNTRUSTED_CHECK_DELAY_MS = 2000;
 
-const horizonMsOf = (config: Config) => config.RECONCILE_HORIZON_HOURS * 3600_000;
+/** The poll schedule's model, from the configuration (docs/design.md#the-polling-model). */
+export const pollModelOf = (config: Config): PollModel => ({
+  horizonMs: config.RECONCILE_HORIZON_HOURS * 3600_000,
+  silentFirstMs: config.POLL_SILENT_FIRST_MS,
+  reviewFirstMs: config.POLL_REVIEW_FIRST_MS,
+  maxIntervalMs: config.POLL_MAX_INTERVAL_MS,
+});
 
 /** A zip of several megabytes takes longer than a job_status answer. */
 const UPLOAD_TIMEOUT_FLOOR_MS = 60_000;
 
-export function uploadClientOf(config: Config): UploadClient {
+export function uploadClientOf(config: Config, send?: typeof fetch): UploadClient {
   return createUploadClient({
     baseUrl: config.SMILE_API_BASE_URL,
     partnerId: config.SMILE_PARTNER_ID,
     apiKeys: config.SMILE_API_KEYS,
     timeoutMs: Math.max(config.SMILE_API_TIMEOUT_MS, UPLOAD_TIMEOUT_FLOOR_MS),
+    ...(send ? { fetch: send } : {}),
   });
 }
 
@@ -76,12 +85,13 @@ const submissionRetriesOf = (config: Config) => ({
   retryDelayMs: config.SUBMISSION_RETRY_DELAY_MS,
 });
 
-export function jobStatusClientOf(config: Config): JobStatusClient {
+export function jobStatusClientOf(config: Config, send?: typeof fetch): JobStatusClient {
   return createJobStatusClient({
     baseUrl: config.SMILE_API_BASE_URL,
     partnerId: config.SMILE_PARTNER_ID,
     apiKeys: config.SMILE_API_KEYS,
     timeoutMs: config.SMILE_API_TIMEOUT_MS,
+    ...(send ? { fetch: send } : {}),
   });
 }
 
@@ -141,7 +151,7 @@ export function createServices({
       audit: createAuditLog({ pool, now }),
       registrations: createJobRegistration({
         store: createRegistrationStore({ prisma }),
-        horizonMs: horizonMsOf(config),
+        pollModel: pollModelOf(config),
       }),
       eraseUserIdentityData: (request) => eraseUserIdentityData(pool, request),
       jobStatus,
@@ -194,8 +204,14 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
     }),
   });
   producer.on('error', () => undefined);
+  // Every call to Smile ID, from any process and for any purpose, takes its place in one budget.
+  const budget = createCallBudget({
+    redis: fastRedis,
+    prefix: config.REDIS_PREFIX,
+    perSecond: config.SMILE_API_RATE_LIMIT_PER_SECOND,
+  });
   // Stateless: the workers poll with it, and the API asks it for image links at request time.
-  const jobStatus = jobStatusClientOf(config);
+  const jobStatus = jobStatusClientOf(config, budget.fetch());
   const workerRedis = runsWorkers ? createWorkerRedis(config.REDIS_URL) : undefined;
   const submissionStore = createSubmissionStore({ pool: db.pool, cipher });
   const reconciler = workerRedis
@@ -211,7 +227,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
         untrustedShare: config.UNTRUSTED_CHECK_SHARE,
         attempts: config.RECONCILE_CHECK_ATTEMPTS,
         retryDelayMs: config.RECONCILE_RETRY_DELAY_MS,
-        horizonMs: horizonMsOf(config),
+        pollModel: pollModelOf(config),
         sweepIntervalMs: config.RECONCILE_SWEEP_INTERVAL_MS,
         batchSize: config.RECONCILE_BATCH_SIZE,
         retention: {
@@ -226,12 +242,12 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
               ? null
               : createSubmitJob({
                   store: submissionStore,
-                  uploads: uploadClientOf(config),
+                  uploads: uploadClientOf(config, budget.fetch()),
                   jobStatus,
                   partnerId: config.SMILE_PARTNER_ID,
                   callbackUrl: config.PUBLIC_CALLBACK_URL,
                   maxAttempts: config.SUBMISSION_ATTEMPTS,
-                  horizonMs: horizonMsOf(config),
+                  pollModel: pollModelOf(config),
                   log,
                   metrics,
                 }),

@@ -1,4 +1,5 @@
 import { changeFromRegistration } from '../domain/job-change.js';
+import type { PollModel } from '../domain/poll-schedule.js';
 import type { JobRegistration, RegistrationStore } from '../store/registrations.js';
 import { withCompareAndSwap } from '../store/transactions.js';
 
@@ -10,11 +11,17 @@ export type RegistrationResult = 'created' | 'existing' | 'conflict';
  * belongs to. Registering again is harmless (`existing`); registering a job that only callbacks knew is
  * a new registration (`created`).
  */
-export function createJobRegistration({ store, horizonMs }: { store: RegistrationStore; horizonMs: number }) {
+export function createJobRegistration({
+  store,
+  pollModel,
+}: {
+  store: RegistrationStore;
+  pollModel: PollModel;
+}) {
   async function register(registration: JobRegistration, now: Date): Promise<RegistrationResult> {
     return withCompareAndSwap(async () => {
       const job = await store.load(registration.jobId);
-      const change = changeFromRegistration(job, registration, { now, horizonMs });
+      const change = changeFromRegistration(job, registration, { now, pollModel });
       switch (change.kind) {
         case 'conflict':
           return 'conflict';

@@ -2,7 +2,7 @@ import { claimStanding } from './evidence.js';
 import type { Facet } from './facets.js';
 import { mergeObservation, needsConfirmation, type Transition, transitionBetween } from './merge.js';
 import { emptyOutcome, type JobOutcome, type Observation } from './outcome.js';
-import { checkAfterCallback, nextCheck } from './poll-schedule.js';
+import { checkAfterCallback, nextCheck, type PollModel } from './poll-schedule.js';
 
 /**
  * What one callback or one job_status answer changes about a job: the merged outcome and the schedule
@@ -109,7 +109,7 @@ export interface StatusChange extends JobChange {
 export function changeFromStatus(
   job: JobView,
   answer: StatusAnswer,
-  { askedUserId, horizonMs }: { askedUserId: string | null; horizonMs: number },
+  { askedUserId, pollModel }: { askedUserId: string | null; pollModel: PollModel },
 ): StatusChange {
   const before = job.outcome;
   const { fetchedAt } = answer;
@@ -129,7 +129,7 @@ export function changeFromStatus(
       before.userId === (askedUserId ?? before.userId) &&
       (answer.userId === null || answer.userId === before.userId),
   });
-  const next = nextCheck(after, job.createdAt, fetchedAt, horizonMs);
+  const next = nextCheck(after, job.createdAt, fetchedAt, pollModel);
   const contradicted =
     claimStanding(after.evidence) === 'contradicted' && claimStanding(before.evidence) !== 'contradicted';
   return {
@@ -174,9 +174,9 @@ export type RegistrationChange =
 export function changeFromRegistration(
   job: (JobView & { registeredAt: Date | null }) | undefined,
   registration: Registration,
-  { now, horizonMs }: { now: Date; horizonMs: number },
+  { now, pollModel }: { now: Date; pollModel: PollModel },
 ): RegistrationChange {
-  const first = nextCheck({ ...emptyOutcome(registration.jobId), tracked: true }, now, now, horizonMs);
+  const first = nextCheck({ ...emptyOutcome(registration.jobId), tracked: true }, now, now, pollModel);
   const firstCheckAt = 'at' in first ? first.at : now;
   if (!job) return { kind: 'create', nextCheckAt: firstCheckAt };
   const existing = job.outcome;

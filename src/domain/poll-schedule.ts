@@ -1,26 +1,40 @@
 import { createHash } from 'node:crypto';
-import { claimStanding, SECOND_LOOK_AFTER_MS } from './evidence.js';
+import { claimStanding, type ResultEvidence, SECOND_LOOK_AFTER_MS } from './evidence.js';
 import type { JobOutcome } from './outcome.js';
 
 /**
- * When to ask Smile ID's job_status about a job. Smile ID's SDKs poll for about a minute and give up,
- * but human review takes hours or days, so the schedule starts fast and slows into a long tail that
- * ends at a configurable horizon. Pure: the clock and the job are arguments.
+ * When to ask Smile ID's job_status about a job, from what the service knows of it (the model and its
+ * sources: docs/design.md#the-polling-model). Pure: the clock, the job and the model are arguments.
+ *
+ * - A callback that changed the job is confirmed within seconds (checkAfterCallback).
+ * - A job that Smile ID's signed job_status says is in review expects a final callback: it is checked
+ *   only as a fallback for a lost one, from `reviewFirstMs` on, the interval growing with its age.
+ * - A silent job (registered or submitted, no callback yet) may have lost its callbacks: it is checked
+ *   from `silentFirstMs`, the interval doubling with its age.
+ * - No interval exceeds `maxIntervalMs`; past `horizonMs` the job is stale.
  */
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 
-/** Interval between checks while a job is younger than `untilAgeMs`. */
-export const POLL_PHASES: readonly { untilAgeMs: number; intervalMs: number }[] = [
-  { untilAgeMs: 1 * MINUTE, intervalMs: 3 * SECOND },
-  { untilAgeMs: 10 * MINUTE, intervalMs: 30 * SECOND },
-  { untilAgeMs: 1 * HOUR, intervalMs: 2 * MINUTE },
-  { untilAgeMs: 6 * HOUR, intervalMs: 10 * MINUTE },
-  { untilAgeMs: 48 * HOUR, intervalMs: 30 * MINUTE },
-  { untilAgeMs: Number.POSITIVE_INFINITY, intervalMs: 2 * HOUR },
-];
+export interface PollModel {
+  /** After this long without becoming final and confirmed, a job is stale and no longer checked. */
+  horizonMs: number;
+  /** A silent job's first check, and the floor of its interval: machine decisions take seconds. */
+  silentFirstMs: number;
+  /** A job in review's first fallback check, and the floor of its interval: reviews take minutes to hours. */
+  reviewFirstMs: number;
+  /** The longest interval between two checks. */
+  maxIntervalMs: number;
+}
+
+export const DEFAULT_POLL_MODEL: PollModel = {
+  horizonMs: 168 * HOUR,
+  silentFirstMs: 30 * SECOND,
+  reviewFirstMs: 30 * MINUTE,
+  maxIntervalMs: 6 * HOUR,
+};
 
 /** How soon to confirm a job whose state a callback just changed: within seconds. */
 export const CONFIRM_AFTER_CALLBACK_MS = 2 * SECOND;
@@ -50,8 +64,9 @@ export function nextCheck(
   outcome: Pick<JobOutcome, 'jobId' | 'isFinal' | 'confirmed' | 'tracked' | 'evidence'>,
   firstSeenAt: Date,
   now: Date,
-  horizonMs: number,
+  model: PollModel,
 ): NextCheck {
+  const { horizonMs } = model;
   // A job that only untrusted bodies know of is not polled: its one check did not find it.
   if (!needsCheck(outcome) || !outcome.tracked) return { done: true };
   const ageMs = now.getTime() - firstSeenAt.getTime();
@@ -59,8 +74,9 @@ export function nextCheck(
   if (claimStanding(outcome.evidence) === 'demoted') {
     return { at: new Date(now.getTime() + RECHECK_DEMOTED_CLAIM_MS) };
   }
-  const phase = POLL_PHASES.find((candidate) => ageMs < candidate.untilAgeMs) ?? POLL_PHASES.at(-1)!;
-  const delayMs = Math.round(phase.intervalMs * (1 + 0.1 * spreadOf(outcome.jobId)));
+  const floorMs = inReview(outcome.evidence) ? model.reviewFirstMs : model.silentFirstMs;
+  const intervalMs = Math.min(model.maxIntervalMs, Math.max(floorMs, ageMs));
+  const delayMs = Math.round(intervalMs * (1 + 0.1 * spreadOf(outcome.jobId)));
   return { at: new Date(Math.min(now.getTime() + delayMs, firstSeenAt.getTime() + horizonMs)) };
 }
 
@@ -76,6 +92,14 @@ export function checkAfterCallback(
   if (!needsCheck(outcome)) return currentNextCheckAt;
   const soon = new Date(now.getTime() + CONFIRM_AFTER_CALLBACK_MS);
   return currentNextCheckAt !== null && currentNextCheckAt < soon ? currentNextCheckAt : soon;
+}
+
+/**
+ * Smile ID's own signed job_status answer showed the job started and not final: it is with a human
+ * reviewer, and its final callback will come. A callback saying so does not count: anyone may send one.
+ */
+export function inReview(evidence: ResultEvidence): boolean {
+  return evidence.status !== undefined && !evidence.status.facet.final;
 }
 
 /** A number in [0, 1) fixed for each job id. */

@@ -21,10 +21,15 @@ export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
 const jobIdData = z.strictObject({ jobId: z.string().min(1).max(200) });
 const noData = z.strictObject({});
+/** `queuedAt`: a check queued before the job's last check has nothing left to ask, and is skipped. */
+const checkData = z.strictObject({
+  jobId: z.string().min(1).max(200),
+  queuedAt: z.number().int().positive().optional(),
+});
 const deliveryData = z.strictObject({ deliveryId: z.string().regex(/^\d{1,19}$/) });
 
 export const catalog = {
-  checkStatus: { queue: QUEUE_NAMES.statusChecks, name: 'check-status', data: jobIdData },
+  checkStatus: { queue: QUEUE_NAMES.statusChecks, name: 'check-status', data: checkData },
   checkUntrusted: { queue: QUEUE_NAMES.untrustedChecks, name: 'check-untrusted', data: jobIdData },
   submitJob: { queue: QUEUE_NAMES.statusChecks, name: 'submit-job', data: jobIdData },
   sweepDueChecks: { queue: QUEUE_NAMES.maintenance, name: 'sweep-due-checks', data: noData },
@@ -57,8 +62,21 @@ export type Handler<E extends CatalogEntry> = (data: DataOf<E>, context: JobCont
  * queued again by any sweeper or API replica: one job is never polled twice at once. Hashed because
  * partner job ids may contain `:`, which BullMQ reserves.
  */
-export function checkJobId(jobId: string, kind: 'check' | 'untrusted' | 'submit' = 'check'): string {
+export function checkJobId(
+  jobId: string,
+  kind: 'check' | 'confirm' | 'untrusted' | 'submit' = 'check',
+): string {
   return `${kind}-${createHash('sha256').update(jobId).digest('hex').slice(0, 40)}`;
+}
+
+/**
+ * The BullMQ priority of a due check when the budget binds (1 runs first; none runs before any): a
+ * confirmation of a fresh callback before every blind poll, and blind polls by how late they are
+ * against their own interval, so that no blind poll waits forever and none delays a confirmation.
+ */
+export function checkPriority(check: { confirms: boolean; overdue: number }): number | undefined {
+  if (check.confirms) return undefined;
+  return 2 + Math.round(1000 / (1 + Math.max(0, check.overdue)));
 }
 
 /**

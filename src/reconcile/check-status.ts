@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { changeFromStatus, postponedCheck, type StatusChange } from '../domain/job-change.js';
+import type { PollModel } from '../domain/poll-schedule.js';
 import { type Metrics, recordTransition } from '../observability/metrics.js';
 import { classifyJobStatusShape } from '../smileid/classify.js';
 import type { JobStatusAnswer, JobStatusClient } from '../smileid/job-status-client.js';
@@ -15,6 +16,7 @@ export type CheckOutcome =
   | 'unknown_job'
   | 'no_user_id'
   | 'settled'
+  | 'already_checked'
   | 'bad_signature'
   | 'unauthorized'
   | 'rejected_request';
@@ -50,14 +52,14 @@ export function createStatusCheck({
   store,
   client,
   log,
-  horizonMs,
+  pollModel,
   now = () => new Date(),
   metrics,
 }: {
   store: StatusStore;
   client: Pick<JobStatusClient, 'fetchStatus'>;
   log: FastifyBaseLogger;
-  horizonMs: number;
+  pollModel: PollModel;
   now?: () => Date;
   metrics?: Metrics | undefined;
 }) {
@@ -99,7 +101,7 @@ export function createStatusCheck({
       const job = known ?? (await store.load(jobId));
       known = undefined;
       if (!job) return undefined as AppliedStatus | undefined;
-      const change = changeFromStatus(job, answer, { askedUserId, horizonMs });
+      const change = changeFromStatus(job, answer, { askedUserId, pollModel });
       const snapshotId = randomUUID();
       const written = await store.write(
         {
@@ -145,10 +147,18 @@ export function createStatusCheck({
   /** `untrusted`: the one check an untrusted body bought; none is spent on a job job_status has settled. */
   async function run(
     jobId: string,
-    { untrusted = false, log: jobLog = log }: { untrusted?: boolean; log?: FastifyBaseLogger } = {},
+    {
+      untrusted = false,
+      log: jobLog = log,
+      queuedAt,
+    }: { untrusted?: boolean; log?: FastifyBaseLogger; queuedAt?: number | undefined } = {},
   ): Promise<CheckOutcome> {
     const job = await store.load(jobId);
     if (!job) return report('unknown_job');
+    // Checked since this was queued (a confirmation overtook a waiting blind poll): nothing to ask.
+    if (queuedAt !== undefined && job.lastCheckedAt !== null && job.lastCheckedAt.getTime() > queuedAt) {
+      return report('already_checked');
+    }
     const { outcome } = job;
     if (untrusted && outcome.isFinal && outcome.confirmed) return report('settled');
     if (!outcome.userId) {

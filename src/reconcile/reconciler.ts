@@ -2,6 +2,7 @@ import { type ConnectionOptions, Queue, type Worker } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import type { PollModel } from '../domain/poll-schedule.js';
 import { createDelivery } from '../notify/deliver.js';
 import { enqueueDeliveries } from '../notify/enqueue.js';
 import { createNotificationSweep } from '../notify/sweep.js';
@@ -47,7 +48,7 @@ export interface ReconcilerOptions {
   untrustedShare: number;
   attempts: number;
   retryDelayMs: number;
-  horizonMs: number;
+  pollModel: PollModel;
   sweepIntervalMs: number;
   batchSize: number;
   retention: { days: number; batchSize: number; intervalMs: number };
@@ -133,7 +134,7 @@ export function createReconciler(options: ReconcilerOptions) {
     store: options.store,
     client: options.client,
     log,
-    horizonMs: options.horizonMs,
+    pollModel: options.pollModel,
     now,
     metrics: options.metrics,
   });
@@ -177,7 +178,7 @@ export function createReconciler(options: ReconcilerOptions) {
       createCatalogWorker(
         QUEUE_NAMES.statusChecks,
         {
-          checkStatus: ({ jobId }, { log }) => statusCheck.run(jobId, { log }),
+          checkStatus: ({ jobId, queuedAt }, { log }) => statusCheck.run(jobId, { log, queuedAt }),
           submitJob: async ({ jobId }, { log }) => {
             const { submit } = options.submissions;
             if (submit) return submit.run(jobId, { log });

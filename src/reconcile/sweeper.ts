@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { CHECK_LEASE_MS } from '../domain/poll-schedule.js';
-import { catalog, checkJobId } from '../queues/catalog.js';
-import type { DueChecks } from '../store/due-checks.js';
+import { catalog, checkJobId, checkPriority } from '../queues/catalog.js';
+import type { DueCheck, DueChecks } from '../store/due-checks.js';
 
 /**
  * Hands due checks from Postgres (which holds when each job is due) to Redis. Several sweepers may run
@@ -46,15 +46,37 @@ export function createSweeper({
   async function sweep(): Promise<number> {
     let enqueued = 0;
     for (;;) {
-      const jobIds = await dueChecks.claimDue(now(), batchSize, CHECK_LEASE_MS);
-      if (jobIds.length > 0) await enqueueChecks(checks, jobIds);
-      enqueued += jobIds.length;
-      if (jobIds.length < batchSize) return enqueued + (await sweepUntrusted());
+      const due = await dueChecks.claimDue(now(), batchSize, CHECK_LEASE_MS);
+      if (due.length > 0) await enqueueDueChecks(checks, due, now());
+      enqueued += due.length;
+      if (due.length < batchSize) return enqueued + (await sweepUntrusted());
     }
   }
   return { sweep };
 }
 
+/**
+ * Due checks in priority order (checkPriority). A confirmation has a queue id of its own, so that a blind
+ * poll of the same job already waiting at a low priority cannot hold it back; whichever of the two runs
+ * second finds the job checked since it was queued and asks nothing.
+ */
+async function enqueueDueChecks(checks: Queue, due: readonly DueCheck[], at: Date): Promise<void> {
+  await checks.addBulk(
+    due.map((check) => {
+      const priority = checkPriority(check);
+      return {
+        name: catalog.checkStatus.name,
+        data: catalog.checkStatus.data.parse({ jobId: check.jobId, queuedAt: at.getTime() }),
+        opts: {
+          jobId: checkJobId(check.jobId, check.confirms ? 'confirm' : 'check'),
+          ...(priority === undefined ? {} : { priority }),
+        },
+      };
+    }),
+  );
+}
+
+/** Checks asked for now (POST /v1/jobs/:jobId/reconcile): before every due one. */
 export async function enqueueChecks(checks: Queue, jobIds: readonly string[]): Promise<void> {
   await checks.addBulk(
     jobIds.map((jobId) => ({

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { emptyOutcome } from '../domain/outcome.js';
-import { nextCheck } from '../domain/poll-schedule.js';
+import { nextCheck, type PollModel } from '../domain/poll-schedule.js';
 import type { Metrics } from '../observability/metrics.js';
 import { buildJobPackage, type JobPackage } from '../smileid/job-package.js';
 import type { JobStatusClient } from '../smileid/job-status-client.js';
@@ -40,7 +40,7 @@ export function createSubmitJob({
   partnerId,
   callbackUrl,
   maxAttempts,
-  horizonMs,
+  pollModel,
   log,
   now = () => new Date(),
   metrics,
@@ -51,7 +51,7 @@ export function createSubmitJob({
   partnerId: string;
   callbackUrl: string;
   maxAttempts: number;
-  horizonMs: number;
+  pollModel: PollModel;
   log: FastifyBaseLogger;
   now?: () => Date;
   metrics?: Metrics | undefined;
@@ -204,7 +204,7 @@ export function createSubmitJob({
     jobLog: FastifyBaseLogger,
   ): Promise<SubmitOutcome> {
     const at = now();
-    const first = nextCheck({ ...emptyOutcome(submission.jobId), tracked: true }, at, at, horizonMs);
+    const first = nextCheck({ ...emptyOutcome(submission.jobId), tracked: true }, at, at, pollModel);
     const acceptedAt = await store.markUploaded(submission.jobId, {
       smileJobId,
       at,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_POLL_MODEL } from '../../src/domain/poll-schedule.js';
 import { createStatusCheck } from '../../src/reconcile/check-status.js';
 import { resultCallback, simulatedJob, smileSecureCallback } from '../../src/simulator/callbacks.js';
 import { jobStatusAt } from '../../src/simulator/job-lives.js';
@@ -159,7 +160,7 @@ describe('forged claims with a borrowed signature', () => {
       store,
       client: unreachableSmileId,
       log: silentLogger,
-      horizonMs: 3_600_000,
+      pollModel: { ...DEFAULT_POLL_MODEL, horizonMs: 3_600_000 },
     });
     const asked = await store.load(job.jobId);
     expect(asked?.outcome.userId).toBe(job.userId);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createJobRegistration } from '../../src/api/register-job.js';
+import { DEFAULT_POLL_MODEL } from '../../src/domain/poll-schedule.js';
 import { simulatedJob } from '../../src/simulator/callbacks.js';
 import { createDatabase } from '../../src/store/connections.js';
 import { createRegistrationStore } from '../../src/store/registrations.js';
@@ -54,7 +55,7 @@ describe('several worker processes on one queue', () => {
     const db = createDatabase({ url: inject('databaseUrl'), poolSize: 2, timeoutMs: 5000 });
     const registrations = createJobRegistration({
       store: createRegistrationStore({ prisma: db.prisma }),
-      horizonMs: 3_600_000,
+      pollModel: { ...DEFAULT_POLL_MODEL, horizonMs: 3_600_000 },
     });
     const now = new Date();
     for (const job of jobs) await registrations.register({ jobId: job.jobId, userId: job.userId }, now);

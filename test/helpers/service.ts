@@ -73,6 +73,10 @@ export async function startService(
     REDIS_PREFIX: `test-${randomBytes(4).toString('hex')}`,
     RECONCILE_SWEEP_INTERVAL_MS: '200',
     RECONCILE_RETRY_DELAY_MS: '100',
+    // The polling model compressed from minutes to seconds, as the convergence benchmark does.
+    POLL_SILENT_FIRST_MS: '1000',
+    POLL_REVIEW_FIRST_MS: '1000',
+    POLL_MAX_INTERVAL_MS: '3000',
     SMILE_API_TIMEOUT_MS: '2000',
     ...env,
   });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCursor } from '../../src/api/cursor.js';
+import { DEFAULT_POLL_MODEL } from '../../src/domain/poll-schedule.js';
 import { createStatusCheck } from '../../src/reconcile/check-status.js';
 import {
   idInfoCallback,
@@ -51,7 +52,7 @@ describe('GET /v1/jobs/:jobId/events', () => {
       store,
       client: unreachableSmileId,
       log: silentLogger,
-      horizonMs: 3_600_000,
+      pollModel: { ...DEFAULT_POLL_MODEL, horizonMs: 3_600_000 },
     });
     const raw = Buffer.from(JSON.stringify(statusBody));
     const applied = await check.apply(

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_POLL_MODEL } from '../../src/domain/poll-schedule.js';
 import { contentDigestParts, type SubmissionContent } from '../../src/domain/submission.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { createJobStatusClient } from '../../src/smileid/job-status-client.js';
@@ -77,7 +78,7 @@ describe('the submission flow', () => {
       // Not an http URL: the simulator starts the job's life without posting callbacks anywhere.
       callbackUrl: 'test://no-callbacks',
       maxAttempts,
-      horizonMs: 7 * 86_400_000,
+      pollModel: DEFAULT_POLL_MODEL,
       log: silentLogger,
       metrics,
     });
