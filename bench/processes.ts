@@ -106,6 +106,36 @@ export async function waitUntilReady(
   throw new Error(`server not ready after ${timeoutMs} ms`);
 }
 
+/**
+ * The children one run starts, by name: a failure can show what each printed, and whoever started
+ * them stops them all, the last started first.
+ */
+export function createProcessGroup() {
+  const started: { name: string; child: ChildProcess; output: () => string }[] = [];
+  return {
+    track(name: string, child: ChildProcess): ChildProcess {
+      started.push({ name, child, output: captureOutput(child) });
+      return child;
+    },
+    /** Fails if a child has exited while it should be serving. */
+    assertAlive(): void {
+      const dead = started.find(({ child }) => child.exitCode !== null || child.signalCode !== null);
+      if (dead) {
+        const how = dead.child.signalCode ?? `code ${dead.child.exitCode}`;
+        throw new Error(`${dead.name} exited (${how}) during the run`);
+      }
+    },
+    /** The error, followed by the last output of every child. */
+    explain(error: unknown): Error {
+      const outputs = started.map(({ name, output }) => `--- ${name} output ---\n${output() || '(none)'}`);
+      return new Error(`${error instanceof Error ? error.message : String(error)}\n${outputs.join('\n')}`);
+    },
+    async stopAll(): Promise<void> {
+      for (const { child } of [...started].reverse()) await stop(child);
+    },
+  };
+}
+
 /** SIGTERM for a graceful stop; SIGKILL if it takes longer than the grace period. */
 export async function stop(child: ChildProcess, graceMs = 10_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;

@@ -6,15 +6,13 @@ import { captureOutput, peakRssMb, stop } from './processes.js';
 import { startCostMeter } from './reconcile-costs.js';
 import { figuresOf, type RunFigures } from './reconcile-figures.js';
 import { type BenchJob, POPULATIONS, type PopulationId } from './reconcile-jobs.js';
-import { BENCH_API_TOKEN, registerInSimulator, seedService } from './reconcile-seed.js';
+import { registerInSimulator, seedService } from './reconcile-seed.js';
 import type { ReconcileSettings } from './reconcile-settings.js';
 import { simulatorStats, startSimulator } from './reconcile-simulator.js';
 import { checkSeeded, confirmedSoFar, holdBack, makeAllDue, waitUntilConfirmed } from './reconcile-window.js';
 import { deleteKeysWithPrefix } from './redis.js';
-import { type ServiceTarget, startService } from './service.js';
+import { type ServiceTarget, startBenchService, UNBOUND_RATE } from './service.js';
 
-/** High enough never to bind: the bench measures the workers, not the limiters. */
-const UNBOUND_RATE = '1000000000';
 /** Lets fresh workers declare their sweep schedule and open their blocking connections before the clock starts. */
 const SETTLE_MS = 1000;
 
@@ -119,19 +117,4 @@ export async function measureRun(
     await pool.end();
     await deleteKeysWithPrefix(redisUrl, prefix);
   }
-}
-
-/** A service process with the bench's token and request limits that never bind. */
-function startBenchService(target: ServiceTarget, env: Record<string, string>, track: Track) {
-  const role = env.ROLE ?? 'service';
-  return startService(
-    target,
-    {
-      ...env,
-      INTERNAL_API_TOKENS: BENCH_API_TOKEN,
-      API_RATE_LIMIT_PER_MINUTE: UNBOUND_RATE,
-      CALLBACK_RATE_LIMIT_PER_MINUTE: UNBOUND_RATE,
-    },
-    (child) => track(role, child),
-  );
 }

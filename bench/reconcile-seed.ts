@@ -1,4 +1,4 @@
-import { resultCallback, signCallback } from '../src/simulator/callbacks.js';
+import { resultCallback, type SimulatedJob, signCallback } from '../src/simulator/callbacks.js';
 import { forEachInParallel } from './parallel.js';
 import type { BenchJob } from './reconcile-jobs.js';
 import { SMILE_CREDENTIALS } from './settings.js';
@@ -42,14 +42,21 @@ export async function registerInSimulator(simulatorUrl: string, jobs: readonly B
  */
 export async function seedService(apiUrl: string, jobs: readonly BenchJob[]): Promise<void> {
   await forEachInParallel(jobs, SEED_CONCURRENCY, async ({ population, job }) => {
-    if (population === 'final') {
-      const body = signCallback(resultCallback(job, 'approved'), SMILE_CREDENTIALS);
-      const answer = await post(`${apiUrl}/callbacks/smile-id`, body, 200);
-      if (!answer.includes('"status":"accepted"')) throw new Error(`callback not accepted: ${answer}`);
-      return;
-    }
-    await post(`${apiUrl}/v1/jobs`, { jobId: job.jobId, userId: job.userId }, 201, {
-      authorization: `Bearer ${BENCH_API_TOKEN}`,
-    });
+    if (population === 'final') await postApprovedResult(apiUrl, job);
+    else await registerJob(apiUrl, job);
   });
+}
+
+/** POST /v1/jobs: the job is known, pending, before Smile ID says anything. */
+export async function registerJob(apiUrl: string, job: SimulatedJob): Promise<void> {
+  await post(`${apiUrl}/v1/jobs`, { jobId: job.jobId, userId: job.userId }, 201, {
+    authorization: `Bearer ${BENCH_API_TOKEN}`,
+  });
+}
+
+/** The job's signed approved result callback, as Smile ID sends it; fails unless it is accepted. */
+export async function postApprovedResult(apiUrl: string, job: SimulatedJob): Promise<void> {
+  const body = signCallback(resultCallback(job, 'approved'), SMILE_CREDENTIALS);
+  const answer = await post(`${apiUrl}/callbacks/smile-id`, body, 200);
+  if (!answer.includes('"status":"accepted"')) throw new Error(`callback not accepted: ${answer}`);
 }

@@ -2,9 +2,13 @@ import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, spawnNode, waitUntilReady } from './processes.js';
+import { BENCH_API_TOKEN } from './reconcile-seed.js';
 import { SMILE_CREDENTIALS } from './settings.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
+
+/** High enough never to bind: a bench measures the service's work, not its limiters. */
+export const UNBOUND_RATE = '1000000000';
 
 /** Warn: the service prints only problems, which the benches show when something fails. */
 export const SERVICE_LOG_LEVEL = 'warn';
@@ -50,4 +54,23 @@ export async function startService(
   const url = `http://127.0.0.1:${port}`;
   await waitUntilReady(url, child);
   return { child, url };
+}
+
+/** A service process with the bench's token and request limits that never bind, tracked under its ROLE. */
+export function startBenchService(
+  target: ServiceTarget,
+  env: Record<string, string>,
+  track: (name: string, child: ChildProcess) => ChildProcess,
+) {
+  const role = env.ROLE ?? 'service';
+  return startService(
+    target,
+    {
+      ...env,
+      INTERNAL_API_TOKENS: BENCH_API_TOKEN,
+      API_RATE_LIMIT_PER_MINUTE: UNBOUND_RATE,
+      CALLBACK_RATE_LIMIT_PER_MINUTE: UNBOUND_RATE,
+    },
+    (child) => track(role, child),
+  );
 }

@@ -65,7 +65,8 @@ SELECT :endpointId::integer, d."changeId"::bigint, d."jobId", d.event, d."messag
   FROM ROWS FROM (jsonb_to_recordset(:deliveries::jsonb)
          AS ("changeId" text, "jobId" text, event text, "messageId" text, payload text)) WITH ORDINALITY
        AS d("changeId", "jobId", event, "messageId", payload, ord)
- ORDER BY ord`);
+ ORDER BY ord
+ON CONFLICT (endpoint_id, message_id) DO NOTHING`);
 
 const ADVANCE_CURSOR = statement<'endpointId' | 'xid' | 'id'>(`
 UPDATE webhook_endpoints SET cursor_xid = :xid::bigint, cursor_id = :id::bigint WHERE id = :endpointId`);
@@ -106,6 +107,8 @@ WITH delivered AS (
 )
 SELECT (SELECT n.id::text FROM webhook_deliveries n, delivered
          WHERE n.status = 'pending' AND n.endpoint_id = delivered.endpoint_id AND n.job_id = delivered.job_id
+           -- The statement sees the rows as they were before its UPDATE: this one is still pending there.
+           AND n.id <> :id::bigint
          ORDER BY n.id LIMIT 1) AS "nextId",
        (SELECT count(*) FROM delivered)::int AS delivered`);
 

@@ -121,6 +121,8 @@ CREATE INDEX "webhook_deliveries_pending_idx" ON "webhook_deliveries"("endpoint_
 CREATE INDEX "webhook_deliveries_next_attempt_at_idx" ON "webhook_deliveries"("next_attempt_at") WHERE "status" = 'pending';
 CREATE INDEX "webhook_deliveries_dead_idx" ON "webhook_deliveries"("id") WHERE "status" = 'dead';
 CREATE INDEX "webhook_deliveries_change_id_idx" ON "webhook_deliveries"("change_id");
+-- A change fanned out twice to an endpoint makes its messages once.
+CREATE UNIQUE INDEX "webhook_deliveries_endpoint_id_message_id_key" ON "webhook_deliveries"("endpoint_id", "message_id");
 
 ALTER TABLE "webhook_deliveries" ADD CONSTRAINT "webhook_deliveries_endpoint_id_fkey" FOREIGN KEY ("endpoint_id") REFERENCES "webhook_endpoints"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 ALTER TABLE "webhook_deliveries" ADD CONSTRAINT "webhook_deliveries_change_id_fkey" FOREIGN KEY ("change_id") REFERENCES "job_changes"("id") ON DELETE CASCADE ON UPDATE CASCADE;
