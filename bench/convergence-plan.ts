@@ -34,7 +34,8 @@ export const TRAFFIC = {
   spreadMs: 5000,
   /** From registration to the job's first result: the user's capture and Smile ID's processing. */
   startMs: [1000, 5000],
-  reviewMs: [5000, 20_000],
+  /** Human review, compressed from minutes and hours to 10–40 s (the poll model is compressed alike). */
+  reviewMs: [10_000, 40_000],
   forgedShare: 0.04,
   forgeriesPerJob: 2,
 } as const;

@@ -60,6 +60,9 @@ export async function runConvergence(
         REDIS_PREFIX: prefix,
         SMILE_API_BASE_URL: `${simulator.url}/v1`,
         INTERNAL_API_TOKENS: BENCH_API_TOKEN,
+        POLL_SILENT_FIRST_MS: String(settings.BENCH_POLL_SILENT_FIRST_MS),
+        POLL_REVIEW_FIRST_MS: String(settings.BENCH_POLL_REVIEW_FIRST_MS),
+        POLL_MAX_INTERVAL_MS: String(settings.BENCH_POLL_MAX_INTERVAL_MS),
       },
       track('service'),
     );
