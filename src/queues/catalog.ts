@@ -89,10 +89,11 @@ export function splitBudget(ratePerSecond: number, untrustedShare: number) {
 }
 
 /**
- * A submission's job options, so it behaves the same whoever queued it (the API at once, the sweep
- * after a loss): its own attempts and backoff, within the queue it shares with status checks.
+ * Options of a job retried with exponential backoff: status checks', and submissions' with their own
+ * attempts and delay, so that a submission behaves the same whoever queued it (the API at once, the
+ * sweep after a loss), within the queue it shares with status checks.
  */
-export function submitJobOptions({ attempts, retryDelayMs }: { attempts: number; retryDelayMs: number }) {
+export function retriedJobOptions({ attempts, retryDelayMs }: { attempts: number; retryDelayMs: number }) {
   return {
     attempts,
     backoff: { type: 'exponential', delay: retryDelayMs },
@@ -108,12 +109,7 @@ export function queueJobOptions(
 ) {
   switch (queue) {
     case QUEUE_NAMES.statusChecks:
-      return {
-        attempts,
-        backoff: { type: 'exponential', delay: retryDelayMs },
-        removeOnComplete: true,
-        removeOnFail: true,
-      } as const;
+      return retriedJobOptions({ attempts, retryDelayMs });
     case QUEUE_NAMES.untrustedChecks:
       // One look, no retries: a body that could not be trusted is not worth more of the budget.
       return { attempts: 1, removeOnComplete: true, removeOnFail: true } as const;

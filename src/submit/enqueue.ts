@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { catalog, checkJobId, submitJobOptions } from '../queues/catalog.js';
+import { catalog, checkJobId, retriedJobOptions } from '../queues/catalog.js';
 
 export interface SubmissionRetries {
   attempts: number;
@@ -19,7 +19,7 @@ export async function enqueueSubmissions(
     jobIds.map((jobId) => ({
       name: catalog.submitJob.name,
       data: catalog.submitJob.data.parse({ jobId }),
-      opts: { jobId: checkJobId(jobId, 'submit'), ...submitJobOptions(retries) },
+      opts: { jobId: checkJobId(jobId, 'submit'), ...retriedJobOptions(retries) },
     })),
   );
 }
