@@ -24,6 +24,7 @@ describe('webhooks to internal services', () => {
     NOTIFY_RETRY_DELAY_MS: '100',
     // The tests change jobs by hand: no blind job_status check may re-derive them meanwhile.
     POLL_SILENT_FIRST_MS: '600000',
+    POLL_MAX_INTERVAL_MS: '600000',
   });
 
   beforeAll(async () => {
