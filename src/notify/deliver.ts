@@ -117,7 +117,7 @@ export function createDelivery({
       const text = response.ok ? '' : (await response.text().catch(() => '')).slice(0, ERROR_TEXT_CHARS);
       if (response.ok) await response.body?.cancel().catch(() => undefined);
       return {
-        ok: response.status >= 200 && response.status < 300,
+        ok: response.ok,
         status: response.status,
         error: `HTTP ${response.status}${text ? `: ${text}` : ''}`,
       };

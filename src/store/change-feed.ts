@@ -38,9 +38,9 @@ export interface FeedChange {
 export const FEED_START: FeedPosition = { xid: '0', id: '0' };
 
 /** Rows whose transactions, and every one before them, have ended. */
-const VISIBLE = 'xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint';
+export const VISIBLE = 'xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint';
 
-export const CHANGE_COLUMNS = `xid::text AS xid, id::text AS id, job_id AS "jobId", user_id AS "userId",
+const CHANGE_COLUMNS = `xid::text AS xid, id::text AS id, job_id AS "jobId", user_id AS "userId",
        from_state::text AS "fromState", to_state::text AS "toState", from_final AS "fromFinal",
        to_final AS "toFinal", from_confirmed AS "fromConfirmed", confirmed, outcome, at`;
 

@@ -5,6 +5,7 @@ import {
   FEED_START,
   type FeedChange,
   type FeedPosition,
+  VISIBLE,
 } from './change-feed.js';
 import { statement } from './sql.js';
 import { inTransaction } from './transactions.js';
@@ -40,10 +41,10 @@ export interface StoredDelivery {
   changedAt: Date;
 }
 
-const VISIBLE_END = statement(`
-SELECT xid::text AS xid, id::text AS id FROM job_changes
- WHERE xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
- ORDER BY xid DESC, id DESC LIMIT 1`);
+/** The last change the feed lists now: where a new endpoint starts. */
+const VISIBLE_END = statement(
+  `SELECT xid::text AS xid, id::text AS id FROM job_changes WHERE ${VISIBLE} ORDER BY xid DESC, id DESC LIMIT 1`,
+);
 
 const ADD_ENDPOINT = statement<'url' | 'xid' | 'id' | 'at'>(`
 INSERT INTO webhook_endpoints (url, cursor_xid, cursor_id, created_at)
