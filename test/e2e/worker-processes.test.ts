@@ -61,14 +61,19 @@ describe('several worker processes on one queue', () => {
     for (const job of jobs) await registrations.register({ jobId: job.jobId, userId: job.userId }, now);
     await db.close();
 
-    // Keep every job due all the time, as if sweepers and operators asked for it over and over.
+    // Keep every job due all the time, as if sweepers and operators asked for it over and over. One
+    // statement at a time: two of these bulk updates overlapping would deadlock each other, not the workers.
     const jobIds = jobs.map((job) => job.jobId);
-    const hammer = setInterval(() => {
-      void pool.query(
-        'UPDATE jobs SET next_check_at = now() WHERE job_id = ANY($1) AND NOT (is_final AND confirmed)',
-        [jobIds],
-      );
-    }, 50);
+    let hammering = true;
+    const hammer = (async () => {
+      while (hammering) {
+        await pool.query(
+          'UPDATE jobs SET next_check_at = now() WHERE job_id = ANY($1) AND NOT (is_final AND confirmed)',
+          [jobIds],
+        );
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
     try {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       const stopping = workers[0]!;
@@ -85,7 +90,8 @@ describe('several worker processes on one queue', () => {
       }, 30_000);
       expect(confirmed).toBe(true);
     } finally {
-      clearInterval(hammer);
+      hammering = false;
+      await hammer;
     }
 
     const stats = (await sim.control('/stats')) as { totalCalls: number; maxConcurrentForAnyJob: number };
