@@ -172,6 +172,13 @@ export const environmentSchema = z.object({
       'First retry delay of a submission, in milliseconds; each further retry doubles it (8 attempts ' +
         'from 5 s span about 10 minutes).',
     ),
+  SUBMISSION_CONCURRENCY: positiveInt
+    .default(4)
+    .describe(
+      'Submissions uploaded at once per worker process. Each holds its images and its zip in memory ' +
+        "while it runs (up to about twice `SUBMISSION_MAX_BYTES`), so this bounds a worker's memory; " +
+        'their calls to Smile ID share `SMILE_API_RATE_LIMIT_PER_SECOND` with the job_status checks.',
+    ),
   NOTIFY_WEBHOOK_URLS: commaList
     .refine(
       (urls) => urls.every((url) => /^https?:\/\/[^\s]+$/.test(url) && URL.canParse(url)),

@@ -12,7 +12,7 @@ import type { Config } from './config.js';
 import type { PollModel } from './domain/poll-schedule.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createCallBudget } from './queues/call-budget.js';
-import { QUEUE_NAMES, queueJobOptions } from './queues/catalog.js';
+import { QUEUE_NAMES, type QueueName, queueJobOptions } from './queues/catalog.js';
 import { createReconciler } from './reconcile/reconciler.js';
 import { enqueueChecks } from './reconcile/sweeper.js';
 import { createFieldCipher, type FieldCipher, parseKeyring } from './security/field-cipher.js';
@@ -195,15 +195,21 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
     timeoutMs: config.DATABASE_TIMEOUT_MS,
   });
   const fastRedis = createFailFastRedis(config.REDIS_URL);
-  const producer = new Queue(QUEUE_NAMES.statusChecks, {
-    connection: fastRedis as unknown as ConnectionOptions,
-    prefix: config.REDIS_PREFIX,
-    defaultJobOptions: queueJobOptions(QUEUE_NAMES.statusChecks, {
-      attempts: config.RECONCILE_CHECK_ATTEMPTS,
-      retryDelayMs: config.RECONCILE_RETRY_DELAY_MS,
-    }),
-  });
-  producer.on('error', () => undefined);
+  // The API's producers: checks it asks for, and submissions it accepted.
+  const producerOf = (name: QueueName) => {
+    const queue = new Queue(name, {
+      connection: fastRedis as unknown as ConnectionOptions,
+      prefix: config.REDIS_PREFIX,
+      defaultJobOptions: queueJobOptions(name, {
+        attempts: config.RECONCILE_CHECK_ATTEMPTS,
+        retryDelayMs: config.RECONCILE_RETRY_DELAY_MS,
+      }),
+    });
+    queue.on('error', () => undefined);
+    return queue;
+  };
+  const producer = producerOf(QUEUE_NAMES.statusChecks);
+  const submissionProducer = producerOf(QUEUE_NAMES.submissions);
   // Every call to Smile ID, from any process and for any purpose, takes its place in one budget.
   const budget = createCallBudget({
     redis: fastRedis,
@@ -252,6 +258,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
                   metrics,
                 }),
           retries: submissionRetriesOf(config),
+          concurrency: config.SUBMISSION_CONCURRENCY,
         },
         notifications: {
           store: createWebhookStore({ pool: db.pool }),
@@ -284,7 +291,10 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
         enqueueCheck: (jobId) => withTimeout(enqueueChecks(producer, [jobId]), ENQUEUE_TIMEOUT_MS),
         changeSignal,
         enqueueSubmission: (jobId) =>
-          withTimeout(enqueueSubmissions(producer, [jobId], submissionRetriesOf(config)), ENQUEUE_TIMEOUT_MS),
+          withTimeout(
+            enqueueSubmissions(submissionProducer, [jobId], submissionRetriesOf(config)),
+            ENQUEUE_TIMEOUT_MS,
+          ),
       })
     : undefined;
   return {
@@ -301,10 +311,11 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
         ? [
             reconciler.checks,
             reconciler.untrustedChecks,
+            reconciler.submissions,
             reconciler.maintenance,
             reconciler.notificationQueue,
           ]
-        : [producer],
+        : [producer, submissionProducer],
       redis: servesHttpApi ? fastRedis : undefined,
       readinessChecks: {
         postgres: gauges.ping,
@@ -315,7 +326,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
     async close() {
       await changeSignal?.close();
       await reconciler?.close();
-      await producer.close().catch(() => undefined);
+      await Promise.all([producer, submissionProducer].map((queue) => queue.close().catch(() => undefined)));
       workerRedis?.disconnect();
       fastRedis.disconnect();
       await db.close();

@@ -8,8 +8,13 @@ import { z } from 'zod';
  * Handlers are given by whoever runs the worker (queues/worker.ts dispatches by name).
  */
 export const QUEUE_NAMES = {
-  /** Every call the workers make to Smile ID (job_status checks, submissions), under one rate limit. */
+  /** job_status checks, under the checks' share of the Smile ID budget. */
   statusChecks: 'status-checks',
+  /**
+   * Uploads to Smile ID: their own queue, so their own concurrency (a submission holds its images in
+   * memory while it runs). Their calls take their place in the same Redis-wide budget as the checks'.
+   */
+  submissions: 'submissions',
   /** The one check an untrusted body may buy: its own queue, so its own small share of the budget. */
   untrustedChecks: 'untrusted-checks',
   maintenance: 'maintenance',
@@ -31,7 +36,7 @@ const deliveryData = z.strictObject({ deliveryId: z.string().regex(/^\d{1,19}$/)
 export const catalog = {
   checkStatus: { queue: QUEUE_NAMES.statusChecks, name: 'check-status', data: checkData },
   checkUntrusted: { queue: QUEUE_NAMES.untrustedChecks, name: 'check-untrusted', data: jobIdData },
-  submitJob: { queue: QUEUE_NAMES.statusChecks, name: 'submit-job', data: jobIdData },
+  submitJob: { queue: QUEUE_NAMES.submissions, name: 'submit-job', data: jobIdData },
   sweepDueChecks: { queue: QUEUE_NAMES.maintenance, name: 'sweep-due-checks', data: noData },
   sweepDueSubmissions: { queue: QUEUE_NAMES.maintenance, name: 'sweep-due-submissions', data: noData },
   deliverNotification: { queue: QUEUE_NAMES.notifications, name: 'deliver-notification', data: deliveryData },
@@ -91,7 +96,7 @@ export function splitBudget(ratePerSecond: number, untrustedShare: number) {
 /**
  * Options of a job retried with exponential backoff: status checks', and submissions' with their own
  * attempts and delay, so that a submission behaves the same whoever queued it (the API at once, the
- * sweep after a loss), within the queue it shares with status checks.
+ * sweep after a loss).
  */
 export function retriedJobOptions({ attempts, retryDelayMs }: { attempts: number; retryDelayMs: number }) {
   return {
@@ -110,6 +115,9 @@ export function queueJobOptions(
   switch (queue) {
     case QUEUE_NAMES.statusChecks:
       return retriedJobOptions({ attempts, retryDelayMs });
+    case QUEUE_NAMES.submissions:
+      // Each submission is queued with its own attempts and backoff (submit/enqueue.ts).
+      return { removeOnComplete: true, removeOnFail: true } as const;
     case QUEUE_NAMES.untrustedChecks:
       // One look, no retries: a body that could not be trusted is not worth more of the budget.
       return { attempts: 1, removeOnComplete: true, removeOnFail: true } as const;

@@ -52,12 +52,13 @@ export interface ReconcilerOptions {
   sweepIntervalMs: number;
   batchSize: number;
   retention: { days: number; batchSize: number; intervalMs: number };
-  /** Submissions share the status checks' queue, so their calls to Smile ID share its rate limit. */
+  /** Submissions: their own queue and concurrency; their calls take their place in the one budget. */
   submissions: {
     store: Pick<SubmissionStore, 'claimDue'>;
     /** Null when no PUBLIC_CALLBACK_URL is configured: queued submissions wait for one. */
     submit: Pick<SubmitJob, 'run'> | null;
     retries: SubmissionRetries;
+    concurrency: number;
   };
   /** Webhooks to internal endpoints: their own queue, made from the change feed. */
   notifications: {
@@ -92,6 +93,7 @@ export function createReconciler(options: ReconcilerOptions) {
   };
   const checks = queueOf(QUEUE_NAMES.statusChecks);
   const untrustedChecks = queueOf(QUEUE_NAMES.untrustedChecks);
+  const submissions = queueOf(QUEUE_NAMES.submissions);
   const maintenance = queueOf(QUEUE_NAMES.maintenance);
   const notificationQueue = queueOf(QUEUE_NAMES.notifications);
   const budget = splitBudget(options.ratePerSecond, options.untrustedShare);
@@ -106,7 +108,7 @@ export function createReconciler(options: ReconcilerOptions) {
   });
   const sweepSubmissions = createSubmissionSweep({
     store: options.submissions.store,
-    queue: checks,
+    queue: submissions,
     retries: options.submissions.retries,
     batchSize: options.batchSize,
     now,
@@ -179,6 +181,12 @@ export function createReconciler(options: ReconcilerOptions) {
         QUEUE_NAMES.statusChecks,
         {
           checkStatus: ({ jobId, queuedAt }, { log }) => statusCheck.run(jobId, { log, queuedAt }),
+        },
+        { ...common, concurrency: options.concurrency, limiter: { max: budget.checks, duration: 1000 } },
+      ),
+      createCatalogWorker(
+        QUEUE_NAMES.submissions,
+        {
           submitJob: async ({ jobId }, { log }) => {
             const { submit } = options.submissions;
             if (submit) return submit.run(jobId, { log });
@@ -186,7 +194,7 @@ export function createReconciler(options: ReconcilerOptions) {
             return 'not_configured';
           },
         },
-        { ...common, concurrency: options.concurrency, limiter: { max: budget.checks, duration: 1000 } },
+        { ...common, concurrency: options.submissions.concurrency },
       ),
       createCatalogWorker(
         QUEUE_NAMES.untrustedChecks,
@@ -226,6 +234,7 @@ export function createReconciler(options: ReconcilerOptions) {
     await Promise.all([
       checks.close(),
       untrustedChecks.close(),
+      submissions.close(),
       maintenance.close(),
       notificationQueue.close(),
     ]);
@@ -236,6 +245,7 @@ export function createReconciler(options: ReconcilerOptions) {
     close,
     checks,
     untrustedChecks,
+    submissions,
     maintenance,
     notificationQueue,
     sweep: sweeper.sweep,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Misbehaviour of Smile ID's job_status on demand, for one job or for every call. A job's own setting
+ * Misbehaviour of Smile ID's job_status (and of its upload bucket) on demand, for one job or for every call. A job's own setting
  * wins over the global one; the `…Next` counters are spent from the job's faults first.
  */
 export const faultsSchema = z.strictObject({
@@ -19,6 +19,8 @@ export const faultsSchema = z.strictObject({
   resultAsString: z.union([z.boolean(), z.string()]).optional(),
   /** Every call is refused with 401 / 2205, as after a key rotation the client has not caught up with. */
   authError: z.boolean().optional(),
+  /** A slow bucket: an upload URL takes this long before it answers a zip's PUT (global only). */
+  uploadLatencyMs: z.number().int().min(0).max(600_000).optional(),
 });
 export type Faults = z.infer<typeof faultsSchema>;
 

@@ -139,6 +139,7 @@ describe('GET /__sim/stats', () => {
       maxConcurrentPerJob: { 'job-a': 4, 'job-b': 2, 'job-c': 1 },
       maxConcurrentForAnyJob: 4,
       maxConcurrentOverall: 6,
+      maxConcurrentUploads: 0,
     });
   });
 });

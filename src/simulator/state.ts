@@ -26,6 +26,9 @@ export interface CallStats {
   inFlight: number;
   maxInFlightPerJob: Map<string, number>;
   maxInFlight: number;
+  /** Zip PUTs to upload URLs being received at once: what bounds the service's submissions in flight. */
+  uploadsInFlight: number;
+  maxUploadsInFlight: number;
 }
 
 /** A prep upload's answer: where its zip may be PUT, until when, for which job. */
@@ -58,6 +61,8 @@ function emptyStats(): CallStats {
     inFlight: 0,
     maxInFlightPerJob: new Map(),
     maxInFlight: 0,
+    uploadsInFlight: 0,
+    maxUploadsInFlight: 0,
   };
 }
 
@@ -103,6 +108,15 @@ export function beginCall(stats: CallStats, jobId: string | undefined): () => vo
   };
 }
 
+/** Counts a zip PUT as being received until the returned function is called. */
+export function beginUpload(stats: CallStats): () => void {
+  stats.uploadsInFlight += 1;
+  stats.maxUploadsInFlight = Math.max(stats.maxUploadsInFlight, stats.uploadsInFlight);
+  return () => {
+    stats.uploadsInFlight -= 1;
+  };
+}
+
 /** The JSON answer of `GET /__sim/stats`. */
 export function statsView(stats: CallStats) {
   const maxPerJob = Object.fromEntries(stats.maxInFlightPerJob);
@@ -113,5 +127,6 @@ export function statsView(stats: CallStats) {
     maxConcurrentPerJob: maxPerJob,
     maxConcurrentForAnyJob: Math.max(0, ...Object.values(maxPerJob)),
     maxConcurrentOverall: stats.maxInFlight,
+    maxConcurrentUploads: stats.maxUploadsInFlight,
   };
 }

@@ -1,11 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { verifySignature } from '../smileid/signature.js';
 import { simulatedJob } from './callbacks.js';
 import { deliverOverTime } from './deliver-over-time.js';
 import { JOB_LIVES, type JobLife, lifeCallbacks } from './job-lives.js';
-import type { SimulatorState } from './state.js';
+import { beginUpload, type PendingUpload, type SimulatorState } from './state.js';
 import { readUploadedPackage } from './upload-package.js';
 
 export interface UploadContext {
@@ -89,29 +90,39 @@ export function uploadRoutes(app: FastifyInstance, context: UploadContext): void
       async (request, reply) => {
         const upload = state.uploads.get(request.params.ref);
         if (!upload) return reply.code(404).send({ error: 'no such upload URL' });
-        if (context.now().getTime() > upload.expiresAt) {
-          return reply.code(403).send({ error: 'Request has expired' });
+        const endUpload = beginUpload(state.stats);
+        try {
+          const latencyMs = state.faults.uploadLatencyMs ?? 0;
+          if (latencyMs > 0) {
+            await delay(latencyMs, undefined, { signal: context.closing }).catch(() => undefined);
+          }
+          return await receiveZip(upload, request.body, reply);
+        } finally {
+          endUpload();
         }
-        const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-        const checked = await readUploadedPackage(body);
-        if (!checked.ok) return reply.code(400).send({ code: 'ZIP_INVALID', error: checked.reason });
-        const { package: uploaded } = checked;
-        if (uploaded.jobId !== upload.jobId || uploaded.userId !== upload.userId) {
-          return reply
-            .code(400)
-            .send({ code: 'ZIP_INVALID', error: 'partner_params differ from the prep upload' });
-        }
-        if (uploaded.smileJobId !== upload.smileJobId) {
-          return reply
-            .code(400)
-            .send({ code: 'ZIP_INVALID', error: "server_information is not this upload's" });
-        }
-        if (upload.uploadedAt === undefined) startLife(upload, uploaded.partnerParams);
-        upload.uploadedAt = context.now().getTime();
-        return reply.code(200).send();
       },
     );
   });
+
+  async function receiveZip(upload: PendingUpload, body: unknown, reply: FastifyReply) {
+    if (context.now().getTime() > upload.expiresAt) {
+      return reply.code(403).send({ error: 'Request has expired' });
+    }
+    const checked = await readUploadedPackage(Buffer.isBuffer(body) ? body : Buffer.alloc(0));
+    if (!checked.ok) return reply.code(400).send({ code: 'ZIP_INVALID', error: checked.reason });
+    const { package: uploaded } = checked;
+    if (uploaded.jobId !== upload.jobId || uploaded.userId !== upload.userId) {
+      return reply
+        .code(400)
+        .send({ code: 'ZIP_INVALID', error: 'partner_params differ from the prep upload' });
+    }
+    if (uploaded.smileJobId !== upload.smileJobId) {
+      return reply.code(400).send({ code: 'ZIP_INVALID', error: "server_information is not this upload's" });
+    }
+    if (upload.uploadedAt === undefined) startLife(upload, uploaded.partnerParams);
+    upload.uploadedAt = context.now().getTime();
+    return reply.code(200).send();
+  }
 
   function startLife(
     upload: { jobId: string; userId: string; smileJobId: string; callbackUrl: string },

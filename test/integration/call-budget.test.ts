@@ -27,6 +27,25 @@ describe('the Smile ID call budget', () => {
     expect(passed).toBe(12);
   });
 
+  it('never lets more than its budget start within any one second, even across a second boundary', async () => {
+    const budgets = [first, second].map((redis) =>
+      createCallBudget({ redis, prefix: `${prefix}-sliding`, perSecond: 5 }),
+    );
+    const started: number[] = [];
+    const call = (index: number) => budgets[index % 2]!.acquire().then(() => started.push(Date.now()));
+    // One call, then a burst late in that second: a fixed one-second window would let the burst's second
+    // half through the moment the window turns, nine calls within a tenth of a second.
+    await call(0);
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    await Promise.all(Array.from({ length: 10 }, (_, index) => call(index)));
+
+    expect(started).toHaveLength(11);
+    started.sort((a, b) => a - b);
+    const tightestSecond = Math.min(...started.slice(5).map((at, index) => at - started[index]!));
+    // Each call's time is read after Redis stamped it, so allow a little scheduling jitter.
+    expect(tightestSecond).toBeGreaterThanOrEqual(950);
+  });
+
   it('lets a call through when Redis cannot be asked', async () => {
     const down = { eval: async () => Promise.reject(new Error('Connection is closed.')) };
     const budget = createCallBudget({ redis: down, prefix, perSecond: 1 });

@@ -24,7 +24,6 @@ describe('the catalog worker', () => {
         log.info('checked');
         return 'applied';
       },
-      submitJob: async () => 'uploaded',
     },
     { connection, prefix, log: logger, concurrency: 1 },
   );

@@ -25,6 +25,7 @@ describe('POST /v1/submissions', () => {
       SUBMISSION_MAX_BYTES: String(256 * 1024),
       SUBMISSION_MAX_IMAGE_BYTES: String(64 * 1024),
       SUBMISSION_RETRY_DELAY_MS: '100',
+      SUBMISSION_CONCURRENCY: '2',
     });
   });
   afterAll(async () => {
@@ -87,6 +88,24 @@ describe('POST /v1/submissions', () => {
     expect(value('smileid_submissions{status="uploaded"}')).toBeGreaterThanOrEqual(1);
     expect(value('smileid_submission_duration_seconds_count')).toBeGreaterThanOrEqual(1);
     expect(metrics).toMatch(/^smileid_submission_oldest_pending_seconds \d/m);
+  });
+
+  it('uploads no more submissions at once than SUBMISSION_CONCURRENCY, whatever the status checks run', async () => {
+    // A slow bucket keeps each upload in flight long enough for every queued one to be started if allowed.
+    await simulator.control('/faults', { uploadLatencyMs: 300 });
+    try {
+      const requests = Array.from({ length: 6 }, () => submissionRequest());
+      for (const request of requests) expect((await submit(request)).status).toBe(202);
+      for (const request of requests) {
+        expect(
+          (await until(request.jobId, (body) => body.submission?.status === 'uploaded')).submission,
+        ).toMatchObject({ status: 'uploaded' });
+      }
+    } finally {
+      await simulator.control('/faults', {});
+    }
+    const stats = (await simulator.control('/stats')) as { maxConcurrentUploads: number };
+    expect(stats.maxConcurrentUploads).toBe(2);
   });
 
   it('keeps no image bytes or identity data once Smile ID has the zip', async () => {
