@@ -85,6 +85,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
             oldestPendingSeconds: 0,
             dead: 0,
             disabledEndpoints: 0,
+            retiredEndpoints: 0,
           }),
         },
         metrics,

@@ -30,12 +30,22 @@ const endpointSchema = z
     url: z.string(),
     disabledAt: dateTime.nullable().describe('Set when the endpoint answered 410 Gone'),
     disabledReason: z.string().nullable(),
+    retiredAt: dateTime
+      .nullable()
+      .describe('Set while the endpoint is not in NOTIFY_WEBHOOK_URLS: nothing is sent to it'),
     pending: z.number().int(),
     dead: z.number().int(),
   })
   .meta({ id: 'WebhookEndpoint' });
 
 const notFound = (what: string) => new HttpError(404, 'NOT_FOUND', `no ${what} with this id`);
+
+const endpointParams = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[1-9]\d{0,8}$/, 'must be an endpoint id')
+    .transform(Number),
+});
 
 /** Webhooks seen from operations: dead letters and their redelivery, endpoints and their re-enabling. */
 export const notificationRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, context) => {
@@ -109,6 +119,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<RouteContext> = async (ap
       items: (await notifications.listEndpoints()).map((endpoint) => ({
         ...endpoint,
         disabledAt: endpoint.disabledAt?.toISOString() ?? null,
+        retiredAt: endpoint.retiredAt?.toISOString() ?? null,
       })),
     }),
   );
@@ -120,12 +131,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<RouteContext> = async (ap
       schema: {
         ...route,
         summary: 'Enable an endpoint disabled by 410 Gone; what waited for it is sent in order',
-        params: z.strictObject({
-          id: z
-            .string()
-            .regex(/^[1-9]\d{0,8}$/, 'must be an endpoint id')
-            .transform(Number),
-        }),
+        params: endpointParams,
         response: {
           200: z.object({ id: z.number().int(), enabled: z.literal(true) }),
           404: errorSchema,
@@ -138,6 +144,46 @@ export const notificationRoutes: FastifyPluginAsyncZod<RouteContext> = async (ap
       if (!(await notifications.enableEndpoint(id, now()))) throw notFound('endpoint');
       request.log.info({ endpointId: id }, 'webhook endpoint enabled');
       return { id, enabled: true as const };
+    },
+  );
+
+  api.delete(
+    '/v1/notifications/endpoints/:id',
+    {
+      config,
+      schema: {
+        ...route,
+        summary: 'Remove a retired endpoint (no longer configured) with the deliveries that wait for it',
+        params: endpointParams,
+        response: {
+          200: z.object({
+            id: z.number().int(),
+            removed: z.literal(true),
+            pending: z.number().int().describe('Deliveries that waited for it, now removed'),
+            dead: z.number().int().describe('Its dead letters, now removed'),
+          }),
+          404: errorSchema,
+          409: errorSchema,
+          ...commonErrors,
+        },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const removal = await notifications.removeRetiredEndpoint(id);
+      if (removal.kind === 'not_found') throw notFound('endpoint');
+      if (removal.kind === 'configured') {
+        throw new HttpError(
+          409,
+          'ENDPOINT_CONFIGURED',
+          'the endpoint is in NOTIFY_WEBHOOK_URLS: take it out and restart the workers first',
+        );
+      }
+      request.log.info(
+        { endpointId: id, pending: removal.pending, dead: removal.dead },
+        'webhook endpoint removed',
+      );
+      return { id, removed: true as const, pending: removal.pending, dead: removal.dead };
     },
   );
 };

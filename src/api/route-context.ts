@@ -35,7 +35,10 @@ export interface RouteContext {
   /** GET /v1/changes: the feed, and a wait for the next committed change (store/change-feed.ts). */
   changes: { feed: Pick<ChangeFeed, 'read'>; next: (signal: AbortSignal) => Promise<void> };
   /** Dead letters and endpoints of the webhooks. */
-  notifications: Pick<WebhookStore, 'listDead' | 'redeliver' | 'listEndpoints' | 'enableEndpoint'>;
+  notifications: Pick<
+    WebhookStore,
+    'listDead' | 'redeliver' | 'listEndpoints' | 'enableEndpoint' | 'removeRetiredEndpoint'
+  >;
   now: () => Date;
   /** The authenticated caller of a request (set before validation by routes.ts). */
   callerOf: (request: FastifyRequest) => Caller;

@@ -140,7 +140,7 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
     /** Filled at scrape time from Postgres (see job-gauges.ts). */
     webhookBacklog: new Gauge({
       name: 'smileid_webhook_backlog',
-      help: 'Webhook deliveries waiting to be delivered (pending), over every endpoint.',
+      help: 'Webhook deliveries waiting to be delivered (pending), over every configured endpoint.',
       registers,
     }),
     webhookOldestPending: new Gauge({
@@ -156,6 +156,11 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
     webhookEndpointsDisabled: new Gauge({
       name: 'smileid_webhook_endpoints_disabled',
       help: 'Webhook endpoints disabled after answering 410 Gone, until an operator enables them.',
+      registers,
+    }),
+    webhookEndpointsRetired: new Gauge({
+      name: 'smileid_webhook_endpoints_retired',
+      help: 'Webhook endpoints no longer in NOTIFY_WEBHOOK_URLS: nothing is sent to them, and what waits for them is not counted as backlog.',
       registers,
     }),
     /** Filled at scrape time from Postgres (see job-gauges.ts). */

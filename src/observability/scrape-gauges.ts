@@ -85,6 +85,7 @@ export function createScrapeGauges({
       metrics.webhookOldestPending.set(counts.oldestPendingSeconds);
       metrics.webhookDeadLetters.set(counts.dead);
       metrics.webhookEndpointsDisabled.set(counts.disabledEndpoints);
+      metrics.webhookEndpointsRetired.set(counts.retiredEndpoints);
     } catch {
       metrics.jobGaugeScrapeErrors.inc();
     }

@@ -223,6 +223,12 @@ export function createReconciler(options: ReconcilerOptions) {
         { ...common, concurrency: 1 },
       ),
     );
+    // Without endpoints the sweep is not scheduled: once is enough to retire those configured before.
+    if (notifications.urls.length === 0) {
+      sweepNotifications().catch((error: unknown) =>
+        log.warn({ err: error }, 'could not retire the webhook endpoints no longer configured'),
+      );
+    }
     options.connection.on('ready', declareSchedules);
     if (options.connection.status === 'ready') void declareSchedules();
   }

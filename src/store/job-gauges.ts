@@ -23,15 +23,21 @@ SELECT status::text AS status, count(*)::int AS submissions,
   'submission-gauges',
 );
 
-/** Webhook deliveries waiting, the oldest one's age, dead letters, disabled endpoints. */
+/**
+ * Webhook deliveries waiting, the oldest one's age, dead letters, disabled and retired endpoints. What
+ * waits for a retired endpoint is no backlog: nothing is meant to send it.
+ */
 const NOTIFICATION_GAUGES = statement(
   `
-SELECT count(*) FILTER (WHERE d.status = 'pending')::int AS pending,
-       COALESCE(extract(epoch FROM now() - min(c.at) FILTER (WHERE d.status = 'pending')), 0)::float8
-         AS "oldestPendingSeconds",
+SELECT count(*) FILTER (WHERE d.status = 'pending' AND e.retired_at IS NULL)::int AS pending,
+       COALESCE(extract(epoch FROM now() - min(c.at) FILTER (WHERE d.status = 'pending' AND e.retired_at IS NULL)),
+                0)::float8 AS "oldestPendingSeconds",
        count(*) FILTER (WHERE d.status = 'dead')::int AS dead,
-       (SELECT count(*) FROM webhook_endpoints WHERE disabled_at IS NOT NULL)::int AS "disabledEndpoints"
-  FROM webhook_deliveries d JOIN job_changes c ON c.id = d.change_id
+       (SELECT count(*) FROM webhook_endpoints WHERE disabled_at IS NOT NULL)::int AS "disabledEndpoints",
+       (SELECT count(*) FROM webhook_endpoints WHERE retired_at IS NOT NULL)::int AS "retiredEndpoints"
+  FROM webhook_deliveries d
+  JOIN webhook_endpoints e ON e.id = d.endpoint_id
+  JOIN job_changes c ON c.id = d.change_id
  WHERE d.status IN ('pending', 'dead')`,
   'notification-gauges',
 );
@@ -41,6 +47,7 @@ export interface NotificationGaugeRow {
   oldestPendingSeconds: number;
   dead: number;
   disabledEndpoints: number;
+  retiredEndpoints: number;
 }
 
 export interface SubmissionGaugeRow {

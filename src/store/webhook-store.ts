@@ -51,6 +51,20 @@ INSERT INTO webhook_endpoints (url, cursor_xid, cursor_id, created_at)
 VALUES (:url, :xid::bigint, :id::bigint, :at::timestamptz)
 ON CONFLICT (url) DO NOTHING`);
 
+/**
+ * Retires the endpoints no longer configured and brings back those configured again; what waited for
+ * one that comes back is due at once.
+ */
+const SYNC_RETIREMENT = statement<'urls' | 'at'>(`
+WITH changed AS (
+  UPDATE webhook_endpoints
+     SET retired_at = CASE WHEN url = ANY(:urls::text[]) THEN NULL ELSE :at::timestamptz END
+   WHERE (url = ANY(:urls::text[])) = (retired_at IS NOT NULL)
+  RETURNING id, retired_at
+)
+UPDATE webhook_deliveries d SET next_attempt_at = :at::timestamptz
+  FROM changed WHERE d.endpoint_id = changed.id AND changed.retired_at IS NULL AND d.status = 'pending'`);
+
 const ENDPOINTS = statement<'urls'>(`
 SELECT id, url, disabled_at AS "disabledAt", disabled_reason AS "disabledReason"
   FROM webhook_endpoints WHERE url = ANY(:urls::text[]) ORDER BY id`);
@@ -76,7 +90,7 @@ UPDATE webhook_endpoints SET cursor_xid = :xid::bigint, cursor_id = :id::bigint 
 const CLAIM_DUE = statement<'now' | 'leaseUntil' | 'limit'>(`
 WITH due AS (
   SELECT d.id FROM webhook_deliveries d
-    JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.disabled_at IS NULL
+    JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.disabled_at IS NULL AND e.retired_at IS NULL
    WHERE d.status = 'pending' AND d.next_attempt_at <= :now::timestamptz
      AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
                       WHERE p.status = 'pending' AND p.endpoint_id = d.endpoint_id AND p.job_id = d.job_id
@@ -139,10 +153,22 @@ const ENDPOINT_EXISTS = statement<'endpointId'>('SELECT 1 FROM webhook_endpoints
 
 const LIST_ENDPOINTS = statement(`
 SELECT e.id, e.url, e.disabled_at AS "disabledAt", e.disabled_reason AS "disabledReason",
+       e.retired_at AS "retiredAt",
        count(*) FILTER (WHERE d.status = 'pending')::int AS pending,
        count(*) FILTER (WHERE d.status = 'dead')::int AS dead
   FROM webhook_endpoints e LEFT JOIN webhook_deliveries d ON d.endpoint_id = e.id
  GROUP BY e.id ORDER BY e.id`);
+
+/** Removes a retired endpoint with every delivery it still had (they cascade). */
+const REMOVE_RETIRED = statement<'endpointId'>(`
+WITH counts AS (
+  SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending,
+         count(*) FILTER (WHERE status = 'dead')::int AS dead
+    FROM webhook_deliveries WHERE endpoint_id = :endpointId
+), removed AS (
+  DELETE FROM webhook_endpoints WHERE id = :endpointId AND retired_at IS NOT NULL RETURNING id
+)
+SELECT removed.id, counts.pending, counts.dead FROM removed, counts`);
 
 const LIST_DEAD = statement<'afterId' | 'limit'>(`
 SELECT d.id::text AS id, e.url AS endpoint, d.event, d.job_id AS "jobId", d.message_id AS "messageId",
@@ -165,13 +191,21 @@ export interface WebhookEndpointRow {
   disabledReason: string | null;
 }
 
+/** What removing an endpoint answered: removed with what it had, still configured, or no such endpoint. */
+export type EndpointRemoval =
+  | { kind: 'removed'; pending: number; dead: number }
+  | { kind: 'configured' }
+  | { kind: 'not_found' };
+
 export function createWebhookStore({ pool }: { pool: pg.Pool }) {
   return {
     /**
-     * The configured endpoints' rows, created as needed. A new endpoint starts at the end of the feed:
-     * it receives changes from now on, not the history.
+     * The configured endpoints' rows, created as needed, the others retired. A new endpoint starts at
+     * the end of the feed: it receives changes from now on, not the history. A retired one that is
+     * configured again resumes where it stopped.
      */
     async ensureEndpoints(urls: readonly string[], at: Date): Promise<WebhookEndpointRow[]> {
+      await pool.query(SYNC_RETIREMENT.bind({ urls, at }));
       if (urls.length === 0) return [];
       const end = (await pool.query<FeedPosition>(VISIBLE_END.bind({}))).rows[0] ?? FEED_START;
       for (const url of urls) await pool.query(ADD_ENDPOINT.bind({ url, ...end, at }));
@@ -247,8 +281,20 @@ export function createWebhookStore({ pool }: { pool: pg.Pool }) {
 
     async listEndpoints() {
       return (
-        await pool.query<WebhookEndpointRow & { pending: number; dead: number }>(LIST_ENDPOINTS.bind({}))
+        await pool.query<WebhookEndpointRow & { retiredAt: Date | null; pending: number; dead: number }>(
+          LIST_ENDPOINTS.bind({}),
+        )
       ).rows;
+    },
+
+    /** Only a retired endpoint can be removed: a configured one would be made again at the next sweep. */
+    async removeRetiredEndpoint(endpointId: number): Promise<EndpointRemoval> {
+      const removed = (
+        await pool.query<{ pending: number; dead: number }>(REMOVE_RETIRED.bind({ endpointId }))
+      ).rows[0];
+      if (removed) return { kind: 'removed', pending: removed.pending, dead: removed.dead };
+      const exists = (await pool.query(ENDPOINT_EXISTS.bind({ endpointId }))).rowCount ?? 0;
+      return exists > 0 ? { kind: 'configured' } : { kind: 'not_found' };
     },
 
     async listDead(afterId: string, limit: number) {

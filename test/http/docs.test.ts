@@ -36,6 +36,7 @@ const V1_ROUTES = [
   ['post', '/v1/notifications/dead-letters/{id}/redeliver'],
   ['get', '/v1/notifications/endpoints'],
   ['post', '/v1/notifications/endpoints/{id}/enable'],
+  ['delete', '/v1/notifications/endpoints/{id}'],
 ] as const;
 
 describe('the API documentation', () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { draftDeliveries } from '../../src/notify/messages.js';
+import { createGaugeQueries } from '../../src/store/job-gauges.js';
 import { createWebhookStore } from '../../src/store/webhook-store.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 
@@ -65,5 +66,55 @@ describe('the webhook store', () => {
       [endpoint.id, jobId],
     );
     expect(rows[0].count).toBe(before.length);
+  });
+
+  /** The ids `claimDue` hands out at `at`, leasing them for a second. */
+  const claimedAt = (store: ReturnType<typeof createWebhookStore>, at: Date) =>
+    store.claimDue(at, new Date(at.getTime() + 1000), 10_000);
+
+  it('retires an endpoint no longer configured: nothing of it is handed out or counted, until it is back', async () => {
+    const { store, endpoint, fanOut } = await setUp();
+    const [first, second] = await fanOut();
+    const gauges = createGaugeQueries({ pool: app.db.pool });
+    const before = await gauges.notificationCounts();
+
+    const other = `http://127.0.0.1:9/${randomUUID()}`;
+    await store.ensureEndpoints([other], new Date());
+    const retired = (await store.listEndpoints()).find((row) => row.id === endpoint.id);
+    expect(retired).toMatchObject({ retiredAt: expect.any(Date), pending: 2 });
+    const after = await gauges.notificationCounts();
+    expect(before.pending - after.pending).toBe(2);
+    expect(after.retiredEndpoints).toBe(before.retiredEndpoints + 1);
+    // Not even once its retries are due: nobody is meant to send them.
+    expect(await claimedAt(store, new Date(Date.now() + 86_400_000))).not.toContain(first);
+
+    // Configured again: it resumes where it stopped, its first delivery due at once.
+    await store.ensureEndpoints([endpoint.url, other], new Date());
+    expect((await store.listEndpoints()).find((row) => row.id === endpoint.id)?.retiredAt).toBeNull();
+    const claimed = await claimedAt(store, new Date());
+    expect(claimed).toContain(first);
+    expect(claimed).not.toContain(second);
+  });
+
+  it('removes only a retired endpoint, with what waited for it', async () => {
+    const { store, endpoint, fanOut } = await setUp();
+    await fanOut();
+    expect(await store.removeRetiredEndpoint(endpoint.id)).toEqual({ kind: 'configured' });
+    await store.ensureEndpoints([`http://127.0.0.1:9/${randomUUID()}`], new Date());
+    expect(await store.removeRetiredEndpoint(endpoint.id)).toEqual({ kind: 'removed', pending: 2, dead: 0 });
+    const { rows } = await app.db.pool.query(
+      'SELECT count(*)::int AS count FROM webhook_deliveries WHERE endpoint_id = $1',
+      [endpoint.id],
+    );
+    expect(rows[0].count).toBe(0);
+    expect(await store.removeRetiredEndpoint(endpoint.id)).toEqual({ kind: 'not_found' });
+  });
+
+  it('retires every endpoint when none is configured', async () => {
+    const { store, endpoint } = await setUp();
+    expect(await store.ensureEndpoints([], new Date())).toEqual([]);
+    const endpoints = await store.listEndpoints();
+    expect(endpoints.find((row) => row.id === endpoint.id)?.retiredAt).toBeInstanceOf(Date);
+    expect(endpoints.every((row) => row.retiredAt !== null)).toBe(true);
   });
 });

@@ -164,6 +164,49 @@ describe('webhooks to internal services', () => {
     ]);
   });
 
+  it('retires an endpoint taken out of NOTIFY_WEBHOOK_URLS, out of the backlog, and removes it on request', async () => {
+    type Endpoint = { id: number; url: string; retiredAt: string | null; pending: number; dead: number };
+    const endpoints = async (s: TestService) =>
+      ((await s.api('GET', '/v1/notifications/endpoints')).body as unknown as { items: Endpoint[] }).items;
+    const first = await start();
+    const firstUrl = receiver.url;
+    await receiver.down();
+    await job(first);
+    await eventually(
+      () => endpoints(first),
+      (items) => (items.find((endpoint) => endpoint.url === firstUrl)?.pending ?? 0) > 0,
+    );
+    await first.close();
+    service = undefined;
+    await receiver.close();
+
+    // The workers start with another list: the first endpoint is retired, what waits for it kept.
+    const s = await start();
+    const items = await endpoints(s);
+    const retired = items.find((endpoint) => endpoint.url === firstUrl)!;
+    const current = items.find((endpoint) => endpoint.url === receiver.url)!;
+    expect(retired.retiredAt).not.toBeNull();
+    expect(retired.pending).toBeGreaterThan(0);
+    expect(current.retiredAt).toBeNull();
+    const metrics = await (await fetch(`${s.baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^smileid_webhook_backlog 0$/m);
+    expect(Number(/^smileid_webhook_endpoints_retired (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+
+    expect(await s.api('DELETE', `/v1/notifications/endpoints/${current.id}`)).toMatchObject({
+      status: 409,
+      body: { error: { code: 'ENDPOINT_CONFIGURED' } },
+    });
+    expect(await s.api('DELETE', `/v1/notifications/endpoints/${retired.id}`)).toMatchObject({
+      status: 200,
+      body: { id: retired.id, removed: true, pending: retired.pending, dead: 0 },
+    });
+    expect(await s.api('DELETE', `/v1/notifications/endpoints/${retired.id}`)).toMatchObject({
+      status: 404,
+      body: { error: { code: 'NOT_FOUND' } },
+    });
+    expect((await endpoints(s)).map((endpoint) => endpoint.url)).not.toContain(firstUrl);
+  });
+
   it('dead-letters a delivery past its retry window, lists it, and redelivers it with the same webhook-id', async () => {
     const s = await start();
     receiver.answer([], 500);
