@@ -70,13 +70,13 @@ export const pollModelOf = (config: Config): PollModel => ({
 /** A zip of several megabytes takes longer than a job_status answer. */
 const UPLOAD_TIMEOUT_FLOOR_MS = 60_000;
 
-export function uploadClientOf(config: Config, send?: typeof fetch): UploadClient {
+export function uploadClientOf(config: Config, slot?: () => Promise<void>): UploadClient {
   return createUploadClient({
     baseUrl: config.SMILE_API_BASE_URL,
     partnerId: config.SMILE_PARTNER_ID,
     apiKeys: config.SMILE_API_KEYS,
     timeoutMs: Math.max(config.SMILE_API_TIMEOUT_MS, UPLOAD_TIMEOUT_FLOOR_MS),
-    ...(send ? { fetch: send } : {}),
+    ...(slot ? { slot } : {}),
   });
 }
 
@@ -85,13 +85,13 @@ const submissionRetriesOf = (config: Config) => ({
   retryDelayMs: config.SUBMISSION_RETRY_DELAY_MS,
 });
 
-export function jobStatusClientOf(config: Config, send?: typeof fetch): JobStatusClient {
+export function jobStatusClientOf(config: Config, slot?: () => Promise<void>): JobStatusClient {
   return createJobStatusClient({
     baseUrl: config.SMILE_API_BASE_URL,
     partnerId: config.SMILE_PARTNER_ID,
     apiKeys: config.SMILE_API_KEYS,
     timeoutMs: config.SMILE_API_TIMEOUT_MS,
-    ...(send ? { fetch: send } : {}),
+    ...(slot ? { slot } : {}),
   });
 }
 
@@ -217,7 +217,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
     perSecond: config.SMILE_API_RATE_LIMIT_PER_SECOND,
   });
   // Stateless: the workers poll with it, and the API asks it for image links at request time.
-  const jobStatus = jobStatusClientOf(config, budget.fetch());
+  const jobStatus = jobStatusClientOf(config, budget.acquire);
   const workerRedis = runsWorkers ? createWorkerRedis(config.REDIS_URL) : undefined;
   const submissionStore = createSubmissionStore({ pool: db.pool, cipher });
   const reconciler = workerRedis
@@ -248,7 +248,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
               ? null
               : createSubmitJob({
                   store: submissionStore,
-                  uploads: uploadClientOf(config, budget.fetch()),
+                  uploads: uploadClientOf(config, budget.acquire),
                   jobStatus,
                   partnerId: config.SMILE_PARTNER_ID,
                   callbackUrl: config.PUBLIC_CALLBACK_URL,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bigintDigits } from '../util/bigint-id.js';
 
 /**
  * Opaque page cursors: a small JSON object, base64url-encoded. Callers must treat them as opaque; the
@@ -43,10 +44,7 @@ export const jobCursorPayload = z.strictObject({ seq: z.string().regex(/^[1-9]\d
 export const eventCursorPayload = z.strictObject({ at: z.iso.datetime(), id: z.uuid() });
 
 /** GET /v1/changes and webhooks: the feed position of the last change served. */
-export const feedCursorPayload = z.strictObject({
-  xid: z.string().regex(/^\d{1,19}$/),
-  id: z.string().regex(/^\d{1,19}$/),
-});
+export const feedCursorPayload = z.strictObject({ xid: bigintDigits(), id: bigintDigits() });
 
 /** The feed cursor of a change: GET /v1/changes?after= takes it, and webhooks carry it. */
 export const changeCursor = (change: { position: { xid: string; id: string } }) =>

@@ -1,12 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HttpError } from '../http/errors.js';
+import { bigintDigits } from '../util/bigint-id.js';
 import { cursorSchema, encodeCursor } from './cursor.js';
 import { BEARER_ROUTE, type RouteContext } from './route-context.js';
 import { commonErrors, errorSchema, queryLimit } from './schemas.js';
 
 const dateTime = z.string().meta({ format: 'date-time' });
-const deliveryIdSchema = z.string().regex(/^[1-9]\d{0,18}$/, 'must be a delivery id');
+const deliveryIdSchema = bigintDigits('must be a delivery id').regex(/^[1-9]/, 'must be a delivery id');
 const deadLetterCursor = z.strictObject({ id: deliveryIdSchema });
 
 const deadLetterSchema = z

@@ -55,15 +55,7 @@ export function createCallBudget({
     }
   }
 
-  /** `fetch`, each call first taking its place in the budget. */
-  const budgeted =
-    (send: typeof fetch = fetch): typeof fetch =>
-    async (input, init) => {
-      await acquire();
-      return send(input, init);
-    };
-
-  return { acquire, fetch: budgeted };
+  return { acquire };
 }
 
 export type CallBudget = ReturnType<typeof createCallBudget>;

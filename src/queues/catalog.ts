@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
+import { bigintDigits } from '../util/bigint-id.js';
 
 /**
  * Every queued job the service runs: its queue, its name and the schema of its data. Data holds ids
@@ -31,7 +32,7 @@ const checkData = z.strictObject({
   jobId: z.string().min(1).max(200),
   queuedAt: z.number().int().positive().optional(),
 });
-const deliveryData = z.strictObject({ deliveryId: z.string().regex(/^\d{1,19}$/) });
+const deliveryData = z.strictObject({ deliveryId: bigintDigits() });
 
 export const catalog = {
   checkStatus: { queue: QUEUE_NAMES.statusChecks, name: 'check-status', data: checkData },

@@ -58,7 +58,11 @@ export function uploadRoutes(app: FastifyInstance, context: UploadContext): void
     if (prep.smile_client_id !== context.partnerId || !signed) return reply.code(401).send(UNAUTHORIZED);
     const { job_id: jobId, user_id: userId } = prep.partner_params;
     const retry = prep.retry === true || prep.retry === 'true';
-    if (state.uploadedJobIds.has(jobId) && !retry) return reply.code(400).send(JOB_EXISTS);
+    // `retry: true` prepares a job again whose zip never arrived; one whose zip did is running, and its
+    // job id stays taken (assumed: Smile ID documents `retry` only for a failed upload).
+    if (state.uploadedJobIds.has(jobId) && (!retry || zipReceived(jobId))) {
+      return reply.code(400).send(JOB_EXISTS);
+    }
     state.uploadedJobIds.add(jobId);
     const ref = randomBytes(12).toString('hex');
     const smileJobId = String(Math.floor(context.random() * 9e9) + 1e9);
@@ -122,6 +126,12 @@ export function uploadRoutes(app: FastifyInstance, context: UploadContext): void
     if (upload.uploadedAt === undefined) startLife(upload, uploaded.partnerParams);
     upload.uploadedAt = context.now().getTime();
     return reply.code(200).send();
+  }
+
+  function zipReceived(jobId: string): boolean {
+    return [...state.uploads.values()].some(
+      (upload) => upload.jobId === jobId && upload.uploadedAt !== undefined,
+    );
   }
 
   function startLife(

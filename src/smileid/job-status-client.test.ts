@@ -118,6 +118,19 @@ describe('the job_status client against the simulator', () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
+  it('starts its timeout once the call has its place in the budget, not while it waits for one', async () => {
+    await register('c-9');
+    let sentAt = 0;
+    const slot = async () => {
+      // Longer than the timeout: a call that queued this long behind others must still be made.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      sentAt = Date.now();
+    };
+    const answer = await client({ timeoutMs: 300, slot }).fetchStatus('user-c-9', 'c-9');
+    expect(answer.kind).toBe('status');
+    expect(sentAt).toBeGreaterThan(0);
+  });
+
   it('reports an unreachable Smile ID as a retryable network error', async () => {
     const answer = await client({ baseUrl: 'http://127.0.0.1:1/v1' }).fetchStatus('u', 'j');
     expect(answer).toMatchObject({ kind: 'failed', code: 'network_error', retryable: true });

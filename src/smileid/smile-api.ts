@@ -8,6 +8,11 @@ export interface SmileApiOptions {
   /** Accepted keys: the first signs requests, any may sign responses (a rotation is in flight). */
   apiKeys: readonly string[];
   timeoutMs: number;
+  /**
+   * Waits for this call's place in the Smile ID call budget. The timeout starts once it has one, so a
+   * call that queued behind others is not sent already out of time.
+   */
+  slot?: () => Promise<void>;
   now?: () => Date;
   fetch?: typeof fetch;
 }
@@ -25,12 +30,16 @@ export const UNAUTHORIZED_CODES: ReadonlySet<string> = new Set(['2205', '2405'])
 
 export const retryableStatus = (status: number) => status >= 500 || status === 429;
 
-/** One HTTP call to Smile ID, bounded by `timeoutMs`: the answer's bytes, or a retryable failure. */
+/**
+ * One HTTP call to Smile ID, once it has its place in the budget, bounded by `timeoutMs`: the answer's
+ * bytes, or a retryable failure.
+ */
 export async function callSmileId(
-  options: Pick<SmileApiOptions, 'timeoutMs' | 'fetch'>,
+  options: Pick<SmileApiOptions, 'timeoutMs' | 'fetch' | 'slot'>,
   url: string,
   init: RequestInit,
 ): Promise<{ response: Response; raw: Buffer } | { failure: SmileApiFailure }> {
+  await options.slot?.();
   try {
     const response = await (options.fetch ?? fetch)(url, {
       ...init,

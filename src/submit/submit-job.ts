@@ -166,17 +166,12 @@ export function createSubmitJob({
 
   /**
    * 2215: Smile ID already has this job id. Job Status says whether it has the zip too — our own upload
-   * whose answer was lost — or only an earlier prep upload, which a prep upload with `retry: true`
-   * replaces. A 2215 even with `retry: true` is not ours to resolve.
+   * whose answer was lost, even when the 2215 answered a `retry: true` sent after its URL expired — or
+   * only an earlier prep upload, which a prep upload with `retry: true` replaces. A 2215 to `retry: true`
+   * for a job without its zip is not ours to resolve.
    */
   async function resolveJobExists(submission: StoredSubmission, retried: boolean): Promise<Step> {
     const { jobId } = submission;
-    if (retried) {
-      return {
-        kind: 'done',
-        outcome: await fail(submission, '2215', 'Smile ID already has this job id, even with retry: true'),
-      };
-    }
     const status = await jobStatus.fetchStatus(submission.content!.userId, jobId, { history: false });
     if (status.kind === 'failed' && status.retryable) throw new RetryableSubmissionError(status.code);
     if (status.kind !== 'status') {
@@ -193,6 +188,12 @@ export function createSubmitJob({
     const hasZip = status.body.job_complete === true || (typeof result === 'object' && result !== null);
     if (hasZip || (typeof result === 'string' && !NO_ZIP.test(result) && result !== '')) {
       return { kind: 'done', outcome: await uploaded(submission, null, log) };
+    }
+    if (retried) {
+      return {
+        kind: 'done',
+        outcome: await fail(submission, '2215', 'Smile ID already has this job id, even with retry: true'),
+      };
     }
     await store.prepareAgain(jobId, now());
     return prepare(submission, true);

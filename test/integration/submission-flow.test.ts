@@ -45,7 +45,12 @@ describe('the submission flow', () => {
 
   /** The real upload client, with what it was asked recorded and faults injected where a test says. */
   function recordingUploads(
-    faults: { beforePut?: () => void; afterPrep?: () => void; client?: UploadClient } = {},
+    faults: {
+      beforePut?: () => void;
+      afterPut?: () => void;
+      afterPrep?: () => void;
+      client?: UploadClient;
+    } = {},
   ) {
     const client = faults.client ?? createUploadClient(clientOptions());
     const preps: PrepUploadRequest[] = [];
@@ -60,7 +65,9 @@ describe('the submission flow', () => {
       async upload(url, zip) {
         faults.beforePut?.();
         puts += 1;
-        return client.upload(url, zip);
+        const answer = await client.upload(url, zip);
+        faults.afterPut?.();
+        return answer;
       },
     };
     return { uploads, preps, puts: () => puts };
@@ -191,6 +198,20 @@ describe('the submission flow', () => {
     expect(recorded.preps.map((prep) => prep.retry)).toEqual([false]);
     expect(recorded.puts()).toBe(0);
     expect(await row(jobId)).toMatchObject({ status: 'uploaded', payloadGone: true });
+  });
+
+  it('resolves a 2215 to retry: true through job_status: a zip Smile ID got, whose answer was lost with an expired URL, is not failed', async () => {
+    const { jobId } = await stored();
+    // The PUT reached Smile ID, but the worker died before it heard so; then the URL expired.
+    const recorded = recordingUploads({ afterPut: crashOnce() });
+    await expect(flow(recorded.uploads).run(jobId)).rejects.toThrow('the worker died here');
+    await new Promise((resolve) => setTimeout(resolve, 400)); // past the simulator's 300 ms URL lifetime
+
+    expect(await flow(recorded.uploads).run(jobId)).toBe('uploaded');
+    // The expired URL got a prep upload with retry: true, which Smile ID refused with 2215: it has the zip.
+    expect(recorded.preps.map((prep) => prep.retry)).toEqual([false, true]);
+    expect(recorded.puts()).toBe(2);
+    expect(await row(jobId)).toMatchObject({ status: 'uploaded', payloadGone: true, errorCode: null });
   });
 
   it('stops at 2205 (our key is wrong): failed at once, counted, never retried', async () => {

@@ -239,6 +239,10 @@ describe('webhooks to internal services', () => {
     );
     expect(messages.at(-1)).toMatchObject({ id: letter.messageId, answered: 200, verified: true });
     expect((await s.api('POST', `/v1/notifications/dead-letters/${letter.id}/redeliver`)).status).toBe(404);
+    // Past Postgres' bigint: a validation error, not a failed cast.
+    expect(await s.api('POST', '/v1/notifications/dead-letters/9999999999999999999/redeliver')).toMatchObject(
+      { status: 400, body: { error: { code: 'VALIDATION_FAILED' } } },
+    );
   });
 
   it('delivers, after the worker delivering it is killed, what it was delivering', async () => {
