@@ -107,6 +107,9 @@ UPDATE submissions SET status = 'failed', payload = NULL, prepared = NULL, next_
                        error_code = :code, error_message = :message, updated_at = :at::timestamptz
  WHERE job_id = :jobId AND status IN ('queued', 'uploading')`);
 
+const STILL_PENDING = statement<'jobId'>(`
+SELECT 1 FROM submissions WHERE job_id = :jobId AND status IN ('queued', 'uploading')`);
+
 const DUE = statement<'now' | 'limit'>(`
 SELECT job_id AS "jobId" FROM submissions
  WHERE status IN ('queued', 'uploading') AND next_attempt_at <= :now::timestamptz
@@ -214,6 +217,11 @@ export function createSubmissionStore({ pool, cipher }: { pool: pg.Pool; cipher:
     async beginAttempt(jobId: string, at: Date, leaseUntil: Date): Promise<number | undefined> {
       const { rows } = await pool.query<{ attempts: number }>(BEGIN_ATTEMPT.bind({ jobId, at, leaseUntil }));
       return rows[0]?.attempts;
+    },
+
+    /** False once the submission was finished elsewhere: erased (failed), or uploaded. */
+    async stillPending(jobId: string): Promise<boolean> {
+      return ((await pool.query(STILL_PENDING.bind({ jobId }))).rowCount ?? 0) > 0;
     },
 
     async savePrepared(jobId: string, prepared: PreparedUpload, at: Date): Promise<void> {

@@ -8,7 +8,7 @@ import {
   type PrepUploadRequest,
   type UploadClient,
 } from '../../src/smileid/upload-client.js';
-import { purgeExpired } from '../../src/store/identity-maintenance.js';
+import { eraseUserIdentityData, purgeExpired } from '../../src/store/identity-maintenance.js';
 import { createSubmissionStore, type SubmissionStore } from '../../src/store/submission-store.js';
 import { createSubmitJob, RetryableSubmissionError } from '../../src/submit/submit-job.js';
 import { createSubmissionSweep } from '../../src/submit/sweep.js';
@@ -48,7 +48,7 @@ describe('the submission flow', () => {
     faults: {
       beforePut?: () => void;
       afterPut?: () => void;
-      afterPrep?: () => void;
+      afterPrep?: () => void | Promise<void>;
       client?: UploadClient;
     } = {},
   ) {
@@ -59,7 +59,7 @@ describe('the submission flow', () => {
       async prepUpload(request) {
         preps.push(request);
         const answer = await client.prepUpload(request);
-        faults.afterPrep?.();
+        await faults.afterPrep?.();
         return answer;
       },
       async upload(url, zip) {
@@ -293,6 +293,28 @@ describe('the submission flow', () => {
     added.length = 0;
     await sweep();
     expect(added).not.toContain(jobId);
+  });
+
+  it('sends nothing of a submission erased while its prep upload was in flight', async () => {
+    const { jobId, content } = await stored();
+    const eraseOnce = async () => {
+      await eraseUserIdentityData(app.db.pool, {
+        userId: content.userId,
+        at: new Date(),
+        fingerprint: 'test-token',
+        route: 'DELETE /v1/users/:userId/identity-data',
+        requestId: 'req-erase',
+      });
+    };
+    const recorded = recordingUploads({ afterPrep: eraseOnce });
+    expect(await flow(recorded.uploads).run(jobId)).toBe('done_already');
+    expect(recorded.puts()).toBe(0);
+    expect(await row(jobId)).toMatchObject({
+      status: 'failed',
+      errorCode: 'ERASED',
+      payloadGone: true,
+      preparedGone: true,
+    });
   });
 
   it('erases a submission past retention like any identity data: a pending one fails, saying why', async () => {
