@@ -52,12 +52,18 @@ export const CHANGES_AFTER = statement<'xid' | 'id' | 'limit'>(
   'feed-read',
 );
 
-/** Changes past retention, unless a webhook still has to carry them. */
+/**
+ * Changes past retention, unless a webhook still has to carry them: a pending delivery, or a change
+ * not yet made into deliveries for an endpoint that is not retired (one disabled by a 410 keeps its
+ * place until it is enabled again).
+ */
 const PURGE = statement<'before' | 'limit'>(`
 DELETE FROM job_changes WHERE id IN (
   SELECT c.id FROM job_changes c
    WHERE c.at < :before::timestamptz
      AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.change_id = c.id AND d.status = 'pending')
+     AND NOT EXISTS (SELECT 1 FROM webhook_endpoints e
+                      WHERE e.retired_at IS NULL AND (c.xid, c.id) > (e.cursor_xid, e.cursor_id))
    LIMIT :limit::integer)`);
 
 export function decodeChange(row: Record<string, unknown>): FeedChange {

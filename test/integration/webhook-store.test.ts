@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { draftDeliveries } from '../../src/notify/messages.js';
+import { createChangeFeed } from '../../src/store/change-feed.js';
 import { createGaugeQueries } from '../../src/store/job-gauges.js';
 import { createWebhookStore } from '../../src/store/webhook-store.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
@@ -108,6 +109,23 @@ describe('the webhook store', () => {
     );
     expect(rows[0].count).toBe(0);
     expect(await store.removeRetiredEndpoint(endpoint.id)).toEqual({ kind: 'not_found' });
+  });
+
+  it('keeps, past retention, the changes a disabled endpoint has yet to receive, and not a retired one’s', async () => {
+    const { store, endpoint, jobId } = await setUp();
+    await store.disableEndpoint(endpoint.id, 'HTTP 410 Gone', new Date());
+    const feed = createChangeFeed({ pool: app.db.pool });
+    const ours = async () =>
+      (await app.db.pool.query('SELECT count(*)::int AS n FROM job_changes WHERE job_id = $1', [jobId]))
+        .rows[0].n;
+    const pastRetention = new Date(Date.now() + 86_400_000);
+    expect(await ours()).toBe(2);
+    await feed.purge(pastRetention, 1000);
+    expect(await ours()).toBe(2);
+
+    await store.ensureEndpoints([], new Date());
+    await feed.purge(pastRetention, 1000);
+    expect(await ours()).toBe(0);
   });
 
   it('retires every endpoint when none is configured', async () => {
