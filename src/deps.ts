@@ -113,7 +113,7 @@ export function createServices({
   jobStatus = jobStatusClientOf(config),
   enqueueCheck = async () => undefined,
   enqueueSubmission = async () => undefined,
-  changeSignal = { next: (signal) => once(signal, 'abort').then(() => undefined) },
+  changeSignal = { watch: () => (until) => once(until, 'abort').then(() => undefined) },
   now = () => new Date(),
 }: {
   config: Config;
@@ -126,7 +126,7 @@ export function createServices({
   /** Queues a submission's upload at once (POST /v1/submissions); may fail when Redis is down. */
   enqueueSubmission?: (jobId: string) => Promise<void>;
   /** Wakes long polls of the change feed; without one, they wait their whole time, then read again. */
-  changeSignal?: Pick<ChangeSignal, 'next'>;
+  changeSignal?: Pick<ChangeSignal, 'watch'>;
   now?: () => Date;
 }): Services {
   const { pool, prisma } = db;
@@ -167,7 +167,7 @@ export function createServices({
         maxImageBytes: config.SUBMISSION_MAX_IMAGE_BYTES,
       },
       metrics,
-      changes: { feed: createChangeFeed({ pool }), next: changeSignal.next },
+      changes: { feed: createChangeFeed({ pool }), watch: changeSignal.watch },
       notifications: createWebhookStore({ pool }),
       now,
       authenticate: createBearerAuth({

@@ -71,6 +71,7 @@ export const changeRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, con
     async (request) => {
       const { after = FEED_START, limit = 100, wait = 0 } = request.query;
       const deadline = AbortSignal.any([AbortSignal.timeout(wait * 1000), api.shuttingDown]);
+      let changed = changes.watch();
       let items = await changes.feed.read(after, limit);
       // Woken by a commit, yet an older transaction still running (in any database of the server) may
       // hide that change a moment longer: then look again soon, backing off, until the deadline.
@@ -78,7 +79,8 @@ export const changeRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, con
       while (items.length === 0 && wait > 0 && !deadline.aborted) {
         const until =
           lookAgainMs > 0 ? AbortSignal.any([deadline, AbortSignal.timeout(lookAgainMs)]) : deadline;
-        await changes.next(until);
+        await changed(until);
+        changed = changes.watch();
         items = await changes.feed.read(after, limit);
         lookAgainMs = Math.min(MAX_LOOK_AGAIN_MS, Math.max(MIN_LOOK_AGAIN_MS, lookAgainMs * 2));
       }

@@ -33,7 +33,7 @@ export interface RouteContext {
   };
   metrics?: Metrics | undefined;
   /** GET /v1/changes: the feed, and a wait for the next committed change (store/change-feed.ts). */
-  changes: { feed: Pick<ChangeFeed, 'read'>; next: (signal: AbortSignal) => Promise<void> };
+  changes: { feed: Pick<ChangeFeed, 'read'>; watch: () => (until: AbortSignal) => Promise<void> };
   /** Dead letters and endpoints of the webhooks. */
   notifications: Pick<
     WebhookStore,

@@ -120,6 +120,12 @@ export function createChangeSignal({
 }) {
   const changes = new EventEmitter();
   changes.setMaxListeners(0);
+  // Counts the signals, so that one arriving between a reader's look and its wait is not missed.
+  let generation = 0;
+  const signal = () => {
+    generation += 1;
+    changes.emit('change');
+  };
   let client: pg.Client | undefined;
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
@@ -127,7 +133,7 @@ export function createChangeSignal({
   async function connect(): Promise<void> {
     if (closed) return;
     const next = new pg.Client({ connectionString: url });
-    next.on('notification', () => changes.emit('change'));
+    next.on('notification', signal);
     next.on('error', (error) => {
       log?.warn({ err: error }, 'change feed listener lost its connection; reconnecting');
       next.end().catch(() => undefined);
@@ -143,7 +149,7 @@ export function createChangeSignal({
       }
       client = next;
       // A change may have committed while no connection listened.
-      changes.emit('change');
+      signal();
     } catch (error) {
       log?.warn({ err: error }, 'change feed listener could not connect; retrying');
       next.end().catch(() => undefined);
@@ -161,14 +167,21 @@ export function createChangeSignal({
 
   return {
     start: () => connect(),
-    /** Resolves on the next committed change, or when `signal` aborts (a deadline, a shutdown). */
-    async next(signal: AbortSignal): Promise<void> {
-      await once(changes, 'change', { signal }).catch(() => undefined);
+    /**
+     * Call before looking at the feed; the function it answers resolves on the first change committed
+     * since (at once if one already was), or when its signal aborts (a deadline, a shutdown).
+     */
+    watch(): (until: AbortSignal) => Promise<void> {
+      const seen = generation;
+      return async (until) => {
+        if (generation !== seen || closed) return;
+        await once(changes, 'change', { signal: until }).catch(() => undefined);
+      };
     },
     async close() {
       closed = true;
       clearTimeout(retry);
-      changes.emit('change');
+      signal();
       await client?.end().catch(() => undefined);
       client = undefined;
     },

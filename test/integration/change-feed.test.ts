@@ -143,6 +143,17 @@ describe('the change feed', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it('wakes a waiter for a change signalled between its look at the feed and its wait', async () => {
+    const changed = signal.watch();
+    // The reader looked (nothing new); a change commits and its signal arrives before the reader waits.
+    expect((await register(`job-${randomUUID()}`)).statusCode).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = Date.now();
+    await changed(AbortSignal.timeout(5000));
+    // A missed signal would hold it to the deadline.
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
   it('answers an empty page with the same cursor when the wait ends with nothing new', async () => {
     const { cursor } = await drain(undefined, 1000);
     const started = Date.now();
