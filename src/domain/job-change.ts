@@ -147,11 +147,21 @@ export function changeFromStatus(
 }
 
 /**
- * A check that produced no answer to merge (a bad signature, a refused request): try again at `at`.
- * A job that only untrusted bodies know of had its one check and is not polled again.
+ * A check that produced no answer to merge (a bad signature, a refused request, Smile ID failing): try
+ * again at `at`, but never past the horizon. A job past it is stale, as an answer would have made it, so
+ * that a job_status that keeps failing for one job costs no calls after the horizon. A job that only
+ * untrusted bodies know of had its one check and is not polled again.
  */
-export function postponedCheck(job: JobView, at: Date): Date | null {
-  return job.outcome.tracked ? at : null;
+export function postponedCheck(
+  job: JobView,
+  at: Date,
+  now: Date,
+  model: Pick<PollModel, 'horizonMs'>,
+): { nextCheckAt: Date | null; staleAt: Date | null } {
+  if (!job.outcome.tracked) return { nextCheckAt: null, staleAt: null };
+  const horizon = job.createdAt.getTime() + model.horizonMs;
+  if (now.getTime() >= horizon) return { nextCheckAt: null, staleAt: job.staleAt ?? now };
+  return { nextCheckAt: new Date(Math.min(at.getTime(), horizon)), staleAt: null };
 }
 
 export interface Registration {

@@ -134,14 +134,29 @@ export function createStatusCheck({
   }
 
   /**
-   * Counts a check that produced nothing to merge, and sets the next one `delayMs` from now. One attempt:
-   * a write that lands meanwhile (a callback, a registration) has set the job's schedule itself, and the
-   * sweeper's lease makes the job due again in any case, so a lost postpone loses nothing.
+   * Counts a check that produced nothing to merge, and sets the next one `delayMs` from now, or marks
+   * the job stale past its horizon (true then). One attempt: a write that lands meanwhile (a callback, a
+   * registration) has set the job's schedule itself, and the sweeper's lease makes the job due again in
+   * any case, so a lost postpone loses nothing.
    */
-  async function postpone(job: StoredJob, delayMs: number) {
+  async function postpone(job: StoredJob, delayMs: number, jobLog: FastifyBaseLogger): Promise<boolean> {
     const checkedAt = now();
-    const at = postponedCheck(job, new Date(checkedAt.getTime() + delayMs));
-    await store.postpone(job.outcome.jobId, job.version, at, checkedAt);
+    const schedule = postponedCheck(job, new Date(checkedAt.getTime() + delayMs), checkedAt, pollModel);
+    await store.postpone(job.outcome.jobId, job.version, schedule, checkedAt);
+    const stale = schedule.staleAt !== null;
+    if (stale && job.staleAt === null) {
+      jobLog.warn(
+        { jobId: job.outcome.jobId, state: job.outcome.state },
+        'job is stale: horizon passed unconfirmed',
+      );
+    }
+    return stale;
+  }
+
+  /** Marks a job past its horizon stale (true then); leaves any other job as it is. */
+  async function pastHorizon(job: StoredJob, jobLog: FastifyBaseLogger): Promise<boolean> {
+    if (!job.outcome.tracked || now().getTime() < job.createdAt.getTime() + pollModel.horizonMs) return false;
+    return postpone(job, 0, jobLog);
   }
 
   /** `untrusted`: the one check an untrusted body bought; none is spent on a job job_status has settled. */
@@ -164,7 +179,7 @@ export function createStatusCheck({
     if (!outcome.userId) {
       if (!outcome.tracked) return report('no_user_id');
       jobLog.warn({ jobId }, 'cannot check job_status: the job has no user id yet');
-      await postpone(job, NO_USER_RETRY_MS);
+      await postpone(job, NO_USER_RETRY_MS, jobLog);
       return report('no_user_id');
     }
     const answer = await fetchStatus(outcome.userId, jobId);
@@ -187,23 +202,24 @@ export function createStatusCheck({
       }
       case 'bad_signature':
         jobLog.warn({ jobId }, 'job_status response signature does not verify; not applied');
-        await postpone(job, BAD_SIGNATURE_RETRY_MS);
-        return report('bad_signature');
+        return report((await postpone(job, BAD_SIGNATURE_RETRY_MS, jobLog)) ? 'stale' : 'bad_signature');
       case 'unauthorized':
         jobLog.error(
           { jobId, code: answer.code },
           'Smile ID refused our job_status signature: check SMILE_PARTNER_ID and SMILE_API_KEYS',
         );
-        await postpone(job, UNAUTHORIZED_RETRY_MS);
-        return report('unauthorized');
+        return report((await postpone(job, UNAUTHORIZED_RETRY_MS, jobLog)) ? 'stale' : 'unauthorized');
       case 'failed':
         if (answer.retryable) {
+          // Past the horizon a failing Smile ID gets no more retries: the job is stale.
+          if (await pastHorizon(job, jobLog)) return report('stale');
           metrics?.polls.inc({ outcome: 'retry' });
           throw new RetryableCheckError(answer.code);
         }
         jobLog.warn({ jobId, code: answer.code, status: answer.status }, 'job_status request refused');
-        await postpone(job, REJECTED_REQUEST_RETRY_MS);
-        return report('rejected_request');
+        return report(
+          (await postpone(job, REJECTED_REQUEST_RETRY_MS, jobLog)) ? 'stale' : 'rejected_request',
+        );
     }
   }
 

@@ -18,8 +18,9 @@ const MARK_CONTRADICTED = statement<'jobId' | 'contentHash' | 'at'>(`
 UPDATE callback_events SET contradicted_at = :at
  WHERE content_hash = :contentHash AND job_id = :jobId AND contradicted_at IS NULL`);
 
-const POSTPONE = statement<'jobId' | 'version' | 'nextCheckAt' | 'checkedAt'>(`
-UPDATE jobs SET next_check_at = :nextCheckAt::timestamptz, last_checked_at = :checkedAt,
+const POSTPONE = statement<'jobId' | 'version' | 'nextCheckAt' | 'staleAt' | 'checkedAt'>(`
+UPDATE jobs SET next_check_at = :nextCheckAt::timestamptz, stale_at = :staleAt::timestamptz,
+       last_checked_at = :checkedAt,
        check_count = check_count + 1, version = version + 1, updated_at = :checkedAt
  WHERE job_id = :jobId AND version = :version::integer`);
 
@@ -62,10 +63,12 @@ export function createStatusStore({ pool, cipher }: { pool: pg.Pool; cipher: Fie
     async postpone(
       jobId: string,
       version: number,
-      nextCheckAt: Date | null,
+      { nextCheckAt, staleAt }: { nextCheckAt: Date | null; staleAt: Date | null },
       checkedAt: Date,
     ): Promise<boolean> {
-      const { rowCount } = await pool.query(POSTPONE.bind({ jobId, version, nextCheckAt, checkedAt }));
+      const { rowCount } = await pool.query(
+        POSTPONE.bind({ jobId, version, nextCheckAt, staleAt, checkedAt }),
+      );
       return rowCount === 1;
     },
   };

@@ -157,6 +157,30 @@ describe('reconciliation against the Smile ID simulator', () => {
     expect(service.logs()).toContain('job is stale');
   });
 
+  it.each([
+    ['answers 5xx', { failRate: 1 }],
+    ['signs with another key', { badSignature: true }],
+  ])(
+    'gives up at the horizon when job_status for the job %s, and asks nothing more',
+    async (_name, faults) => {
+      const job = await simulate('review', { reviewDelayMs: 3_600_000, faults });
+      await service.api('POST', '/v1/jobs', { jobId: job.jobId, userId: job.userId });
+      await service.deps.db.pool.query(
+        "UPDATE jobs SET created_at = now() - interval '8 days' WHERE job_id = $1",
+        [job.jobId],
+      );
+      await service.api('POST', `/v1/jobs/${job.jobId}/reconcile`);
+      const stale = await settled(job.jobId, (current) => current.stale);
+      expect(stale).toMatchObject({ stale: true, confirmed: false, nextCheckAt: null });
+      const calls = async () =>
+        ((await sim.control('/stats')) as { callsPerJob: Record<string, number> }).callsPerJob[job.jobId] ??
+        0;
+      const asked = await calls();
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      expect(await calls()).toBe(asked);
+    },
+  );
+
   it('answers 404 for a reconcile of an unknown job and 409 for a job id registered to another user', async () => {
     expect((await service.api('POST', '/v1/jobs/nope/reconcile')).status).toBe(404);
     const job = simulatedJob();
