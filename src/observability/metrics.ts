@@ -196,7 +196,7 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
     metrics.signatureFailures.inc({ source: 'callback', reason }, 0);
   }
   metrics.signatureFailures.inc({ source: 'job_status', reason: 'signature_mismatch' }, 0);
-  for (const outcome of ['applied', 'stale', 'bad_signature', 'unauthorized', 'retry']) {
+  for (const outcome of ['applied', 'stale', 'bad_signature', 'unauthorized', 'retry', 'retries_spent']) {
     metrics.polls.inc({ outcome }, 0);
   }
   for (const event of ['accepted', 'uploaded', 'failed']) metrics.submissions.inc({ event }, 0);

@@ -56,9 +56,14 @@ export type EntriesOf<Q extends QueueName> = {
   [E in CatalogEntry]: (typeof catalog)[E]['queue'] extends Q ? E : never;
 }[CatalogEntry];
 
-/** What a handler is given beside its data: a logger already naming the queue, the job and its id. */
+/**
+ * What a handler is given beside its data: a logger already naming the queue, the job and its id, and
+ * whether a failure of this attempt would be retried.
+ */
 export interface JobContext {
   log: FastifyBaseLogger;
+  /** No attempt follows this one if it throws. */
+  finalAttempt: boolean;
 }
 
 export type Handler<E extends CatalogEntry> = (data: DataOf<E>, context: JobContext) => Promise<unknown>;

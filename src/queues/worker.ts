@@ -27,7 +27,11 @@ export function createCatalogWorker<Q extends QueueName>(
       const data = catalog[entry].data.safeParse(job.data);
       if (!data.success) throw new UnrecoverableError(`invalid data for ${job.name}: ${data.error.message}`);
       const handler = handlers[entry as EntriesOf<Q>] as Handler<CatalogEntry>;
-      return handler(data.data as never, { log: log.child({ queue, job: job.name, queuedJobId: job.id }) });
+      return handler(data.data as never, {
+        log: log.child({ queue, job: job.name, queuedJobId: job.id }),
+        // attemptsMade counts the attempts that failed before this one.
+        finalAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+      });
     },
     workerOptions,
   );

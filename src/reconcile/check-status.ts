@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { changeFromStatus, postponedCheck, type StatusChange } from '../domain/job-change.js';
-import type { PollModel } from '../domain/poll-schedule.js';
+import { nextCheck, type PollModel } from '../domain/poll-schedule.js';
 import { type Metrics, recordTransition } from '../observability/metrics.js';
 import { classifyJobStatusShape } from '../smileid/classify.js';
 import type { JobStatusAnswer, JobStatusClient } from '../smileid/job-status-client.js';
@@ -19,7 +19,8 @@ export type CheckOutcome =
   | 'already_checked'
   | 'bad_signature'
   | 'unauthorized'
-  | 'rejected_request';
+  | 'rejected_request'
+  | 'retries_spent';
 
 /** Thrown for failures worth retrying soon (5xx, timeouts): BullMQ retries with backoff. */
 export class RetryableCheckError extends Error {
@@ -42,6 +43,8 @@ const BAD_SIGNATURE_RETRY_MS = 60_000;
 const UNAUTHORIZED_RETRY_MS = 15 * 60_000;
 const REJECTED_REQUEST_RETRY_MS = 15 * 60_000;
 const NO_USER_RETRY_MS = 60 * 60_000;
+/** The least a job waits after a check whose every attempt failed (Smile ID down, or failing for it). */
+const RETRIES_SPENT_MIN_MS = 5 * 60_000;
 
 /**
  * The reconcile flow for one job: load → fetch job_status → classify → merge → schedule → store.
@@ -153,6 +156,24 @@ export function createStatusCheck({
     return stale;
   }
 
+  /**
+   * Every attempt of this check failed: the job waits for its next regular check (at least a few
+   * minutes), rather than being due again as soon as the sweeper's lease lapses. Smile ID failing for
+   * one job, or for all, then costs the schedule's calls, not a retry burst every lease.
+   */
+  async function retriesSpent(job: StoredJob, code: string, jobLog: FastifyBaseLogger) {
+    const at = now();
+    const regular = nextCheck(job.outcome, job.createdAt, at, pollModel);
+    const regularMs = 'at' in regular ? regular.at.getTime() - at.getTime() : 0;
+    const stale = await postpone(job, Math.max(RETRIES_SPENT_MIN_MS, regularMs), jobLog);
+    if (!stale)
+      jobLog.warn(
+        { jobId: job.outcome.jobId, code },
+        'job_status kept failing; the job waits for its next check',
+      );
+    return stale ? ('stale' as const) : ('retries_spent' as const);
+  }
+
   /** Marks a job past its horizon stale (true then); leaves any other job as it is. */
   async function pastHorizon(job: StoredJob, jobLog: FastifyBaseLogger): Promise<boolean> {
     if (!job.outcome.tracked || now().getTime() < job.createdAt.getTime() + pollModel.horizonMs) return false;
@@ -166,7 +187,14 @@ export function createStatusCheck({
       untrusted = false,
       log: jobLog = log,
       queuedAt,
-    }: { untrusted?: boolean; log?: FastifyBaseLogger; queuedAt?: number | undefined } = {},
+      finalAttempt = false,
+    }: {
+      untrusted?: boolean;
+      log?: FastifyBaseLogger;
+      queuedAt?: number | undefined;
+      /** No retry follows if this attempt fails: a failure then waits for the job's next check. */
+      finalAttempt?: boolean;
+    } = {},
   ): Promise<CheckOutcome> {
     const job = await store.load(jobId);
     if (!job) return report('unknown_job');
@@ -213,6 +241,7 @@ export function createStatusCheck({
         if (answer.retryable) {
           // Past the horizon a failing Smile ID gets no more retries: the job is stale.
           if (await pastHorizon(job, jobLog)) return report('stale');
+          if (finalAttempt) return report(await retriesSpent(job, answer.code, jobLog));
           metrics?.polls.inc({ outcome: 'retry' });
           throw new RetryableCheckError(answer.code);
         }

@@ -180,7 +180,8 @@ export function createReconciler(options: ReconcilerOptions) {
       createCatalogWorker(
         QUEUE_NAMES.statusChecks,
         {
-          checkStatus: ({ jobId, queuedAt }, { log }) => statusCheck.run(jobId, { log, queuedAt }),
+          checkStatus: ({ jobId, queuedAt }, { log, finalAttempt }) =>
+            statusCheck.run(jobId, { log, queuedAt, finalAttempt }),
         },
         { ...common, concurrency: options.concurrency, limiter: { max: budget.checks, duration: 1000 } },
       ),

@@ -13,14 +13,15 @@ describe('the catalog worker', () => {
   const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
   const connection = redis as unknown as ConnectionOptions;
   const { logger, logs } = capturingLogger('info');
-  const handled: Array<{ jobId: string; bindings: Record<string, unknown> }> = [];
+  const handled: Array<{ jobId: string; bindings: Record<string, unknown>; finalAttempt: boolean }> = [];
   const queue = new Queue(QUEUE_NAMES.statusChecks, { connection, prefix });
   const events = new QueueEvents(QUEUE_NAMES.statusChecks, { connection, prefix });
   const worker = createCatalogWorker(
     QUEUE_NAMES.statusChecks,
     {
-      checkStatus: async ({ jobId }, { log }) => {
-        handled.push({ jobId, bindings: (log as unknown as Logger).bindings() });
+      checkStatus: async ({ jobId }, { log, finalAttempt }) => {
+        handled.push({ jobId, bindings: (log as unknown as Logger).bindings(), finalAttempt });
+        if (jobId === 'always-fails') throw new Error('Smile ID is down');
         log.info('checked');
         return 'applied';
       },
@@ -77,5 +78,13 @@ describe('the catalog worker', () => {
     expect(job.failedReason).toContain('invalid data for check-status');
     expect(job.failedReason).not.toContain('12345678');
     expect(handled.length).toBe(before);
+  });
+
+  it('tells the handler which attempt is the last, so that it can give up differently', async () => {
+    const { outcome } = await run(catalog.checkStatus.name, { jobId: 'always-fails' });
+    expect(outcome).toBe('failed');
+    expect(
+      handled.filter((entry) => entry.jobId === 'always-fails').map((entry) => entry.finalAttempt),
+    ).toEqual([false, false, true]);
   });
 });

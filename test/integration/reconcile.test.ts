@@ -157,6 +157,20 @@ describe('reconciliation against the Smile ID simulator', () => {
     expect(service.logs()).toContain('job is stale');
   });
 
+  it('lets a job whose every job_status attempt failed wait for a later check, not for the next lease', async () => {
+    const job = await simulate('approved', { faults: { failRate: 1 } });
+    await service.api('POST', '/v1/jobs', { jobId: job.jobId, userId: job.userId });
+    // The check's attempts (5xx each, retried with backoff) are spent: the job waits at least 5 minutes,
+    // not the 2-minute lease after which every attempt would start again.
+    const waiting = await settled(
+      job.jobId,
+      (current) => current.nextCheckAt != null && Date.parse(current.nextCheckAt) > Date.now() + 4 * 60_000,
+    );
+    expect(Date.parse(waiting?.nextCheckAt ?? '')).toBeGreaterThan(Date.now() + 4 * 60_000);
+    expect(waiting).toMatchObject({ stale: false, confirmed: false });
+    expect(service.logs()).toContain('job_status kept failing');
+  });
+
   it.each([
     ['answers 5xx', { failRate: 1 }],
     ['signs with another key', { badSignature: true }],
