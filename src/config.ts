@@ -188,8 +188,9 @@ export const environmentSchema = z.object({
     .default([])
     .describe(
       'Comma-separated internal endpoints that receive signed `job.updated` and `job.finalized` webhooks ' +
-        '(Standard Webhooks). A new endpoint receives changes from when it is first configured; one taken ' +
-        'out is retired, what waits for it kept until it returns or is removed (docs/api.md).',
+        '(Standard Webhooks). A new endpoint receives changes from when it is first configured; one no ' +
+        'worker lists for 15 minutes is retired, what waits for it kept until it returns or is removed ' +
+        '(docs/api.md).',
     ),
   NOTIFY_WEBHOOK_SECRETS: commaList
     .refine(

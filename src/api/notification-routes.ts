@@ -31,15 +31,22 @@ const endpointSchema = z
     url: z.string(),
     disabledAt: dateTime.nullable().describe('Set when the endpoint answered 410 Gone'),
     disabledReason: z.string().nullable(),
-    retiredAt: dateTime
-      .nullable()
-      .describe('Set while the endpoint is not in NOTIFY_WEBHOOK_URLS: nothing is sent to it'),
+    configuredAt: dateTime.describe('When a worker last found the endpoint in its NOTIFY_WEBHOOK_URLS'),
+    retired: z
+      .boolean()
+      .describe('No worker has listed it for 15 minutes: nothing is sent to it, and it may be removed'),
     pending: z.number().int(),
     dead: z.number().int(),
   })
   .meta({ id: 'WebhookEndpoint' });
 
 const notFound = (what: string) => new HttpError(404, 'NOT_FOUND', `no ${what} with this id`);
+const retired = () =>
+  new HttpError(
+    409,
+    'ENDPOINT_RETIRED',
+    'the endpoint is no longer in NOTIFY_WEBHOOK_URLS: configure it again, or remove it',
+  );
 
 const endpointParams = z.strictObject({
   id: z
@@ -94,13 +101,16 @@ export const notificationRoutes: FastifyPluginAsyncZod<RouteContext> = async (ap
         response: {
           202: z.object({ id: z.string(), status: z.literal('pending') }),
           404: errorSchema,
+          409: errorSchema,
           ...commonErrors,
         },
       },
     },
     async (request, reply) => {
       const { id } = request.params;
-      if (!(await notifications.redeliver(id, now()))) throw notFound('dead letter');
+      const redelivered = await notifications.redeliver(id, now());
+      if (redelivered === 'not_found') throw notFound('dead letter');
+      if (redelivered === 'retired') throw retired();
       request.log.info({ deliveryId: id }, 'dead letter queued for redelivery');
       return reply.code(202).send({ id, status: 'pending' as const });
     },
@@ -117,10 +127,10 @@ export const notificationRoutes: FastifyPluginAsyncZod<RouteContext> = async (ap
       },
     },
     async () => ({
-      items: (await notifications.listEndpoints()).map((endpoint) => ({
+      items: (await notifications.listEndpoints(now())).map((endpoint) => ({
         ...endpoint,
         disabledAt: endpoint.disabledAt?.toISOString() ?? null,
-        retiredAt: endpoint.retiredAt?.toISOString() ?? null,
+        configuredAt: endpoint.configuredAt.toISOString(),
       })),
     }),
   );
@@ -136,13 +146,16 @@ export const notificationRoutes: FastifyPluginAsyncZod<RouteContext> = async (ap
         response: {
           200: z.object({ id: z.number().int(), enabled: z.literal(true) }),
           404: errorSchema,
+          409: errorSchema,
           ...commonErrors,
         },
       },
     },
     async (request) => {
       const { id } = request.params;
-      if (!(await notifications.enableEndpoint(id, now()))) throw notFound('endpoint');
+      const enabled = await notifications.enableEndpoint(id, now());
+      if (enabled === 'not_found') throw notFound('endpoint');
+      if (enabled === 'retired') throw retired();
       request.log.info({ endpointId: id }, 'webhook endpoint enabled');
       return { id, enabled: true as const };
     },
@@ -171,13 +184,13 @@ export const notificationRoutes: FastifyPluginAsyncZod<RouteContext> = async (ap
     },
     async (request) => {
       const { id } = request.params;
-      const removal = await notifications.removeRetiredEndpoint(id);
+      const removal = await notifications.removeRetiredEndpoint(id, now());
       if (removal.kind === 'not_found') throw notFound('endpoint');
       if (removal.kind === 'configured') {
         throw new HttpError(
           409,
           'ENDPOINT_CONFIGURED',
-          'the endpoint is in NOTIFY_WEBHOOK_URLS: take it out and restart the workers first',
+          'the endpoint is in NOTIFY_WEBHOOK_URLS, or was within 15 minutes: take it out of every worker first',
         );
       }
       request.log.info(

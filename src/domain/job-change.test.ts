@@ -40,6 +40,17 @@ describe('postponedCheck', () => {
     ).toEqual({ nextCheckAt: null, staleAt: at(horizon) });
   });
 
+  it('never makes a final, confirmed job stale, nor schedules it', () => {
+    const settled = {
+      ...job(),
+      outcome: { ...emptyOutcome('job-1'), tracked: true, isFinal: true, confirmed: true },
+    };
+    expect(postponedCheck(settled, at(horizon + HOUR), at(horizon + 1), DEFAULT_POLL_MODEL)).toEqual({
+      nextCheckAt: null,
+      staleAt: null,
+    });
+  });
+
   it('schedules nothing for a job only untrusted bodies know', () => {
     expect(postponedCheck(job(false), at(HOUR), at(0), DEFAULT_POLL_MODEL)).toEqual({
       nextCheckAt: null,

@@ -2,7 +2,7 @@ import { claimStanding } from './evidence.js';
 import type { Facet } from './facets.js';
 import { mergeObservation, needsConfirmation, type Transition, transitionBetween } from './merge.js';
 import { emptyOutcome, type JobOutcome, type Observation } from './outcome.js';
-import { checkAfterCallback, nextCheck, type PollModel } from './poll-schedule.js';
+import { checkAfterCallback, needsCheck, nextCheck, type PollModel } from './poll-schedule.js';
 
 /**
  * What one callback or one job_status answer changes about a job: the merged outcome and the schedule
@@ -158,7 +158,8 @@ export function postponedCheck(
   now: Date,
   model: Pick<PollModel, 'horizonMs'>,
 ): { nextCheckAt: Date | null; staleAt: Date | null } {
-  if (!job.outcome.tracked) return { nextCheckAt: null, staleAt: null };
+  // Untracked, or final and confirmed: nothing is scheduled, as after an answer.
+  if (!job.outcome.tracked || !needsCheck(job.outcome)) return { nextCheckAt: null, staleAt: null };
   const horizon = job.createdAt.getTime() + model.horizonMs;
   if (now.getTime() >= horizon) return { nextCheckAt: null, staleAt: job.staleAt ?? now };
   return { nextCheckAt: new Date(Math.min(at.getTime(), horizon)), staleAt: null };

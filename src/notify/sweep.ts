@@ -8,8 +8,8 @@ const FAN_OUT_BATCH = 500;
 const DELIVERY_LEASE_MS = 2 * 60_000;
 
 /**
- * The notification sweep: retires the endpoints no longer configured, makes the deliveries of new
- * changes for every configured endpoint, then hands Redis the deliveries that are due (the first
+ * The notification sweep: marks this worker's endpoints configured (those no worker marks retire), makes
+ * the deliveries of new changes for each, then hands Redis the deliveries that are due (the first
  * pending one of each job and endpoint).
  */
 export function createNotificationSweep({
@@ -28,8 +28,8 @@ export function createNotificationSweep({
   draft?: (changes: FeedChange[]) => ReturnType<typeof draftDeliveries>;
 }) {
   return async function sweepNotifications(): Promise<{ fannedOut: number; queued: number }> {
+    if (urls.length === 0) return { fannedOut: 0, queued: 0 };
     const endpoints = await store.ensureEndpoints(urls, now());
-    if (endpoints.length === 0) return { fannedOut: 0, queued: 0 };
     let fannedOut = 0;
     for (const endpoint of endpoints) {
       if (endpoint.disabledAt) continue;

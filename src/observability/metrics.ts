@@ -160,7 +160,7 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
     }),
     webhookEndpointsRetired: new Gauge({
       name: 'smileid_webhook_endpoints_retired',
-      help: 'Webhook endpoints no longer in NOTIFY_WEBHOOK_URLS: nothing is sent to them, and what waits for them is not counted as backlog.',
+      help: 'Webhook endpoints no worker has listed in NOTIFY_WEBHOOK_URLS for 15 minutes: nothing is sent to them, and what waits for them is not counted as backlog.',
       registers,
     }),
     /** Filled at scrape time from Postgres (see job-gauges.ts). */

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { changeFromStatus, postponedCheck, type StatusChange } from '../domain/job-change.js';
-import { nextCheck, type PollModel } from '../domain/poll-schedule.js';
+import { needsCheck, nextCheck, type PollModel } from '../domain/poll-schedule.js';
 import { type Metrics, recordTransition } from '../observability/metrics.js';
 import { classifyJobStatusShape } from '../smileid/classify.js';
 import type { JobStatusAnswer, JobStatusClient } from '../smileid/job-status-client.js';
@@ -176,7 +176,10 @@ export function createStatusCheck({
 
   /** Marks a job past its horizon stale (true then); leaves any other job as it is. */
   async function pastHorizon(job: StoredJob, jobLog: FastifyBaseLogger): Promise<boolean> {
-    if (!job.outcome.tracked || now().getTime() < job.createdAt.getTime() + pollModel.horizonMs) return false;
+    const settled = !needsCheck(job.outcome);
+    if (!job.outcome.tracked || settled || now().getTime() < job.createdAt.getTime() + pollModel.horizonMs) {
+      return false;
+    }
     return postpone(job, 0, jobLog);
   }
 

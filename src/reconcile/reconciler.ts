@@ -153,7 +153,7 @@ export function createReconciler(options: ReconcilerOptions) {
     if (purged.jobs + purged.callbackEvents + purged.statusSnapshots + purged.submissions > 0) {
       log.info({ ...purged, before }, 'retention purged identity data');
     }
-    const changes = await notifications.changeFeed.purge(before, options.retention.batchSize);
+    const changes = await notifications.changeFeed.purge(before, options.retention.batchSize, now());
     if (changes > 0) log.info({ changes, before }, 'retention purged the change feed');
     return { ...purged, changes };
   };
@@ -224,12 +224,6 @@ export function createReconciler(options: ReconcilerOptions) {
         { ...common, concurrency: 1 },
       ),
     );
-    // Without endpoints the sweep is not scheduled: once is enough to retire those configured before.
-    if (notifications.urls.length === 0) {
-      sweepNotifications().catch((error: unknown) =>
-        log.warn({ err: error }, 'could not retire the webhook endpoints no longer configured'),
-      );
-    }
     options.connection.on('ready', declareSchedules);
     if (options.connection.status === 'ready') void declareSchedules();
   }

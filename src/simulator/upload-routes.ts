@@ -94,6 +94,10 @@ export function uploadRoutes(app: FastifyInstance, context: UploadContext): void
       async (request, reply) => {
         const upload = state.uploads.get(request.params.ref);
         if (!upload) return reply.code(404).send({ error: 'no such upload URL' });
+        // Like a pre-signed URL, checked when the request arrives, however slow the bucket then is.
+        if (context.now().getTime() > upload.expiresAt) {
+          return reply.code(403).send({ error: 'Request has expired' });
+        }
         const endUpload = beginUpload(state.stats);
         try {
           const latencyMs = state.faults.uploadLatencyMs ?? 0;
@@ -109,9 +113,6 @@ export function uploadRoutes(app: FastifyInstance, context: UploadContext): void
   });
 
   async function receiveZip(upload: PendingUpload, body: unknown, reply: FastifyReply) {
-    if (context.now().getTime() > upload.expiresAt) {
-      return reply.code(403).send({ error: 'Request has expired' });
-    }
     const checked = await readUploadedPackage(Buffer.isBuffer(body) ? body : Buffer.alloc(0));
     if (!checked.ok) return reply.code(400).send({ code: 'ZIP_INVALID', error: checked.reason });
     const { package: uploaded } = checked;

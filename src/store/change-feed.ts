@@ -1,6 +1,7 @@
 import { EventEmitter, once } from 'node:events';
 import pg from 'pg';
 import type { JobState } from '../domain/facets.js';
+import { retiredBefore } from '../domain/webhook-endpoints.js';
 import { statement } from './sql.js';
 
 /**
@@ -57,13 +58,14 @@ export const CHANGES_AFTER = statement<'xid' | 'id' | 'limit'>(
  * not yet made into deliveries for an endpoint that is not retired (one disabled by a 410 keeps its
  * place until it is enabled again).
  */
-const PURGE = statement<'before' | 'limit'>(`
+const PURGE = statement<'before' | 'limit' | 'retiredBefore'>(`
 DELETE FROM job_changes WHERE id IN (
   SELECT c.id FROM job_changes c
    WHERE c.at < :before::timestamptz
      AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.change_id = c.id AND d.status = 'pending')
      AND NOT EXISTS (SELECT 1 FROM webhook_endpoints e
-                      WHERE e.retired_at IS NULL AND (c.xid, c.id) > (e.cursor_xid, e.cursor_id))
+                      WHERE e.configured_at >= :retiredBefore::timestamptz
+                        AND (c.xid, c.id) > (e.cursor_xid, e.cursor_id))
    LIMIT :limit::integer)`);
 
 export function decodeChange(row: Record<string, unknown>): FeedChange {
@@ -91,10 +93,13 @@ export function createChangeFeed({ pool }: { pool: pg.Pool }) {
     },
 
     /** Deletes changes older than `before`, a batch at a time; returns how many. */
-    async purge(before: Date, batchSize: number): Promise<number> {
+    /** Removes changes older than `before`, except those a webhook still has to carry at `now`. */
+    async purge(before: Date, batchSize: number, now = new Date()): Promise<number> {
       let total = 0;
       for (;;) {
-        const deleted = (await pool.query(PURGE.bind({ before, limit: batchSize }))).rowCount ?? 0;
+        const deleted =
+          (await pool.query(PURGE.bind({ before, limit: batchSize, retiredBefore: retiredBefore(now) })))
+            .rowCount ?? 0;
         total += deleted;
         if (deleted < batchSize) return total;
       }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { retiredBefore } from '../domain/webhook-endpoints.js';
 import { statement } from './sql.js';
 
 /** Jobs per state and finality, with the flags dashboards count. */
@@ -25,18 +26,22 @@ SELECT status::text AS status, count(*)::int AS submissions,
 
 /**
  * Webhook deliveries waiting, the oldest one's age, dead letters, disabled and retired endpoints. What
- * waits for a retired endpoint is no backlog: nothing is meant to send it.
+ * waits for a retired endpoint is no backlog (nothing is meant to send it), and a retired endpoint is
+ * not counted as disabled.
  */
-const NOTIFICATION_GAUGES = statement(
+const NOTIFICATION_GAUGES = statement<'retiredBefore'>(
   `
-SELECT count(*) FILTER (WHERE d.status = 'pending' AND e.retired_at IS NULL)::int AS pending,
-       COALESCE(extract(epoch FROM now() - min(c.at) FILTER (WHERE d.status = 'pending' AND e.retired_at IS NULL)),
+WITH live AS (SELECT id FROM webhook_endpoints WHERE configured_at >= :retiredBefore::timestamptz)
+SELECT count(*) FILTER (WHERE d.status = 'pending' AND live.id IS NOT NULL)::int AS pending,
+       COALESCE(extract(epoch FROM now() - min(c.at) FILTER (WHERE d.status = 'pending' AND live.id IS NOT NULL)),
                 0)::float8 AS "oldestPendingSeconds",
        count(*) FILTER (WHERE d.status = 'dead')::int AS dead,
-       (SELECT count(*) FROM webhook_endpoints WHERE disabled_at IS NOT NULL)::int AS "disabledEndpoints",
-       (SELECT count(*) FROM webhook_endpoints WHERE retired_at IS NOT NULL)::int AS "retiredEndpoints"
+       (SELECT count(*) FROM webhook_endpoints e JOIN live USING (id)
+         WHERE e.disabled_at IS NOT NULL)::int AS "disabledEndpoints",
+       (SELECT count(*) FROM webhook_endpoints
+         WHERE configured_at < :retiredBefore::timestamptz)::int AS "retiredEndpoints"
   FROM webhook_deliveries d
-  JOIN webhook_endpoints e ON e.id = d.endpoint_id
+  LEFT JOIN live ON live.id = d.endpoint_id
   JOIN job_changes c ON c.id = d.change_id
  WHERE d.status IN ('pending', 'dead')`,
   'notification-gauges',
@@ -76,8 +81,12 @@ export function createGaugeQueries({ pool }: { pool: pg.Pool }) {
     async submissionCounts(): Promise<SubmissionGaugeRow[]> {
       return (await pool.query<SubmissionGaugeRow>(SUBMISSION_GAUGES.bind({}))).rows;
     },
-    async notificationCounts(): Promise<NotificationGaugeRow> {
-      return (await pool.query<NotificationGaugeRow>(NOTIFICATION_GAUGES.bind({}))).rows[0]!;
+    async notificationCounts(now = new Date()): Promise<NotificationGaugeRow> {
+      return (
+        await pool.query<NotificationGaugeRow>(
+          NOTIFICATION_GAUGES.bind({ retiredBefore: retiredBefore(now) }),
+        )
+      ).rows[0]!;
     },
     /** Postgres answers at all: readiness. */
     async ping(): Promise<void> {

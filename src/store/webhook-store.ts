@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { retiredBefore } from '../domain/webhook-endpoints.js';
 import {
   CHANGES_AFTER,
   decodeChange,
@@ -46,24 +47,12 @@ const VISIBLE_END = statement(
   `SELECT xid::text AS xid, id::text AS id FROM job_changes WHERE ${VISIBLE} ORDER BY xid DESC, id DESC LIMIT 1`,
 );
 
+/** Creates a configured endpoint, or marks an existing one configured now (see webhook-endpoints.ts). */
 const ADD_ENDPOINT = statement<'url' | 'xid' | 'id' | 'at'>(`
-INSERT INTO webhook_endpoints (url, cursor_xid, cursor_id, created_at)
-VALUES (:url, :xid::bigint, :id::bigint, :at::timestamptz)
-ON CONFLICT (url) DO NOTHING`);
-
-/**
- * Retires the endpoints no longer configured and brings back those configured again; what waited for
- * one that comes back is due at once.
- */
-const SYNC_RETIREMENT = statement<'urls' | 'at'>(`
-WITH changed AS (
-  UPDATE webhook_endpoints
-     SET retired_at = CASE WHEN url = ANY(:urls::text[]) THEN NULL ELSE :at::timestamptz END
-   WHERE (url = ANY(:urls::text[])) = (retired_at IS NOT NULL)
-  RETURNING id, retired_at
-)
-UPDATE webhook_deliveries d SET next_attempt_at = :at::timestamptz
-  FROM changed WHERE d.endpoint_id = changed.id AND changed.retired_at IS NULL AND d.status = 'pending'`);
+INSERT INTO webhook_endpoints (url, cursor_xid, cursor_id, created_at, configured_at)
+VALUES (:url, :xid::bigint, :id::bigint, :at::timestamptz, :at::timestamptz)
+ON CONFLICT (url) DO UPDATE
+  SET configured_at = GREATEST(webhook_endpoints.configured_at, EXCLUDED.configured_at)`);
 
 const ENDPOINTS = statement<'urls'>(`
 SELECT id, url, disabled_at AS "disabledAt", disabled_reason AS "disabledReason"
@@ -87,10 +76,11 @@ const ADVANCE_CURSOR = statement<'endpointId' | 'xid' | 'id'>(`
 UPDATE webhook_endpoints SET cursor_xid = :xid::bigint, cursor_id = :id::bigint WHERE id = :endpointId`);
 
 /** The first pending delivery of each job and endpoint, when due; leased so no sweep hands it out twice. */
-const CLAIM_DUE = statement<'now' | 'leaseUntil' | 'limit'>(`
+const CLAIM_DUE = statement<'now' | 'leaseUntil' | 'limit' | 'retiredBefore'>(`
 WITH due AS (
   SELECT d.id FROM webhook_deliveries d
-    JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.disabled_at IS NULL AND e.retired_at IS NULL
+    JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.disabled_at IS NULL
+                            AND e.configured_at >= :retiredBefore::timestamptz
    WHERE d.status = 'pending' AND d.next_attempt_at <= :now::timestamptz
      AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
                       WHERE p.status = 'pending' AND p.endpoint_id = d.endpoint_id AND p.job_id = d.job_id
@@ -142,31 +132,35 @@ const DISABLE_ENDPOINT = statement<'endpointId' | 'reason' | 'at'>(`
 UPDATE webhook_endpoints SET disabled_at = :at::timestamptz, disabled_reason = :reason
  WHERE id = :endpointId AND disabled_at IS NULL`);
 
-const ENABLE_ENDPOINT = statement<'endpointId' | 'at'>(`
+const ENABLE_ENDPOINT = statement<'endpointId' | 'at' | 'retiredBefore'>(`
 WITH enabled AS (
-  UPDATE webhook_endpoints SET disabled_at = NULL, disabled_reason = NULL WHERE id = :endpointId RETURNING id
+  UPDATE webhook_endpoints SET disabled_at = NULL, disabled_reason = NULL
+   WHERE id = :endpointId AND configured_at >= :retiredBefore::timestamptz
+  RETURNING id
 )
 UPDATE webhook_deliveries SET next_attempt_at = :at::timestamptz
   FROM enabled WHERE webhook_deliveries.endpoint_id = enabled.id AND webhook_deliveries.status = 'pending'`);
 
-const ENDPOINT_EXISTS = statement<'endpointId'>('SELECT 1 FROM webhook_endpoints WHERE id = :endpointId');
+const ENDPOINT_STATE = statement<'endpointId' | 'retiredBefore'>(`
+SELECT configured_at < :retiredBefore::timestamptz AS retired FROM webhook_endpoints WHERE id = :endpointId`);
 
-const LIST_ENDPOINTS = statement(`
+const LIST_ENDPOINTS = statement<'retiredBefore'>(`
 SELECT e.id, e.url, e.disabled_at AS "disabledAt", e.disabled_reason AS "disabledReason",
-       e.retired_at AS "retiredAt",
+       e.configured_at AS "configuredAt", e.configured_at < :retiredBefore::timestamptz AS retired,
        count(*) FILTER (WHERE d.status = 'pending')::int AS pending,
        count(*) FILTER (WHERE d.status = 'dead')::int AS dead
   FROM webhook_endpoints e LEFT JOIN webhook_deliveries d ON d.endpoint_id = e.id
  GROUP BY e.id ORDER BY e.id`);
 
 /** Removes a retired endpoint with every delivery it still had (they cascade). */
-const REMOVE_RETIRED = statement<'endpointId'>(`
+const REMOVE_RETIRED = statement<'endpointId' | 'retiredBefore'>(`
 WITH counts AS (
   SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending,
          count(*) FILTER (WHERE status = 'dead')::int AS dead
     FROM webhook_deliveries WHERE endpoint_id = :endpointId
 ), removed AS (
-  DELETE FROM webhook_endpoints WHERE id = :endpointId AND retired_at IS NOT NULL RETURNING id
+  DELETE FROM webhook_endpoints WHERE id = :endpointId AND configured_at < :retiredBefore::timestamptz
+  RETURNING id
 )
 SELECT removed.id, counts.pending, counts.dead FROM removed, counts`);
 
@@ -178,11 +172,19 @@ SELECT d.id::text AS id, e.url AS endpoint, d.event, d.job_id AS "jobId", d.mess
  WHERE d.status = 'dead' AND d.id > :afterId::bigint
  ORDER BY d.id LIMIT :limit::integer`);
 
-const REDELIVER = statement<'id' | 'at'>(`
-UPDATE webhook_deliveries SET status = 'pending', attempts = 0, dead_at = NULL, next_attempt_at = :at::timestamptz,
-                              created_at = :at::timestamptz
- WHERE id = :id::bigint AND status = 'dead'
-RETURNING id::text AS id`);
+/** A dead letter is sent again only to an endpoint that is still configured. */
+const REDELIVER = statement<'id' | 'at' | 'retiredBefore'>(`
+UPDATE webhook_deliveries d
+   SET status = 'pending', attempts = 0, dead_at = NULL, next_attempt_at = :at::timestamptz,
+       created_at = :at::timestamptz
+  FROM webhook_endpoints e
+ WHERE d.id = :id::bigint AND d.status = 'dead'
+   AND e.id = d.endpoint_id AND e.configured_at >= :retiredBefore::timestamptz
+RETURNING d.id::text AS id`);
+
+const DEAD_LETTER_EXISTS = statement<'id'>(
+  `SELECT 1 FROM webhook_deliveries WHERE id = :id::bigint AND status = 'dead'`,
+);
 
 export interface WebhookEndpointRow {
   id: number;
@@ -197,15 +199,17 @@ export type EndpointRemoval =
   | { kind: 'configured' }
   | { kind: 'not_found' };
 
+/** What an operator's request about an endpoint or its dead letter came to. */
+export type EndpointAction = 'done' | 'retired' | 'not_found';
+
 export function createWebhookStore({ pool }: { pool: pg.Pool }) {
   return {
     /**
-     * The configured endpoints' rows, created as needed, the others retired. A new endpoint starts at
-     * the end of the feed: it receives changes from now on, not the history. A retired one that is
-     * configured again resumes where it stopped.
+     * The configured endpoints' rows, created as needed and marked configured at `at`. A new endpoint
+     * starts at the end of the feed: it receives changes from now on, not the history. A retired one
+     * that is configured again resumes where it stopped.
      */
     async ensureEndpoints(urls: readonly string[], at: Date): Promise<WebhookEndpointRow[]> {
-      await pool.query(SYNC_RETIREMENT.bind({ urls, at }));
       if (urls.length === 0) return [];
       const end = (await pool.query<FeedPosition>(VISIBLE_END.bind({}))).rows[0] ?? FEED_START;
       for (const url of urls) await pool.query(ADD_ENDPOINT.bind({ url, ...end, at }));
@@ -239,7 +243,9 @@ export function createWebhookStore({ pool }: { pool: pg.Pool }) {
     },
 
     async claimDue(now: Date, leaseUntil: Date, limit: number): Promise<string[]> {
-      const { rows } = await pool.query<{ id: string }>(CLAIM_DUE.bind({ now, leaseUntil, limit }));
+      const { rows } = await pool.query<{ id: string }>(
+        CLAIM_DUE.bind({ now, leaseUntil, limit, retiredBefore: retiredBefore(now) }),
+      );
       return rows.map((row) => row.id);
     },
 
@@ -272,29 +278,38 @@ export function createWebhookStore({ pool }: { pool: pg.Pool }) {
       return ((await pool.query(DISABLE_ENDPOINT.bind({ endpointId, reason, at }))).rowCount ?? 0) > 0;
     },
 
-    /** False when there is no such endpoint. Its pending deliveries become due at once. */
-    async enableEndpoint(endpointId: number, at: Date): Promise<boolean> {
-      if ((await pool.query(ENDPOINT_EXISTS.bind({ endpointId }))).rowCount === 0) return false;
-      await pool.query(ENABLE_ENDPOINT.bind({ endpointId, at }));
-      return true;
+    /** Enables an endpoint a 410 disabled: its pending deliveries become due at once. Not a retired one. */
+    async enableEndpoint(endpointId: number, at: Date): Promise<EndpointAction> {
+      const before = retiredBefore(at);
+      const state = (
+        await pool.query<{ retired: boolean }>(ENDPOINT_STATE.bind({ endpointId, retiredBefore: before }))
+      ).rows[0];
+      if (!state) return 'not_found';
+      if (state.retired) return 'retired';
+      await pool.query(ENABLE_ENDPOINT.bind({ endpointId, at, retiredBefore: before }));
+      return 'done';
     },
 
-    async listEndpoints() {
+    async listEndpoints(now: Date) {
       return (
-        await pool.query<WebhookEndpointRow & { retiredAt: Date | null; pending: number; dead: number }>(
-          LIST_ENDPOINTS.bind({}),
-        )
+        await pool.query<
+          WebhookEndpointRow & { configuredAt: Date; retired: boolean; pending: number; dead: number }
+        >(LIST_ENDPOINTS.bind({ retiredBefore: retiredBefore(now) }))
       ).rows;
     },
 
     /** Only a retired endpoint can be removed: a configured one would be made again at the next sweep. */
-    async removeRetiredEndpoint(endpointId: number): Promise<EndpointRemoval> {
+    async removeRetiredEndpoint(endpointId: number, now: Date): Promise<EndpointRemoval> {
+      const before = retiredBefore(now);
       const removed = (
-        await pool.query<{ pending: number; dead: number }>(REMOVE_RETIRED.bind({ endpointId }))
+        await pool.query<{ pending: number; dead: number }>(
+          REMOVE_RETIRED.bind({ endpointId, retiredBefore: before }),
+        )
       ).rows[0];
       if (removed) return { kind: 'removed', pending: removed.pending, dead: removed.dead };
-      const exists = (await pool.query(ENDPOINT_EXISTS.bind({ endpointId }))).rowCount ?? 0;
-      return exists > 0 ? { kind: 'configured' } : { kind: 'not_found' };
+      const state =
+        (await pool.query(ENDPOINT_STATE.bind({ endpointId, retiredBefore: before }))).rowCount ?? 0;
+      return state > 0 ? { kind: 'configured' } : { kind: 'not_found' };
     },
 
     async listDead(afterId: string, limit: number) {
@@ -314,9 +329,16 @@ export function createWebhookStore({ pool }: { pool: pg.Pool }) {
       ).rows;
     },
 
-    /** False when no dead delivery has this id. Its retry window starts again. */
-    async redeliver(id: string, at: Date): Promise<boolean> {
-      return ((await pool.query(REDELIVER.bind({ id, at }))).rowCount ?? 0) > 0;
+    /** Sends a dead letter again, its retry window started anew; not to a retired endpoint. */
+    async redeliver(id: string, at: Date): Promise<EndpointAction> {
+      if (
+        ((await pool.query(REDELIVER.bind({ id, at, retiredBefore: retiredBefore(at) }))).rowCount ?? 0) > 0
+      ) {
+        return 'done';
+      }
+      return ((await pool.query(DEAD_LETTER_EXISTS.bind({ id }))).rowCount ?? 0) > 0
+        ? 'retired'
+        : 'not_found';
     },
   };
 }

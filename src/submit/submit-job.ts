@@ -93,9 +93,9 @@ export function createSubmitJob({
       : await prepare(submission, submission.retryPrep);
     // One new prep upload at most per attempt: an expired URL is replaced once, then retried later.
     for (let preparations = 0; step.kind === 'prepared'; preparations += 1) {
+      const zip = await buildJobPackage(packageOf(submission, step.prepared));
       // The content in hand was loaded before the calls so far: an erasure since then must win.
       if (!(await store.stillPending(submission.jobId))) return 'done_already';
-      const zip = await buildJobPackage(packageOf(submission, step.prepared));
       const answer = await uploads.upload(step.prepared.uploadUrl, zip);
       switch (answer.kind) {
         case 'uploaded':

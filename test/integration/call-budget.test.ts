@@ -42,8 +42,9 @@ describe('the Smile ID call budget', () => {
     expect(started).toHaveLength(11);
     started.sort((a, b) => a - b);
     const tightestSecond = Math.min(...started.slice(5).map((at, index) => at - started[index]!));
-    // Each call's time is read after Redis stamped it, so allow a little scheduling jitter.
-    expect(tightestSecond).toBeGreaterThanOrEqual(950);
+    // Each call's time is read after Redis stamped it, so allow for a loaded machine's scheduling; a
+    // fixed window would give about 100 ms.
+    expect(tightestSecond).toBeGreaterThanOrEqual(800);
   });
 
   it('lets a call through when Redis cannot be asked', async () => {

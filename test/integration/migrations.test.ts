@@ -207,7 +207,7 @@ describe('the migrated schema and schema.prisma', () => {
       cursorId: 7n,
       disabledAt: now,
       disabledReason: '410 Gone',
-      retiredAt: now,
+      configuredAt: now,
       createdAt: now,
     };
     await db.prisma.webhookEndpoint.create({ data: endpoint });

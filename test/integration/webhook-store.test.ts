@@ -1,18 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENDPOINT_RETIRED_AFTER_MS } from '../../src/domain/webhook-endpoints.js';
 import { draftDeliveries } from '../../src/notify/messages.js';
 import { createChangeFeed } from '../../src/store/change-feed.js';
 import { createGaugeQueries } from '../../src/store/job-gauges.js';
 import { createWebhookStore } from '../../src/store/webhook-store.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import { createScratchDatabase, type ScratchDatabase } from '../helpers/database.js';
 
-/** The deliveries' bookkeeping in Postgres: fan-out, the job's next delivery, and repeats. */
+/**
+ * The deliveries' bookkeeping in Postgres: fan-out, the job's next delivery, repeats, retired endpoints
+ * and retention. On a database of its own: endpoints and retention span the whole database.
+ */
 describe('the webhook store', () => {
+  let scratch: ScratchDatabase;
   let app: TestApp;
   beforeAll(async () => {
-    app = await createTestApp();
+    scratch = await createScratchDatabase();
+    app = await createTestApp({ env: { DATABASE_URL: scratch.url } });
   });
-  afterAll(() => app.close());
+  afterAll(async () => {
+    await app?.close();
+    await scratch?.drop();
+  });
 
   /** An endpoint of its own, starting just before one job's two changes. */
   async function setUp() {
@@ -73,42 +83,67 @@ describe('the webhook store', () => {
   const claimedAt = (store: ReturnType<typeof createWebhookStore>, at: Date) =>
     store.claimDue(at, new Date(at.getTime() + 1000), 10_000);
 
-  it('retires an endpoint no longer configured: nothing of it is handed out or counted, until it is back', async () => {
+  /** Past the time after which an endpoint no worker has listed (since `hoursAhead`) is retired. */
+  const later = (hoursAhead = 0) =>
+    new Date(Date.now() + hoursAhead * 3_600_000 + ENDPOINT_RETIRED_AFTER_MS + 60_000);
+  const listed = async (store: ReturnType<typeof createWebhookStore>, id: number, now: Date) =>
+    (await store.listEndpoints(now)).find((row) => row.id === id);
+
+  it('retires an endpoint no worker has listed for a while: nothing of it is handed out or counted, until one lists it again', async () => {
     const { store, endpoint, fanOut } = await setUp();
     const [first, second] = await fanOut();
     const gauges = createGaugeQueries({ pool: app.db.pool });
-    const before = await gauges.notificationCounts();
+    const now = await gauges.notificationCounts(new Date());
+    expect(await listed(store, endpoint.id, new Date())).toMatchObject({ retired: false, pending: 2 });
 
-    const other = `http://127.0.0.1:9/${randomUUID()}`;
-    await store.ensureEndpoints([other], new Date());
-    const retired = (await store.listEndpoints()).find((row) => row.id === endpoint.id);
-    expect(retired).toMatchObject({ retiredAt: expect.any(Date), pending: 2 });
-    const after = await gauges.notificationCounts();
-    expect(before.pending - after.pending).toBe(2);
-    expect(after.retiredEndpoints).toBe(before.retiredEndpoints + 1);
+    const at = later();
+    expect(await listed(store, endpoint.id, at)).toMatchObject({ retired: true, pending: 2 });
+    const then = await gauges.notificationCounts(at);
+    // In a database of its own, every endpoint of this file is retired by then.
+    expect(now.pending).toBeGreaterThanOrEqual(2);
+    expect(then).toMatchObject({ pending: 0, oldestPendingSeconds: 0, disabledEndpoints: 0 });
+    expect(then.retiredEndpoints).toBe((await store.listEndpoints(at)).length);
     // Not even once its retries are due: nobody is meant to send them.
-    expect(await claimedAt(store, new Date(Date.now() + 86_400_000))).not.toContain(first);
+    expect(await claimedAt(store, new Date(at.getTime() + 86_400_000))).not.toContain(first);
+    expect(await store.enableEndpoint(endpoint.id, at)).toBe('retired');
 
-    // Configured again: it resumes where it stopped, its first delivery due at once.
-    await store.ensureEndpoints([endpoint.url, other], new Date());
-    expect((await store.listEndpoints()).find((row) => row.id === endpoint.id)?.retiredAt).toBeNull();
-    const claimed = await claimedAt(store, new Date());
+    // Listed again: it resumes where it stopped, its first delivery due.
+    await store.ensureEndpoints([endpoint.url], at);
+    expect(await listed(store, endpoint.id, at)).toMatchObject({ retired: false });
+    const claimed = await claimedAt(store, at);
     expect(claimed).toContain(first);
     expect(claimed).not.toContain(second);
+  });
+
+  it('keeps an endpoint that any worker still lists, whatever another worker lists, as in a rolling deploy', async () => {
+    const { store, endpoint } = await setUp();
+    const other = `http://127.0.0.1:9/${randomUUID()}`;
+    for (let sweep = 0; sweep < 3; sweep += 1) {
+      await store.ensureEndpoints([endpoint.url], new Date());
+      await store.ensureEndpoints([other], new Date());
+    }
+    const endpoints = await store.listEndpoints(new Date());
+    expect(
+      endpoints.filter((row) => [endpoint.url, other].includes(row.url)).map((row) => row.retired),
+    ).toEqual([false, false]);
   });
 
   it('removes only a retired endpoint, with what waited for it', async () => {
     const { store, endpoint, fanOut } = await setUp();
     await fanOut();
-    expect(await store.removeRetiredEndpoint(endpoint.id)).toEqual({ kind: 'configured' });
-    await store.ensureEndpoints([`http://127.0.0.1:9/${randomUUID()}`], new Date());
-    expect(await store.removeRetiredEndpoint(endpoint.id)).toEqual({ kind: 'removed', pending: 2, dead: 0 });
+    expect(await store.removeRetiredEndpoint(endpoint.id, new Date())).toEqual({ kind: 'configured' });
+    expect(await store.removeRetiredEndpoint(endpoint.id, later())).toEqual({
+      kind: 'removed',
+      pending: 2,
+      dead: 0,
+    });
     const { rows } = await app.db.pool.query(
       'SELECT count(*)::int AS count FROM webhook_deliveries WHERE endpoint_id = $1',
       [endpoint.id],
     );
     expect(rows[0].count).toBe(0);
-    expect(await store.removeRetiredEndpoint(endpoint.id)).toEqual({ kind: 'not_found' });
+    expect(await store.removeRetiredEndpoint(endpoint.id, later())).toEqual({ kind: 'not_found' });
+    expect(await store.enableEndpoint(endpoint.id, new Date())).toBe('not_found');
   });
 
   it('keeps, past retention, the changes a disabled endpoint has yet to receive, and not a retired one’s', async () => {
@@ -120,19 +155,11 @@ describe('the webhook store', () => {
         .rows[0].n;
     const pastRetention = new Date(Date.now() + 86_400_000);
     expect(await ours()).toBe(2);
-    await feed.purge(pastRetention, 1000);
+    await feed.purge(pastRetention, 10_000, new Date());
     expect(await ours()).toBe(2);
 
-    await store.ensureEndpoints([], new Date());
-    await feed.purge(pastRetention, 1000);
+    // An hour on, beyond what the tests before it marked configured ahead of time.
+    await feed.purge(pastRetention, 10_000, later(1));
     expect(await ours()).toBe(0);
-  });
-
-  it('retires every endpoint when none is configured', async () => {
-    const { store, endpoint } = await setUp();
-    expect(await store.ensureEndpoints([], new Date())).toEqual([]);
-    const endpoints = await store.listEndpoints();
-    expect(endpoints.find((row) => row.id === endpoint.id)?.retiredAt).toBeInstanceOf(Date);
-    expect(endpoints.every((row) => row.retiredAt !== null)).toBe(true);
   });
 });

@@ -164,8 +164,8 @@ describe('webhooks to internal services', () => {
     ]);
   });
 
-  it('retires an endpoint taken out of NOTIFY_WEBHOOK_URLS, out of the backlog, and removes it on request', async () => {
-    type Endpoint = { id: number; url: string; retiredAt: string | null; pending: number; dead: number };
+  it('retires an endpoint no worker lists any more, out of the backlog, and removes it on request', async () => {
+    type Endpoint = { id: number; url: string; retired: boolean; pending: number; dead: number };
     const endpoints = async (s: TestService) =>
       ((await s.api('GET', '/v1/notifications/endpoints')).body as unknown as { items: Endpoint[] }).items;
     const first = await start();
@@ -180,17 +180,31 @@ describe('webhooks to internal services', () => {
     service = undefined;
     await receiver.close();
 
-    // The workers start with another list: the first endpoint is retired, what waits for it kept.
+    // The workers start with another list. The first endpoint stays live until no worker has listed it
+    // for 15 minutes (a rolling deploy's old workers may still list it), then it is retired.
     const s = await start();
-    const items = await endpoints(s);
-    const retired = items.find((endpoint) => endpoint.url === firstUrl)!;
-    const current = items.find((endpoint) => endpoint.url === receiver.url)!;
-    expect(retired.retiredAt).not.toBeNull();
+    const byUrl = async (url: string) => (await endpoints(s)).find((endpoint) => endpoint.url === url)!;
+    expect(await byUrl(firstUrl)).toMatchObject({ retired: false });
+    expect(await s.api('DELETE', `/v1/notifications/endpoints/${(await byUrl(firstUrl)).id}`)).toMatchObject({
+      status: 409,
+      body: { error: { code: 'ENDPOINT_CONFIGURED' } },
+    });
+    await s.deps.db.pool.query(
+      "UPDATE webhook_endpoints SET configured_at = now() - interval '16 minutes' WHERE url = $1",
+      [firstUrl],
+    );
+    const retired = await byUrl(firstUrl);
+    const current = await byUrl(receiver.url);
+    expect(retired).toMatchObject({ retired: true });
     expect(retired.pending).toBeGreaterThan(0);
-    expect(current.retiredAt).toBeNull();
+    expect(current).toMatchObject({ retired: false });
     const metrics = await (await fetch(`${s.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/^smileid_webhook_backlog 0$/m);
     expect(Number(/^smileid_webhook_endpoints_retired (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(await s.api('POST', `/v1/notifications/endpoints/${retired.id}/enable`)).toMatchObject({
+      status: 409,
+      body: { error: { code: 'ENDPOINT_RETIRED' } },
+    });
 
     expect(await s.api('DELETE', `/v1/notifications/endpoints/${current.id}`)).toMatchObject({
       status: 409,
