@@ -399,7 +399,11 @@ describe('mergeObservation: untrusted observations', () => {
       fc.property(observations, (list) => {
         const trusted = list.filter((item) => item.trusted);
         fc.pre(trusted.length > 0 && trusted.length < list.length);
-        expect(outcomeFacts(foldAll(list))).toEqual(outcomeFacts(foldAll(trusted)));
+        const alone = foldAll(trusted);
+        // An untrusted body may give the user no trusted observation established (so that job_status can
+        // be asked); whether the job stays tracked then depends on that look, which its own tests cover.
+        fc.pre(alone.userId !== null || list.every((item) => item.trusted || item.userId === null));
+        expect(outcomeFacts(foldAll(list))).toEqual(outcomeFacts(alone));
       }),
       RUNS,
     );
