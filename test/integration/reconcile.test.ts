@@ -143,15 +143,20 @@ describe('reconciliation against the Smile ID simulator', () => {
     expect(rows[0].postponed).toBe(true);
   });
 
-  it('gives up at the horizon and shows the job as stale rather than forgetting it', async () => {
-    const job = await simulate('review', { reviewDelayMs: 3_600_000 });
+  /** A job in a long review, registered as if 8 days ago (the default horizon is 7), then reconciled. */
+  async function reviewPastHorizon(faults: Record<string, unknown> = {}) {
+    const job = await simulate('review', { reviewDelayMs: 3_600_000, faults });
     await service.api('POST', '/v1/jobs', { jobId: job.jobId, userId: job.userId });
-    // As if the job had been registered 8 days ago (the default horizon is 7).
     await service.deps.db.pool.query(
       "UPDATE jobs SET created_at = now() - interval '8 days' WHERE job_id = $1",
       [job.jobId],
     );
     await service.api('POST', `/v1/jobs/${job.jobId}/reconcile`);
+    return job;
+  }
+
+  it('gives up at the horizon and shows the job as stale rather than forgetting it', async () => {
+    const job = await reviewPastHorizon();
     const stale = await settled(job.jobId, (current) => current.stale);
     expect(stale).toMatchObject({ state: 'provisional', isFinal: false, nextCheckAt: null });
     expect(service.logs()).toContain('job is stale');
@@ -177,13 +182,7 @@ describe('reconciliation against the Smile ID simulator', () => {
   ])(
     'gives up at the horizon when job_status for the job %s, and asks nothing more',
     async (_name, faults) => {
-      const job = await simulate('review', { reviewDelayMs: 3_600_000, faults });
-      await service.api('POST', '/v1/jobs', { jobId: job.jobId, userId: job.userId });
-      await service.deps.db.pool.query(
-        "UPDATE jobs SET created_at = now() - interval '8 days' WHERE job_id = $1",
-        [job.jobId],
-      );
-      await service.api('POST', `/v1/jobs/${job.jobId}/reconcile`);
+      const job = await reviewPastHorizon(faults);
       const stale = await settled(job.jobId, (current) => current.stale);
       expect(stale).toMatchObject({ stale: true, confirmed: false, nextCheckAt: null });
       const calls = async () =>
