@@ -320,6 +320,8 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
       readinessChecks: {
         postgres: gauges.ping,
         ...(workerRedis ? { redis: () => workerRedis.ping() } : {}),
+        // Each schedule the workers run, named after it: a stalled sweep makes the worker unready.
+        ...reconciler?.readinessChecks,
       },
     } satisfies Omit<AppDependencies, 'config' | 'logger'>,
     reconciler,

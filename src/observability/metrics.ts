@@ -187,6 +187,25 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
       labelNames: ['queue', 'state'] as const,
       registers,
     }),
+    /** Set by the workers' schedule keeper (queues/schedule-keeper.ts). */
+    schedulesRedeclared: new Counter({
+      name: 'smileid_schedules_redeclared_total',
+      help: 'Schedules (sweeps, retention) a worker declared again: missing from Redis (flushed, evicted, an empty replica), or present but not run in time (stalled).',
+      labelNames: ['schedule', 'reason'] as const,
+      registers,
+    }),
+    scheduleSinceRun: new Gauge({
+      name: 'smileid_schedule_seconds_since_run',
+      help: 'Seconds since each schedule last completed a run on any worker, as this worker last saw it (counted from its own start at most).',
+      labelNames: ['schedule'] as const,
+      registers,
+    }),
+    scheduleStalledAfter: new Gauge({
+      name: 'smileid_schedule_stalled_after_seconds',
+      help: "Seconds without a completed run after which a schedule is stalled: the worker's /readyz names it and answers 503.",
+      labelNames: ['schedule'] as const,
+      registers,
+    }),
   };
 
   // Series that alerts watch exist from the start at 0: `increase()` cannot see a counter's first sample,

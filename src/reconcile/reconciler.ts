@@ -8,6 +8,7 @@ import { enqueueDeliveries } from '../notify/enqueue.js';
 import { createNotificationSweep } from '../notify/sweep.js';
 import type { Metrics } from '../observability/metrics.js';
 import { catalog, QUEUE_NAMES, type QueueName, queueJobOptions, splitBudget } from '../queues/catalog.js';
+import { createScheduleKeeper, type Schedule } from '../queues/schedule-keeper.js';
 import { createCatalogWorker } from '../queues/worker.js';
 import type { JobStatusClient } from '../smileid/job-status-client.js';
 import type { ChangeFeed } from '../store/change-feed.js';
@@ -74,12 +75,15 @@ export interface ReconcilerOptions {
   log: FastifyBaseLogger;
   now?: () => Date;
   metrics?: Metrics | undefined;
+  /** How often the schedules are looked at, and how long one may go without a run (tests shorten both). */
+  scheduleKeeper?: { checkIntervalMs?: number; minStallMs?: number };
 }
 
 /**
  * The worker side: a sweeper on a BullMQ job scheduler that enqueues due checks, and workers that run
  * them under a Redis-wide rate limit. Postgres holds when each job is due, so Redis can be lost and
- * rebuilt: the schedules are re-declared whenever Redis (re)connects.
+ * rebuilt: the schedules are declared again whenever Redis (re)connects, and whenever the schedule keeper
+ * finds one missing or stalled (queues/schedule-keeper.ts).
  */
 export function createReconciler(options: ReconcilerOptions) {
   const { log } = options;
@@ -96,6 +100,13 @@ export function createReconciler(options: ReconcilerOptions) {
   const submissions = queueOf(QUEUE_NAMES.submissions);
   const maintenance = queueOf(QUEUE_NAMES.maintenance);
   const notificationQueue = queueOf(QUEUE_NAMES.notifications);
+  const queueByName: Record<QueueName, Queue> = {
+    [QUEUE_NAMES.statusChecks]: checks,
+    [QUEUE_NAMES.untrustedChecks]: untrustedChecks,
+    [QUEUE_NAMES.submissions]: submissions,
+    [QUEUE_NAMES.maintenance]: maintenance,
+    [QUEUE_NAMES.notifications]: notificationQueue,
+  };
   const budget = splitBudget(options.ratePerSecond, options.untrustedShare);
 
   const sweeper = createSweeper({
@@ -158,20 +169,22 @@ export function createReconciler(options: ReconcilerOptions) {
     return { ...purged, changes };
   };
 
-  const schedules = [
+  const schedules: Schedule[] = [
     { entry: catalog.sweepDueChecks, every: options.sweepIntervalMs },
     { entry: catalog.sweepDueSubmissions, every: SUBMISSION_SWEEP_INTERVAL_MS },
     ...(notifications.urls.length > 0
       ? [{ entry: catalog.sweepNotifications, every: NOTIFICATION_SWEEP_INTERVAL_MS }]
       : []),
     { entry: catalog.purgeExpiredIdentityData, every: options.retention.intervalMs },
-  ];
-  const declareSchedules = () =>
-    Promise.all(
-      schedules.map(({ entry, every }) =>
-        maintenance.upsertJobScheduler(entry.name, { every }, { name: entry.name, data: {} }),
-      ),
-    ).catch((error: unknown) => log.warn({ err: error }, 'could not declare the schedules; will retry'));
+  ].map(({ entry, every }) => ({ queue: queueByName[entry.queue], name: entry.name, every }));
+  const keeper = createScheduleKeeper({
+    schedules,
+    redis: options.connection,
+    prefix: options.prefix,
+    log,
+    metrics: options.metrics,
+    ...options.scheduleKeeper,
+  });
 
   const workers: Worker[] = [];
   function start() {
@@ -224,13 +237,13 @@ export function createReconciler(options: ReconcilerOptions) {
         { ...common, concurrency: 1 },
       ),
     );
-    options.connection.on('ready', declareSchedules);
-    if (options.connection.status === 'ready') void declareSchedules();
+    for (const worker of workers) keeper.watch(worker);
+    keeper.start();
   }
 
   /** Stops taking work and waits for checks in flight; what is still queued stays in Redis or Postgres. */
   async function close() {
-    options.connection.off('ready', declareSchedules);
+    keeper.close();
     await Promise.all(workers.map((worker) => worker.close()));
     await Promise.all([
       checks.close(),
@@ -253,6 +266,8 @@ export function createReconciler(options: ReconcilerOptions) {
     sweepNotifications,
     sweepSubmissions,
     purge,
+    /** One per schedule, named after it: fails while the schedule has not run in time. */
+    readinessChecks: keeper.readinessChecks,
   };
 }
 
