@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeImages, type EncodedImage } from './submission.js';
+import { decodeImages, type EncodedImage, statusShowsZip } from './submission.js';
 
 const SELFIE = readFileSync(new URL('../cli/samples/selfie.jpg', import.meta.url));
 const LIMIT = { maxImageBytes: SELFIE.length };
@@ -54,5 +54,21 @@ describe('decodeImages', () => {
     expect(decodeImages([encoded('selfie', html)], LIMIT)).toMatchObject({
       problem: { code: 'IMAGE_NOT_JPEG', message: expect.stringMatching(/^images\[0\] is not a JPEG: /) },
     });
+  });
+});
+
+describe('statusShowsZip', () => {
+  it('reads a result, a complete job or any message but "no zip" as Smile ID having the zip', () => {
+    expect(statusShowsZip({ job_complete: false, result: { ResultCode: '0814' } })).toBe(true);
+    expect(statusShowsZip({ job_complete: true, result: 'No zip uploaded yet' })).toBe(true);
+    expect(statusShowsZip({ job_complete: false, result: 'Processing' })).toBe(true);
+  });
+
+  it('reads "No zip uploaded yet", an empty result or none as no zip', () => {
+    expect(statusShowsZip({ job_complete: false, result: 'No zip uploaded yet' })).toBe(false);
+    expect(statusShowsZip({ job_complete: false, result: 'no ZIP received' })).toBe(false);
+    expect(statusShowsZip({ job_complete: false, result: '' })).toBe(false);
+    expect(statusShowsZip({ job_complete: false, result: null })).toBe(false);
+    expect(statusShowsZip({})).toBe(false);
   });
 });

@@ -95,6 +95,21 @@ export function decodeImages(
 
 const problem = (code: ImageProblem['code'], message: string) => ({ problem: { code, message } });
 
+/** `result` of a job_status answer for a job whose zip never arrived: "No zip uploaded yet". */
+const NO_ZIP = /no zip/i;
+
+/**
+ * Whether a signed job_status answer shows that Smile ID has the job's zip: the job is complete, has a
+ * result, or `result` says something other than that no zip arrived. The one rule for every question
+ * "does Smile ID have it?": after a 2215, before a resumed attempt sends the zip again, and when a
+ * status check confirms a job whose submission is still marked as being uploaded.
+ */
+export function statusShowsZip(answer: { job_complete?: unknown; result?: unknown }): boolean {
+  const { result } = answer;
+  if (answer.job_complete === true || (typeof result === 'object' && result !== null)) return true;
+  return typeof result === 'string' && result !== '' && !NO_ZIP.test(result);
+}
+
 /**
  * The parts a request's content digest is made of, in a fixed order: the same request sent again gives
  * the same parts whatever its key order, and images are represented by their SHA-256 so the digest's
