@@ -323,6 +323,21 @@ describe('loadConfig submissions and webhooks', () => {
     ).toBe('https://kyc.example.com/callbacks/smile-id');
   });
 
+  it('holds by default a submission with two images at the image limit, in base64, and the rest', () => {
+    const config = loadConfig({});
+    const imageInBase64 = Buffer.alloc(config.SUBMISSION_MAX_IMAGE_BYTES).toString('base64').length;
+    expect(config.SUBMISSION_MAX_BYTES).toBeGreaterThanOrEqual(2 * imageInBase64 + 64 * 1024);
+  });
+
+  it('refuses a body limit that cannot hold one image at the image limit', () => {
+    expect(() => loadConfig({ SUBMISSION_MAX_BYTES: String(4 * 1024 * 1024) })).toThrow(
+      /SUBMISSION_MAX_BYTES: must hold one image of SUBMISSION_MAX_IMAGE_BYTES \(4194304\) in base64/,
+    );
+    expect(loadConfig({ SUBMISSION_MAX_BYTES: String(6 * 1024 * 1024) }).SUBMISSION_MAX_BYTES).toBe(
+      6 * 1024 * 1024,
+    );
+  });
+
   it('pairs each webhook URL with its secret, a rotation joined by |', () => {
     const config = loadConfig({
       NOTIFY_WEBHOOK_URLS: 'http://a.internal/hooks, https://b.internal/hooks',

@@ -152,7 +152,9 @@ export const environmentSchema = z.object({
     .default(16 * 1024 * 1024)
     .describe(
       'Largest `POST /v1/submissions` body, in bytes (its images are base64, a third larger than the ' +
-        'JPEGs): the total size limit of a submission. A larger one is answered `413`.',
+        'JPEGs): the total size limit of a submission. A larger one is answered `413`. It must hold one ' +
+        'image of `SUBMISSION_MAX_IMAGE_BYTES` in base64 and 64 KiB for the rest of the request, or the ' +
+        'service refuses to start; the default holds two images at the 4 MiB limit (5.6 MB each in base64).',
     ),
   SUBMISSION_MAX_IMAGE_BYTES: positiveInt
     .default(4 * 1024 * 1024)
@@ -418,6 +420,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `NOTIFY_WEBHOOK_SECRETS: needs one secret per URL of NOTIFY_WEBHOOK_URLS (${parsed.data.NOTIFY_WEBHOOK_URLS.length}), got ${parsed.data.NOTIFY_WEBHOOK_SECRETS.length}`,
     );
   }
+  if (parsed.success) problems.push(...submissionLimitProblems(parsed.data));
   // Checked even when other values are invalid, so one run reports every problem.
   if (env.NODE_ENV === 'production') problems.push(...productionProblems(env));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
@@ -436,6 +439,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       config.SMILE_API_KEYS.length === 1 &&
       config.SMILE_API_KEYS[0] === DEVELOPMENT_SECRETS.SMILE_API_KEYS,
   });
+}
+
+/** What a submission holds beside its images: ID details, up to 20 partner params, the JSON around them. */
+const SUBMISSION_ROOM_BYTES = 64 * 1024;
+
+/**
+ * A body limit that cannot hold one image at the image limit (in base64, a third larger) would answer
+ * 413 before `IMAGE_TOO_LARGE` could ever be said, and refuse images the documented limit allows.
+ */
+function submissionLimitProblems(config: {
+  SUBMISSION_MAX_BYTES: number;
+  SUBMISSION_MAX_IMAGE_BYTES: number;
+}): string[] {
+  const needed = 4 * Math.ceil(config.SUBMISSION_MAX_IMAGE_BYTES / 3) + SUBMISSION_ROOM_BYTES;
+  if (config.SUBMISSION_MAX_BYTES >= needed) return [];
+  return [
+    `SUBMISSION_MAX_BYTES: must hold one image of SUBMISSION_MAX_IMAGE_BYTES (${config.SUBMISSION_MAX_IMAGE_BYTES}) ` +
+      `in base64 and the rest of a request: at least ${needed}, got ${config.SUBMISSION_MAX_BYTES}`,
+  ];
 }
 
 function productionProblems(env: NodeJS.ProcessEnv): string[] {

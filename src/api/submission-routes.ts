@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
-  imageProblem,
+  decodeImages,
   RESERVED_PARTNER_PARAMS,
   type SubmissionContent,
   type SubmissionImageType,
@@ -17,8 +17,6 @@ const IMAGE_TYPES = [
   'idCardFront',
   'idCardBack',
 ] as const satisfies readonly SubmissionImageType[];
-/** Strict base64: the alphabet and its padding only, no whitespace and no `data:` prefix. */
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 const enteredIdInfoSchema = z
   .strictObject({
@@ -58,7 +56,13 @@ const submissionRequestSchema = z.strictObject({
     .array(
       z.strictObject({
         type: z.enum(IMAGE_TYPES),
-        jpegBase64: z.string().min(4).regex(BASE64, 'must be base64 (no data: prefix)'),
+        // Checked by the handler (domain/submission.ts decodeImages): its size from its length before it is
+        // decoded, then strict base64 in linear time, then its JPEG structure.
+        jpegBase64: z
+          .string()
+          .min(4)
+          .meta({ contentEncoding: 'base64', contentMediaType: 'image/jpeg' })
+          .describe('The JPEG in strict base64: the standard alphabet with padding, no data: prefix'),
       }),
     )
     .min(1)
@@ -116,16 +120,21 @@ export const submissionRoutes: FastifyPluginAsyncZod<RouteContext> = async (api,
         );
       }
       const { jobId, userId, idInfo, images, partnerParams = {} } = request.body;
+      const decoded = decodeImages(images, { maxImageBytes: submissions.maxImageBytes });
+      if ('problem' in decoded) {
+        const { code, message } = decoded.problem;
+        // Invalid base64 was the schema's refusal before the handler checked it: its code stays the same.
+        if (code === 'IMAGE_NOT_BASE64') throw new HttpError(400, 'VALIDATION_FAILED', `body: ${message}`);
+        throw new HttpError(400, code, message);
+      }
       const { entered: _entered, ...enteredIdInfo } = idInfo;
       const content: SubmissionContent = {
         userId,
         jobType: 1,
         idInfo: enteredIdInfo,
-        images: images.map(({ type, jpegBase64 }) => ({ type, jpeg: Buffer.from(jpegBase64, 'base64') })),
+        images: decoded.images,
         partnerParams,
       };
-      const problem = imageProblem(content.images, { maxImageBytes: submissions.maxImageBytes });
-      if (problem) throw new HttpError(400, problem.code, problem.message);
 
       const accepted = await submissions.intake.accept(
         { jobId, content },

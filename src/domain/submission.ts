@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { base64DecodedLength, decodeStrictBase64 } from './base64.js';
+import { jpegProblem } from './jpeg.js';
 
 /**
  * A Biometric KYC job submitted through this service: what a request must hold, and how one request is
@@ -45,37 +47,67 @@ export interface SubmissionContent {
   partnerParams: Record<string, string>;
 }
 
-export type ImageProblem = { code: 'IMAGE_COUNT' | 'IMAGE_NOT_JPEG' | 'IMAGE_TOO_LARGE'; message: string };
+export type ImageProblem = {
+  code: 'IMAGE_COUNT' | 'IMAGE_NOT_BASE64' | 'IMAGE_NOT_JPEG' | 'IMAGE_TOO_LARGE';
+  message: string;
+};
 
-/** Every JPEG starts with SOI (FF D8) followed by a marker's FF. */
-export function isJpeg(bytes: Uint8Array): boolean {
-  return bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+/** An image as a request carries it. */
+export interface EncodedImage {
+  type: SubmissionImageType;
+  jpegBase64: string;
 }
 
-/** The first problem with a request's images, or undefined when Smile ID would accept them. */
-export function imageProblem(
-  images: readonly SubmissionImage[],
+/**
+ * A request's images decoded, or the first problem with them. Cheapest checks first, so that no image
+ * is decoded for a request refused anyway: the counts, then every image's size from its base64 length
+ * alone, then each image decoded (strict base64) and its JPEG structure checked.
+ */
+export function decodeImages(
+  images: readonly EncodedImage[],
   { maxImageBytes }: { maxImageBytes: number },
-): ImageProblem | undefined {
+): { images: SubmissionImage[] } | { problem: ImageProblem } {
   for (const [type, { min, max }] of Object.entries(IMAGE_COUNTS)) {
     const count = images.filter((image) => image.type === type).length;
     if (count < min || count > max) {
       const wanted = min === max ? `exactly ${min}` : `at most ${max}`;
-      return { code: 'IMAGE_COUNT', message: `a submission takes ${wanted} ${type} image(s); got ${count}` };
+      return problem('IMAGE_COUNT', `a submission takes ${wanted} ${type} image(s); got ${count}`);
     }
   }
   for (const [index, image] of images.entries()) {
-    if (!isJpeg(image.jpeg)) {
-      return { code: 'IMAGE_NOT_JPEG', message: `images[${index}] is not a JPEG` };
-    }
-    if (image.jpeg.length > maxImageBytes) {
-      return {
-        code: 'IMAGE_TOO_LARGE',
-        message: `images[${index}] is ${image.jpeg.length} bytes; the limit is ${maxImageBytes}`,
-      };
+    const bytes = base64DecodedLength(image.jpegBase64);
+    if (bytes > maxImageBytes) {
+      return problem('IMAGE_TOO_LARGE', `images[${index}] is ${bytes} bytes; the limit is ${maxImageBytes}`);
     }
   }
-  return undefined;
+  const decoded: SubmissionImage[] = [];
+  for (const [index, image] of images.entries()) {
+    const jpeg = decodeStrictBase64(image.jpegBase64);
+    if (jpeg === undefined) {
+      return problem('IMAGE_NOT_BASE64', `images.${index}.jpegBase64 must be base64 (no data: prefix)`);
+    }
+    const notJpeg = jpegProblem(jpeg);
+    if (notJpeg !== undefined) return problem('IMAGE_NOT_JPEG', `images[${index}] is not a JPEG: ${notJpeg}`);
+    decoded.push({ type: image.type, jpeg });
+  }
+  return { images: decoded };
+}
+
+const problem = (code: ImageProblem['code'], message: string) => ({ problem: { code, message } });
+
+/** `result` of a job_status answer for a job whose zip never arrived: "No zip uploaded yet". */
+const NO_ZIP = /no zip/i;
+
+/**
+ * Whether a signed job_status answer shows that Smile ID has the job's zip: the job is complete, has a
+ * result, or `result` says something other than that no zip arrived. The one rule for every question
+ * "does Smile ID have it?": after a 2215, before a resumed attempt sends the zip again, and when a
+ * status check confirms a job whose submission is still marked as being uploaded.
+ */
+export function statusShowsZip(answer: { job_complete?: unknown; result?: unknown }): boolean {
+  const { result } = answer;
+  if (answer.job_complete === true || (typeof result === 'object' && result !== null)) return true;
+  return typeof result === 'string' && result !== '' && !NO_ZIP.test(result);
 }
 
 /**

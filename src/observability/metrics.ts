@@ -256,3 +256,9 @@ export function recordTransition(
     metrics.timeToFinal.observe(Math.max(0, (at.getTime() - firstSeenAt.getTime()) / 1000));
   }
 }
+
+/** A submission Smile ID has the zip of, counted once by whichever writer marked it uploaded. */
+export function recordSubmissionUploaded(metrics: Metrics | undefined, acceptedAt: Date, at: Date): void {
+  metrics?.submissions.inc({ event: 'uploaded' });
+  metrics?.submissionDuration.observe(Math.max(0, (at.getTime() - acceptedAt.getTime()) / 1000));
+}

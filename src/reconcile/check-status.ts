@@ -2,7 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { changeFromStatus, postponedCheck, type StatusChange } from '../domain/job-change.js';
 import { needsCheck, nextCheck, type PollModel } from '../domain/poll-schedule.js';
-import { type Metrics, recordTransition } from '../observability/metrics.js';
+import { statusShowsZip } from '../domain/submission.js';
+import { type Metrics, recordSubmissionUploaded, recordTransition } from '../observability/metrics.js';
 import { classifyJobStatusShape } from '../smileid/classify.js';
 import type { JobStatusAnswer, JobStatusClient } from '../smileid/job-status-client.js';
 import { parseSmileTimestamp } from '../smileid/timestamp.js';
@@ -37,6 +38,8 @@ export interface AppliedStatus extends Pick<StatusChange, 'transition' | 'schedu
   firstSeenAt: Date;
   /** This answer made the job's final claim contradicted: job_status disagrees with a callback. */
   contradicted: boolean;
+  /** When the job's submission was accepted, if this answer (showing the zip) marked it uploaded. */
+  submissionAcceptedAt: Date | null;
 }
 
 const BAD_SIGNATURE_RETRY_MS = 60_000;
@@ -106,6 +109,9 @@ export function createStatusCheck({
       if (!job) return undefined as AppliedStatus | undefined;
       const change = changeFromStatus(job, answer, { askedUserId, pollModel });
       const snapshotId = randomUUID();
+      // Smile ID has the zip of a submission still marked otherwise (its worker died mid-PUT, or before
+      // it heard the answer): marked uploaded with this answer, in the same transaction.
+      const pendingSubmission = job.submission !== null && job.submission.status !== 'uploaded';
       const written = await store.write(
         {
           jobId,
@@ -124,14 +130,16 @@ export function createStatusCheck({
           },
         },
         change.contradictedClaim === null ? null : { contentHash: change.contradictedClaim },
+        pendingSubmission && statusShowsZip(status.body),
       );
-      if (!written) return null;
+      if (!written.written) return null;
       return {
         outcome: change.after,
         transition: change.transition,
         schedule: change.schedule,
         firstSeenAt: job.createdAt,
         contradicted: change.contradictedClaim !== null,
+        submissionAcceptedAt: written.submissionAcceptedAt,
       };
     });
   }
@@ -220,6 +228,10 @@ export function createStatusCheck({
         const applied = await apply(jobId, answer, checkedAt, job);
         if (!applied) return report('unknown_job');
         recordTransition(metrics, applied.transition, applied.firstSeenAt, checkedAt);
+        if (applied.submissionAcceptedAt !== null) {
+          recordSubmissionUploaded(metrics, applied.submissionAcceptedAt, checkedAt);
+          jobLog.info({ jobId }, 'submission uploaded to Smile ID, as job_status shows');
+        }
         if (applied.contradicted) {
           metrics?.callbacksContradicted.inc();
           jobLog.warn(

@@ -32,6 +32,15 @@ const NOTIFICATION_SWEEP_INTERVAL_MS = 500;
 /** BullMQ's lock on a delivery in flight, renewed at half this while its worker lives. */
 const DELIVERY_LOCK_MS = 5000;
 
+/**
+ * BullMQ's lock on a submission in flight, renewed every 5 s while its worker lives, and how often a
+ * lapsed lock is looked for: a worker that dies mid-upload has its attempt resumed 10–15 s later, not
+ * the 30–60 s of BullMQ's defaults. Not shorter: a live worker whose lock lapsed (an event loop held
+ * past the lock) would see its attempt started again beside it, and both could send the zip.
+ */
+const SUBMISSION_LOCK_MS = 10_000;
+const SUBMISSION_STALLED_CHECK_MS = 5000;
+
 /** The rest of a retention backlog waits for the next run. */
 const PURGE_BATCHES_PER_RUN = 20;
 
@@ -208,7 +217,12 @@ export function createReconciler(options: ReconcilerOptions) {
             return 'not_configured';
           },
         },
-        { ...common, concurrency: options.submissions.concurrency },
+        {
+          ...common,
+          concurrency: options.submissions.concurrency,
+          lockDuration: SUBMISSION_LOCK_MS,
+          stalledInterval: SUBMISSION_STALLED_CHECK_MS,
+        },
       ),
       createCatalogWorker(
         QUEUE_NAMES.untrustedChecks,

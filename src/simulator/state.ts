@@ -38,6 +38,8 @@ export interface PendingUpload {
   smileJobId: string;
   callbackUrl: string;
   expiresAt: number;
+  /** PUTs of a zip to this upload URL, counted as they arrive (valid or not, answered or not). */
+  puts: number;
   /** Set once a valid zip was PUT: the job's life has started. */
   uploadedAt?: number;
 }

@@ -1,6 +1,6 @@
 import JSZip from 'jszip';
 import { z } from 'zod';
-import { isJpeg } from '../domain/submission.js';
+import { jpegProblem } from '../domain/jpeg.js';
 import { isRecord } from '../util/is-record.js';
 
 /**
@@ -103,7 +103,8 @@ export async function readUploadedPackage(zipBytes: Buffer): Promise<PackageChec
     } else {
       return { ok: false, reason: `images[${index}]: neither file_name nor image` };
     }
-    if (!isJpeg(bytes)) return { ok: false, reason: `images[${index}]: not a JPEG` };
+    const notJpeg = jpegProblem(bytes);
+    if (notJpeg !== undefined) return { ok: false, reason: `images[${index}]: not a JPEG (${notJpeg})` };
   }
   if (!images.some((image) => SELFIE_TYPES.has(image.image_type_id))) {
     return { ok: false, reason: 'no selfie (image_type_id 0 or 2)' };

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,8 +16,8 @@ import { buildSimulator, type Simulator } from './server.js';
 const PARTNER_ID = '085';
 const API_KEY = 'simulator-upload-key';
 const oracle = new Signature(PARTNER_ID, API_KEY);
-/** The smallest byte string a JPEG reader recognises: SOI, an APP0 marker, EOI. */
-const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0xff, 0xd9]);
+/** A real JPEG: the bundled sample selfie (a drawn face). */
+const JPEG = readFileSync(new URL('../cli/samples/selfie.jpg', import.meta.url));
 
 // biome-ignore lint/suspicious/noExplicitAny: the tests reshape info.json freely, into invalid shapes too
 type Loose = Record<string, any>;

@@ -40,7 +40,8 @@ const JOB_EXISTS = { code: '2215', error: 'Job already exists. Did you mean to s
  * Smile ID's submission side (docs/smile-id.md#submitting-a-job): `POST /v1/upload` (the prep upload,
  * signed like job_status; a job id can be prepared once, or again with `retry: true`) answers an upload
  * URL, to which the zip is PUT. A valid zip starts the job's life — the life named by the simulator-only
- * partner param `sim_life`, else `approved` — and its callbacks go to the prep upload's `callback_url`.
+ * partner param `sim_life`, else `approved` — and its callbacks go to the prep upload's `callback_url`,
+ * unless the partner param `sim_callbacks` is `none`.
  */
 export function uploadRoutes(app: FastifyInstance, context: UploadContext): void {
   const { state } = context;
@@ -72,6 +73,7 @@ export function uploadRoutes(app: FastifyInstance, context: UploadContext): void
       smileJobId,
       callbackUrl: prep.callback_url,
       expiresAt: context.now().getTime() + context.uploadUrlTtlMs,
+      puts: 0,
     });
     const origin = `${request.protocol}://${request.headers.host ?? 'localhost'}`;
     return {
@@ -94,6 +96,7 @@ export function uploadRoutes(app: FastifyInstance, context: UploadContext): void
       async (request, reply) => {
         const upload = state.uploads.get(request.params.ref);
         if (!upload) return reply.code(404).send({ error: 'no such upload URL' });
+        upload.puts += 1;
         // Like a pre-signed URL, checked when the request arrives, however slow the bucket then is.
         if (context.now().getTime() > upload.expiresAt) {
           return reply.code(403).send({ error: 'Request has expired' });
@@ -149,7 +152,8 @@ export function uploadRoutes(app: FastifyInstance, context: UploadContext): void
     const registeredAt = context.now().getTime();
     const timing = { reviewDelayMs: 2000 };
     state.jobs.set(upload.jobId, { job, life, timing, registeredAt, faults: {} });
-    if (!/^https?:\/\//.test(upload.callbackUrl)) return;
+    // `sim_callbacks: none`: callbacks lost on the way, so that only job_status tells what happened.
+    if (!/^https?:\/\//.test(upload.callbackUrl) || params.sim_callbacks === 'none') return;
     void deliverOverTime(lifeCallbacks(life, job, timing), {
       callbackUrl: upload.callbackUrl,
       partnerId: context.partnerId,

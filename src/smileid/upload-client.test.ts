@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildSimulator, type Simulator } from '../simulator/server.js';
 import { buildJobPackage } from './job-package.js';
@@ -5,7 +6,8 @@ import { createUploadClient } from './upload-client.js';
 
 const PARTNER_ID = '085';
 const API_KEY = 'upload-client-key';
-const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0xff, 0xd9]);
+/** A real JPEG: the bundled sample selfie (a drawn face). */
+const JPEG = readFileSync(new URL('../cli/samples/selfie.jpg', import.meta.url));
 
 let clock = Date.now();
 let sim: Simulator;

@@ -1,7 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { emptyOutcome } from '../domain/outcome.js';
 import { nextCheck, type PollModel } from '../domain/poll-schedule.js';
-import type { Metrics } from '../observability/metrics.js';
+import { statusShowsZip } from '../domain/submission.js';
+import { type Metrics, recordSubmissionUploaded } from '../observability/metrics.js';
 import { buildJobPackage, type JobPackage } from '../smileid/job-package.js';
 import type { JobStatusClient } from '../smileid/job-status-client.js';
 import type { SmileApiFailure } from '../smileid/smile-api.js';
@@ -11,7 +12,8 @@ import type { PreparedUpload, StoredSubmission, SubmissionStore } from '../store
 /**
  * The submission flow for one job (docs/smile-id.md#submitting-a-job): prep upload → zip → `PUT`, each
  * step's result stored before the next, so that whatever stops it, the next attempt resumes where it
- * stood: with the upload URL it has, or with a new prep upload (`retry: true`) if that URL expired.
+ * stood: with the upload URL it has (once job_status says Smile ID does not have the zip already), or
+ * with a new prep upload (`retry: true`) if that URL expired.
  * Return = done for now; throw RetryableSubmissionError = retry with backoff (BullMQ).
  */
 
@@ -27,9 +29,6 @@ export class RetryableSubmissionError extends Error {
 
 /** Longest an attempt may hold a submission before the sweep queues it again (a worker died holding it). */
 export const SUBMISSION_LEASE_MS = 15 * 60_000;
-
-/** `result` of a job_status answer whose job never received its zip. */
-const NO_ZIP = /no zip/i;
 
 type Step = { kind: 'prepared'; prepared: PreparedUpload } | { kind: 'done'; outcome: SubmitOutcome };
 
@@ -88,6 +87,10 @@ export function createSubmitJob({
     submission: StoredSubmission,
     jobLog: FastifyBaseLogger,
   ): Promise<SubmitOutcome> {
+    if (submission.prepared && (await smileIdHasZip(submission)) === true) {
+      jobLog.info({ jobId: submission.jobId }, 'job_status shows Smile ID has the zip: not sent again');
+      return uploaded(submission, submission.prepared.smileJobId, jobLog);
+    }
     let step: Step = submission.prepared
       ? { kind: 'prepared', prepared: submission.prepared }
       : await prepare(submission, submission.retryPrep);
@@ -174,7 +177,7 @@ export function createSubmitJob({
    */
   async function resolveJobExists(submission: StoredSubmission, retried: boolean): Promise<Step> {
     const { jobId } = submission;
-    const status = await jobStatus.fetchStatus(submission.content!.userId, jobId, { history: false });
+    const status = await fetchStatus(submission);
     if (status.kind === 'failed' && status.retryable) throw new RetryableSubmissionError(status.code);
     if (status.kind !== 'status') {
       return {
@@ -186,9 +189,7 @@ export function createSubmitJob({
         ),
       };
     }
-    const result = status.body.result;
-    const hasZip = status.body.job_complete === true || (typeof result === 'object' && result !== null);
-    if (hasZip || (typeof result === 'string' && !NO_ZIP.test(result) && result !== '')) {
+    if (statusShowsZip(status.body)) {
       return { kind: 'done', outcome: await uploaded(submission, null, log) };
     }
     if (retried) {
@@ -199,6 +200,21 @@ export function createSubmitJob({
     }
     await store.prepareAgain(jobId, now());
     return prepare(submission, true);
+  }
+
+  /**
+   * Before a resumed attempt sends the zip again to the URL it has: the attempt before it may have sent
+   * it, and died (or timed out) before Smile ID's answer arrived. True when job_status shows Smile ID
+   * has it; undefined when job_status cannot say now, and the PUT goes ahead as it would have anyway
+   * (one more copy of the zip costs less than a submission held up by job_status).
+   */
+  async function smileIdHasZip(submission: StoredSubmission): Promise<boolean | undefined> {
+    const status = await fetchStatus(submission);
+    return status.kind === 'status' ? statusShowsZip(status.body) : undefined;
+  }
+
+  function fetchStatus(submission: StoredSubmission) {
+    return jobStatus.fetchStatus(submission.content!.userId, submission.jobId, { history: false });
   }
 
   async function uploaded(
@@ -214,8 +230,7 @@ export function createSubmitJob({
       nextCheckAt: 'at' in first ? first.at : at,
     });
     if (acceptedAt) {
-      metrics?.submissions.inc({ event: 'uploaded' });
-      metrics?.submissionDuration.observe(Math.max(0, (at.getTime() - acceptedAt.getTime()) / 1000));
+      recordSubmissionUploaded(metrics, acceptedAt, at);
       jobLog.info({ jobId: submission.jobId }, 'submission uploaded to Smile ID');
     }
     return 'uploaded';

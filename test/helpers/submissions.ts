@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { TINY_JPEG, withComments } from '../../scripts/sized-jpegs.js';
 
-/** The smallest byte string every JPEG check accepts: SOI, an APP0 marker, EOI. Unique per call. */
+/** A small real JPEG, unique per call: an 8×8 picture with `fill` in its comment segments. */
 export function fakeJpeg(fill: string = randomUUID()): Buffer {
-  return Buffer.concat([
-    Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00]),
-    Buffer.from(fill),
-    Buffer.from([0xff, 0xd9]),
-  ]);
+  return withComments(TINY_JPEG, Buffer.from(fill));
 }
 
 /** A POST /v1/submissions body: one selfie, two liveness images, an ID card front. */

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_POLL_MODEL } from '../../src/domain/poll-schedule.js';
 import { contentDigestParts, type SubmissionContent } from '../../src/domain/submission.js';
 import { createMetrics } from '../../src/observability/metrics.js';
+import { createStatusCheck } from '../../src/reconcile/check-status.js';
 import { createJobStatusClient } from '../../src/smileid/job-status-client.js';
 import {
   createUploadClient,
@@ -9,6 +10,7 @@ import {
   type UploadClient,
 } from '../../src/smileid/upload-client.js';
 import { eraseUserIdentityData, purgeExpired } from '../../src/store/identity-maintenance.js';
+import { createStatusStore } from '../../src/store/status-store.js';
 import { createSubmissionStore, type SubmissionStore } from '../../src/store/submission-store.js';
 import { createSubmitJob, RetryableSubmissionError } from '../../src/submit/submit-job.js';
 import { createSubmissionSweep } from '../../src/submit/sweep.js';
@@ -120,6 +122,22 @@ describe('the submission flow', () => {
       )
     ).rows[0];
 
+  /** PUTs the simulator received for a job, to any of its upload URLs. */
+  const putsReceived = (jobId: string) =>
+    [...simulator.state.uploads.values()]
+      .filter((upload) => upload.jobId === jobId)
+      .reduce((total, upload) => total + upload.puts, 0);
+
+  /** The reconciler's check of one job against the simulator's job_status. */
+  const statusCheck = (metrics = createMetrics({ defaultMetrics: false })) =>
+    createStatusCheck({
+      store: createStatusStore({ pool: app.db.pool, cipher: app.cipher }),
+      client: createJobStatusClient(clientOptions()),
+      log: silentLogger,
+      pollModel: DEFAULT_POLL_MODEL,
+      metrics,
+    });
+
   const crashOnce = () => {
     let crashed = false;
     return () => {
@@ -200,12 +218,76 @@ describe('the submission flow', () => {
     expect(await row(jobId)).toMatchObject({ status: 'uploaded', payloadGone: true });
   });
 
+  it('asks job_status before a resumed attempt sends the zip again: a zip Smile ID got, whose answer was lost with the worker, is not PUT twice', async () => {
+    const { jobId } = await stored();
+    // The PUT reached Smile ID, but the worker died before it heard so.
+    const recorded = recordingUploads({ afterPut: crashOnce() });
+    await expect(flow(recorded.uploads).run(jobId)).rejects.toThrow('the worker died here');
+    expect(await row(jobId)).toMatchObject({ status: 'uploading', preparedGone: false });
+    const smileJobId = (await row(jobId)).smileJobId;
+
+    expect(await flow(recorded.uploads).run(jobId)).toBe('uploaded');
+    expect(recorded.preps).toHaveLength(1);
+    expect(recorded.puts()).toBe(1);
+    expect(putsReceived(jobId)).toBe(1);
+    expect(await row(jobId)).toMatchObject({
+      status: 'uploaded',
+      payloadGone: true,
+      smileJobId,
+      errorCode: null,
+    });
+  });
+
+  it('marks a submission uploaded in the transaction that confirms its job, once job_status shows Smile ID has the zip', async () => {
+    const { jobId } = await stored();
+    const recorded = recordingUploads({ afterPut: crashOnce() });
+    await expect(flow(recorded.uploads).run(jobId)).rejects.toThrow('the worker died here');
+    expect(await row(jobId)).toMatchObject({ status: 'uploading' });
+
+    // The job is confirmed (a callback asked for it, or a poll) before any worker resumes the attempt.
+    const metrics = createMetrics({ defaultMetrics: false });
+    expect(await statusCheck(metrics).run(jobId)).toBe('applied');
+    const { rows } = await app.db.pool.query(
+      `SELECT s.status, j.confirmed, j.state, s.payload IS NULL AS "payloadGone",
+              s.xmin::text = j.xmin::text AS "oneTransaction"
+         FROM submissions s JOIN jobs j USING (job_id) WHERE s.job_id = $1`,
+      [jobId],
+    );
+    expect(rows[0]).toEqual({
+      status: 'uploaded',
+      confirmed: true,
+      state: 'approved',
+      payloadGone: true,
+      oneTransaction: true,
+    });
+    expect((await metrics.submissions.get()).values).toContainEqual(
+      expect.objectContaining({ labels: { event: 'uploaded' }, value: 1 }),
+    );
+
+    // The attempt the dead worker left behind then finds nothing to do.
+    expect(await flow(recorded.uploads).run(jobId)).toBe('done_already');
+    expect(putsReceived(jobId)).toBe(1);
+  });
+
+  it('leaves a submission as it is when job_status says no zip arrived yet', async () => {
+    const { jobId } = await stored();
+    const recorded = recordingUploads({ beforePut: crashOnce() });
+    await expect(flow(recorded.uploads).run(jobId)).rejects.toThrow('the worker died here');
+    await statusCheck().run(jobId);
+    expect(await row(jobId)).toMatchObject({ status: 'uploading', preparedGone: false, payloadGone: false });
+
+    expect(await flow(recorded.uploads).run(jobId)).toBe('uploaded');
+    expect(putsReceived(jobId)).toBe(1);
+  });
+
   it('resolves a 2215 to retry: true through job_status: a zip Smile ID got, whose answer was lost with an expired URL, is not failed', async () => {
     const { jobId } = await stored();
     // The PUT reached Smile ID, but the worker died before it heard so; then the URL expired.
     const recorded = recordingUploads({ afterPut: crashOnce() });
     await expect(flow(recorded.uploads).run(jobId)).rejects.toThrow('the worker died here');
     await new Promise((resolve) => setTimeout(resolve, 400)); // past the simulator's 300 ms URL lifetime
+    // job_status cannot answer the resumed attempt's question, so it sends the zip to its expired URL.
+    await simulator.control(`/jobs/${jobId}/faults`, { failNext: 1 });
 
     expect(await flow(recorded.uploads).run(jobId)).toBe('uploaded');
     // The expired URL got a prep upload with retry: true, which Smile ID refused with 2215: it has the zip.
