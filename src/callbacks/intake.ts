@@ -125,7 +125,7 @@ export function createIntake({
       receivedAt,
       sourceIp,
       pairDigest: cipher.digest('callback signature pair', timestamp, signature),
-      user: classified.userId === null ? null : store.userDigest(classified.userId),
+      user: store.userDigest(classified.userId),
       kinds: classified.kinds,
       overflow: classified.overflow,
     };
@@ -311,8 +311,8 @@ interface Callback {
   receivedAt: Date;
   sourceIp: string;
   pairDigest: string;
-  /** The keyed digest of the user id the body names, so erasure finds it with or without a job. */
-  user: { digest: string; keyId: string } | null;
+  /** The keyed digest of the user id the body names (null if none), so erasure finds it with or without a job. */
+  user: { digest: string | null; keyId: string };
   kinds: string[];
   overflow: string[];
 }
@@ -342,8 +342,8 @@ function eventRow(
     bodyWithheld: event.withheld,
     identityConflict: event.identityConflict,
     overflow: callback.overflow,
-    userDigest: callback.user?.digest ?? null,
-    userDigestKeyId: callback.user?.keyId ?? null,
+    userDigest: callback.user.digest,
+    userDigestKeyId: callback.user.keyId,
   };
 }
 

@@ -139,9 +139,13 @@ export function createCallbackStore({ pool, cipher }: { pool: pg.Pool; cipher: F
       return cipher.seal(body, sealContext.callbackBody(eventId));
     },
 
-    /** The keyed digest of the user id a body names, and the key it is made under. */
-    userDigest(userId: string): { digest: string; keyId: string } {
-      return { digest: cipher.digest(digestContext.userId, userId), keyId: cipher.currentKeyId };
+    /**
+     * The keyed digest of the user id a body names (null when it names none), and the key it was made
+     * under, which also says that the body's user was looked for (store/user-digests.ts).
+     */
+    userDigest(userId: string | null): { digest: string | null; keyId: string } {
+      const digest = userId === null ? null : cipher.digest(digestContext.userId, userId);
+      return { digest, keyId: cipher.currentKeyId };
     },
 
     /**

@@ -1,11 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { userIdNamedBy } from '../../src/callbacks/named-user.js';
 import { DEFAULT_POLL_MODEL } from '../../src/domain/poll-schedule.js';
 import { createStatusCheck } from '../../src/reconcile/check-status.js';
 import { idInfoCallback, resultCallback, simulatedJob } from '../../src/simulator/callbacks.js';
 import { jobStatusAt } from '../../src/simulator/job-lives.js';
+import { reencryptAll } from '../../src/store/identity-maintenance.js';
 import { createStatusStore } from '../../src/store/status-store.js';
+import { inTransaction } from '../../src/store/transactions.js';
+import { redigestUsers } from '../../src/store/user-digests.js';
 import { API_TOKEN, createTestApp, PII_TOKEN, type TestApp } from '../helpers/app.js';
 import { postCallback, signed } from '../helpers/callbacks.js';
+import { createScratchDatabase, type ScratchDatabase } from '../helpers/database.js';
 import { expectErrorBody } from '../helpers/http.js';
 import { silentLogger, unreachableSmileId } from '../helpers/status.js';
 import { bearer } from '../http/api-fixtures.js';
@@ -214,5 +220,66 @@ describe('an erasure racing concurrent callbacks for the same user', () => {
     expect(events.rows[0].stored).toBe(52);
     const row = await t.db.pool.query('SELECT id_info, purged_at FROM jobs WHERE job_id = $1', [job.jobId]);
     expect(row.rows[0]).toMatchObject({ id_info: null, purged_at: expect.any(Date) });
+  });
+});
+
+describe('bodies with no job, stored before user digests or under a key since removed', () => {
+  const newKey = (id: string) => `${id}:${randomBytes(32).toString('base64')}`;
+  const k1 = newKey('k1');
+  const k2 = newKey('k2');
+  let scratch: ScratchDatabase;
+  beforeAll(async () => {
+    scratch = await createScratchDatabase();
+  });
+  afterAll(() => scratch?.drop());
+  const appWithKeys = (keys: string) =>
+    createTestApp({ env: { DATABASE_URL: scratch.url, DATA_ENCRYPTION_KEYS: keys } });
+  const orphanOf = (job: ReturnType<typeof simulatedJob>) =>
+    signed({ ...idInfoCallback(job), PartnerParams: { job_id: 'Not Available', user_id: job.userId } });
+
+  it('are found by user once keys:reencrypt has digested their users under the newest key', async () => {
+    const digestedUnderK1 = simulatedJob();
+    const neverDigested = simulatedJob();
+    const before = await appWithKeys(k1);
+    let legacyId: string;
+    try {
+      expect((await postCallback(before.app, orphanOf(digestedUnderK1))).statusCode).toBe(200);
+      legacyId = (await postCallback(before.app, orphanOf(neverDigested))).json().eventId;
+      // As a body stored before user digests were kept.
+      await inTransaction(before.db.pool, async (client) => {
+        await client.query("SET LOCAL smileid.maintenance = 'on'");
+        await client.query(
+          'UPDATE callback_events SET user_digest = NULL, user_digest_key_id = NULL WHERE id = $1',
+          [legacyId],
+        );
+      });
+    } finally {
+      await before.close();
+    }
+
+    const rotated = await appWithKeys(`${k2},${k1}`);
+    try {
+      expect(await reencryptAll(rotated.db.pool, rotated.cipher)).toBeGreaterThan(0);
+      expect(await redigestUsers(rotated.db.pool, rotated.cipher, userIdNamedBy)).toBe(2);
+      expect(await redigestUsers(rotated.db.pool, rotated.cipher, userIdNamedBy)).toBe(0);
+    } finally {
+      await rotated.close();
+    }
+
+    const after = await appWithKeys(k2);
+    try {
+      for (const job of [digestedUnderK1, neverDigested]) {
+        const answer = await after.app.inject({
+          method: 'DELETE',
+          url: `/v1/users/${job.userId}/identity-data`,
+          headers: bearer(PII_TOKEN),
+        });
+        expect(answer.json()).toMatchObject({ jobs: 0, callbackBodies: 1 });
+      }
+      const { rows } = await after.db.pool.query('SELECT count(body)::int AS n FROM callback_events');
+      expect(rows[0].n).toBe(0);
+    } finally {
+      await after.close();
+    }
   });
 });
