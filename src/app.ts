@@ -6,6 +6,7 @@ import { apiRoutes } from './api/routes.js';
 import { callbackRoutes } from './callbacks/routes.js';
 import type { Config } from './config.js';
 import type { Services } from './deps.js';
+import { MAX_ID_LENGTH } from './domain/identifiers.js';
 import { handleClientError } from './http/client-errors.js';
 import { drainOnClose } from './http/draining.js';
 import { handleError, handleNotFound } from './http/errors.js';
@@ -43,8 +44,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     trustProxy: config.TRUST_PROXY,
     requestTimeout: 60_000,
     genReqId: () => crypto.randomUUID(),
-    // Job ids up to 200 characters must fit in a path parameter.
-    routerOptions: { maxParamLength: 256 },
+    // Every id the API accepts must fit in a path parameter, measured (decoded) in UTF-16 units: a
+    // code point is at most two. A longer parameter is too long as an id as well (414 PATH_TOO_LONG).
+    routerOptions: { maxParamLength: 2 * MAX_ID_LENGTH },
     // Errors raised before routing (bad URL encoding, oversized parameters) get our error shape too.
     frameworkErrors: handleError,
     // And those of Node's HTTP parser: headers too large, Content-Length lies, bytes that are not HTTP.

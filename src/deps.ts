@@ -153,7 +153,7 @@ export function createServices({
         store: createRegistrationStore({ prisma }),
         pollModel: pollModelOf(config),
       }),
-      eraseUserIdentityData: (request) => eraseUserIdentityData(pool, request),
+      eraseUserIdentityData: (request) => eraseUserIdentityData(pool, cipher, request),
       jobStatus,
       enqueueCheck,
       submissions: {

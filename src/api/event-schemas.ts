@@ -62,7 +62,8 @@ const eventSchema = z
       bodyWithheld: z
         .boolean()
         .describe(
-          'An untrusted body past its source address’s hourly quota: only its digest and metadata were kept',
+          'Only its digest and metadata were kept: an untrusted body past its source address’s hourly quota, ' +
+            'or a body that arrived after the job’s identity data was erased',
         ),
       identityConflict: z
         .boolean()

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { JOB_STATES } from '../domain/facets.js';
+import { ID_PROBLEM_MESSAGES, idProblem, MAX_ID_LENGTH } from '../domain/identifiers.js';
 import { IDENTITY_SOURCES } from '../domain/outcome.js';
 
 /**
@@ -22,8 +23,26 @@ export const INT32_MAX = 2_147_483_647;
 /** A whole number a Postgres `integer` column holds, from 1. */
 export const positiveInt32 = z.number().int().min(1).max(INT32_MAX, `must be at most ${INT32_MAX}`);
 
-export const jobIdSchema = text(200).describe('The partner job id (PartnerParams.job_id)');
-export const userIdSchema = text(200).describe('The partner user id (PartnerParams.user_id)');
+/**
+ * A job or user id, by the one rule intake also reads them with (domain/identifiers.ts): what is
+ * accepted here, a callback naming it is attributed to. `maxLength` only documents the rule, in JSON
+ * Schema's unit, which is the rule's.
+ */
+const partnerId = () =>
+  z
+    .string()
+    .superRefine((value, context) => {
+      const problem = idProblem(value);
+      if (problem) context.addIssue({ code: 'custom', message: ID_PROBLEM_MESSAGES[problem] });
+    })
+    .meta({ minLength: 1, maxLength: MAX_ID_LENGTH });
+
+export const jobIdSchema = partnerId().describe(
+  'The partner job id (PartnerParams.job_id); not blank, "N/A" or "Not Available"',
+);
+export const userIdSchema = partnerId().describe(
+  'The partner user id (PartnerParams.user_id); not blank, "N/A" or "Not Available"',
+);
 export const jobParamsSchema = z.strictObject({ jobId: jobIdSchema });
 
 /** `true` or `false` in a query string. */

@@ -8,7 +8,10 @@ const erasedSchema = z.object({
   userId: z.string(),
   jobs: z.number().int().describe("The user's jobs: their outcomes, codes, digests and times remain"),
   idInfo: z.number().int().describe("ID authority's records erased"),
-  callbackBodies: z.number().int().describe('Stored callback bodies erased'),
+  callbackBodies: z
+    .number()
+    .int()
+    .describe("Stored callback bodies erased: the jobs' and those naming the user with no job"),
   statusBodies: z.number().int().describe('Stored job_status answers erased'),
   submissions: z
     .number()
@@ -27,8 +30,10 @@ export const userRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, conte
         summary: "Erase a user's identity data from every job of theirs",
         description:
           'PII token only; audited (one row per job). Erases the ID records, every stored callback and ' +
-          "job_status body, and submissions' identity data and images; outcomes, codes, digests and times remain. Answers 200 with zeros when the user " +
-          'has no jobs, so it can be repeated safely.',
+          "job_status body, and submissions' identity data and images; outcomes, codes, digests and times remain. " +
+          'Also erases callback bodies naming the user that are stored with no job. The jobs stay erased: ' +
+          'whatever arrives for them later is stored without its body. Answers 200 with zeros when the user ' +
+          'has nothing to erase, so it can be repeated safely.',
         params: z.strictObject({ userId: userIdSchema }),
         response: { 200: erasedSchema, 403: errorSchema, ...commonErrors },
       },

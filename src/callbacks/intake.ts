@@ -3,12 +3,13 @@ import type { FastifyBaseLogger } from 'fastify';
 import { changeFromCallback, untrustedMayTouch } from '../domain/job-change.js';
 import type { Transition } from '../domain/merge.js';
 import type { Observation } from '../domain/outcome.js';
-import { HttpError } from '../http/errors.js';
+import { HttpError, loggableError } from '../http/errors.js';
+import { isStorageUnavailable } from '../http/storage-unavailable.js';
 import { type Metrics, recordTransition } from '../observability/metrics.js';
 import type { FieldCipher } from '../security/field-cipher.js';
 import { classifyBody } from '../smileid/classify.js';
 import { type CallbackKeys, type CallbackVerdict, verifyCallback } from '../smileid/verify-callback.js';
-import type { CallbackEventRow, CallbackStore } from '../store/callback-store.js';
+import type { CallbackEventRow, CallbackQueries, CallbackStore } from '../store/callback-store.js';
 import type { StoredJob } from '../store/job-table.js';
 import { withCompareAndSwap } from '../store/transactions.js';
 import { storable } from './storable.js';
@@ -32,7 +33,10 @@ export interface StoreResult {
   trusted: boolean;
   /** Why it was not trusted, when it was not. */
   untrustedReason?: string;
-  /** An untrusted body past its source's quota: only its digest and metadata were kept. */
+  /**
+   * Only its digest and metadata were kept: an untrusted body past its source's quota, or a body for a
+   * job whose identity data was erased.
+   */
   bodyWithheld?: boolean;
   /** The body named another user than the job's. */
   identityConflict?: boolean;
@@ -64,7 +68,11 @@ const KNOWN_JOBS_LIMIT = 50_000;
  * replayed signature, no job id) is kept unapplied and its job flagged for confirmation through
  * job_status. A trusted callback for a job not seen yet costs one round trip (the statement that creates
  * job, event and transition together, which does nothing if the job exists after all); otherwise two:
- * a read, then the same write as a compare-and-swap on the job's version.
+ * a read, then the same write as a compare-and-swap on the job's version. A callback that loses that race
+ * takes the job's lock and tries again in turn, so a burst for one job queues instead of failing.
+ *
+ * Only an unreachable or overloaded Postgres answers 503 with Retry-After; any other failure to store is
+ * a fault that retrying cannot mend (a key id no longer configured, a bug): 500 CALLBACK_NOT_STORED.
  */
 export function createIntake({
   store,
@@ -117,6 +125,7 @@ export function createIntake({
       receivedAt,
       sourceIp,
       pairDigest: cipher.digest('callback signature pair', timestamp, signature),
+      user: store.userDigest(classified.userId),
       kinds: classified.kinds,
       overflow: classified.overflow,
     };
@@ -137,15 +146,7 @@ export function createIntake({
     const stored = (async () =>
       record({ ...callback, sealedBody: store.sealBody(eventId, raw) }, observation, doubt))();
     const result = await stored.catch((error: unknown) => {
-      // Name and SQLSTATE only: a database error's message can quote values from the body.
-      const { name, code } = error as { name?: string; code?: string };
-      log.error(
-        { error: { name, code }, jobId: classified.jobId },
-        'callback not stored: storage unavailable',
-      );
-      throw new HttpError(503, 'STORAGE_UNAVAILABLE', 'storage is unavailable; retry later', {
-        'retry-after': '5',
-      });
+      throw notStored(error, log, classified.jobId);
     });
     log.info(
       {
@@ -169,46 +170,62 @@ export function createIntake({
     observed: Omit<Observation, 'trusted'> | null,
     doubt: string | null,
   ): Promise<StoreResult> {
-    if (observed === null) return recordEventOnly(callback, null, doubt ?? 'no_job_id');
+    if (observed === null) return recordEventOnly(store, callback, null, doubt ?? 'no_job_id');
     if (doubt === null && !knownJobs.has(observed.jobId)) {
       // A job with no rows yet has no earlier events, so nothing to deduplicate or replay against.
-      const created = await write(callback, observed, undefined, null);
+      const created = await write(store, callback, observed, undefined, null);
       remember(observed.jobId);
       if (created) return created;
     }
-    return withCompareAndSwap(async () => {
-      const snapshot = await store.read({
-        jobId: observed.jobId,
-        contentHash: callback.contentHash,
-        pairDigest: callback.pairDigest,
-        kinds: callback.kinds,
-      });
-      if (snapshot.duplicateOf !== null) {
-        return { status: 'duplicate', eventId: snapshot.duplicateOf, trusted: false } as const;
-      }
-      const untrustedReason = doubt ?? (snapshot.replayed ? 'signature_replayed' : null);
-      if (untrustedReason !== null && !untrustedMayTouch(snapshot.job)) {
-        return recordEventOnly(callback, observed.jobId, untrustedReason);
-      }
-      return write(callback, observed, snapshot.job, untrustedReason);
+    const merged = await merge(store, callback, observed, doubt);
+    if (merged !== null) return merged;
+    // Lost a race: the job is being written at this moment. Its intake writers now take turns under its
+    // lock, so they stop colliding with each other; only other writers (job_status, registration,
+    // erasure) can still move the version between a read and a write, and they are few.
+    return withCompareAndSwap(() =>
+      store.withJobLock(observed.jobId, (locked) => merge(locked, callback, observed, doubt)),
+    );
+  }
+
+  /** One read-merge-write of a known job; null when the compare-and-swap lost (read again). */
+  async function merge(
+    queries: CallbackQueries,
+    callback: Callback,
+    observed: Omit<Observation, 'trusted'>,
+    doubt: string | null,
+  ): Promise<StoreResult | null> {
+    const snapshot = await queries.read({
+      jobId: observed.jobId,
+      contentHash: callback.contentHash,
+      pairDigest: callback.pairDigest,
+      kinds: callback.kinds,
     });
+    if (snapshot.duplicateOf !== null) {
+      return { status: 'duplicate', eventId: snapshot.duplicateOf, trusted: false };
+    }
+    const untrustedReason = doubt ?? (snapshot.replayed ? 'signature_replayed' : null);
+    if (untrustedReason !== null && !untrustedMayTouch(snapshot.job)) {
+      return recordEventOnly(queries, callback, observed.jobId, untrustedReason);
+    }
+    return write(queries, callback, observed, snapshot.job, untrustedReason);
   }
 
   /** Decides the job's change and writes it; null when it lost a race (the caller reads again). */
   async function write(
+    queries: CallbackQueries,
     callback: Callback,
     observed: Omit<Observation, 'trusted'>,
     job: StoredJob | undefined,
     untrustedReason: string | null,
   ): Promise<StoreResult | null> {
     const trusted = untrustedReason === null;
-    const withheld = !trusted && (await overQuota(callback));
+    const overQuota = !trusted && (await isOverQuota(queries, callback));
     const change = changeFromCallback(
       job,
       { ...observed, trusted },
       { untrustedCheckDelayMs: options.untrustedCheckDelayMs },
     );
-    const written = await store.write({
+    const written = await queries.write({
       jobId: observed.jobId,
       version: job?.version,
       change,
@@ -217,7 +234,7 @@ export function createIntake({
         trusted,
         untrustedReason,
         smileJobId: observed.smileJobIds[0] ?? null,
-        withheld,
+        withheld: overQuota,
         identityConflict: change.identityConflict,
       }),
     });
@@ -226,7 +243,8 @@ export function createIntake({
       status: 'accepted',
       eventId: callback.eventId,
       trusted,
-      ...(untrustedReason === null ? {} : { untrustedReason, bodyWithheld: withheld }),
+      ...(untrustedReason === null ? {} : { untrustedReason }),
+      ...(overQuota || written.bodyWithheld ? { bodyWithheld: true } : {}),
       identityConflict: change.identityConflict,
       transition: change.transition,
       firstSeenAt: job?.createdAt ?? callback.receivedAt,
@@ -234,18 +252,19 @@ export function createIntake({
   }
 
   async function recordEventOnly(
+    queries: CallbackQueries,
     callback: Callback,
     jobId: string | null,
     untrustedReason: string,
   ): Promise<StoreResult> {
-    const withheld = await overQuota(callback);
-    const stored = await store.recordEventOnly(
+    const overQuota = await isOverQuota(queries, callback);
+    const stored = await queries.recordEventOnly(
       jobId,
       eventRow(callback, {
         trusted: false,
         untrustedReason,
         smileJobId: null,
-        withheld,
+        withheld: overQuota,
         identityConflict: false,
       }),
     );
@@ -256,14 +275,14 @@ export function createIntake({
           eventId: stored.eventId,
           trusted: false,
           untrustedReason,
-          bodyWithheld: withheld,
+          bodyWithheld: stored.bodyWithheld,
         };
   }
 
   /** Past its source's hourly quota, an untrusted body keeps only its digest and metadata. */
-  async function overQuota(callback: Callback): Promise<boolean> {
+  async function isOverQuota(queries: CallbackQueries, callback: Callback): Promise<boolean> {
     const since = new Date(callback.receivedAt.getTime() - HOUR_MS);
-    return (await store.keptUntrusted(callback.sourceIp, since)) >= options.untrustedBodyQuotaPerHour;
+    return (await queries.keptUntrusted(callback.sourceIp, since)) >= options.untrustedBodyQuotaPerHour;
   }
 
   function measure(result: StoreResult, kind: string, bytes: number, receivedAt: Date) {
@@ -292,6 +311,8 @@ interface Callback {
   receivedAt: Date;
   sourceIp: string;
   pairDigest: string;
+  /** The keyed digest of the user id the body names (null if none), so erasure finds it with or without a job. */
+  user: { digest: string | null; keyId: string };
   kinds: string[];
   overflow: string[];
 }
@@ -321,7 +342,26 @@ function eventRow(
     bodyWithheld: event.withheld,
     identityConflict: event.identityConflict,
     overflow: callback.overflow,
+    userDigest: callback.user.digest,
+    userDigestKeyId: callback.user.keyId,
   };
+}
+
+/**
+ * Why a callback could not be stored, as HTTP. Postgres out of reach or too slow is worth a retry (503
+ * with Retry-After, as the error handler maps it); anything else would fail the same way again, so it is
+ * a 500 whose cause is logged by class and message (database errors by code alone, since their messages
+ * can quote values from the body).
+ */
+function notStored(error: unknown, log: FastifyBaseLogger, jobId: string | null): unknown {
+  if (isStorageUnavailable(error)) {
+    const { name, code } = error as { name?: string; code?: string };
+    log.error({ error: { name, code }, jobId }, 'callback not stored: storage unavailable');
+    return error;
+  }
+  const cause = error instanceof Error ? error : new Error(String(error));
+  log.error({ err: loggableError(cause), jobId }, 'callback not stored: a fault, not a retryable outage');
+  return new HttpError(500, 'CALLBACK_NOT_STORED', 'the callback could not be stored');
 }
 
 export type Intake = ReturnType<typeof createIntake>;

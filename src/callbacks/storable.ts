@@ -1,7 +1,6 @@
+import { attributableId } from '../domain/identifiers.js';
 import type { ClassifiedBody } from '../smileid/classify.js';
 
-/** As long as a job id the API serves may be; a longer one cannot name a job of ours. */
-const MAX_ID_LENGTH = 200;
 const INT32_MAX = 2_147_483_647;
 
 /** ES2024 string methods, in Node since 20; a regex over megabytes of lone surrogates took ~70 ms. */
@@ -14,16 +13,16 @@ interface WellFormedString {
  * What Postgres can hold of a classification. Text and jsonb refuse U+0000 and unpaired surrogates, an
  * indexed id has a size limit and job_type is an integer column; left as they are, such values fail the
  * insert, which would answer 503 and invite endless retries of a body that can never be stored. The
- * exact bytes are kept in the event's body either way; an id that cannot be kept leaves the event an orphan.
+ * exact bytes are kept in the event's body either way. Job and user ids follow the rule the API applies
+ * to them (domain/identifiers.ts): an id it would refuse names no job of ours, and leaves the event an
+ * orphan, rather than being attributed to some other id after repair.
  */
 export function storable(classified: ClassifiedBody): ClassifiedBody {
-  const id = (value: string | null) =>
-    value === null || value.length > MAX_ID_LENGTH ? null : storableValue(value);
   const { jobId, userId, jobType } = classified;
   return {
     ...storableValue(classified),
-    jobId: id(jobId),
-    userId: id(userId),
+    jobId: attributableId(jobId),
+    userId: attributableId(userId),
     jobType: jobType !== null && Math.abs(jobType) <= INT32_MAX ? jobType : null,
   };
 }

@@ -1,14 +1,17 @@
 import { pino } from 'pino';
+import { userIdNamedBy } from '../callbacks/named-user.js';
 import { loadEntryPointConfig } from '../config.js';
 import { loggerOptions } from '../observability/logger.js';
 import { createFieldCipher, parseKeyring } from '../security/field-cipher.js';
 import { createDatabase } from '../store/connections.js';
 import { reencryptAll } from '../store/identity-maintenance.js';
+import { redigestUsers } from '../store/user-digests.js';
 
 /**
  * `npm run keys:reencrypt`: after a new key is put first in DATA_ENCRYPTION_KEYS (and deployed), moves
- * every sealed value — and any plaintext from before encryption — under it. Safe beside live traffic and
- * safe to re-run; once it reports 0, the older keys can be removed from the list.
+ * every sealed value — and any plaintext from before encryption — under it, then the keyed digests of the
+ * users that stored callback bodies name, by which erasure finds bodies that have no job. Safe beside live
+ * traffic and safe to re-run; once it reports 0, the older keys can be removed from the list.
  */
 const config = loadEntryPointConfig();
 const logger = pino(loggerOptions(config.LOG_LEVEL));
@@ -16,7 +19,11 @@ const cipher = createFieldCipher(parseKeyring(config.DATA_ENCRYPTION_KEYS));
 const db = createDatabase({ url: config.DATABASE_URL, poolSize: 2, timeoutMs: 60_000 });
 try {
   const count = await reencryptAll(db.pool, cipher);
-  logger.info({ reencrypted: count, key: cipher.currentKeyId }, 'identity data is under the newest key');
+  const digested = await redigestUsers(db.pool, cipher, userIdNamedBy);
+  logger.info(
+    { reencrypted: count, userDigests: digested, key: cipher.currentKeyId },
+    'identity data is under the newest key',
+  );
 } catch (error) {
   logger.error(
     { error: { name: (error as Error).name, code: (error as { code?: string }).code } },

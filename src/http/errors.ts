@@ -76,13 +76,14 @@ export function handleError(error: FastifyError | HttpError, request: FastifyReq
 }
 
 /**
- * What a log may say of an error. A database error's message can quote the values of the statement
- * (from a request body), so errors that carry a database code are logged by name, code and stack
- * frames only.
+ * What a log may say of an error: its class, message and stack. A database error's message can quote
+ * the values of the statement (from a request body), and JSON.parse's quotes the text it failed on (an
+ * opened record), so those are logged by name, code and stack frames only.
  */
 export function loggableError(error: Error & { code?: unknown }) {
   const code = typeof error.code === 'string' ? error.code : undefined;
-  const quotesValues = code !== undefined && /^([0-9A-Z]{5}|P\d{4})$/.test(code);
+  const quotesValues =
+    (code !== undefined && /^([0-9A-Z]{5}|P\d{4})$/.test(code)) || error instanceof SyntaxError;
   if (!quotesValues) return error;
   const frames = (error.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at '));
   return { type: error.name, code, stack: frames.join('\n') };

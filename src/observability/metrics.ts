@@ -219,6 +219,7 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
     metrics.polls.inc({ outcome }, 0);
   }
   for (const event of ['accepted', 'uploaded', 'failed']) metrics.submissions.inc({ event }, 0);
+  metrics.callbackRejections.inc({ reason: 'CALLBACK_NOT_STORED' }, 0);
   metrics.submissionCalls.inc({ call: 'prep_upload', result: 'unauthorized' }, 0);
   for (const reason of UNTRUSTED_REASONS) {
     for (const body of ['kept', 'withheld']) metrics.untrustedCallbacks.inc({ reason, body }, 0);

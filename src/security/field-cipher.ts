@@ -28,7 +28,9 @@ export interface Keyring {
   keys: ReadonlyMap<string, Buffer>;
 }
 
-export class KeyringError extends Error {}
+export class KeyringError extends Error {
+  override name = 'KeyringError';
+}
 
 /** Parses `id:base64key,id:base64key` (newest first); every key must be 32 bytes. */
 export function parseKeyring(spec: readonly string[]): Keyring {
@@ -122,6 +124,14 @@ export function createFieldCipher(keyring: Keyring) {
     return timingSafeEqual(Buffer.from(computed), Buffer.from(stored));
   }
 
+  /**
+   * The digests `parts` give under every listed key, for finding rows by a digest made under any of
+   * them (the newest key's first).
+   */
+  function digestsUnderEveryKey(context: string, ...parts: string[]): string[] {
+    return [...keyring.keys.keys()].map((keyId) => digestUnder(keyId, context, parts)!);
+  }
+
   /** Opens a value sealed by this service, or passes through plaintext written before encryption. */
   function openOrPlain(stored: Uint8Array, context: string): Buffer {
     return isSealed(stored) ? open(stored, context) : Buffer.from(stored);
@@ -133,6 +143,7 @@ export function createFieldCipher(keyring: Keyring) {
     open: openOrPlain,
     digest,
     digestMatches,
+    digestsUnderEveryKey,
     sealJson: (value: unknown, context: string) => seal(Buffer.from(JSON.stringify(value)), context),
     openJson: (stored: Uint8Array, context: string): unknown =>
       JSON.parse(openOrPlain(stored, context).toString()),
@@ -151,4 +162,10 @@ export const sealContext = {
   snapshotBody: (snapshotId: string) => `status_snapshots.body:${snapshotId}`,
   submissionPayload: (jobId: string) => `submissions.payload:${jobId}`,
   submissionPrepared: (jobId: string) => `submissions.prepared:${jobId}`,
+};
+
+/** What a keyed digest is of: binds it to its use, so a digest made for one never matches another. */
+export const digestContext = {
+  /** The user id a stored callback body names (callback_events.user_digest). */
+  userId: 'callback_events.user_digest',
 };

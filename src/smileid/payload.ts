@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isAbsentMarker } from '../domain/identifiers.js';
 import { isRecord } from '../util/is-record.js';
 
 /**
@@ -6,11 +7,6 @@ import { isRecord } from '../util/is-record.js';
  * arrive as strings, booleans as "true"/"false", absent values as "Not Available". A field of an unexpected type becomes
  * `undefined` instead of failing the whole body: a callback is never rejected for its shape.
  */
-
-const NOT_AVAILABLE = new Set(['not available', 'n/a', '']);
-
-/** Longer than any spelling of "not available": such strings (photos) are never copied to compare. */
-const LONGEST_ABSENT_MARKER = 32;
 
 /*
  * Caps on the lists the service keeps from a body. Each is far above what Smile ID sends; past it, the
@@ -32,14 +28,10 @@ export const MAX_ACTIONS = 64;
 /** job_status `history` entries read (the newest): one per callback sent for the job, usually two to four. */
 export const MAX_HISTORY_ENTRIES = 50;
 
-/** Smile ID's ways of saying a value is absent: null, "Not Available", "N/A", an empty string. */
+/** Smile ID's ways of saying a value is absent: null, or a marker such as "Not Available" or "N/A". */
 export function isAbsent(value: unknown): boolean {
   if (value === null || value === undefined) return true;
-  return (
-    typeof value === 'string' &&
-    value.length <= LONGEST_ABSENT_MARKER &&
-    NOT_AVAILABLE.has(value.trim().toLowerCase())
-  );
+  return typeof value === 'string' && isAbsentMarker(value);
 }
 
 function present(value: unknown): unknown {

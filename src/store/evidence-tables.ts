@@ -25,6 +25,9 @@ export const CALLBACK_EVENTS = {
     identityConflict: { name: 'identity_conflict', type: 'boolean' },
     /** Lists longer than their cap: kept whole only in the sealed body. */
     overflow: { name: 'overflow', type: 'text[]' },
+    /** Keyed digest of the user id the body names, and its key: erasure finds the user's bodies by it. */
+    userDigest: { name: 'user_digest', type: 'text' },
+    userDigestKeyId: { name: 'user_digest_key_id', type: 'text' },
   },
 } as const satisfies EvidenceTable<string>;
 

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { type FieldCipher, sealContext } from '../security/field-cipher.js';
+import { digestContext, type FieldCipher, sealContext } from '../security/field-cipher.js';
 import { statement } from './sql.js';
 import { inTransaction } from './transactions.js';
 
@@ -164,9 +164,14 @@ const USER_JOBS = statement<'userId'>(
 const AUDIT_ERASURE = statement<'at' | 'fingerprint' | 'jobIds' | 'route' | 'requestId'>(`
 INSERT INTO audit_log (at, token_fingerprint, job_id, data_read, route, request_id)
 SELECT :at, :fingerprint, job_id, 'erasure', :route, :requestId FROM unnest(:jobIds::text[]) AS job_id`);
-const ERASE_CALLBACK_BODIES = statement<'jobIds' | 'at'>(`
+/**
+ * Every stored callback body of the user's jobs, and every other one that names the user: with no job (its
+ * job id could not be read) or on another user's job. Found by the keyed digest of the user id under any
+ * listed key.
+ */
+const ERASE_CALLBACK_BODIES = statement<'jobIds' | 'userDigests' | 'at'>(`
 UPDATE callback_events SET body = NULL, purged_at = :at
- WHERE job_id = ANY(:jobIds::text[]) AND body IS NOT NULL`);
+ WHERE (job_id = ANY(:jobIds::text[]) OR user_digest = ANY(:userDigests::text[])) AND body IS NOT NULL`);
 const ERASE_STATUS_BODIES = statement<'jobIds' | 'at'>(`
 UPDATE status_snapshots SET body = NULL, purged_at = :at
  WHERE job_id = ANY(:jobIds::text[]) AND body IS NOT NULL`);
@@ -195,26 +200,31 @@ UPDATE jobs SET purged_at = :at, version = version + 1, updated_at = :at
 /**
  * Erases, on request, every job's identity data for one user — the ID authority's record and every
  * stored callback and job_status body — as retention does by age, in one transaction with an audit row
- * per job. Outcomes, codes, digests and times remain.
+ * per job, and every stored callback body naming the user without being one of their jobs' (an orphan).
+ * Outcomes, codes, digests and times remain.
+ *
+ * It sticks: the jobs are marked erased (`purged_at`) under their row locks, with their version bumped,
+ * and every later write of evidence for them keeps no body (store/job-writes.ts, store/callback-store.ts),
+ * so a callback racing the erasure either commits before it, and is erased, or sees it.
  */
 export async function eraseUserIdentityData(
   pool: pg.Pool,
+  cipher: FieldCipher,
   request: { userId: string; at: Date; fingerprint: string; route: string; requestId: string },
 ): Promise<ErasedIdentityData> {
+  const userDigests = cipher.digestsUnderEveryKey(digestContext.userId, request.userId);
   return inMaintenance(pool, async (client) => {
     const { rows } = await client.query<{ job_id: string }>(USER_JOBS.bind({ userId: request.userId }));
     const jobIds = rows.map((row) => row.job_id);
-    if (jobIds.length === 0) {
-      return { jobs: 0, idInfo: 0, callbackBodies: 0, statusBodies: 0, submissions: 0 };
-    }
     const { at } = request;
-    await client.query(AUDIT_ERASURE.bind({ ...request, jobIds }));
+    if (jobIds.length > 0) await client.query(AUDIT_ERASURE.bind({ ...request, jobIds }));
     const idInfo = (await client.query(ERASE_ID_INFO.bind({ jobIds, at }))).rowCount ?? 0;
     await client.query(MARK_ERASED.bind({ jobIds, at }));
     return {
       jobs: jobIds.length,
       idInfo,
-      callbackBodies: (await client.query(ERASE_CALLBACK_BODIES.bind({ jobIds, at }))).rowCount ?? 0,
+      callbackBodies:
+        (await client.query(ERASE_CALLBACK_BODIES.bind({ jobIds, userDigests, at }))).rowCount ?? 0,
       statusBodies: (await client.query(ERASE_STATUS_BODIES.bind({ jobIds, at }))).rowCount ?? 0,
       submissions: (await client.query(ERASE_SUBMISSIONS.bind({ jobIds, at }))).rowCount ?? 0,
     };

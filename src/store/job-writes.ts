@@ -26,13 +26,30 @@ const EVIDENCE = 'evidence_';
 const OUTCOME_COLUMN_LIST = columnList(OUTCOME_COLUMNS);
 const OUTCOME_PARAMETERS = parameterList(OUTCOME_COLUMNS);
 
+/**
+ * The evidence's values, its parameters, except where the job's identity data was erased (on request or
+ * by retention): then the evidence keeps its digest and metadata and no body, as a callback over its
+ * source's quota does. Decided in the statement, from the row it writes, so a concurrent erasure cannot
+ * slip between deciding and writing: the compare-and-swap on `version`, which erasure bumps, sees to it.
+ */
+function evidenceValues<F extends string>(evidence: EvidenceTable<F>): string {
+  return keysOf(evidence.columns)
+    .map((field) => {
+      const { name, type } = evidence.columns[field];
+      const parameter = `:${EVIDENCE}${field}::${type}`;
+      if (name === 'body') return `CASE WHEN job.erased THEN NULL ELSE ${parameter} END`;
+      if (name === 'body_withheld') return `(${parameter} OR job.erased)`;
+      return parameter;
+    })
+    .join(', ');
+}
+
 function evidenceSql<F extends string>(evidence: EvidenceTable<F>): string {
-  const fields = keysOf(evidence.columns);
   const conflict = evidence.conflictTarget ? `ON CONFLICT (${evidence.conflictTarget}) DO NOTHING` : '';
   return `
 evidence AS (
   INSERT INTO ${evidence.table} (job_id, ${columnList(evidence.columns)})
-  SELECT job.job_id, ${parameterList(evidence.columns, fields, EVIDENCE)} FROM job
+  SELECT job.job_id, ${evidenceValues(evidence)} FROM job
   ${conflict}
   RETURNING id
 ), transition AS (
@@ -42,7 +59,7 @@ evidence AS (
     FROM job LEFT JOIN evidence ON true
    WHERE :transitioned::boolean
 )
-SELECT count(*)::int AS written FROM job`;
+SELECT count(*)::int AS written, COALESCE(bool_or(job.erased), false) AS erased FROM job`;
 }
 
 const CREATE_JOB = `
@@ -54,7 +71,7 @@ WITH job AS (
           :staleAt::timestamptz, :lastCheckedAt::timestamptz, :untrustedCheckAt::timestamptz, 1,
           ${OUTCOME_PARAMETERS})
   ON CONFLICT (job_id) DO NOTHING
-  RETURNING job_id
+  RETURNING job_id, false AS erased
 ),`;
 
 /** Once retention has erased a job's ID record, no later merge may write it back. */
@@ -77,7 +94,7 @@ WITH job AS (
          untrusted_check_at = :untrustedCheckAt::timestamptz,
          version = version + 1
    WHERE job_id = :jobId AND version = :version::integer
-  RETURNING job_id
+  RETURNING job_id, purged_at IS NOT NULL AS erased
 ),`;
 
 /** A change to write: the job, the version it was read at (undefined: a new job), and its evidence. */

@@ -5,6 +5,7 @@ import { inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { createFailFastRedis, createServices } from '../../src/deps.js';
+import type { Metrics } from '../../src/observability/metrics.js';
 import { createFieldCipher, type FieldCipher, parseKeyring } from '../../src/security/field-cipher.js';
 import { createDatabase, type Database } from '../../src/store/connections.js';
 import { capturingLogger } from './logs.js';
@@ -47,6 +48,8 @@ export async function createTestApp(
     withRedis?: boolean;
     now?: () => Date;
     changeSignal?: Parameters<typeof createServices>[0]['changeSignal'];
+    /** Measured into these metrics, served at /metrics; without them, nothing is measured. */
+    metrics?: Metrics;
   } = {},
 ): Promise<TestApp> {
   const config = testConfig(options.env);
@@ -62,12 +65,20 @@ export async function createTestApp(
   const services =
     config.ROLE === 'worker'
       ? undefined
-      : createServices({ config, db, cipher, now: options.now, changeSignal: options.changeSignal });
+      : createServices({
+          config,
+          db,
+          cipher,
+          now: options.now,
+          changeSignal: options.changeSignal,
+          metrics: options.metrics,
+        });
   const app = await buildApp({
     config,
     logger,
     services,
     redis,
+    metrics: options.metrics,
     readinessChecks: { postgres: () => db.pool.query('SELECT 1') },
   });
   await app.ready();

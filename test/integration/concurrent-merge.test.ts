@@ -49,6 +49,45 @@ describe('callbacks of one job arriving at the same instant', () => {
     }
   });
 
+  it('answers 200 to 60 distinct callbacks for one job posted at once, and merges every one', async () => {
+    // Once 16 to 60 at once exhausted the compare-and-swap retries: 36 to 39 of 60 answered 503.
+    const job = simulatedJob();
+    const bodies = Array.from({ length: 60 }, (_, index) => {
+      const body =
+        index === 0
+          ? resultCallback(job, 'approved')
+          : index % 3 === 1
+            ? idInfoCallback(job)
+            : index % 3 === 2
+              ? smileSecureCallback(job, [{ user_id: 'suspect-2', reason: 'same face' }])
+              : resultCallback(job, 'provisional');
+      // Each its own signature: the same body under another timestamp is another callback.
+      return signed(body, new Date(Date.now() - index * 1000).toISOString());
+    });
+    const responses = await Promise.all(bodies.map(post));
+    const answers = await Promise.all(
+      responses.map(async (response) => ({
+        status: response.status,
+        body: (await response.json()) as { status: string },
+      })),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 200));
+    expect(answers.every((answer) => answer.body.status === 'accepted')).toBe(true);
+
+    const events = await t.db.pool.query(
+      'SELECT count(*)::int AS n, bool_and(trusted) AS trusted FROM callback_events WHERE job_id = $1',
+      [job.jobId],
+    );
+    expect(events.rows[0]).toEqual({ n: 60, trusted: true });
+    const { rows } = await t.db.pool.query(
+      `SELECT state, is_final, event_count, id_info IS NOT NULL AS has_id, suspect_users
+         FROM jobs WHERE job_id = $1`,
+      [job.jobId],
+    );
+    expect(rows[0]).toMatchObject({ state: 'approved', is_final: true, event_count: 60, has_id: true });
+    expect(rows[0].suspect_users).toEqual([{ userId: 'suspect-2', reason: 'same face' }]);
+  });
+
   it('records exactly one creation transition per job however the writes raced', async () => {
     const job = simulatedJob();
     await Promise.all([post(signed(idInfoCallback(job))), post(signed(resultCallback(job, 'provisional')))]);

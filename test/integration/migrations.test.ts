@@ -110,6 +110,8 @@ describe('the migrated schema and schema.prisma', () => {
       bodyWithheld: true,
       identityConflict: true,
       overflow: ['Antifraud.SuspectUsers'],
+      userDigest: 'user digest',
+      userDigestKeyId: 'k1',
       contradictedAt: now,
     };
     await db.prisma.callbackEvent.create({ data: event });

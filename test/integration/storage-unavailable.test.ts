@@ -1,6 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resultCallback, simulatedJob } from '../../src/simulator/callbacks.js';
+import { createMetrics } from '../../src/observability/metrics.js';
+import { createFieldCipher, parseKeyring, sealContext } from '../../src/security/field-cipher.js';
+import { idInfoCallback, resultCallback, simulatedJob } from '../../src/simulator/callbacks.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { postCallback, signed } from '../helpers/callbacks.js';
 
@@ -56,6 +59,55 @@ describe('intake when Postgres cannot store the callback', () => {
       const retried = await postCallback(t.app, body);
       expect(retried.statusCode).toBe(200);
       expect(retried.json().status).toBe('accepted');
+    });
+  });
+
+  describe('when a stored value cannot be opened', () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp({ metrics });
+    });
+    afterAll(() => t.close());
+
+    it('answers 500 CALLBACK_NOT_STORED without Retry-After, logs the error class and message, and counts it', async () => {
+      // The probe that found it: id_info sealed under a key id no longer configured answered 503 and
+      // "retry later", logged with no class or message, so Smile ID would have retried for ever.
+      const job = simulatedJob();
+      expect((await postCallback(t.app, signed(resultCallback(job, 'provisional')))).statusCode).toBe(200);
+      const retired = createFieldCipher(parseKeyring([`retired-key:${randomBytes(32).toString('base64')}`]));
+      await t.db.pool.query('UPDATE jobs SET id_info = $2, version = version + 1 WHERE job_id = $1', [
+        job.jobId,
+        retired.sealJson({ idNumber: job.idNumber, fullName: job.fullName }, sealContext.idInfo(job.jobId)),
+      ]);
+
+      const answer = await postCallback(t.app, signed(idInfoCallback(job)));
+      expect(answer.statusCode, answer.body).toBe(500);
+      expect(answer.headers['retry-after']).toBeUndefined();
+      expect(answer.json()).toEqual({
+        error: { code: 'CALLBACK_NOT_STORED', message: 'the callback could not be stored' },
+      });
+
+      const fault = t
+        .logs()
+        .split('\n')
+        .find((line) => line.includes('callback not stored'));
+      expect(fault).toBeDefined();
+      expect(JSON.parse(fault!)).toMatchObject({
+        level: 50,
+        jobId: job.jobId,
+        err: { type: 'KeyringError', message: expect.stringContaining('no key retired-key') },
+      });
+      expect(t.logs()).not.toContain('storage unavailable');
+      for (const identity of [job.idNumber, job.fullName]) expect(t.logs()).not.toContain(identity);
+
+      const text = await metrics.registry.metrics();
+      expect(text).toContain('smileid_callback_rejections_total{reason="CALLBACK_NOT_STORED"} 1');
+      const events = await t.db.pool.query(
+        'SELECT count(*)::int AS n FROM callback_events WHERE job_id = $1',
+        [job.jobId],
+      );
+      expect(events.rows[0].n).toBe(1);
     });
   });
 });

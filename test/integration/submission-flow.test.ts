@@ -380,7 +380,7 @@ describe('the submission flow', () => {
   it('sends nothing of a submission erased while its prep upload was in flight', async () => {
     const { jobId, content } = await stored();
     const eraseOnce = async () => {
-      await eraseUserIdentityData(app.db.pool, {
+      await eraseUserIdentityData(app.db.pool, app.cipher, {
         userId: content.userId,
         at: new Date(),
         fingerprint: 'test-token',
