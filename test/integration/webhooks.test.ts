@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_API_KEY, TEST_PARTNER_ID } from '../helpers/app.js';
 import { spawnService, waitForOutput } from '../helpers/processes.js';
-import { eventually, newWebhookSecret, type Receiver, startReceiver } from '../helpers/receiver.js';
+import {
+  type Answer,
+  eventually,
+  newWebhookSecret,
+  type Receiver,
+  startReceiver,
+} from '../helpers/receiver.js';
 import { startService, startSimulator, type TestService, type TestSimulator } from '../helpers/service.js';
 import { submissionRequest } from '../helpers/submissions.js';
 
@@ -54,9 +60,13 @@ describe('webhooks to internal services', () => {
     );
   }
 
-  /** A job of its own, registered; its changes are then made by hand, as the merge would make them. */
-  async function job(s: TestService) {
+  /**
+   * A job of its own, registered; its changes are then made by hand, as the merge would make them. The
+   * receiver answers its messages as `answers` say (then 200), whatever other jobs' messages arrive.
+   */
+  async function job(s: TestService, answers: Answer[] = [], always: Answer = 200) {
     const jobId = `job-${randomUUID()}`;
+    receiver.script(jobId, answers, always);
     expect((await s.api('POST', '/v1/jobs', { jobId, userId: `user-${jobId}` })).status).toBe(201);
     const change = (set: string) => s.deps.db.pool.query(`UPDATE jobs SET ${set} WHERE job_id = $1`, [jobId]);
     return { jobId, change };
@@ -105,8 +115,7 @@ describe('webhooks to internal services', () => {
 
   it('retries a 500 and a timeout with the same webhook-id, and holds the job’s next change until the first is delivered', async () => {
     const s = await start();
-    receiver.answer([500, 'hold', 500]);
-    const { jobId, change } = await job(s);
+    const { jobId, change } = await job(s, [500, 'hold', 500]);
     await change("state = 'provisional'");
     const messages = await eventually(
       () => of(jobId),
@@ -136,8 +145,7 @@ describe('webhooks to internal services', () => {
 
   it('stops at 410 Gone until an operator enables the endpoint, then sends what waited, in order', async () => {
     const s = await start();
-    receiver.answer([410]);
-    const { jobId, change } = await job(s);
+    const { jobId, change } = await job(s, [410]);
     const endpoints = await eventually(
       async () =>
         (await s.api('GET', '/v1/notifications/endpoints')).body as unknown as {
@@ -223,8 +231,7 @@ describe('webhooks to internal services', () => {
 
   it('dead-letters a delivery past its retry window, lists it, and redelivers it with the same webhook-id', async () => {
     const s = await start();
-    receiver.answer([], 500);
-    const { jobId } = await job(s);
+    const { jobId } = await job(s, [], 500);
     await eventually(
       () => of(jobId),
       (list) => list.length >= 1,
@@ -245,7 +252,7 @@ describe('webhooks to internal services', () => {
     const metrics = await (await fetch(`${s.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/^smileid_webhook_deliveries_total\{endpoint="\d+",result="dead"\} [1-9]/m);
 
-    receiver.answer([], 200);
+    receiver.script(jobId, [], 200);
     expect((await s.api('POST', `/v1/notifications/dead-letters/${letter.id}/redeliver`)).status).toBe(202);
     const messages = await eventually(
       () => of(jobId),
@@ -261,7 +268,6 @@ describe('webhooks to internal services', () => {
 
   it('delivers, after the worker delivering it is killed, what it was delivering', async () => {
     receiver = await startReceiver(secret);
-    receiver.answer(['hold']);
     const prefix = `test-${randomUUID().slice(0, 8)}`;
     // A timeout longer than the test: the delivery is still in flight when its worker dies.
     const slow = { ...env(receiver.url), NOTIFY_TIMEOUT_MS: '60000', REDIS_PREFIX: prefix };
@@ -278,7 +284,9 @@ describe('webhooks to internal services', () => {
     try {
       await waitForOutput(worker, 'service started');
       await endpointReady(api);
-      const { jobId } = await job(api);
+      // Another job's message first, as another test file's would be: it must not take this job's answer.
+      await job(api);
+      const { jobId } = await job(api, ['hold']);
       await eventually(
         () => of(jobId),
         (list) => list.length > 0,
