@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -35,6 +35,8 @@ export const newWebhookSecret = () => `whsec_${randomBytes(24).toString('base64'
  *
  * Answers are scripted per job: the endpoint receives every job's changes made in the test database,
  * which other test files share, so an answer meant for one job's message must not be spent on another's.
+ * Its URL is its own too (a port may be used again by a later receiver; its path never is), so that it
+ * never inherits an earlier endpoint's row: its place in the feed, its backlog, its state.
  */
 export async function startReceiver(secret: string, port = 0) {
   const received: Received[] = [];
@@ -87,7 +89,7 @@ export async function startReceiver(secret: string, port = 0) {
   const boundPort = await listen(port);
 
   return {
-    url: `http://127.0.0.1:${boundPort}/webhooks`,
+    url: `http://127.0.0.1:${boundPort}/webhooks/${randomUUID()}`,
     received,
     /** The next requests' answers, in order, for messages of jobs without a script; then `always`. */
     answer(next: Answer[], always: Answer = 200) {
