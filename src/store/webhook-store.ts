@@ -198,6 +198,7 @@ SELECT configured_at < :retiredBefore::timestamptz AS retired FROM webhook_endpo
 const LIST_ENDPOINTS = statement<'retiredBefore'>(`
 SELECT e.id, e.url, e.disabled_at AS "disabledAt", e.disabled_reason AS "disabledReason",
        e.configured_at AS "configuredAt", e.configured_at < :retiredBefore::timestamptz AS retired,
+       e.failures, e.backoff_until AS "backoffUntil",
        count(*) FILTER (WHERE d.status = 'pending')::int AS pending,
        count(*) FILTER (WHERE d.status = 'dead')::int AS dead
   FROM webhook_endpoints e LEFT JOIN webhook_deliveries d ON d.endpoint_id = e.id
@@ -372,7 +373,14 @@ export function createWebhookStore({ pool }: { pool: pg.Pool }) {
     async listEndpoints(now: Date) {
       return (
         await pool.query<
-          WebhookEndpointRow & { configuredAt: Date; retired: boolean; pending: number; dead: number }
+          WebhookEndpointRow & {
+            configuredAt: Date;
+            retired: boolean;
+            failures: number;
+            backoffUntil: Date | null;
+            pending: number;
+            dead: number;
+          }
         >(LIST_ENDPOINTS.bind({ retiredBefore: retiredBefore(now) }))
       ).rows;
     },

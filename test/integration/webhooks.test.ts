@@ -55,7 +55,7 @@ describe('webhooks to internal services', () => {
 
   async function endpointReady(s: TestService) {
     await eventually(
-      async () => JSON.stringify((await s.api('GET', '/v1/notifications/endpoints')).body),
+      async () => JSON.stringify((await s.admin('GET', '/v1/notifications/endpoints')).body),
       (body) => body.includes(receiver.url),
     );
   }
@@ -148,7 +148,7 @@ describe('webhooks to internal services', () => {
     const { jobId, change } = await job(s, [410]);
     const endpoints = await eventually(
       async () =>
-        (await s.api('GET', '/v1/notifications/endpoints')).body as unknown as {
+        (await s.admin('GET', '/v1/notifications/endpoints')).body as unknown as {
           items: { id: number; disabledAt: string | null }[];
         },
       (body) => body.items.some((endpoint) => endpoint.disabledAt !== null),
@@ -160,7 +160,7 @@ describe('webhooks to internal services', () => {
     expect(metrics).toMatch(/^smileid_webhook_endpoints_disabled 1$/m);
 
     const disabled = endpoints.items.find((endpoint) => endpoint.disabledAt !== null)!;
-    expect((await s.api('POST', `/v1/notifications/endpoints/${disabled.id}/enable`)).status).toBe(200);
+    expect((await s.admin('POST', `/v1/notifications/endpoints/${disabled.id}/enable`)).status).toBe(200);
     const messages = await eventually(
       () => of(jobId),
       (list) => list.length === 3,
@@ -175,7 +175,7 @@ describe('webhooks to internal services', () => {
   it('retires an endpoint no worker lists any more, out of the backlog, and removes it on request', async () => {
     type Endpoint = { id: number; url: string; retired: boolean; pending: number; dead: number };
     const endpoints = async (s: TestService) =>
-      ((await s.api('GET', '/v1/notifications/endpoints')).body as unknown as { items: Endpoint[] }).items;
+      ((await s.admin('GET', '/v1/notifications/endpoints')).body as unknown as { items: Endpoint[] }).items;
     const first = await start();
     const firstUrl = receiver.url;
     await receiver.down();
@@ -193,7 +193,9 @@ describe('webhooks to internal services', () => {
     const s = await start();
     const byUrl = async (url: string) => (await endpoints(s)).find((endpoint) => endpoint.url === url)!;
     expect(await byUrl(firstUrl)).toMatchObject({ retired: false });
-    expect(await s.api('DELETE', `/v1/notifications/endpoints/${(await byUrl(firstUrl)).id}`)).toMatchObject({
+    expect(
+      await s.admin('DELETE', `/v1/notifications/endpoints/${(await byUrl(firstUrl)).id}`),
+    ).toMatchObject({
       status: 409,
       body: { error: { code: 'ENDPOINT_CONFIGURED' } },
     });
@@ -209,20 +211,20 @@ describe('webhooks to internal services', () => {
     const metrics = await (await fetch(`${s.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/^smileid_webhook_backlog 0$/m);
     expect(Number(/^smileid_webhook_endpoints_retired (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
-    expect(await s.api('POST', `/v1/notifications/endpoints/${retired.id}/enable`)).toMatchObject({
+    expect(await s.admin('POST', `/v1/notifications/endpoints/${retired.id}/enable`)).toMatchObject({
       status: 409,
       body: { error: { code: 'ENDPOINT_RETIRED' } },
     });
 
-    expect(await s.api('DELETE', `/v1/notifications/endpoints/${current.id}`)).toMatchObject({
+    expect(await s.admin('DELETE', `/v1/notifications/endpoints/${current.id}`)).toMatchObject({
       status: 409,
       body: { error: { code: 'ENDPOINT_CONFIGURED' } },
     });
-    expect(await s.api('DELETE', `/v1/notifications/endpoints/${retired.id}`)).toMatchObject({
+    expect(await s.admin('DELETE', `/v1/notifications/endpoints/${retired.id}`)).toMatchObject({
       status: 200,
       body: { id: retired.id, removed: true, pending: retired.pending, dead: 0 },
     });
-    expect(await s.api('DELETE', `/v1/notifications/endpoints/${retired.id}`)).toMatchObject({
+    expect(await s.admin('DELETE', `/v1/notifications/endpoints/${retired.id}`)).toMatchObject({
       status: 404,
       body: { error: { code: 'NOT_FOUND' } },
     });
@@ -244,7 +246,7 @@ describe('webhooks to internal services', () => {
     type DeadLetters = { items: { id: string; jobId: string; messageId: string; lastStatus: number }[] };
     const dead = await eventually(
       async () =>
-        (await s.api('GET', '/v1/notifications/dead-letters?limit=200')).body as unknown as DeadLetters,
+        (await s.admin('GET', '/v1/notifications/dead-letters?limit=200')).body as unknown as DeadLetters,
       (body) => body.items.some((item) => item.jobId === jobId),
     );
     const letter = dead.items.find((item) => item.jobId === jobId)!;
@@ -253,17 +255,17 @@ describe('webhooks to internal services', () => {
     expect(metrics).toMatch(/^smileid_webhook_deliveries_total\{endpoint="\d+",result="dead"\} [1-9]/m);
 
     receiver.script(jobId, [], 200);
-    expect((await s.api('POST', `/v1/notifications/dead-letters/${letter.id}/redeliver`)).status).toBe(202);
+    expect((await s.admin('POST', `/v1/notifications/dead-letters/${letter.id}/redeliver`)).status).toBe(202);
     const messages = await eventually(
       () => of(jobId),
       (list) => list.some((message) => message.answered === 200),
     );
     expect(messages.at(-1)).toMatchObject({ id: letter.messageId, answered: 200, verified: true });
-    expect((await s.api('POST', `/v1/notifications/dead-letters/${letter.id}/redeliver`)).status).toBe(404);
+    expect((await s.admin('POST', `/v1/notifications/dead-letters/${letter.id}/redeliver`)).status).toBe(404);
     // Past Postgres' bigint: a validation error, not a failed cast.
-    expect(await s.api('POST', '/v1/notifications/dead-letters/9999999999999999999/redeliver')).toMatchObject(
-      { status: 400, body: { error: { code: 'VALIDATION_FAILED' } } },
-    );
+    expect(
+      await s.admin('POST', '/v1/notifications/dead-letters/9999999999999999999/redeliver'),
+    ).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } });
   });
 
   it('delivers, after the worker delivering it is killed, what it was delivering', async () => {
