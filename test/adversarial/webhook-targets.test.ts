@@ -36,7 +36,9 @@ describe('adversarial: webhook URLs pointing inside', () => {
 
   it('refuses to start with a webhook URL at its own listener or its Postgres, naming both, and never listens', async () => {
     const port = await freePort();
-    service = serviceWith(port, [`http://127.0.0.1:${port}/v1/jobs`, 'http://127.0.0.1:5432/']);
+    const database = new URL(inject('databaseUrl'));
+    const postgres = `http://${database.hostname}:${database.port || 5432}`;
+    service = serviceWith(port, [`http://127.0.0.1:${port}/v1/jobs`, `${postgres}/`]);
     const [code] = (
       service.child.exitCode !== null ? [service.child.exitCode] : await once(service.child, 'exit')
     ) as [number | null];
@@ -44,9 +46,7 @@ describe('adversarial: webhook URLs pointing inside', () => {
     expect(service.output()).toContain(
       `NOTIFY_WEBHOOK_URLS: http://127.0.0.1:${port} is this service's own listener (HOST, PORT ${port})`,
     );
-    expect(service.output()).toContain(
-      'NOTIFY_WEBHOOK_URLS: http://127.0.0.1:5432 is the Postgres of DATABASE_URL',
-    );
+    expect(service.output()).toContain(`NOTIFY_WEBHOOK_URLS: ${postgres} is the Postgres of DATABASE_URL`);
     expect(service.output()).not.toContain('Server listening');
   });
 
