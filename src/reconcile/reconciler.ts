@@ -207,7 +207,10 @@ export function createReconciler(options: ReconcilerOptions) {
       ),
       createCatalogWorker(
         QUEUE_NAMES.notifications,
-        { deliverNotification: ({ deliveryId }) => delivery.run(deliveryId) },
+        {
+          deliverNotification: ({ deliveryId }, { checkpoint }) =>
+            delivery.run(deliveryId, (next) => checkpoint({ deliveryId: next })),
+        },
         {
           ...common,
           // Room for every endpoint's share at once: the sweep hands out at most `concurrency` deliveries

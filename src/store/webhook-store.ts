@@ -98,8 +98,8 @@ UPDATE webhook_endpoints SET cursor_xid = :xid::bigint, cursor_id = :id::bigint 
  * each count the same room: the sweep runs one at a time (but for a slow one overlapping the next), and a
  * finished attempt claims at most the one lease it gave back.
  */
-const CLAIM_DUE = statement<'now' | 'leaseUntil' | 'limit' | 'perEndpoint' | 'retiredBefore' | 'endpointId'>(`
-WITH endpoints AS (
+const CLAIMED = `
+endpoints AS (
   SELECT e.id,
          GREATEST(0, CASE WHEN e.failures > 0 THEN 1 ELSE :perEndpoint::integer END
                      - (SELECT count(*) FROM webhook_deliveries l
@@ -122,20 +122,47 @@ WITH endpoints AS (
      FOR UPDATE SKIP LOCKED
   ) picked
   LIMIT :limit::integer
-)
-UPDATE webhook_deliveries w SET leased_until = :leaseUntil::timestamptz
-  FROM due WHERE w.id = due.id
-RETURNING w.id::text AS id`);
+), claimed AS (
+  UPDATE webhook_deliveries w SET leased_until = :leaseUntil::timestamptz
+    FROM due WHERE w.id = due.id
+  RETURNING w.id
+)`;
 
-const LOAD = statement<'id'>(`
-SELECT d.id::text AS id, d.endpoint_id AS "endpointId", e.url, e.disabled_at IS NOT NULL AS "endpointDisabled",
+type ClaimParameter = 'now' | 'leaseUntil' | 'limit' | 'perEndpoint' | 'retiredBefore' | 'endpointId';
+
+const CLAIM_DUE = statement<ClaimParameter>(
+  `WITH ${CLAIMED} SELECT id::text AS id FROM claimed`,
+  'webhook-claim-due',
+);
+
+/** What sending a delivery needs, from `d` (the delivery), `e` (its endpoint) and `c` (its change). */
+const DELIVERY_COLUMNS = `
+       d.id::text AS id, d.endpoint_id AS "endpointId", e.url, e.disabled_at IS NOT NULL AS "endpointDisabled",
        d.job_id AS "jobId", d.event, d.message_id AS "messageId", d.payload, d.status::text AS status,
        d.attempts, d.created_at AS "createdAt", c.at AS "changedAt", e.failures AS "endpointFailures",
-       e.backoff_until AS "endpointBackoffUntil"
+       e.backoff_until AS "endpointBackoffUntil"`;
+
+const LOAD = statement<'id'>(
+  `
+SELECT ${DELIVERY_COLUMNS}
   FROM webhook_deliveries d
   JOIN webhook_endpoints e ON e.id = d.endpoint_id
   JOIN job_changes c ON c.id = d.change_id
- WHERE d.id = :id::bigint`);
+ WHERE d.id = :id::bigint`,
+  'webhook-load',
+);
+
+/** One endpoint's next due delivery, claimed as CLAIMED says, with what sending it needs. */
+const CLAIM_NEXT = statement<ClaimParameter>(
+  `
+WITH ${CLAIMED}
+SELECT ${DELIVERY_COLUMNS}
+  FROM claimed
+  JOIN webhook_deliveries d ON d.id = claimed.id
+  JOIN webhook_endpoints e ON e.id = d.endpoint_id
+  JOIN job_changes c ON c.id = d.change_id`,
+  'webhook-claim-next',
+);
 
 /** An endpoint that answered is failing no more (a no-op, with no new row version, when it was not). */
 const ANSWERING = `
@@ -143,7 +170,8 @@ UPDATE webhook_endpoints e SET failures = 0, backoff_until = NULL
   FROM done WHERE e.id = done.endpoint_id AND (e.failures > 0 OR e.backoff_until IS NOT NULL)`;
 
 /** Delivered, its lease ended, and its endpoint answering. */
-const MARK_DELIVERED = statement<'id' | 'at' | 'status'>(`
+const MARK_DELIVERED = statement<'id' | 'at' | 'status'>(
+  `
 WITH done AS (
   UPDATE webhook_deliveries SET status = 'delivered', delivered_at = :at::timestamptz, attempts = attempts + 1,
                                 last_status = :status::integer, last_error = NULL, leased_until = NULL
@@ -151,12 +179,15 @@ WITH done AS (
   RETURNING endpoint_id
 ), answering AS (${ANSWERING}
 )
-SELECT count(*)::int AS delivered FROM done`);
+SELECT count(*)::int AS delivered FROM done`,
+  'webhook-delivered',
+);
 
 /** A failed attempt recorded, its lease ended; its endpoint backing off (failing) or answering. */
 const MARK_FAILED = statement<
   'id' | 'at' | 'error' | 'status' | 'nextAttemptAt' | 'dead' | 'endpointFailures' | 'backoffUntil'
->(`
+>(
+  `
 WITH done AS (
   UPDATE webhook_deliveries
      SET attempts = attempts + 1, last_error = :error, last_status = :status::integer,
@@ -172,7 +203,9 @@ WITH done AS (
     FROM done WHERE e.id = done.endpoint_id AND :endpointFailures::integer > 0
 ), answering AS (${ANSWERING} AND :endpointFailures::integer = 0
 )
-SELECT 1`);
+SELECT 1`,
+  'webhook-failed',
+);
 
 /** Not attempted now: due again at `until`, its lease ended. */
 const POSTPONE = statement<'id' | 'until'>(`
@@ -320,6 +353,24 @@ export function createWebhookStore({ pool }: { pool: pg.Pool }) {
 
     async load(id: string): Promise<StoredDelivery | undefined> {
       return (await pool.query<StoredDelivery>(LOAD.bind({ id }))).rows[0];
+    },
+
+    /** Leases one endpoint's next due delivery, if it has room, and answers it loaded. */
+    async claimNext(
+      endpointId: number,
+      now: Date,
+      leaseUntil: Date,
+      perEndpoint: number,
+    ): Promise<StoredDelivery | undefined> {
+      const bound = CLAIM_NEXT.bind({
+        now,
+        leaseUntil,
+        limit: 1,
+        perEndpoint,
+        endpointId,
+        retiredBefore: retiredBefore(now),
+      });
+      return (await pool.query<StoredDelivery>(bound)).rows[0];
     },
 
     /** False when it was not pending any more. */

@@ -20,6 +20,8 @@ export interface FullAnswer {
   status: number;
   headers?: Record<string, string>;
   body?: string | Buffer | (() => Readable);
+  /** Answers only after this long. */
+  afterMs?: number;
 }
 
 /** How the receiver answers a request: a status, a status with headers and body, or hold it unanswered. */
@@ -77,7 +79,9 @@ export async function startReceiver(secret: string, port = 0) {
         held.push(response);
         return;
       }
-      send(response, typeof answer === 'number' ? { status: answer } : answer);
+      const full = typeof answer === 'number' ? { status: answer } : answer;
+      if (full.afterMs) setTimeout(() => send(response, full), full.afterMs);
+      else send(response, full);
     });
   };
 

@@ -30,8 +30,8 @@ export async function jobDeliveries(pool: pg.Pool, url: string, changes: string[
   for (const set of changes) await pool.query(`UPDATE jobs SET ${set} WHERE job_id = $1`, [jobId]);
   const ours: Parameters<typeof store.fanOut>[3] = (feed) =>
     draftDeliveries(feed.filter((change) => change.jobId === jobId));
-  // Other tests' changes become visible when their transactions end: take everything there is.
-  for (let round = 0; round < 100; round += 1) {
+  // Changes become visible when every transaction older than theirs has ended, other tests' too.
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
     await store.fanOut(endpoint!.id, 10_000, new Date(), ours);
     const ids = (await deliveryRows(pool, jobId)).map((row) => row.id);
     if (ids.length > changes.length) return { store, endpoint: endpoint!, jobId, ids };
