@@ -15,10 +15,13 @@ export interface PhaseWindow {
   workerCpuMs: number;
   /** The whole machine's busy CPU time over the phase, as a share of all its CPUs. */
   machineBusyShare: number;
+  /** With a second endpoint listed: what it did meanwhile (its messages are not counted here). */
+  secondEndpoint?: 'answering' | 'hanging' | undefined;
 }
 
 export interface PhaseFigures {
   label: string;
+  secondEndpoint: PhaseWindow['secondEndpoint'];
   changes: number;
   /** Changes per second while producing; undefined for a burst. */
   changesPerSecond: number | undefined;
@@ -57,6 +60,7 @@ export function phaseFigures(window: PhaseWindow, arrivals: ReadonlyMap<string, 
   const changes = new Set(expected.map((message) => message.changeId)).size;
   return {
     label: window.label,
+    secondEndpoint: window.secondEndpoint,
     changes,
     changesPerSecond: window.producingMs > 0 ? changes / (window.producingMs / 1000) : undefined,
     messages: expected.length,

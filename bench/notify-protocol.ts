@@ -6,6 +6,11 @@ export const RECEIVER_PATHS = {
   webhooks: '/webhooks',
   stats: '/__receiver/stats',
   arrivals: '/__receiver/arrivals',
+  /** A second endpoint, not measured: it answers 204 at once, or, once told to hang, never answers. */
+  other: '/other-webhooks',
+  hang: '/__receiver/hang',
+  /** Ends the hang: what is held is cut off, and the second endpoint answers again. */
+  heal: '/__receiver/heal',
 } as const;
 
 /** The baseline's webhook-ids start with this; the service's never do (they start `msg_`). */

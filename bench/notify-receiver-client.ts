@@ -28,7 +28,21 @@ export async function startReceiver(secret: string) {
     env: { ...process.env, PORT: String(port), WEBHOOK_SECRET: secret },
   });
   await waitUntilReady(url, child, { path: RECEIVER_PATHS.stats });
-  return { child, url, webhookUrl: `${url}${RECEIVER_PATHS.webhooks}` };
+  return {
+    child,
+    url,
+    webhookUrl: `${url}${RECEIVER_PATHS.webhooks}`,
+    otherWebhookUrl: `${url}${RECEIVER_PATHS.other}`,
+  };
+}
+
+/** Makes the receiver's second endpoint hang (`true`) or answer again (`false`). */
+export async function setOtherHanging(url: string, hanging: boolean): Promise<void> {
+  const response = await fetch(`${url}${hanging ? RECEIVER_PATHS.hang : RECEIVER_PATHS.heal}`, {
+    method: 'POST',
+  });
+  if (!response.ok)
+    throw new Error(`the receiver answered ${response.status} to ${hanging ? 'hang' : 'heal'}`);
 }
 
 async function getJson(url: string): Promise<unknown> {

@@ -7,12 +7,16 @@ import { BASELINE_ID_PREFIX, RECEIVER_PATHS } from './notify-protocol.js';
  * It checks each message as a consumer would, `new Webhook(secret).verify(body, headers)` on the raw
  * bytes, answers 204, and records when each webhook-id arrived, every time it did; the baseline's ids
  * are only counted. Usage: PORT=… WEBHOOK_SECRET=… node --import tsx this file (notify-run.ts forks it).
+ * It also plays a second endpoint, which answers 204 unread, or hangs on request: every message to it is
+ * held unanswered until the service's timeout.
  */
 
 const webhook = new Webhook(process.env.WEBHOOK_SECRET ?? '');
 /** Arrival times (epoch ms) per webhook-id of the service's messages. */
 const arrivals = new Map<string, number[]>();
 const counts = { receipts: 0, baseline: 0, refused: 0 };
+/** The second endpoint's requests held unanswered while it hangs. */
+let held: ServerResponse[] | undefined;
 
 async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -69,6 +73,17 @@ const server = createServer((request, response) => {
       (status) => answer(response, status),
       () => answer(response, 500),
     );
+  } else if (request.method === 'POST' && request.url === RECEIVER_PATHS.other) {
+    request.resume();
+    if (held) held.push(response);
+    else request.on('end', () => answer(response, 204));
+  } else if (request.method === 'POST' && request.url === RECEIVER_PATHS.hang) {
+    held ??= [];
+    answer(response, 204);
+  } else if (request.method === 'POST' && request.url === RECEIVER_PATHS.heal) {
+    for (const waiting of held ?? []) waiting.destroy();
+    held = undefined;
+    answer(response, 204);
   } else if (request.method === 'GET' && request.url === RECEIVER_PATHS.stats) {
     answer(response, 200, { ...counts, unique: arrivals.size });
   } else if (request.method === 'GET' && request.url === RECEIVER_PATHS.arrivals) {

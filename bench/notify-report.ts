@@ -78,6 +78,16 @@ export function notifyReport(run: NotifyRun): string {
         `${ms(phase.finalizedGapP50Ms)} ms, p99 ${ms(phase.finalizedGapP99Ms)} ms`,
     );
   }
+  const twin = phases.find((phase) => phase.secondEndpoint === 'answering');
+  const hanging = phases.find((phase) => phase.secondEndpoint === 'hanging');
+  if (twin?.p50Ms !== undefined && twin.p99Ms !== undefined && hanging?.p50Ms !== undefined) {
+    lines.push(
+      `the first endpoint while a second one hangs until every attempt times out: p50 ${number(twin.p50Ms)} → ` +
+        `${number(hanging.p50Ms)} ms, p99 ${number(twin.p99Ms)} → ${ms(hanging.p99Ms)} ms, max ` +
+        `${ms(twin.maxMs)} → ${ms(hanging.maxMs)} ms (hanging / answering at p99: ` +
+        `${number((hanging.p99Ms ?? 0) / twin.p99Ms, 2)})`,
+    );
+  }
   for (const phase of run.phases.filter((each) => !each.drained)) {
     lines.push(
       `${phase.label}: the bench stopped waiting for its last changes and messages (BENCH_DRAIN_SECONDS)`,

@@ -21,6 +21,7 @@ import {
   type ReceiverArrivals,
   receiverArrivals,
   receiverStats,
+  setOtherHanging,
   startReceiver,
 } from './notify-receiver-client.js';
 import type { NotifySettings } from './notify-settings.js';
@@ -43,7 +44,8 @@ export interface NotifyRun {
 /**
  * One run from nothing: a fresh database and Redis prefix, the webhook receiver, the Smile ID simulator,
  * and the service as an API process and a worker process; all removed at the end. Steady phases at each
- * rate, then a burst, then the receiver's own capacity as the baseline.
+ * rate, then a burst; then, with the worker restarted to list a second endpoint too, two phases at one
+ * rate, the second endpoint answering, then hanging; last, the receiver's own capacity as the baseline.
  */
 export async function runNotifyBench(settings: NotifySettings): Promise<NotifyRun> {
   const { BENCH_POSTGRES_URL: postgresUrl, BENCH_DATABASE: database, REDIS_URL: redisUrl } = settings;
@@ -71,7 +73,7 @@ export async function runNotifyBench(settings: NotifySettings): Promise<NotifyRu
     };
     // One after the other: the first migrates the database.
     const api = await startBenchService(target, { ...env, ROLE: 'api' }, group.track);
-    const worker = await startBenchService(target, { ...env, ROLE: 'worker' }, group.track);
+    let worker = await startBenchService(target, { ...env, ROLE: 'worker' }, group.track);
     await waitForEndpoint(pool, receiver.webhookUrl);
 
     /** Waits until the feed's messages have all arrived and the phase's jobs are confirmed; false if it gave up. */
@@ -90,6 +92,7 @@ export async function runNotifyBench(settings: NotifySettings): Promise<NotifyRu
       label: string,
       jobPrefix: string,
       produce: () => Promise<{ committedAt?: number }>,
+      secondEndpoint?: PhaseWindow['secondEndpoint'],
     ): Promise<PhaseWindow> => {
       const afterId = await lastChangeId(pool);
       const before = { at: Date.now(), worker: cpuTimeMs(worker.child.pid!), machine: machineBusyMs() };
@@ -105,24 +108,52 @@ export async function runNotifyBench(settings: NotifySettings): Promise<NotifyRu
         drained,
         workerCpuMs: cpuTimeMs(worker.child.pid!) - before.worker,
         machineBusyShare: (machineBusyMs() - before.machine) / (elapsedMs * os.cpus().length),
+        secondEndpoint,
       };
     };
 
+    const targets = { apiUrl: api.url, simulatorUrl: simulator.url };
+    const steady = (jobPrefix: string, rate: number) => async () => {
+      await driveChanges(targets, {
+        prefix: jobPrefix,
+        changesPerSecond: rate,
+        seconds: settings.BENCH_PHASE_SECONDS,
+      });
+      return {};
+    };
     const phases: PhaseWindow[] = [];
     for (const rate of settings.BENCH_RATES) {
       console.log(`  ${rate} changes/s for ${settings.BENCH_PHASE_SECONDS} s…`);
-      const jobPrefix = `r${rate}`;
-      const targets = { apiUrl: api.url, simulatorUrl: simulator.url };
-      const options = { prefix: jobPrefix, changesPerSecond: rate, seconds: settings.BENCH_PHASE_SECONDS };
-      phases.push(
-        await measurePhase(`${rate} changes/s`, jobPrefix, async () => {
-          await driveChanges(targets, options);
-          return {};
-        }),
-      );
+      phases.push(await measurePhase(`${rate} changes/s`, `r${rate}`, steady(`r${rate}`, rate)));
     }
     console.log('  burst: every job changed in one transaction…');
     phases.push(await measurePhase('burst', 'burst', () => moveEveryJob(pool)));
+
+    const hangRate = settings.BENCH_HANG_RATE;
+    if (hangRate > 0) {
+      console.log('  the worker restarted with a second endpoint listed after the first…');
+      await group.retire(worker.child);
+      worker = await startBenchService(
+        target,
+        {
+          ...env,
+          ROLE: 'worker',
+          NOTIFY_WEBHOOK_URLS: `${receiver.webhookUrl},${receiver.otherWebhookUrl}`,
+          NOTIFY_WEBHOOK_SECRETS: `${secret},${secret}`,
+        },
+        group.track,
+      );
+      await waitForEndpoint(pool, receiver.otherWebhookUrl);
+      for (const state of ['answering', 'hanging'] as const) {
+        await setOtherHanging(receiver.url, state === 'hanging');
+        const label = `${hangRate} changes/s, 2nd endpoint ${state}`;
+        console.log(`  ${label} for ${settings.BENCH_PHASE_SECONDS} s…`);
+        const jobPrefix = state === 'hanging' ? 'hang' : 'twin';
+        phases.push(await measurePhase(label, jobPrefix, steady(jobPrefix, hangRate), state));
+      }
+      // What it holds is cut off, so that the worker's shutdown need not wait for its timeouts.
+      await setOtherHanging(receiver.url, false);
+    }
 
     console.log(`  baseline: the receiver's capacity, ${DELIVERY_CONCURRENCY} connections…`);
     const request: BaselineRequest = {

@@ -19,6 +19,11 @@ const notifySchema = z.object({
   BENCH_DRAIN_SECONDS: positiveInt.default(30),
   /** The baseline's measured window, after a warm-up of half as long. */
   BENCH_BASELINE_SECONDS: positiveInt.default(5),
+  /**
+   * Changes per second of the two phases with a second endpoint: answering, then hanging until every
+   * attempt times out (NOTIFY_TIMEOUT_MS); 0 leaves them out.
+   */
+  BENCH_HANG_RATE: z.coerce.number().int().nonnegative().default(50),
   /** Smile ID's simulated response time, for the confirmations that finalize the jobs. */
   BENCH_LATENCY_MS: z.coerce.number().int().nonnegative().default(50),
 });

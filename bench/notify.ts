@@ -20,7 +20,11 @@ async function main() {
   console.log(
     `notify bench: ${os.cpus().length} CPUs, node ${process.version}; phases of ` +
       `${settings.BENCH_RATES.join(', ')} changes/s for ${settings.BENCH_PHASE_SECONDS} s (${CHANGES_PER_JOB} ` +
-      `changes a job), then a burst of one change per job; the service as an API and a worker process ` +
+      `changes a job), then a burst of one change per job` +
+      (settings.BENCH_HANG_RATE > 0
+        ? `, then ${settings.BENCH_HANG_RATE} changes/s with a second endpoint answering, then hanging`
+        : '') +
+      `; the service as an API and a worker process ` +
       `(LOG_LEVEL=${SERVICE_LOG_LEVEL}, NOTIFY_CONCURRENCY=${DELIVERY_CONCURRENCY}, Smile ID simulator ` +
       `answering after ${settings.BENCH_LATENCY_MS} ms, limits that never bind); database ` +
       `${settings.BENCH_DATABASE} and Redis prefix of the same name, removed at the end`,

@@ -130,6 +130,12 @@ export function createProcessGroup() {
       const outputs = started.map(({ name, output }) => `--- ${name} output ---\n${output() || '(none)'}`);
       return new Error(`${error instanceof Error ? error.message : String(error)}\n${outputs.join('\n')}`);
     },
+    /** Stops one child on purpose, before the others: it no longer counts as one that should serve. */
+    async retire(child: ChildProcess): Promise<void> {
+      await stop(child);
+      const index = started.findIndex((entry) => entry.child === child);
+      if (index >= 0) started.splice(index, 1);
+    },
     async stopAll(): Promise<void> {
       for (const { child } of [...started].reverse()) await stop(child);
     },

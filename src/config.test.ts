@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEVELOPMENT_SECRETS, loadConfig } from './config.js';
+import { ConfigError, configWarnings, DEVELOPMENT_SECRETS, loadConfig } from './config.js';
 
 /** Every variable production insists on. */
 const REQUIRED_IN_PRODUCTION = ['SMILE_PARTNER_ID', ...Object.keys(DEVELOPMENT_SECRETS)];
@@ -9,6 +9,7 @@ const PRODUCTION_SECRETS = {
   SMILE_API_KEYS: 'live-key-1',
   INTERNAL_API_TOKENS: 'live-token-1',
   INTERNAL_PII_TOKENS: 'live-pii-token-1',
+  INTERNAL_ADMIN_TOKENS: 'live-admin-token-1',
   DATA_ENCRYPTION_KEYS: `live-1:${Buffer.alloc(32, 7).toString('base64')}`,
   CALLBACK_ALLOWED_CIDRS: '34.240.137.52,44.230.128.108,52.36.32.43,52.213.46.74',
 } as const;
@@ -46,6 +47,7 @@ describe('loadConfig defaults', () => {
       SMILE_API_BASE_URL: 'https://testapi.smileidentity.com/v1',
       INTERNAL_API_TOKENS: [DEVELOPMENT_SECRETS.INTERNAL_API_TOKENS],
       INTERNAL_PII_TOKENS: [DEVELOPMENT_SECRETS.INTERNAL_PII_TOKENS],
+      INTERNAL_ADMIN_TOKENS: [DEVELOPMENT_SECRETS.INTERNAL_ADMIN_TOKENS],
       CALLBACK_MAX_BYTES: 4 * 1024 * 1024,
       CALLBACK_TIMESTAMP_TOLERANCE_SECONDS: 900,
       CALLBACK_ALLOWED_CIDRS: [],
@@ -373,6 +375,85 @@ describe('loadConfig submissions and webhooks', () => {
     ],
   ])('refuses %s', (_name, env, problem) => {
     expect(() => loadConfig(env)).toThrow(problem);
+  });
+
+  describe('webhook URLs that reach the service itself, or its stores', () => {
+    const webhook = (url: string, env: NodeJS.ProcessEnv = {}) => ({
+      NOTIFY_WEBHOOK_URLS: url,
+      NOTIFY_WEBHOOK_SECRETS: secret,
+      ...env,
+    });
+
+    it.each<[string, string, Record<string, string>]>([
+      ['loopback on PORT', 'http://127.0.0.1:3000/v1/jobs', {}],
+      ['another loopback address on PORT', 'http://127.8.9.10:3000/', {}],
+      ['localhost on PORT', 'http://LOCALHOST.:3000/hooks', {}],
+      ['IPv6 loopback on PORT', 'http://[::1]:3000/hooks', {}],
+      ['IPv4-mapped loopback on PORT', 'http://[::ffff:127.0.0.1]:3000/hooks', {}],
+      ['the unspecified address on PORT', 'http://0.0.0.0:3000/hooks', {}],
+      ['loopback on a PORT of 80, by the scheme’s port', 'http://127.0.0.1/hooks', { PORT: '80' }],
+      ['HOST on PORT', 'http://10.1.2.3:8080/hooks', { HOST: '10.1.2.3', PORT: '8080' }],
+    ])('refuses one at its own listener: %s', (_case, url, env) => {
+      expect(configError(webhook(url, env)).problems).toEqual([
+        `NOTIFY_WEBHOOK_URLS: ${new URL(url).origin} is this service's own listener (HOST, PORT ${env.PORT ?? 3000}): it would notify itself`,
+      ]);
+    });
+
+    it('refuses one at the origin of PUBLIC_CALLBACK_URL, whatever its path', () => {
+      const env = webhook('https://kyc.example.com/v1/hooks', {
+        PUBLIC_CALLBACK_URL: 'https://kyc.example.com/callbacks/smile-id',
+      });
+      expect(configError(env).problems).toEqual([
+        'NOTIFY_WEBHOOK_URLS: https://kyc.example.com is the origin of PUBLIC_CALLBACK_URL, this service itself: it would notify itself',
+      ]);
+    });
+
+    it.each([
+      ['Postgres of DATABASE_URL', 'http://127.0.0.1:5432/', {}],
+      [
+        'Postgres of DATABASE_URL',
+        'http://db.internal:5432/',
+        { DATABASE_URL: 'postgresql://u@db.internal/kyc' },
+      ],
+      ['Redis of REDIS_URL', 'http://localhost:6379/', {}],
+    ])('refuses one at the %s: %s', (what, url, env) => {
+      expect(configError(webhook(url, env)).problems).toEqual([
+        `NOTIFY_WEBHOOK_URLS: ${new URL(url).origin} is the ${what}, not a webhook receiver`,
+      ]);
+    });
+
+    it('lists the refusal with every other problem, and names the URL by its origin only', () => {
+      const error = configError({
+        NOTIFY_WEBHOOK_URLS: 'http://user:hunter2@127.0.0.1:3000/hooks?token=abc,https://ok.internal/hooks',
+        NOTIFY_WEBHOOK_SECRETS: secret,
+      });
+      expect(error.problems).toHaveLength(2);
+      expect(error.message).toContain('NOTIFY_WEBHOOK_SECRETS: needs one secret per URL');
+      expect(error.message).toContain('http://127.0.0.1:3000 is this service');
+      for (const hidden of ['hunter2', 'token=abc', '/hooks']) expect(error.message).not.toContain(hidden);
+    });
+
+    it('accepts loopback on another port, private addresses and names, and warns only of the host-internal ones', () => {
+      const urls = [
+        'http://127.0.0.1:5433/hooks',
+        'http://[::1]:9000/hooks',
+        'http://169.254.169.254/latest',
+        'http://[fe80::1]:8080/hooks',
+        'http://10.0.0.7:3000/hooks',
+        'https://kyc-consumer.internal/hooks',
+      ];
+      const config = loadConfig({
+        NOTIFY_WEBHOOK_URLS: urls.join(','),
+        NOTIFY_WEBHOOK_SECRETS: urls.map(() => secret).join(','),
+      });
+      expect(configWarnings(config)).toEqual([
+        'NOTIFY_WEBHOOK_URLS: http://127.0.0.1:5433 is a loopback address: webhooks are posted to whatever listens there, next to this service (docs/security.md#webhook-targets)',
+        'NOTIFY_WEBHOOK_URLS: http://[::1]:9000 is a loopback address: webhooks are posted to whatever listens there, next to this service (docs/security.md#webhook-targets)',
+        'NOTIFY_WEBHOOK_URLS: http://169.254.169.254 is a link-local address: webhooks are posted to whatever listens there, next to this service (docs/security.md#webhook-targets)',
+        'NOTIFY_WEBHOOK_URLS: http://[fe80::1]:8080 is a link-local address: webhooks are posted to whatever listens there, next to this service (docs/security.md#webhook-targets)',
+      ]);
+      expect(configWarnings(loadConfig({}))).toEqual([]);
+    });
   });
 
   it('never echoes a webhook secret in a configuration error', () => {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { internalKind, isThisMachine, originOf, portOf, reaches } from './notify/targets.js';
 import { parseKeyring } from './security/field-cipher.js';
 
 /** Development values for secrets: convenient locally, refused with NODE_ENV=production. */
@@ -9,6 +10,7 @@ export const DEVELOPMENT_SECRETS = {
   DATA_ENCRYPTION_KEYS: 'dev:c21pbGVpZC1kZXYta2V5LW5vdC1mb3ItcHJvZC11c2U=',
   INTERNAL_API_TOKENS: 'dev-internal-token',
   INTERNAL_PII_TOKENS: 'dev-pii-token',
+  INTERNAL_ADMIN_TOKENS: 'dev-admin-token',
 } as const;
 
 /** Not a secret, and a real partner may have this very id: production only requires it to be set. */
@@ -192,7 +194,9 @@ export const environmentSchema = z.object({
       'Comma-separated internal endpoints that receive signed `job.updated` and `job.finalized` webhooks ' +
         '(Standard Webhooks). A new endpoint receives changes from when it is first configured; one no ' +
         'worker lists for 15 minutes is retired, what waits for it kept until it returns or is removed ' +
-        '(docs/api.md).',
+        "(docs/api.md). A URL that reaches this service's own listener or `PUBLIC_CALLBACK_URL`, or its " +
+        'Postgres or Redis, is refused; one at a loopback, unspecified or link-local address starts with a ' +
+        'warning (docs/security.md#webhook-targets).',
     ),
   NOTIFY_WEBHOOK_SECRETS: commaList
     .refine(
@@ -213,7 +217,13 @@ export const environmentSchema = z.object({
   NOTIFY_RETRY_HOURS: positiveInt
     .default(24)
     .describe('How long a webhook delivery is retried before it becomes a dead letter, in hours.'),
-  NOTIFY_CONCURRENCY: positiveInt.default(16).describe('Webhook deliveries in flight per worker process.'),
+  NOTIFY_CONCURRENCY: positiveInt
+    .default(16)
+    .describe(
+      'Webhook deliveries in flight per endpoint, across the workers; each worker process can run that ' +
+        'many for each endpoint of its `NOTIFY_WEBHOOK_URLS` at once, so a slow endpoint never holds ' +
+        "another's. An endpoint that stops answering backs off, then gets one delivery at a time.",
+    ),
   INTERNAL_API_TOKENS: nonEmptyList('token')
     .default([DEVELOPMENT_SECRETS.INTERNAL_API_TOKENS])
     .describe('Comma-separated bearer tokens that may read outcomes and register jobs on `/v1/*`.'),
@@ -222,6 +232,13 @@ export const environmentSchema = z.object({
     .describe(
       'Comma-separated bearer tokens that may do everything an API token can and also read identity ' +
         'data (`idInfo`, stored bodies, image links).',
+    ),
+  INTERNAL_ADMIN_TOKENS: commaList
+    .default([DEVELOPMENT_SECRETS.INTERNAL_ADMIN_TOKENS])
+    .describe(
+      'Comma-separated bearer tokens that may administer webhooks (`/v1/notifications/*`: endpoints, ' +
+        'their enabling and removal, dead letters and redelivery), and do everything an API token can. ' +
+        'Other tokens get `403 ADMIN_FORBIDDEN` there.',
     ),
   DATA_ENCRYPTION_KEYS: commaList
     .refine((entries) => {
@@ -420,7 +437,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `NOTIFY_WEBHOOK_SECRETS: needs one secret per URL of NOTIFY_WEBHOOK_URLS (${parsed.data.NOTIFY_WEBHOOK_URLS.length}), got ${parsed.data.NOTIFY_WEBHOOK_SECRETS.length}`,
     );
   }
-  if (parsed.success) problems.push(...submissionLimitProblems(parsed.data));
+  if (parsed.success) {
+    problems.push(...submissionLimitProblems(parsed.data), ...webhookTargetProblems(parsed.data));
+  }
   // Checked even when other values are invalid, so one run reports every problem.
   if (env.NODE_ENV === 'production') problems.push(...productionProblems(env));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
@@ -458,6 +477,51 @@ function submissionLimitProblems(config: {
     `SUBMISSION_MAX_BYTES: must hold one image of SUBMISSION_MAX_IMAGE_BYTES (${config.SUBMISSION_MAX_IMAGE_BYTES}) ` +
       `in base64 and the rest of a request: at least ${needed}, got ${config.SUBMISSION_MAX_BYTES}`,
   ];
+}
+
+/**
+ * Webhook URLs that reach the service itself (its listener, its public callback origin) or its own
+ * Postgres or Redis: refused, as nothing good comes of posting webhooks there (notify/targets.ts).
+ */
+function webhookTargetProblems(config: z.infer<typeof environmentSchema>): string[] {
+  const listener = { host: config.HOST, port: config.PORT };
+  const callbackOrigin = config.PUBLIC_CALLBACK_URL ? new URL(config.PUBLIC_CALLBACK_URL).origin : null;
+  const store = (url: string, defaultPort: number) => {
+    const parsed = new URL(url);
+    return { host: parsed.hostname, port: parsed.port === '' ? defaultPort : Number(parsed.port) };
+  };
+  const database = store(config.DATABASE_URL, 5432);
+  const redis = store(config.REDIS_URL, 6379);
+  return config.NOTIFY_WEBHOOK_URLS.flatMap((text) => {
+    const url = new URL(text);
+    const named = `NOTIFY_WEBHOOK_URLS: ${originOf(url)}`;
+    if (reaches(url, listener) || (isThisMachine(url.hostname) && portOf(url) === config.PORT)) {
+      return [`${named} is this service's own listener (HOST, PORT ${config.PORT}): it would notify itself`];
+    }
+    if (url.origin === callbackOrigin) {
+      return [`${named} is the origin of PUBLIC_CALLBACK_URL, this service itself: it would notify itself`];
+    }
+    if (reaches(url, database)) return [`${named} is the Postgres of DATABASE_URL, not a webhook receiver`];
+    if (reaches(url, redis)) return [`${named} is the Redis of REDIS_URL, not a webhook receiver`];
+    return [];
+  });
+}
+
+/**
+ * What a valid configuration should still be told about at start, one line each: webhook URLs at a
+ * loopback, unspecified or link-local address (notify/targets.ts).
+ */
+export function configWarnings(config: Config): string[] {
+  return config.NOTIFY_WEBHOOK_URLS.flatMap((text) => {
+    const url = new URL(text);
+    const kind = internalKind(url.hostname);
+    return kind === null
+      ? []
+      : [
+          `NOTIFY_WEBHOOK_URLS: ${originOf(url)} is a ${kind} address: webhooks are posted to whatever ` +
+            'listens there, next to this service (docs/security.md#webhook-targets)',
+        ];
+  });
 }
 
 function productionProblems(env: NodeJS.ProcessEnv): string[] {

@@ -173,6 +173,7 @@ export function createServices({
       authenticate: createBearerAuth({
         apiTokens: config.INTERNAL_API_TOKENS,
         piiTokens: config.INTERNAL_PII_TOKENS,
+        adminTokens: config.INTERNAL_ADMIN_TOKENS,
       }),
       rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE,
     },

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { buildApp } from './app.js';
-import { loadEntryPointConfig } from './config.js';
+import { configWarnings, loadEntryPointConfig } from './config.js';
 import { createDependencies } from './deps.js';
 import { loggerOptions } from './observability/logger.js';
 import { startSimulatedSmileId } from './simulated-smile-id.js';
@@ -19,6 +19,7 @@ async function main() {
   const logger = pino(loggerOptions(loaded.LOG_LEVEL));
   const simulated = loaded.SMILE_API_SIMULATED ? await startSimulatedSmileId(loaded, logger) : undefined;
   const config = simulated?.config ?? loaded;
+  for (const warning of configWarnings(config)) logger.warn(warning);
   if (
     config.NODE_ENV === 'production' &&
     config.ROLE !== 'worker' &&

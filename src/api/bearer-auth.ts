@@ -7,6 +7,8 @@ export type Access = 'read' | 'pii';
 /** Who is calling: what the token grants, and a fingerprint that names the token without revealing it. */
 export interface Caller {
   access: Access;
+  /** May administer webhooks (/v1/notifications/*): a token from INTERNAL_ADMIN_TOKENS. */
+  admin: boolean;
   /** First 16 hex characters of the token's SHA-256: enough to tell tokens apart, useless to call with. */
   fingerprint: string;
 }
@@ -20,13 +22,16 @@ const FINGERPRINT_HEX_CHARS = 16;
 export function createBearerAuth({
   apiTokens,
   piiTokens,
+  adminTokens = [],
 }: {
   apiTokens: readonly string[];
   piiTokens: readonly string[];
+  adminTokens?: readonly string[];
 }) {
   const digest = (token: string) => createHash('sha256').update(token).digest();
   const api = apiTokens.map(digest);
   const pii = piiTokens.map(digest);
+  const admins = adminTokens.map(digest);
   const matchesAny = (candidate: Buffer, digests: Buffer[]) =>
     digests.reduce((found, known) => timingSafeEqual(candidate, known) || found, false);
 
@@ -37,13 +42,22 @@ export function createBearerAuth({
     if (!match) throw new HttpError(401, 'UNAUTHENTICATED', 'a bearer token is required');
     const candidate = digest(match[1]!);
     const fingerprint = candidate.toString('hex', 0, FINGERPRINT_HEX_CHARS / 2);
-    if (matchesAny(candidate, pii)) return { access: 'pii', fingerprint };
-    if (matchesAny(candidate, api)) return { access: 'read', fingerprint };
+    // Every list is compared, whichever matches: the time taken says nothing about the token's scope.
+    const [isPii, isApi, admin] = [pii, api, admins].map((digests) => matchesAny(candidate, digests));
+    if (isPii) return { access: 'pii', admin: admin!, fingerprint };
+    if (isApi || admin) return { access: 'read', admin: admin!, fingerprint };
     throw new HttpError(401, 'UNAUTHENTICATED', 'the bearer token is not valid');
   };
 }
 
 export type Authenticate = ReturnType<typeof createBearerAuth>;
+
+/** Refuses webhook administration to a caller whose token is not an admin token. */
+export function requireAdminAccess(caller: Caller): void {
+  if (!caller.admin) {
+    throw new HttpError(403, 'ADMIN_FORBIDDEN', 'this token may not administer webhooks');
+  }
+}
 
 /** Refuses identity data to a caller whose token is not a PII token. */
 export function requirePiiAccess(caller: Caller): void {

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HttpError } from '../http/errors.js';
 import { bigintDigits } from '../util/bigint-id.js';
+import { requireAdminAccess } from './bearer-auth.js';
 import { cursorSchema, encodeCursor } from './cursor.js';
 import { BEARER_ROUTE, type RouteContext } from './route-context.js';
 import { commonErrors, errorSchema, queryLimit } from './schemas.js';
@@ -35,6 +36,15 @@ const endpointSchema = z
     retired: z
       .boolean()
       .describe('No worker has listed it for 15 minutes: nothing is sent to it, and it may be removed'),
+    failures: z
+      .number()
+      .int()
+      .describe(
+        'Attempts in a row that got no answer, or 429, 502, 503 or 504; while above 0, one delivery at a time',
+      ),
+    backoffUntil: dateTime
+      .nullable()
+      .describe('Nothing is sent to it before this: its backoff, or what its Retry-After asked'),
     pending: z.number().int(),
     dead: z.number().int(),
   })
@@ -55,11 +65,25 @@ const endpointParams = z.strictObject({
     .transform(Number),
 });
 
-/** Webhooks seen from operations: dead letters and their redelivery, endpoints and their re-enabling. */
+/** Every route here is an operator's: it says so, and answers 403 to any other token. */
+const ADMIN_ONLY =
+  'Needs a token from `INTERNAL_ADMIN_TOKENS`; any other token gets `403 ADMIN_FORBIDDEN`. ' +
+  'Dead letters carry what receivers answered, and endpoints their URLs.';
+
+/**
+ * Webhooks seen from operations: dead letters and their redelivery, endpoints and their re-enabling.
+ * Operator scope only: an ordinary or PII token could otherwise re-enable what an operator disabled,
+ * resend messages, and read internal URLs and receivers' error texts.
+ */
 export const notificationRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, context) => {
   const { notifications, now } = context;
   const config = context.routeConfig;
-  const route = { ...BEARER_ROUTE, tags: ['notifications'] };
+  const route = { ...BEARER_ROUTE, tags: ['notifications'], description: ADMIN_ONLY };
+  const forbidden = {
+    403: errorSchema.describe('Not a token from `INTERNAL_ADMIN_TOKENS` (`ADMIN_FORBIDDEN`)'),
+  };
+  // Before validation: a caller without the scope learns nothing of these routes' parameters.
+  api.addHook('preValidation', async (request) => requireAdminAccess(context.callerOf(request)));
 
   api.get(
     '/v1/notifications/dead-letters',
@@ -74,6 +98,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<RouteContext> = async (ap
         }),
         response: {
           200: z.object({ items: z.array(deadLetterSchema), nextCursor: z.string().nullable() }),
+          ...forbidden,
           ...commonErrors,
         },
       },
@@ -100,6 +125,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<RouteContext> = async (ap
         params: z.strictObject({ id: deliveryIdSchema }),
         response: {
           202: z.object({ id: z.string(), status: z.literal('pending') }),
+          ...forbidden,
           404: errorSchema,
           409: errorSchema,
           ...commonErrors,
@@ -123,7 +149,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<RouteContext> = async (ap
       schema: {
         ...route,
         summary: 'Webhook endpoints, with what waits for each',
-        response: { 200: z.object({ items: z.array(endpointSchema) }), ...commonErrors },
+        response: { 200: z.object({ items: z.array(endpointSchema) }), ...forbidden, ...commonErrors },
       },
     },
     async () => ({
@@ -131,6 +157,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<RouteContext> = async (ap
         ...endpoint,
         disabledAt: endpoint.disabledAt?.toISOString() ?? null,
         configuredAt: endpoint.configuredAt.toISOString(),
+        backoffUntil: endpoint.backoffUntil?.toISOString() ?? null,
       })),
     }),
   );
@@ -145,6 +172,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<RouteContext> = async (ap
         params: endpointParams,
         response: {
           200: z.object({ id: z.number().int(), enabled: z.literal(true) }),
+          ...forbidden,
           404: errorSchema,
           409: errorSchema,
           ...commonErrors,
@@ -176,6 +204,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<RouteContext> = async (ap
             pending: z.number().int().describe('Deliveries that waited for it, now removed'),
             dead: z.number().int().describe('Its dead letters, now removed'),
           }),
+          ...forbidden,
           404: errorSchema,
           409: errorSchema,
           ...commonErrors,

@@ -1,22 +1,23 @@
+import { DELIVERY_LEASE_MS } from '../domain/webhook-endpoints.js';
 import type { FeedChange } from '../store/change-feed.js';
 import type { WebhookStore } from '../store/webhook-store.js';
 import { draftDeliveries } from './messages.js';
 
 /** Changes turned into deliveries per transaction. */
 const FAN_OUT_BATCH = 500;
-/** Longer than a delivery can take: a claimed delivery is handed out again only if its worker died. */
-const DELIVERY_LEASE_MS = 2 * 60_000;
 
 /**
  * The notification sweep: marks this worker's endpoints configured (those no worker marks retire), makes
  * the deliveries of new changes for each, then hands Redis the deliveries that are due (the first
- * pending one of each job and endpoint).
+ * pending one of each job and endpoint), as many of an endpoint as it has room for (`perEndpoint`
+ * in flight, fewer while it fails: see the webhook store).
  */
 export function createNotificationSweep({
   store,
   urls,
   enqueue,
   batchSize,
+  perEndpoint,
   now = () => new Date(),
   draft = draftDeliveries,
 }: {
@@ -24,6 +25,8 @@ export function createNotificationSweep({
   urls: readonly string[];
   enqueue: (deliveryIds: readonly string[]) => Promise<void>;
   batchSize: number;
+  /** Deliveries of one endpoint in flight at once (NOTIFY_CONCURRENCY). */
+  perEndpoint: number;
   now?: () => Date;
   draft?: (changes: FeedChange[]) => ReturnType<typeof draftDeliveries>;
 }) {
@@ -42,7 +45,12 @@ export function createNotificationSweep({
     let queued = 0;
     for (;;) {
       const at = now();
-      const due = await store.claimDue(at, new Date(at.getTime() + DELIVERY_LEASE_MS), batchSize);
+      const due = await store.claimDue(
+        at,
+        new Date(at.getTime() + DELIVERY_LEASE_MS),
+        batchSize,
+        perEndpoint,
+      );
       if (due.length > 0) await enqueue(due);
       queued += due.length;
       if (due.length < batchSize) return { fannedOut, queued };

@@ -60,13 +60,21 @@ export type EntriesOf<Q extends QueueName> = {
  * What a handler is given beside its data: a logger already naming the queue, the job and its id, and
  * whether a failure of this attempt would be retried.
  */
-export interface JobContext {
+export interface JobContext<D = unknown> {
   log: FastifyBaseLogger;
   /** No attempt follows this one if it throws. */
   finalAttempt: boolean;
+  /**
+   * Replaces the job's data while it runs (validated as data is), so that a worker that takes the job
+   * over after this one died starts from there.
+   */
+  checkpoint: (data: D) => Promise<void>;
 }
 
-export type Handler<E extends CatalogEntry> = (data: DataOf<E>, context: JobContext) => Promise<unknown>;
+export type Handler<E extends CatalogEntry> = (
+  data: DataOf<E>,
+  context: JobContext<DataOf<E>>,
+) => Promise<unknown>;
 
 /**
  * The BullMQ job id of a job's status check. Deterministic, so a job already queued or running is not

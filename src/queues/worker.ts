@@ -31,6 +31,9 @@ export function createCatalogWorker<Q extends QueueName>(
         log: log.child({ queue, job: job.name, queuedJobId: job.id }),
         // attemptsMade counts the attempts that failed before this one.
         finalAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+        checkpoint: async (next) => {
+          await job.updateData(catalog[entry].data.parse(next));
+        },
       });
     },
     workerOptions,

@@ -79,6 +79,7 @@ export interface ReconcilerOptions {
     timeoutMs: number;
     retryDelayMs: number;
     retryWindowMs: number;
+    /** Deliveries in flight per endpoint (NOTIFY_CONCURRENCY). */
     concurrency: number;
   };
   log: FastifyBaseLogger;
@@ -140,7 +141,8 @@ export function createReconciler(options: ReconcilerOptions) {
     timeoutMs: notifications.timeoutMs,
     retryDelayMs: notifications.retryDelayMs,
     retryWindowMs: notifications.retryWindowMs,
-    enqueue: (deliveryId) => enqueueDeliveries(notificationQueue, [deliveryId]),
+    perEndpoint: notifications.concurrency,
+    enqueue: (deliveryIds) => enqueueDeliveries(notificationQueue, deliveryIds),
     log,
     now,
     metrics: options.metrics,
@@ -150,6 +152,7 @@ export function createReconciler(options: ReconcilerOptions) {
     urls: notifications.urls,
     enqueue: (deliveryIds) => enqueueDeliveries(notificationQueue, deliveryIds),
     batchSize: options.batchSize,
+    perEndpoint: notifications.concurrency,
     now,
   });
   const statusCheck = createStatusCheck({
@@ -231,10 +234,15 @@ export function createReconciler(options: ReconcilerOptions) {
       ),
       createCatalogWorker(
         QUEUE_NAMES.notifications,
-        { deliverNotification: ({ deliveryId }) => delivery.run(deliveryId) },
+        {
+          deliverNotification: ({ deliveryId }, { checkpoint }) =>
+            delivery.run(deliveryId, (next) => checkpoint({ deliveryId: next })),
+        },
         {
           ...common,
-          concurrency: notifications.concurrency,
+          // Room for every endpoint's share at once: the sweep hands out at most `concurrency` deliveries
+          // of an endpoint, so however slow one endpoint is, it never holds a slot another one needs.
+          concurrency: notifications.concurrency * Math.max(1, notifications.urls.length),
           // Renewed while a delivery runs: a worker that died mid-delivery gives it back within seconds.
           lockDuration: DELIVERY_LOCK_MS,
           stalledInterval: DELIVERY_LOCK_MS,

@@ -16,6 +16,11 @@ import { inTransaction } from './transactions.js';
  * on a schedule kept here (Redis only carries the work), dead-lettered at the end of the retry window.
  * Per job and endpoint, a delivery is handed out only once every earlier one has been delivered or
  * dead-lettered: receivers see a job's changes in order.
+ *
+ * Each endpoint is served on its own terms, so that one slow or failing endpoint cannot take the
+ * delivery slots of the others: it has at most a few deliveries handed out (leased) at once, and one
+ * that stops answering backs off as a whole (see endpointFailing), then is tried one delivery at a time
+ * until it answers again.
  */
 
 export interface DeliveryDraft {
@@ -40,7 +45,14 @@ export interface StoredDelivery {
   createdAt: Date;
   /** When the change it carries was committed. */
   changedAt: Date;
+  /** The endpoint's failed attempts in a row (see endpointFailing). */
+  endpointFailures: number;
+  /** Nothing is sent to the endpoint before this. */
+  endpointBackoffUntil: Date | null;
 }
+
+/** How a failed attempt leaves its endpoint: backing off after one more failure in a row, or answering. */
+export type EndpointVerdict = { failing: true; failures: number; backoffUntil: Date } | { failing: false };
 
 /** The last change the feed lists now: where a new endpoint starts. */
 const VISIBLE_END = statement(
@@ -79,58 +91,126 @@ ON CONFLICT (endpoint_id, message_id) DO NOTHING`);
 const ADVANCE_CURSOR = statement<'endpointId' | 'xid' | 'id'>(`
 UPDATE webhook_endpoints SET cursor_xid = :xid::bigint, cursor_id = :id::bigint WHERE id = :endpointId`);
 
-/** The first pending delivery of each job and endpoint, when due; leased so no sweep hands it out twice. */
-const CLAIM_DUE = statement<'now' | 'leaseUntil' | 'limit' | 'retiredBefore'>(`
-WITH due AS (
-  SELECT d.id FROM webhook_deliveries d
-    JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.disabled_at IS NULL
-                            AND e.configured_at >= :retiredBefore::timestamptz
-   WHERE d.status = 'pending' AND d.next_attempt_at <= :now::timestamptz
-     AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
-                      WHERE p.status = 'pending' AND p.endpoint_id = d.endpoint_id AND p.job_id = d.job_id
-                        AND p.id < d.id)
-   ORDER BY d.next_attempt_at, d.id
-   LIMIT :limit::integer
-   FOR UPDATE OF d SKIP LOCKED
-)
-UPDATE webhook_deliveries w SET next_attempt_at = :leaseUntil::timestamptz
-  FROM due WHERE w.id = due.id
-RETURNING w.id::text AS id`);
+/**
+ * The first pending delivery of each job and endpoint (of one endpoint, given `endpointId`), when due and
+ * not leased, leased so that nobody hands it out twice; per endpoint, only as many as it has room for:
+ * `perEndpoint` leases at once, one while it is failing, none while it backs off. Two claims at once may
+ * each count the same room: the sweep runs one at a time (but for a slow one overlapping the next), and a
+ * finished attempt claims at most the one lease it gave back.
+ */
+const CLAIMED = `
+endpoints AS (
+  SELECT e.id,
+         GREATEST(0, CASE WHEN e.failures > 0 THEN 1 ELSE :perEndpoint::integer END
+                     - (SELECT count(*) FROM webhook_deliveries l
+                         WHERE l.endpoint_id = e.id AND l.status = 'pending'
+                           AND l.leased_until > :now::timestamptz)::integer) AS room
+    FROM webhook_endpoints e
+   WHERE e.disabled_at IS NULL AND e.configured_at >= :retiredBefore::timestamptz
+     AND (e.backoff_until IS NULL OR e.backoff_until <= :now::timestamptz)
+     AND (:endpointId::integer IS NULL OR e.id = :endpointId::integer)
+), due AS (
+  SELECT picked.id FROM endpoints e CROSS JOIN LATERAL (
+    SELECT d.id FROM webhook_deliveries d
+     WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= :now::timestamptz
+       AND (d.leased_until IS NULL OR d.leased_until <= :now::timestamptz)
+       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
+                        WHERE p.status = 'pending' AND p.endpoint_id = d.endpoint_id AND p.job_id = d.job_id
+                          AND p.id < d.id)
+     ORDER BY d.next_attempt_at, d.id
+     LIMIT e.room
+     FOR UPDATE SKIP LOCKED
+  ) picked
+  LIMIT :limit::integer
+), claimed AS (
+  UPDATE webhook_deliveries w SET leased_until = :leaseUntil::timestamptz
+    FROM due WHERE w.id = due.id
+  RETURNING w.id
+)`;
 
-const LOAD = statement<'id'>(`
-SELECT d.id::text AS id, d.endpoint_id AS "endpointId", e.url, e.disabled_at IS NOT NULL AS "endpointDisabled",
+type ClaimParameter = 'now' | 'leaseUntil' | 'limit' | 'perEndpoint' | 'retiredBefore' | 'endpointId';
+
+const CLAIM_DUE = statement<ClaimParameter>(
+  `WITH ${CLAIMED} SELECT id::text AS id FROM claimed`,
+  'webhook-claim-due',
+);
+
+/** What sending a delivery needs, from `d` (the delivery), `e` (its endpoint) and `c` (its change). */
+const DELIVERY_COLUMNS = `
+       d.id::text AS id, d.endpoint_id AS "endpointId", e.url, e.disabled_at IS NOT NULL AS "endpointDisabled",
        d.job_id AS "jobId", d.event, d.message_id AS "messageId", d.payload, d.status::text AS status,
-       d.attempts, d.created_at AS "createdAt", c.at AS "changedAt"
+       d.attempts, d.created_at AS "createdAt", c.at AS "changedAt", e.failures AS "endpointFailures",
+       e.backoff_until AS "endpointBackoffUntil"`;
+
+const LOAD = statement<'id'>(
+  `
+SELECT ${DELIVERY_COLUMNS}
   FROM webhook_deliveries d
   JOIN webhook_endpoints e ON e.id = d.endpoint_id
   JOIN job_changes c ON c.id = d.change_id
- WHERE d.id = :id::bigint`);
+ WHERE d.id = :id::bigint`,
+  'webhook-load',
+);
 
-/** Delivered; answers the job's next pending delivery to that endpoint, to send without waiting. */
-const MARK_DELIVERED = statement<'id' | 'at' | 'status'>(`
-WITH delivered AS (
+/** One endpoint's next due delivery, claimed as CLAIMED says, with what sending it needs. */
+const CLAIM_NEXT = statement<ClaimParameter>(
+  `
+WITH ${CLAIMED}
+SELECT ${DELIVERY_COLUMNS}
+  FROM claimed
+  JOIN webhook_deliveries d ON d.id = claimed.id
+  JOIN webhook_endpoints e ON e.id = d.endpoint_id
+  JOIN job_changes c ON c.id = d.change_id`,
+  'webhook-claim-next',
+);
+
+/** An endpoint that answered is failing no more (a no-op, with no new row version, when it was not). */
+const ANSWERING = `
+UPDATE webhook_endpoints e SET failures = 0, backoff_until = NULL
+  FROM done WHERE e.id = done.endpoint_id AND (e.failures > 0 OR e.backoff_until IS NOT NULL)`;
+
+/** Delivered, its lease ended, and its endpoint answering. */
+const MARK_DELIVERED = statement<'id' | 'at' | 'status'>(
+  `
+WITH done AS (
   UPDATE webhook_deliveries SET status = 'delivered', delivered_at = :at::timestamptz, attempts = attempts + 1,
-                                last_status = :status::integer, last_error = NULL
+                                last_status = :status::integer, last_error = NULL, leased_until = NULL
    WHERE id = :id::bigint AND status = 'pending'
-  RETURNING endpoint_id, job_id
+  RETURNING endpoint_id
+), answering AS (${ANSWERING}
 )
-SELECT (SELECT n.id::text FROM webhook_deliveries n, delivered
-         WHERE n.status = 'pending' AND n.endpoint_id = delivered.endpoint_id AND n.job_id = delivered.job_id
-           -- The statement sees the rows as they were before its UPDATE: this one is still pending there.
-           AND n.id <> :id::bigint
-         ORDER BY n.id LIMIT 1) AS "nextId",
-       (SELECT count(*) FROM delivered)::int AS delivered`);
+SELECT count(*)::int AS delivered FROM done`,
+  'webhook-delivered',
+);
 
-const MARK_FAILED = statement<'id' | 'at' | 'error' | 'status' | 'nextAttemptAt' | 'dead'>(`
-UPDATE webhook_deliveries
-   SET attempts = attempts + 1, last_error = :error, last_status = :status::integer,
-       next_attempt_at = :nextAttemptAt::timestamptz,
-       status = CASE WHEN :dead::boolean THEN 'dead'::delivery_status ELSE status END,
-       dead_at = CASE WHEN :dead::boolean THEN :at::timestamptz END
- WHERE id = :id::bigint AND status = 'pending'`);
+/** A failed attempt recorded, its lease ended; its endpoint backing off (failing) or answering. */
+const MARK_FAILED = statement<
+  'id' | 'at' | 'error' | 'status' | 'nextAttemptAt' | 'dead' | 'endpointFailures' | 'backoffUntil'
+>(
+  `
+WITH done AS (
+  UPDATE webhook_deliveries
+     SET attempts = attempts + 1, last_error = :error, last_status = :status::integer,
+         next_attempt_at = :nextAttemptAt::timestamptz, leased_until = NULL,
+         status = CASE WHEN :dead::boolean THEN 'dead'::delivery_status ELSE status END,
+         dead_at = CASE WHEN :dead::boolean THEN :at::timestamptz END
+   WHERE id = :id::bigint AND status = 'pending'
+  RETURNING endpoint_id
+), failing AS (
+  -- Attempts that failed together, at the same count, count once: concurrent timeouts are one failure.
+  UPDATE webhook_endpoints e SET failures = GREATEST(e.failures, :endpointFailures::integer),
+                                 backoff_until = GREATEST(e.backoff_until, :backoffUntil::timestamptz)
+    FROM done WHERE e.id = done.endpoint_id AND :endpointFailures::integer > 0
+), answering AS (${ANSWERING} AND :endpointFailures::integer = 0
+)
+SELECT 1`,
+  'webhook-failed',
+);
 
+/** Not attempted now: due again at `until`, its lease ended. */
 const POSTPONE = statement<'id' | 'until'>(`
-UPDATE webhook_deliveries SET next_attempt_at = :until::timestamptz WHERE id = :id::bigint AND status = 'pending'`);
+UPDATE webhook_deliveries SET next_attempt_at = :until::timestamptz, leased_until = NULL
+ WHERE id = :id::bigint AND status = 'pending'`);
 
 const DISABLE_ENDPOINT = statement<'endpointId' | 'reason' | 'at'>(`
 UPDATE webhook_endpoints SET disabled_at = :at::timestamptz, disabled_reason = :reason
@@ -142,7 +222,7 @@ WITH enabled AS (
    WHERE id = :endpointId AND configured_at >= :retiredBefore::timestamptz
   RETURNING id
 )
-UPDATE webhook_deliveries SET next_attempt_at = :at::timestamptz
+UPDATE webhook_deliveries SET next_attempt_at = :at::timestamptz, leased_until = NULL
   FROM enabled WHERE webhook_deliveries.endpoint_id = enabled.id AND webhook_deliveries.status = 'pending'`);
 
 const ENDPOINT_STATE = statement<'endpointId' | 'retiredBefore'>(`
@@ -151,6 +231,7 @@ SELECT configured_at < :retiredBefore::timestamptz AS retired FROM webhook_endpo
 const LIST_ENDPOINTS = statement<'retiredBefore'>(`
 SELECT e.id, e.url, e.disabled_at AS "disabledAt", e.disabled_reason AS "disabledReason",
        e.configured_at AS "configuredAt", e.configured_at < :retiredBefore::timestamptz AS retired,
+       e.failures, e.backoff_until AS "backoffUntil",
        count(*) FILTER (WHERE d.status = 'pending')::int AS pending,
        count(*) FILTER (WHERE d.status = 'dead')::int AS dead
   FROM webhook_endpoints e LEFT JOIN webhook_deliveries d ON d.endpoint_id = e.id
@@ -180,7 +261,7 @@ SELECT d.id::text AS id, e.url AS endpoint, d.event, d.job_id AS "jobId", d.mess
 const REDELIVER = statement<'id' | 'at' | 'retiredBefore'>(`
 UPDATE webhook_deliveries d
    SET status = 'pending', attempts = 0, dead_at = NULL, next_attempt_at = :at::timestamptz,
-       created_at = :at::timestamptz
+       leased_until = NULL, created_at = :at::timestamptz
   FROM webhook_endpoints e
  WHERE d.id = :id::bigint AND d.status = 'dead'
    AND e.id = d.endpoint_id AND e.configured_at >= :retiredBefore::timestamptz
@@ -246,9 +327,26 @@ export function createWebhookStore({ pool }: { pool: pg.Pool }) {
       });
     },
 
-    async claimDue(now: Date, leaseUntil: Date, limit: number): Promise<string[]> {
+    /**
+     * Leases due deliveries until `leaseUntil`, at most `perEndpoint` of an endpoint at once; of one
+     * endpoint only, given `endpointId`.
+     */
+    async claimDue(
+      now: Date,
+      leaseUntil: Date,
+      limit: number,
+      perEndpoint: number,
+      endpointId: number | null = null,
+    ): Promise<string[]> {
       const { rows } = await pool.query<{ id: string }>(
-        CLAIM_DUE.bind({ now, leaseUntil, limit, retiredBefore: retiredBefore(now) }),
+        CLAIM_DUE.bind({
+          now,
+          leaseUntil,
+          limit,
+          perEndpoint,
+          endpointId,
+          retiredBefore: retiredBefore(now),
+        }),
       );
       return rows.map((row) => row.id);
     },
@@ -257,21 +355,50 @@ export function createWebhookStore({ pool }: { pool: pg.Pool }) {
       return (await pool.query<StoredDelivery>(LOAD.bind({ id }))).rows[0];
     },
 
-    /** Null when it was not pending any more; else the job's next pending delivery to that endpoint. */
-    async markDelivered(id: string, at: Date, status: number): Promise<{ nextId: string | null } | null> {
-      const row = (
-        await pool.query<{ nextId: string | null; delivered: number }>(
-          MARK_DELIVERED.bind({ id, at, status }),
-        )
-      ).rows[0];
-      return row && row.delivered > 0 ? { nextId: row.nextId } : null;
+    /** Leases one endpoint's next due delivery, if it has room, and answers it loaded. */
+    async claimNext(
+      endpointId: number,
+      now: Date,
+      leaseUntil: Date,
+      perEndpoint: number,
+    ): Promise<StoredDelivery | undefined> {
+      const bound = CLAIM_NEXT.bind({
+        now,
+        leaseUntil,
+        limit: 1,
+        perEndpoint,
+        endpointId,
+        retiredBefore: retiredBefore(now),
+      });
+      return (await pool.query<StoredDelivery>(bound)).rows[0];
+    },
+
+    /** False when it was not pending any more. */
+    async markDelivered(id: string, at: Date, status: number): Promise<boolean> {
+      const row = (await pool.query<{ delivered: number }>(MARK_DELIVERED.bind({ id, at, status }))).rows[0];
+      return (row?.delivered ?? 0) > 0;
     },
 
     async markFailed(
       id: string,
-      failure: { at: Date; error: string; status: number | null; nextAttemptAt: Date; dead: boolean },
+      failure: {
+        at: Date;
+        error: string;
+        status: number | null;
+        nextAttemptAt: Date;
+        dead: boolean;
+        endpoint: EndpointVerdict;
+      },
     ): Promise<void> {
-      await pool.query(MARK_FAILED.bind({ id, ...failure }));
+      const { endpoint, ...delivery } = failure;
+      await pool.query(
+        MARK_FAILED.bind({
+          id,
+          ...delivery,
+          endpointFailures: endpoint.failing ? endpoint.failures : 0,
+          backoffUntil: endpoint.failing ? endpoint.backoffUntil : null,
+        }),
+      );
     },
 
     async postpone(id: string, until: Date): Promise<void> {
@@ -297,7 +424,14 @@ export function createWebhookStore({ pool }: { pool: pg.Pool }) {
     async listEndpoints(now: Date) {
       return (
         await pool.query<
-          WebhookEndpointRow & { configuredAt: Date; retired: boolean; pending: number; dead: number }
+          WebhookEndpointRow & {
+            configuredAt: Date;
+            retired: boolean;
+            failures: number;
+            backoffUntil: Date | null;
+            pending: number;
+            dead: number;
+          }
         >(LIST_ENDPOINTS.bind({ retiredBefore: retiredBefore(now) }))
       ).rows;
     },

@@ -225,7 +225,7 @@ describe.skipIf(!hasPrometheus)(
       });
       // An endpoint receives the changes after its first sweep: wait for it before making any.
       await eventually(async () => {
-        const { body } = await service.api('GET', '/v1/notifications/endpoints');
+        const { body } = await service.admin('GET', '/v1/notifications/endpoints');
         return (body as unknown as { items?: unknown[] }).items?.length === receiver.urls.length;
       });
 

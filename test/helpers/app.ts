@@ -14,6 +14,7 @@ export const TEST_PARTNER_ID = '085';
 export const TEST_API_KEY = 'test-api-key';
 export const API_TOKEN = 'api-token-for-tests';
 export const PII_TOKEN = 'pii-token-for-tests';
+export const ADMIN_TOKEN = 'admin-token-for-tests';
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadConfig({
@@ -24,6 +25,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     SMILE_API_KEYS: `${TEST_API_KEY},previous-api-key`,
     INTERNAL_API_TOKENS: API_TOKEN,
     INTERNAL_PII_TOKENS: PII_TOKEN,
+    INTERNAL_ADMIN_TOKENS: ADMIN_TOKEN,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
     // Redis keys of their own, so rate-limit counters never leak between tests or runs.
     REDIS_PREFIX: `test-${randomBytes(4).toString('hex')}`,

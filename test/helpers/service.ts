@@ -7,7 +7,7 @@ import { buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import { createDependencies, type Dependencies } from '../../src/deps.js';
 import { buildSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/server.js';
-import { API_TOKEN, TEST_API_KEY, TEST_PARTNER_ID, testConfig } from './app.js';
+import { ADMIN_TOKEN, API_TOKEN, TEST_API_KEY, TEST_PARTNER_ID, testConfig } from './app.js';
 import { capturingLogger } from './logs.js';
 import { freePort } from './processes.js';
 
@@ -51,6 +51,8 @@ export interface TestService {
   logs: () => string;
   /** Calls the service's API with the ordinary token. */
   api: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: ApiBody }>;
+  /** Calls the service's API with an admin token, as an operator does on /v1/notifications/*. */
+  admin: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: ApiBody }>;
   /** POSTs a callback body to the service, over HTTP, as Smile ID would. */
   postCallback: (body: unknown, headers?: Record<string, string>) => Promise<Response>;
   close: () => Promise<void>;
@@ -85,23 +87,25 @@ export async function startService(
   const app = await buildApp({ config, logger, ...deps.forApp });
   const baseUrl = await app.listen({ port: config.PORT, host: '127.0.0.1' });
   deps.reconciler?.start();
+  const call = (token: string) => async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as ApiBody };
+  };
   return {
     app,
     deps,
     config,
     baseUrl,
     logs,
-    api: async (method, path, body) => {
-      const response = await fetch(`${baseUrl}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${API_TOKEN}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: response.status, body: (await response.json()) as ApiBody };
-    },
+    api: call(API_TOKEN),
+    admin: call(ADMIN_TOKEN),
     postCallback: (body, headers = {}) =>
       fetch(`${baseUrl}/callbacks/smile-id`, {
         method: 'POST',

@@ -126,6 +126,7 @@ describe('DOCS_ENABLED', () => {
       SMILE_API_KEYS: 'k',
       INTERNAL_API_TOKENS: 'a',
       INTERNAL_PII_TOKENS: 'b',
+      INTERNAL_ADMIN_TOKENS: 'c',
       DATA_ENCRYPTION_KEYS: `prod:${Buffer.alloc(32, 7).toString('base64')}`,
       CALLBACK_ALLOWED_CIDRS: 'any',
     };

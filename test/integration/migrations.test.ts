@@ -211,6 +211,8 @@ describe('the migrated schema and schema.prisma', () => {
       disabledReason: '410 Gone',
       configuredAt: now,
       createdAt: now,
+      failures: 2,
+      backoffUntil: now,
     };
     await db.prisma.webhookEndpoint.create({ data: endpoint });
     expect(await db.prisma.webhookEndpoint.findUniqueOrThrow({ where: { id: endpoint.id } })).toEqual(
@@ -227,6 +229,7 @@ describe('the migrated schema and schema.prisma', () => {
       status: 'dead' as const,
       attempts: 3,
       nextAttemptAt: now,
+      leasedUntil: now,
       lastError: 'HTTP 500',
       lastStatus: 500,
       createdAt: now,

@@ -4,9 +4,10 @@ import { ENDPOINT_RETIRED_AFTER_MS } from '../../src/domain/webhook-endpoints.js
 import { draftDeliveries } from '../../src/notify/messages.js';
 import { createChangeFeed } from '../../src/store/change-feed.js';
 import { createGaugeQueries } from '../../src/store/job-gauges.js';
-import { createWebhookStore } from '../../src/store/webhook-store.js';
+import { createWebhookStore, type EndpointVerdict } from '../../src/store/webhook-store.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createScratchDatabase, type ScratchDatabase } from '../helpers/database.js';
+import { endpointRow, jobDeliveries } from '../helpers/webhook-deliveries.js';
 
 /**
  * The deliveries' bookkeeping in Postgres: fan-out, the job's next delivery, repeats, retired endpoints
@@ -57,12 +58,16 @@ describe('the webhook store', () => {
     return { store, endpoint: endpoint!, jobId, fanOut };
   }
 
-  it('answers, once a delivery is made, the same job’s next pending one, not itself', async () => {
-    const { store, fanOut } = await setUp();
+  it('hands out a job’s next delivery only once the one before it is delivered, and marks each delivered once', async () => {
+    const { store, endpoint, fanOut } = await setUp();
     const [first, second] = await fanOut();
-    expect(await store.markDelivered(first!, new Date(), 204)).toEqual({ nextId: second });
-    expect(await store.markDelivered(second!, new Date(), 204)).toEqual({ nextId: null });
-    expect(await store.markDelivered(second!, new Date(), 204)).toBeNull();
+    const claim = () => store.claimDue(new Date(), new Date(Date.now() + 1000), 10, 16, endpoint.id);
+    expect(await claim()).toEqual([first]);
+    expect(await claim()).toEqual([]);
+    expect(await store.markDelivered(first!, new Date(), 204)).toBe(true);
+    expect(await claim()).toEqual([second]);
+    expect(await store.markDelivered(second!, new Date(), 204)).toBe(true);
+    expect(await store.markDelivered(second!, new Date(), 204)).toBe(false);
   });
 
   it('makes a change’s messages once, even if it is fanned out again', async () => {
@@ -79,9 +84,9 @@ describe('the webhook store', () => {
     expect(rows[0].count).toBe(before.length);
   });
 
-  /** The ids `claimDue` hands out at `at`, leasing them for a second. */
+  /** The ids `claimDue` hands out at `at`, leasing them for a second, 16 of an endpoint at most. */
   const claimedAt = (store: ReturnType<typeof createWebhookStore>, at: Date) =>
-    store.claimDue(at, new Date(at.getTime() + 1000), 10_000);
+    store.claimDue(at, new Date(at.getTime() + 1000), 10_000, 16);
 
   /** Past the time after which an endpoint no worker has listed (since `hoursAhead`) is retired. */
   const later = (hoursAhead = 0) =>
@@ -144,6 +149,70 @@ describe('the webhook store', () => {
     expect(rows[0].count).toBe(0);
     expect(await store.removeRetiredEndpoint(endpoint.id, later())).toEqual({ kind: 'not_found' });
     expect(await store.enableEndpoint(endpoint.id, new Date())).toBe('not_found');
+  });
+
+  describe('each endpoint on its own terms', () => {
+    /** `jobs` jobs with a delivery each to one new endpoint; the first deliveries' ids. */
+    async function endpointWithJobs(jobs: number) {
+      const url = `http://127.0.0.1:9/${randomUUID()}`;
+      const made = [];
+      for (let index = 0; index < jobs; index += 1) made.push(await jobDeliveries(app.db.pool, url));
+      return { store: made[0]!.store, endpointId: made[0]!.endpoint.id, ids: made.map((job) => job.ids[0]!) };
+    }
+    const lease = (at: Date) => new Date(at.getTime() + 60_000);
+    const answering = { failing: false } as const;
+    const failure = (at: Date, endpoint: EndpointVerdict) => ({
+      at,
+      error: 'HTTP 500',
+      status: 500,
+      nextAttemptAt: at,
+      dead: false,
+      endpoint,
+    });
+
+    it('hands out at most `perEndpoint` deliveries of an endpoint at once, and another as each attempt is recorded, whatever another endpoint has', async () => {
+      const busy = await endpointWithJobs(5);
+      const other = await endpointWithJobs(2);
+      const at = new Date();
+      const claim = async (when: Date) => {
+        const ids = await busy.store.claimDue(when, lease(when), 10_000, 2);
+        return {
+          busy: ids.filter((id) => busy.ids.includes(id)),
+          other: ids.filter((id) => other.ids.includes(id)),
+        };
+      };
+      const first = await claim(at);
+      expect(first.busy).toHaveLength(2);
+      expect(first.other.sort()).toEqual([...other.ids].sort());
+      expect(await claim(at)).toEqual({ busy: [], other: [] });
+
+      await busy.store.markFailed(first.busy[0]!, failure(at, answering));
+      expect((await claim(at)).busy).toHaveLength(1);
+      // Their leases lapsed (their worker died): the room they held is free again.
+      expect((await claim(new Date(at.getTime() + 120_000))).busy).toHaveLength(2);
+    });
+
+    it('hands out nothing of an endpoint backing off, then one delivery at a time until one is answered', async () => {
+      const { store, endpointId, ids } = await endpointWithJobs(3);
+      const claim = async (when: Date) =>
+        (await store.claimDue(when, lease(when), 10_000, 16)).filter((id) => ids.includes(id));
+      const at = new Date();
+      expect((await claim(at)).sort()).toEqual([...ids].sort());
+      const backoffUntil = new Date(at.getTime() + 5000);
+      // Three timeouts of attempts made together count as one failure.
+      for (const id of ids)
+        await store.markFailed(id, failure(at, { failing: true, failures: 1, backoffUntil }));
+      expect(await endpointRow(app.db.pool, endpointId)).toEqual({ failures: 1, backoffUntil });
+      expect(await claim(at)).toEqual([]);
+
+      const after = new Date(at.getTime() + 6000);
+      const probe = await claim(after);
+      expect(probe).toHaveLength(1);
+      expect(await claim(after)).toEqual([]);
+      await store.markDelivered(probe[0]!, after, 200);
+      expect(await endpointRow(app.db.pool, endpointId)).toEqual({ failures: 0, backoffUntil: null });
+      expect(await claim(after)).toHaveLength(2);
+    });
   });
 
   it('keeps, past retention, the changes a disabled endpoint has yet to receive, and not a retired one’s', async () => {

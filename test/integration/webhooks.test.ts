@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_API_KEY, TEST_PARTNER_ID } from '../helpers/app.js';
 import { spawnService, waitForOutput } from '../helpers/processes.js';
-import { eventually, newWebhookSecret, type Receiver, startReceiver } from '../helpers/receiver.js';
+import {
+  type Answer,
+  eventually,
+  newWebhookSecret,
+  type Receiver,
+  startReceiver,
+} from '../helpers/receiver.js';
 import { startService, startSimulator, type TestService, type TestSimulator } from '../helpers/service.js';
 import { submissionRequest } from '../helpers/submissions.js';
 
@@ -49,14 +55,18 @@ describe('webhooks to internal services', () => {
 
   async function endpointReady(s: TestService) {
     await eventually(
-      async () => JSON.stringify((await s.api('GET', '/v1/notifications/endpoints')).body),
+      async () => JSON.stringify((await s.admin('GET', '/v1/notifications/endpoints')).body),
       (body) => body.includes(receiver.url),
     );
   }
 
-  /** A job of its own, registered; its changes are then made by hand, as the merge would make them. */
-  async function job(s: TestService) {
+  /**
+   * A job of its own, registered; its changes are then made by hand, as the merge would make them. The
+   * receiver answers its messages as `answers` say (then 200), whatever other jobs' messages arrive.
+   */
+  async function job(s: TestService, answers: Answer[] = [], always: Answer = 200) {
     const jobId = `job-${randomUUID()}`;
+    receiver.script(jobId, answers, always);
     expect((await s.api('POST', '/v1/jobs', { jobId, userId: `user-${jobId}` })).status).toBe(201);
     const change = (set: string) => s.deps.db.pool.query(`UPDATE jobs SET ${set} WHERE job_id = $1`, [jobId]);
     return { jobId, change };
@@ -105,8 +115,7 @@ describe('webhooks to internal services', () => {
 
   it('retries a 500 and a timeout with the same webhook-id, and holds the job’s next change until the first is delivered', async () => {
     const s = await start();
-    receiver.answer([500, 'hold', 500]);
-    const { jobId, change } = await job(s);
+    const { jobId, change } = await job(s, [500, 'hold', 500]);
     await change("state = 'provisional'");
     const messages = await eventually(
       () => of(jobId),
@@ -136,11 +145,10 @@ describe('webhooks to internal services', () => {
 
   it('stops at 410 Gone until an operator enables the endpoint, then sends what waited, in order', async () => {
     const s = await start();
-    receiver.answer([410]);
-    const { jobId, change } = await job(s);
+    const { jobId, change } = await job(s, [410]);
     const endpoints = await eventually(
       async () =>
-        (await s.api('GET', '/v1/notifications/endpoints')).body as unknown as {
+        (await s.admin('GET', '/v1/notifications/endpoints')).body as unknown as {
           items: { id: number; disabledAt: string | null }[];
         },
       (body) => body.items.some((endpoint) => endpoint.disabledAt !== null),
@@ -152,7 +160,7 @@ describe('webhooks to internal services', () => {
     expect(metrics).toMatch(/^smileid_webhook_endpoints_disabled 1$/m);
 
     const disabled = endpoints.items.find((endpoint) => endpoint.disabledAt !== null)!;
-    expect((await s.api('POST', `/v1/notifications/endpoints/${disabled.id}/enable`)).status).toBe(200);
+    expect((await s.admin('POST', `/v1/notifications/endpoints/${disabled.id}/enable`)).status).toBe(200);
     const messages = await eventually(
       () => of(jobId),
       (list) => list.length === 3,
@@ -167,7 +175,7 @@ describe('webhooks to internal services', () => {
   it('retires an endpoint no worker lists any more, out of the backlog, and removes it on request', async () => {
     type Endpoint = { id: number; url: string; retired: boolean; pending: number; dead: number };
     const endpoints = async (s: TestService) =>
-      ((await s.api('GET', '/v1/notifications/endpoints')).body as unknown as { items: Endpoint[] }).items;
+      ((await s.admin('GET', '/v1/notifications/endpoints')).body as unknown as { items: Endpoint[] }).items;
     const first = await start();
     const firstUrl = receiver.url;
     await receiver.down();
@@ -185,7 +193,9 @@ describe('webhooks to internal services', () => {
     const s = await start();
     const byUrl = async (url: string) => (await endpoints(s)).find((endpoint) => endpoint.url === url)!;
     expect(await byUrl(firstUrl)).toMatchObject({ retired: false });
-    expect(await s.api('DELETE', `/v1/notifications/endpoints/${(await byUrl(firstUrl)).id}`)).toMatchObject({
+    expect(
+      await s.admin('DELETE', `/v1/notifications/endpoints/${(await byUrl(firstUrl)).id}`),
+    ).toMatchObject({
       status: 409,
       body: { error: { code: 'ENDPOINT_CONFIGURED' } },
     });
@@ -201,20 +211,20 @@ describe('webhooks to internal services', () => {
     const metrics = await (await fetch(`${s.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/^smileid_webhook_backlog 0$/m);
     expect(Number(/^smileid_webhook_endpoints_retired (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
-    expect(await s.api('POST', `/v1/notifications/endpoints/${retired.id}/enable`)).toMatchObject({
+    expect(await s.admin('POST', `/v1/notifications/endpoints/${retired.id}/enable`)).toMatchObject({
       status: 409,
       body: { error: { code: 'ENDPOINT_RETIRED' } },
     });
 
-    expect(await s.api('DELETE', `/v1/notifications/endpoints/${current.id}`)).toMatchObject({
+    expect(await s.admin('DELETE', `/v1/notifications/endpoints/${current.id}`)).toMatchObject({
       status: 409,
       body: { error: { code: 'ENDPOINT_CONFIGURED' } },
     });
-    expect(await s.api('DELETE', `/v1/notifications/endpoints/${retired.id}`)).toMatchObject({
+    expect(await s.admin('DELETE', `/v1/notifications/endpoints/${retired.id}`)).toMatchObject({
       status: 200,
       body: { id: retired.id, removed: true, pending: retired.pending, dead: 0 },
     });
-    expect(await s.api('DELETE', `/v1/notifications/endpoints/${retired.id}`)).toMatchObject({
+    expect(await s.admin('DELETE', `/v1/notifications/endpoints/${retired.id}`)).toMatchObject({
       status: 404,
       body: { error: { code: 'NOT_FOUND' } },
     });
@@ -223,8 +233,7 @@ describe('webhooks to internal services', () => {
 
   it('dead-letters a delivery past its retry window, lists it, and redelivers it with the same webhook-id', async () => {
     const s = await start();
-    receiver.answer([], 500);
-    const { jobId } = await job(s);
+    const { jobId } = await job(s, [], 500);
     await eventually(
       () => of(jobId),
       (list) => list.length >= 1,
@@ -237,7 +246,7 @@ describe('webhooks to internal services', () => {
     type DeadLetters = { items: { id: string; jobId: string; messageId: string; lastStatus: number }[] };
     const dead = await eventually(
       async () =>
-        (await s.api('GET', '/v1/notifications/dead-letters?limit=200')).body as unknown as DeadLetters,
+        (await s.admin('GET', '/v1/notifications/dead-letters?limit=200')).body as unknown as DeadLetters,
       (body) => body.items.some((item) => item.jobId === jobId),
     );
     const letter = dead.items.find((item) => item.jobId === jobId)!;
@@ -245,23 +254,22 @@ describe('webhooks to internal services', () => {
     const metrics = await (await fetch(`${s.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/^smileid_webhook_deliveries_total\{endpoint="\d+",result="dead"\} [1-9]/m);
 
-    receiver.answer([], 200);
-    expect((await s.api('POST', `/v1/notifications/dead-letters/${letter.id}/redeliver`)).status).toBe(202);
+    receiver.script(jobId, [], 200);
+    expect((await s.admin('POST', `/v1/notifications/dead-letters/${letter.id}/redeliver`)).status).toBe(202);
     const messages = await eventually(
       () => of(jobId),
       (list) => list.some((message) => message.answered === 200),
     );
     expect(messages.at(-1)).toMatchObject({ id: letter.messageId, answered: 200, verified: true });
-    expect((await s.api('POST', `/v1/notifications/dead-letters/${letter.id}/redeliver`)).status).toBe(404);
+    expect((await s.admin('POST', `/v1/notifications/dead-letters/${letter.id}/redeliver`)).status).toBe(404);
     // Past Postgres' bigint: a validation error, not a failed cast.
-    expect(await s.api('POST', '/v1/notifications/dead-letters/9999999999999999999/redeliver')).toMatchObject(
-      { status: 400, body: { error: { code: 'VALIDATION_FAILED' } } },
-    );
+    expect(
+      await s.admin('POST', '/v1/notifications/dead-letters/9999999999999999999/redeliver'),
+    ).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } });
   });
 
   it('delivers, after the worker delivering it is killed, what it was delivering', async () => {
     receiver = await startReceiver(secret);
-    receiver.answer(['hold']);
     const prefix = `test-${randomUUID().slice(0, 8)}`;
     // A timeout longer than the test: the delivery is still in flight when its worker dies.
     const slow = { ...env(receiver.url), NOTIFY_TIMEOUT_MS: '60000', REDIS_PREFIX: prefix };
@@ -278,7 +286,9 @@ describe('webhooks to internal services', () => {
     try {
       await waitForOutput(worker, 'service started');
       await endpointReady(api);
-      const { jobId } = await job(api);
+      // Another job's message first, as another test file's would be: it must not take this job's answer.
+      await job(api);
+      const { jobId } = await job(api, ['hold']);
       await eventually(
         () => of(jobId),
         (list) => list.length > 0,
