@@ -1,6 +1,6 @@
 import type { FeedChange } from '../store/change-feed.js';
 import type { WebhookStore } from '../store/webhook-store.js';
-import { draftDeliveries } from './messages.js';
+import type { draftDeliveries } from './messages.js';
 
 /** Changes turned into deliveries per transaction. */
 const FAN_OUT_BATCH = 500;
@@ -18,14 +18,15 @@ export function createNotificationSweep({
   enqueue,
   batchSize,
   now = () => new Date(),
-  draft = draftDeliveries,
+  draft,
 }: {
   store: WebhookStore;
   urls: readonly string[];
   enqueue: (deliveryIds: readonly string[]) => Promise<void>;
   batchSize: number;
   now?: () => Date;
-  draft?: (changes: FeedChange[]) => ReturnType<typeof draftDeliveries>;
+  /** The messages of changes (messages.ts), their feed cursors signed. */
+  draft: (changes: FeedChange[]) => ReturnType<typeof draftDeliveries>;
 }) {
   return async function sweepNotifications(): Promise<{ fannedOut: number; queued: number }> {
     if (urls.length === 0) return { fannedOut: 0, queued: 0 };

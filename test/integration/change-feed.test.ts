@@ -55,7 +55,7 @@ describe('the change feed', () => {
 
   /**
    * Reads the feed until it lists `count` changes after `after`: a change is listed once every older
-   * transaction on the server has ended, and other tests' transactions run beside this one.
+   * transaction of this database has ended.
    */
   async function caughtUp(after: string | undefined, done: (seen: ChangePage['items']) => boolean) {
     const deadline = Date.now() + 10_000;

@@ -1,0 +1,181 @@
+import type { ChangeFeed, FeedChange, FeedPosition } from '../store/change-feed.js';
+
+/**
+ * GET /v1/changes's reads and waits, shared by the requests at the same feed position, so that the
+ * feed's cost follows the positions consumers wait at, not changes × consumers. Consumers that keep up
+ * all wait at the feed's end: a change wakes one read for all of them, and the polls they make next,
+ * at the new end, share one read too. Waits are capped per process.
+ */
+
+/** Woken by a commit the horizon still hides, look again after this long, doubling up to the maximum. */
+const MIN_LOOK_AGAIN_MS = 50;
+const MAX_LOOK_AGAIN_MS = 1000;
+
+type Watch = () => (until: AbortSignal) => Promise<void>;
+type Read = ChangeFeed['read'];
+
+const keyOf = (after: FeedPosition, limit: number) => `${after.xid}:${after.id}:${limit}`;
+
+/**
+ * Reads that answer every caller at the same position that asked before the read started: as fresh as
+ * a read of one's own, yet at most one read in flight and one waiting to start per position.
+ */
+export function shareReads(read: Read, counted: () => void = () => undefined): Read {
+  const next = new Map<string, Promise<FeedChange[]>>();
+  const running = new Map<string, Promise<FeedChange[]>>();
+  return (after, limit) => {
+    const key = keyOf(after, limit);
+    const queued = next.get(key);
+    if (queued) return queued;
+    const start = () => {
+      next.delete(key);
+      counted();
+      const reading = read(after, limit);
+      running.set(key, reading);
+      const settled = () => {
+        if (running.get(key) === reading) running.delete(key);
+      };
+      reading.then(settled, settled);
+      return reading;
+    };
+    // Always a turn later: callers of this same turn join it, and `next` is set before it starts.
+    const previous = running.get(key);
+    const queuedRead = previous ? previous.then(start, start) : Promise.resolve().then(start);
+    next.set(key, queuedRead);
+    return queuedRead;
+  };
+}
+
+/** The requests waiting at one position, and the one loop that reads the feed for them. */
+interface Group {
+  waiters: Set<{ answer: (items: FeedChange[]) => void; fail: (error: unknown) => void }>;
+  /** Aborted when the last waiter has gone. */
+  idle: AbortController;
+}
+
+export function createLongPolls({
+  read,
+  watch,
+  maxWaiters,
+  onRead,
+  onWaiting,
+}: {
+  read: Read;
+  watch: Watch;
+  /** CHANGE_FEED_MAX_WAITERS: waits held at once by this process. */
+  maxWaiters: number;
+  /** Counts each read of the feed actually made. */
+  onRead?: () => void;
+  /** Reports how many requests wait now. */
+  onWaiting?: (waiting: number) => void;
+}) {
+  const sharedRead = shareReads(read, onRead);
+  const groups = new Map<string, Group>();
+  let waiting = 0;
+
+  /** Reads for a group until it has something to answer, or nobody waits any more. */
+  async function run(
+    key: string,
+    group: Group,
+    after: FeedPosition,
+    limit: number,
+    first: ReturnType<Watch>,
+  ) {
+    let changed = first;
+    let lookAgainMs = 0;
+    try {
+      for (;;) {
+        const until =
+          lookAgainMs > 0
+            ? AbortSignal.any([group.idle.signal, AbortSignal.timeout(lookAgainMs)])
+            : group.idle.signal;
+        await changed(until);
+        if (group.waiters.size === 0) return;
+        changed = watch();
+        const items = await sharedRead(after, limit);
+        if (items.length > 0) {
+          end(key, group);
+          for (const waiter of [...group.waiters]) waiter.answer(items);
+          return;
+        }
+        // Woken, yet nothing listed: a transaction of this database that began before the change still
+        // runs. Its end sends no signal unless it changed a job, so look again, less and less often.
+        lookAgainMs = Math.min(MAX_LOOK_AGAIN_MS, Math.max(MIN_LOOK_AGAIN_MS, lookAgainMs * 2));
+      }
+    } catch (error) {
+      end(key, group);
+      for (const waiter of [...group.waiters]) waiter.fail(error);
+    }
+  }
+
+  function end(key: string, group: Group) {
+    if (groups.get(key) === group) groups.delete(key);
+  }
+
+  /** Joins (or starts) the group at this position; see changesAfter. */
+  function wait(
+    after: FeedPosition,
+    limit: number,
+    until: AbortSignal,
+    since: ReturnType<Watch>,
+  ): Promise<FeedChange[]> | 'busy' {
+    if (waiting >= maxWaiters) return 'busy';
+    if (until.aborted) return Promise.resolve([]);
+    const key = keyOf(after, limit);
+    let group = groups.get(key);
+    if (!group) {
+      group = { waiters: new Set(), idle: new AbortController() };
+      groups.set(key, group);
+      void run(key, group, after, limit, since);
+    }
+    const joined = group;
+    waiting += 1;
+    onWaiting?.(waiting);
+    return new Promise<FeedChange[]>((resolve, reject) => {
+      const leave = () => {
+        until.removeEventListener('abort', timedOut);
+        joined.waiters.delete(waiter);
+        waiting -= 1;
+        onWaiting?.(waiting);
+        if (joined.waiters.size === 0) {
+          end(key, joined);
+          joined.idle.abort();
+        }
+      };
+      const waiter = {
+        answer: (items: FeedChange[]) => {
+          leave();
+          resolve(items);
+        },
+        fail: (error: unknown) => {
+          leave();
+          reject(error);
+        },
+      };
+      const timedOut = () => waiter.answer([]);
+      joined.waiters.add(waiter);
+      until.addEventListener('abort', timedOut, { once: true });
+    });
+  }
+
+  return {
+    /**
+     * Up to `limit` changes after `after`, from a read that started after this call. With `until` and
+     * nothing new, waits for changes until it aborts (then answers none); `busy` when `maxWaiters`
+     * requests wait already.
+     */
+    async changesAfter(
+      after: FeedPosition,
+      limit: number,
+      until?: AbortSignal,
+    ): Promise<FeedChange[] | 'busy'> {
+      // Watched before the look, so that a change signalled between the look and the wait wakes it.
+      const since = watch();
+      const items = await sharedRead(after, limit);
+      if (items.length > 0 || !until) return items;
+      return wait(after, limit, until, since);
+    },
+  };
+}
+
+export type LongPolls = ReturnType<typeof createLongPolls>;
