@@ -6,6 +6,7 @@ import { cursorsOf } from '../../src/api/cursor.js';
 import { buildApp } from '../../src/app.js';
 import { type Config, DEVELOPMENT_SECRETS, loadConfig } from '../../src/config.js';
 import { createFailFastRedis, createServices } from '../../src/deps.js';
+import type { Metrics } from '../../src/observability/metrics.js';
 import { createFieldCipher, type FieldCipher, parseKeyring } from '../../src/security/field-cipher.js';
 import { createDatabase, type Database } from '../../src/store/connections.js';
 import { capturingLogger } from './logs.js';
@@ -51,6 +52,8 @@ export async function createTestApp(
     withRedis?: boolean;
     now?: () => Date;
     changeSignal?: Parameters<typeof createServices>[0]['changeSignal'];
+    /** Metrics for the app to record into (and serve at /metrics); none by default. */
+    metrics?: Metrics;
   } = {},
 ): Promise<TestApp> {
   const config = testConfig(options.env);
@@ -66,12 +69,20 @@ export async function createTestApp(
   const services =
     config.ROLE === 'worker'
       ? undefined
-      : createServices({ config, db, cipher, now: options.now, changeSignal: options.changeSignal });
+      : createServices({
+          config,
+          db,
+          cipher,
+          now: options.now,
+          changeSignal: options.changeSignal,
+          metrics: options.metrics,
+        });
   const app = await buildApp({
     config,
     logger,
     services,
     redis,
+    metrics: options.metrics,
     readinessChecks: { postgres: () => db.pool.query('SELECT 1') },
   });
   await app.ready();
