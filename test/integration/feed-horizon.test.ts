@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { draftDeliveries } from '../../src/notify/messages.js';
 import { createChangeFeed, FEED_START, type FeedPosition } from '../../src/store/change-feed.js';
+import { createGaugeQueries } from '../../src/store/job-gauges.js';
 import { createWebhookStore } from '../../src/store/webhook-store.js';
 import { TEST_CURSORS } from '../helpers/app.js';
 import { createScratchDatabase, type ScratchDatabase } from '../helpers/database.js';
@@ -113,6 +114,27 @@ describe('the change feed’s horizon', () => {
       expect(await listedWithin(read, jobId, 5000)).toBe(true);
     } finally {
       await older.end();
+    }
+  });
+
+  it('reports how long a committed change has been held back by an older transaction of this database, and 0 for another database’s', async () => {
+    const gauges = createGaugeQueries({ pool });
+    const elsewhere = await holdTransactionInPostgresDatabase();
+    const older = new pg.Client({ connectionString: scratch.url });
+    await older.connect();
+    try {
+      await insertJob(pool, `job-${randomUUID()}`);
+      expect(await gauges.changeFeedHeldBack()).toBe(0);
+      await older.query('BEGIN');
+      await older.query('SELECT pg_current_xact_id()');
+      await insertJob(pool, `job-${randomUUID()}`);
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      expect(await gauges.changeFeedHeldBack()).toBeGreaterThanOrEqual(1);
+      await older.query('COMMIT');
+      expect(await gauges.changeFeedHeldBack()).toBe(0);
+    } finally {
+      await older.end();
+      await elsewhere.release();
     }
   });
 
