@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ChangeFeed, FeedChange, FeedPosition } from '../store/change-feed.js';
 
 /**
@@ -10,6 +11,8 @@ import type { ChangeFeed, FeedChange, FeedPosition } from '../store/change-feed.
 /** Woken by a commit the horizon still hides, look again after this long, doubling up to the maximum. */
 const MIN_LOOK_AGAIN_MS = 50;
 const MAX_LOOK_AGAIN_MS = 1000;
+/** Waiters answered per turn of the event loop: a callback arriving meanwhile waits for a batch, not all. */
+const ANSWER_BATCH = 32;
 
 type Watch = () => (until: AbortSignal) => Promise<void>;
 type Read = ChangeFeed['read'];
@@ -95,7 +98,11 @@ export function createLongPolls({
         const items = await sharedRead(after, limit);
         if (items.length > 0) {
           end(key, group);
-          for (const waiter of [...group.waiters]) waiter.answer(items);
+          const waiters = [...group.waiters];
+          for (let start = 0; start < waiters.length; start += ANSWER_BATCH) {
+            if (start > 0) await nextTurn();
+            for (const waiter of waiters.slice(start, start + ANSWER_BATCH)) waiter.answer(items);
+          }
           return;
         }
         // Woken, yet nothing listed: a transaction of this database that began before the change still
@@ -142,12 +149,15 @@ export function createLongPolls({
           joined.idle.abort();
         }
       };
+      // Answered once: by the group, by its deadline, or by a failure, whichever comes first.
       const waiter = {
         answer: (items: FeedChange[]) => {
+          if (!joined.waiters.has(waiter)) return;
           leave();
           resolve(items);
         },
         fail: (error: unknown) => {
+          if (!joined.waiters.has(waiter)) return;
           leave();
           reject(error);
         },
@@ -169,6 +179,10 @@ export function createLongPolls({
       limit: number,
       until?: AbortSignal,
     ): Promise<FeedChange[] | 'busy'> {
+      // Requests already wait here: their loop has read since every change signalled before its watch,
+      // and reads again after any signalled since. Joining it costs no read: consumers that keep up come
+      // back to the same new position together, after each change.
+      if (until && groups.has(keyOf(after, limit))) return wait(after, limit, until, watch());
       // Watched before the look, so that a change signalled between the look and the wait wakes it.
       const since = watch();
       const items = await sharedRead(after, limit);
