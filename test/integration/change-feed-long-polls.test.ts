@@ -113,6 +113,56 @@ describe('long polls of the change feed', () => {
     }
   });
 
+  it('hands each of 10 consumers following with wait every change once and in order, while writers commit out of order', async () => {
+    const run = randomUUID().slice(0, 8);
+    const start = await feedEnd();
+    const pause = () => new Promise((resolve) => setTimeout(resolve, Math.random() * 20));
+    const writer = async (writerIndex: number) => {
+      const client = new pg.Client({ connectionString: scratch.url });
+      await client.connect();
+      try {
+        for (let index = 0; index < 15; index += 1) {
+          await client.query('BEGIN');
+          await client.query('SELECT pg_current_xact_id()');
+          await pause();
+          await client.query(
+            `INSERT INTO jobs (job_id, user_id, created_at, updated_at, version) VALUES ($1, 'u', now(), now(), 1)`,
+            [`poll-${run}-${writerIndex}-${index}`],
+          );
+          await pause();
+          await client.query('COMMIT');
+        }
+      } finally {
+        await client.end();
+      }
+    };
+    let writing = true;
+    const consumer = async () => {
+      const seen: string[] = [];
+      let after = start;
+      for (;;) {
+        const done = !writing;
+        const response = await get(app, `?after=${after}&wait=1&limit=7`);
+        expect(response.statusCode).toBe(200);
+        const page: ChangePage = response.json();
+        seen.push(...page.items.map((item) => item.jobId));
+        after = page.nextCursor;
+        if (done && page.items.length === 0) return seen;
+      }
+    };
+    const consumers = Array.from({ length: 10 }, consumer);
+    await Promise.all(Array.from({ length: 4 }, (_, index) => writer(index)));
+    writing = false;
+    const { rows } = await app.db.pool.query(
+      'SELECT job_id AS "jobId" FROM job_changes WHERE job_id LIKE $1 ORDER BY xid, id',
+      [`poll-${run}-%`],
+    );
+    expect(rows).toHaveLength(60);
+    for (const seen of await Promise.all(consumers)) {
+      expect(seen.filter((jobId) => jobId.startsWith(`poll-${run}-`))).toEqual(rows.map((row) => row.jobId));
+    }
+  });
+
   it('answers 503 CHANGE_FEED_BUSY with Retry-After past CHANGE_FEED_MAX_WAITERS, and waits again once places free up', async () => {
     const capped = createMetrics({ defaultMetrics: false });
     const small = await createTestApp({
