@@ -31,6 +31,7 @@ function row(phase: FeedPhase): string[] {
     number(phase.feedReads / phase.seconds, 1),
     number(phase.transactions / phase.seconds),
     `${Math.round(phase.apiCpuMs / phase.seconds / 10)}%`,
+    number(phase.apiLoopLagP99Ms, 1),
     `${Math.round(phase.consumersCpuMs / phase.seconds / 10)}%`,
     `${Math.round(phase.postgresCpuMs / phase.seconds / 10)}%`,
     `${Math.round(phase.machineBusyMs / phase.seconds / 10 / os.cpus().length)}%`,
@@ -50,6 +51,7 @@ function report(run: FeedRun, consumers: number): string {
       'feed reads/s',
       'db xact/s',
       'api CPU',
+      'api loop lag p99 ms',
       'consumers CPU',
       'postgres CPU',
       'machine busy',
@@ -81,7 +83,8 @@ async function main() {
   console.log(
     `feed bench: ${os.cpus().length} CPUs, node ${process.version}; ${settings.BENCH_CHANGES_PER_SECOND} ` +
       `signed result callbacks/s (a change each) for ${settings.BENCH_PHASE_SECONDS} s per phase, ` +
-      `${settings.BENCH_CONSUMERS} consumers on GET /v1/changes?wait=30 from the second phase; the service ` +
+      `${settings.BENCH_CONSUMERS} consumers on GET /v1/changes?wait=30 from the second phase (their ` +
+      `process at nice ${settings.BENCH_CONSUMERS_NICE}); the service ` +
       `as one API process (LOG_LEVEL=${SERVICE_LOG_LEVEL}, limits that never bind); database ` +
       `${settings.BENCH_DATABASE}, removed at the end`,
   );
@@ -98,7 +101,8 @@ async function main() {
       'the callbacks’ own included. postgres held = a session of the server’s `postgres` database keeps a ' +
       'transaction open, with its id, for the whole phase. api CPU, consumers CPU, postgres CPU = CPU time ' +
       'of the API process, the consumers’ process and every Postgres process (all databases) over the phase ' +
-      '(100% = one CPU); machine busy = every process’s, this bench, Postgres and anything else ' +
+      '(100% = one CPU); api loop lag = how late the API’s event loop ran its timers over the phase ' +
+      '(Node’s monitorEventLoopDelay, p99); machine busy = every process’s, this bench, Postgres and anything else ' +
       'running, per CPU available.',
   );
 }

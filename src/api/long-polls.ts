@@ -1,4 +1,4 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { ChangeFeed, FeedChange, FeedPosition } from '../store/change-feed.js';
 
 /**
@@ -12,7 +12,15 @@ import type { ChangeFeed, FeedChange, FeedPosition } from '../store/change-feed.
 const MIN_LOOK_AGAIN_MS = 50;
 const MAX_LOOK_AGAIN_MS = 1000;
 /** Waiters answered per turn of the event loop: a callback arriving meanwhile waits for a batch, not all. */
-const ANSWER_BATCH = 32;
+const ANSWER_BATCH = 8;
+/**
+ * Waiters are answered at most this often per process: the first change after a quiet spell at once,
+ * changes that follow within it together. Each consumer then polls at most a few times a second however
+ * fast changes come, so the HTTP work too follows consumers, not changes × consumers.
+ */
+export const ANSWER_INTERVAL_MS = 250;
+/** How long the end of an answer is remembered for the consumers coming back to it: seconds at most. */
+const END_NOTE_MS = 10_000;
 
 type Watch = () => (until: AbortSignal) => Promise<void>;
 type Read = ChangeFeed['read'];
@@ -62,9 +70,11 @@ export function createLongPolls({
   maxWaiters,
   onRead,
   onWaiting,
+  answerIntervalMs = ANSWER_INTERVAL_MS,
 }: {
   read: Read;
   watch: Watch;
+  answerIntervalMs?: number;
   /** CHANGE_FEED_MAX_WAITERS: waits held at once by this process. */
   maxWaiters: number;
   /** Counts each read of the feed actually made. */
@@ -75,6 +85,19 @@ export function createLongPolls({
   const sharedRead = shareReads(read, onRead);
   const groups = new Map<string, Group>();
   let waiting = 0;
+  let answeredAt = Number.NEGATIVE_INFINITY;
+  /**
+   * Positions an answer ended at, when that answer held everything its read found: with the watch taken
+   * before that read. Consumers come back there; the first to wait starts its group from that watch
+   * instead of a read of its own, so the others find a group to join, not a read each.
+   */
+  const ends = new Map<string, { since: ReturnType<Watch>; at: number }>();
+
+  function noteEnd(key: string, since: ReturnType<Watch>) {
+    const now = Date.now();
+    for (const [ended, note] of ends) if (now - note.at > END_NOTE_MS) ends.delete(ended);
+    ends.set(key, { since, at: now });
+  }
 
   /** Reads for a group until it has something to answer, or nobody waits any more. */
   async function run(
@@ -93,11 +116,16 @@ export function createLongPolls({
             ? AbortSignal.any([group.idle.signal, AbortSignal.timeout(lookAgainMs)])
             : group.idle.signal;
         await changed(until);
+        const gatherMs = answeredAt + answerIntervalMs - Date.now();
+        if (gatherMs > 0)
+          await sleep(gatherMs, undefined, { signal: group.idle.signal }).catch(() => undefined);
         if (group.waiters.size === 0) return;
         changed = watch();
         const items = await sharedRead(after, limit);
         if (items.length > 0) {
           end(key, group);
+          answeredAt = Date.now();
+          if (items.length < limit) noteEnd(keyOf(items.at(-1)!.position, limit), changed);
           const waiters = [...group.waiters];
           for (let start = 0; start < waiters.length; start += ANSWER_BATCH) {
             if (start > 0) await nextTurn();
@@ -182,7 +210,13 @@ export function createLongPolls({
       // Requests already wait here: their loop has read since every change signalled before its watch,
       // and reads again after any signalled since. Joining it costs no read: consumers that keep up come
       // back to the same new position together, after each change.
-      if (until && groups.has(keyOf(after, limit))) return wait(after, limit, until, watch());
+      if (until) {
+        const key = keyOf(after, limit);
+        if (groups.has(key)) return wait(after, limit, until, watch());
+        // The end of an answer: its read saw everything committed before its watch.
+        const ended = ends.get(key);
+        if (ended) return wait(after, limit, until, ended.since);
+      }
       // Watched before the look, so that a change signalled between the look and the wait wakes it.
       const since = watch();
       const items = await sharedRead(after, limit);
