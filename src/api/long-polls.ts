@@ -1,5 +1,6 @@
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { ChangeFeed, FeedChange, FeedPosition } from '../store/change-feed.js';
+import { keyOf, shareReads } from './shared-reads.js';
 
 /**
  * GET /v1/changes's reads and waits, shared by the requests at the same feed position, so that the
@@ -23,39 +24,6 @@ export const ANSWER_INTERVAL_MS = 250;
 const END_NOTE_MS = 10_000;
 
 type Watch = () => (until: AbortSignal) => Promise<void>;
-type Read = ChangeFeed['read'];
-
-const keyOf = (after: FeedPosition, limit: number) => `${after.xid}:${after.id}:${limit}`;
-
-/**
- * Reads that answer every caller at the same position that asked before the read started: as fresh as
- * a read of one's own, yet at most one read in flight and one waiting to start per position.
- */
-export function shareReads(read: Read, counted: () => void = () => undefined): Read {
-  const next = new Map<string, Promise<FeedChange[]>>();
-  const running = new Map<string, Promise<FeedChange[]>>();
-  return (after, limit) => {
-    const key = keyOf(after, limit);
-    const queued = next.get(key);
-    if (queued) return queued;
-    const start = () => {
-      next.delete(key);
-      counted();
-      const reading = read(after, limit);
-      running.set(key, reading);
-      const settled = () => {
-        if (running.get(key) === reading) running.delete(key);
-      };
-      reading.then(settled, settled);
-      return reading;
-    };
-    // Always a turn later: callers of this same turn join it, and `next` is set before it starts.
-    const previous = running.get(key);
-    const queuedRead = previous ? previous.then(start, start) : Promise.resolve().then(start);
-    next.set(key, queuedRead);
-    return queuedRead;
-  };
-}
 
 /** The requests waiting at one position, and the one loop that reads the feed for them. */
 interface Group {
@@ -72,7 +40,7 @@ export function createLongPolls({
   onWaiting,
   answerIntervalMs = ANSWER_INTERVAL_MS,
 }: {
-  read: Read;
+  read: ChangeFeed['read'];
   watch: Watch;
   answerIntervalMs?: number;
   /** CHANGE_FEED_MAX_WAITERS: waits held at once by this process. */
@@ -198,7 +166,7 @@ export function createLongPolls({
 
   return {
     /**
-     * Up to `limit` changes after `after`, from a read that started after this call. With `until` and
+     * Up to `limit` changes after `after`: what a read started after this call finds. With `until` and
      * nothing new, waits for changes until it aborts (then answers none); `busy` when `maxWaiters`
      * requests wait already.
      */
