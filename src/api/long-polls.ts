@@ -12,6 +12,12 @@ import { keyOf, shareReads } from './shared-reads.js';
 /** Woken by a commit the horizon still hides, look again after this long, doubling up to the maximum. */
 const MIN_LOOK_AGAIN_MS = 50;
 const MAX_LOOK_AGAIN_MS = 1000;
+/**
+ * Without any signal, look this often all the same: a change hidden when it was signalled, behind a
+ * transaction whose end signals nothing (it changed no job), is then found within seconds, not at the
+ * end of the wait.
+ */
+const IDLE_LOOK_MS = 5000;
 /** Waiters answered per turn of the event loop: a callback arriving meanwhile waits for a batch, not all. */
 const ANSWER_BATCH = 8;
 /**
@@ -76,14 +82,13 @@ export function createLongPolls({
     first: ReturnType<Watch>,
   ) {
     let changed = first;
+    // 0 until a signalled change was not found: then looks come sooner, backing off.
     let lookAgainMs = 0;
     try {
       for (;;) {
-        const until =
-          lookAgainMs > 0
-            ? AbortSignal.any([group.idle.signal, AbortSignal.timeout(lookAgainMs)])
-            : group.idle.signal;
-        await changed(until);
+        const timer = AbortSignal.timeout(lookAgainMs || IDLE_LOOK_MS);
+        await changed(AbortSignal.any([group.idle.signal, timer]));
+        const idleLook = lookAgainMs === 0 && timer.aborted;
         const gatherMs = answeredAt + answerIntervalMs - Date.now();
         if (gatherMs > 0)
           await sleep(gatherMs, undefined, { signal: group.idle.signal }).catch(() => undefined);
@@ -103,7 +108,8 @@ export function createLongPolls({
         }
         // Woken, yet nothing listed: a transaction of this database that began before the change still
         // runs. Its end sends no signal unless it changed a job, so look again, less and less often.
-        lookAgainMs = Math.min(MAX_LOOK_AGAIN_MS, Math.max(MIN_LOOK_AGAIN_MS, lookAgainMs * 2));
+        if (!idleLook)
+          lookAgainMs = Math.min(MAX_LOOK_AGAIN_MS, Math.max(MIN_LOOK_AGAIN_MS, lookAgainMs * 2));
       }
     } catch (error) {
       end(key, group);
@@ -183,7 +189,7 @@ export function createLongPolls({
         if (groups.has(key)) return wait(after, limit, until, watch());
         // The end of an answer: its read saw everything committed before its watch.
         const ended = ends.get(key);
-        if (ended) return wait(after, limit, until, ended.since);
+        if (ended && Date.now() - ended.at <= END_NOTE_MS) return wait(after, limit, until, ended.since);
       }
       // Watched before the look, so that a change signalled between the look and the wait wakes it.
       const since = watch();

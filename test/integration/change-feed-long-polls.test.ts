@@ -120,6 +120,31 @@ describe('long polls of the change feed', () => {
     }
   });
 
+  it('finds, within seconds rather than at the end of the wait, a change hidden when signalled whose blocker ends without a signal', async () => {
+    const after = await feedEnd();
+    const older = new pg.Client({ connectionString: scratch.url });
+    await older.connect();
+    try {
+      await older.query('BEGIN');
+      await older.query('SELECT pg_current_xact_id()');
+      const jobId = `job-${randomUUID()}`;
+      // Committed and signalled before the request looks (the signal has arrived half a second later):
+      // hidden then, so the request waits, with nothing left to wake it.
+      await register(jobId);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const startedAt = Date.now();
+      const poll = get(app, `?after=${after}&wait=25`);
+      await waiting(1);
+      // Ends without changing a job: no signal.
+      await older.query('COMMIT');
+      const page: ChangePage = (await poll).json();
+      expect(page.items.map((item) => item.jobId)).toEqual([jobId]);
+      expect(Date.now() - startedAt).toBeLessThan(15_000);
+    } finally {
+      await older.end();
+    }
+  });
+
   it('hands each of 10 consumers following with wait every change once and in order, while writers commit out of order', async () => {
     const run = randomUUID().slice(0, 8);
     const start = await feedEnd();
