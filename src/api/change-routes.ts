@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { JOB_STATES } from '../domain/facets.js';
 import { HttpError } from '../http/errors.js';
-import { FEED_START } from '../store/change-feed.js';
+import { FEED_START, type FeedChange } from '../store/change-feed.js';
 import { type Cursors, feedCursorPayload } from './cursor.js';
 import { BEARER_ROUTE, type RouteContext } from './route-context.js';
 import { commonErrors, errorSchema, queryLimit } from './schemas.js';
@@ -55,6 +55,27 @@ const changeSchema = z
  */
 export const changeRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, context) => {
   const { changes, cursors } = context;
+  // The requests waiting at one position are answered with the same changes (long-polls.ts): each page
+  // is presented, its cursors signed, once for all of them.
+  const presented = new WeakMap<FeedChange[], z.infer<typeof changeSchema>[]>();
+  const present = (items: FeedChange[]) => {
+    let page = presented.get(items);
+    if (!page) {
+      page = items.map((change) => ({
+        cursor: cursors.change(change),
+        jobId: change.jobId,
+        userId: change.userId,
+        fromState: change.fromState,
+        toState: change.toState,
+        fromFinal: change.fromFinal,
+        toFinal: change.toFinal,
+        confirmed: change.confirmed,
+        at: change.at.toISOString(),
+      }));
+      presented.set(items, page);
+    }
+    return page;
+  };
   api.get(
     '/v1/changes',
     {
@@ -93,20 +114,10 @@ export const changeRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, con
           },
         );
       }
+      const page = present(items);
       return {
-        items: items.map((change) => ({
-          cursor: cursors.change(change),
-          jobId: change.jobId,
-          userId: change.userId,
-          fromState: change.fromState,
-          toState: change.toState,
-          fromFinal: change.fromFinal,
-          toFinal: change.toFinal,
-          confirmed: change.confirmed,
-          at: change.at.toISOString(),
-        })),
-        nextCursor:
-          items.length > 0 ? cursors.change(items.at(-1)!) : cursors.encode('changes', { ...after }),
+        items: page,
+        nextCursor: page.at(-1)?.cursor ?? cursors.encode('changes', { ...after }),
       };
     },
   );
