@@ -1,4 +1,5 @@
 import type { JobState } from '../src/domain/facets.js';
+import { TAG_BYTES } from '../src/security/keyed-tags.js';
 import { listJobsQuery, READ_JOB_SQL } from '../src/store/job-queries.js';
 import { createBaseline } from './baseline-lifecycle.js';
 
@@ -18,8 +19,9 @@ app.get<{ Params: { jobId: string } }>('/v1/jobs/:jobId', async (request, reply)
 
 app.get<{ Querystring: Record<string, string | undefined> }>('/v1/jobs', async (request) => {
   const { state, isFinal, limit = '50', cursor } = request.query;
+  // The service's cursors: a tag, then the JSON; the floor does not check the tag.
   const afterSeq = cursor
-    ? (JSON.parse(Buffer.from(cursor, 'base64url').toString()) as { seq: string }).seq
+    ? (JSON.parse(Buffer.from(cursor, 'base64url').subarray(TAG_BYTES).toString()) as { seq: string }).seq
     : undefined;
   const filters = {
     states: state ? (state.split(',') as JobState[]) : undefined,

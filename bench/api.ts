@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { encodeCursor } from '../src/api/cursor.js';
+import { cursorsOf } from '../src/api/cursor.js';
 import { type ApiRunFigures, type ApiScenarioResult, apiRunLine, apiSummary } from './api-report.js';
 import {
   API_SCENARIOS,
@@ -81,7 +81,8 @@ async function listCursors(url: string): Promise<string[]> {
     ),
   );
   const step = Math.max(1, Math.floor(rows.length / SAMPLED_PAGES));
-  return rows.filter((_, index) => index % step === 0).map((row) => encodeCursor({ seq: row.seq }));
+  const cursors = cursorsOf([BENCH_DATA_ENCRYPTION_KEYS]);
+  return rows.filter((_, index) => index % step === 0).map((row) => cursors.encode('jobs', { seq: row.seq }));
 }
 
 /** The run with the median throughput: one real run's figures, not a mix of several. */

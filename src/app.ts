@@ -28,7 +28,9 @@ export interface AppDependencies {
   /** This instance's metrics; without them, nothing is measured and /metrics is absent. */
   metrics?: Metrics | undefined;
   /** The Postgres reads behind the job gauges of /metrics. */
-  gauges?: Pick<GaugeQueries, 'jobCounts' | 'submissionCounts' | 'notificationCounts'> | undefined;
+  gauges?:
+    | Pick<GaugeQueries, 'jobCounts' | 'submissionCounts' | 'notificationCounts' | 'changeFeedHeldBack'>
+    | undefined;
   /** Queues whose depth /metrics reports. */
   queues?: readonly QueueCounter[];
 }
@@ -89,6 +91,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
             disabledEndpoints: 0,
             retiredEndpoints: 0,
           }),
+          changeFeedHeldBack: async () => 0,
         },
         metrics,
         queues: deps.queues ?? [],

@@ -306,6 +306,12 @@ export const environmentSchema = z.object({
   API_RATE_LIMIT_PER_MINUTE: positiveInt
     .default(6000)
     .describe('`/v1/*` requests per minute per client address.'),
+  CHANGE_FEED_MAX_WAITERS: positiveInt
+    .default(500)
+    .describe(
+      'Requests that may wait at once for changes (`GET /v1/changes?wait=`) in one API process; past it, ' +
+        '`503 CHANGE_FEED_BUSY` with `Retry-After`. Waiters at the same position share their reads of the feed.',
+    ),
   DOCS_ENABLED: z
     .enum(['true', 'false'])
     .optional()

@@ -4,6 +4,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import { createSubmissionIntake } from './api/accept-submission.js';
 import { createBearerAuth } from './api/bearer-auth.js';
+import { cursorsOf } from './api/cursor.js';
+import { createLongPolls } from './api/long-polls.js';
 import { createJobRegistration } from './api/register-job.js';
 import type { ApiOptions } from './api/routes.js';
 import type { AppDependencies } from './app.js';
@@ -130,6 +132,7 @@ export function createServices({
   now?: () => Date;
 }): Services {
   const { pool, prisma } = db;
+  const feed = createChangeFeed({ pool });
   return {
     intake: createIntake({
       store: createCallbackStore({ pool, cipher }),
@@ -167,7 +170,14 @@ export function createServices({
         maxImageBytes: config.SUBMISSION_MAX_IMAGE_BYTES,
       },
       metrics,
-      changes: { feed: createChangeFeed({ pool }), watch: changeSignal.watch },
+      cursors: cursorsOf(config.DATA_ENCRYPTION_KEYS),
+      changes: createLongPolls({
+        read: feed.read,
+        watch: changeSignal.watch,
+        maxWaiters: config.CHANGE_FEED_MAX_WAITERS,
+        onRead: () => metrics?.changeFeedReads.inc(),
+        onWaiting: (waiting) => metrics?.changeFeedWaiting.set(waiting),
+      }),
       notifications: createWebhookStore({ pool }),
       now,
       authenticate: createBearerAuth({
@@ -264,6 +274,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
         notifications: {
           store: createWebhookStore({ pool: db.pool }),
           changeFeed: createChangeFeed({ pool: db.pool }),
+          cursors: cursorsOf(config.DATA_ENCRYPTION_KEYS),
           urls: config.NOTIFY_WEBHOOK_URLS,
           secrets: new Map(
             config.NOTIFY_WEBHOOK_URLS.map((url, index) => [url, config.NOTIFY_WEBHOOK_SECRETS[index]!]),

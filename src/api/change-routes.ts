@@ -1,32 +1,37 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { JOB_STATES } from '../domain/facets.js';
-import { FEED_START } from '../store/change-feed.js';
-import { changeCursor, cursorSchema, encodeCursor, feedCursorPayload } from './cursor.js';
+import { HttpError } from '../http/errors.js';
+import { FEED_START, type FeedChange } from '../store/change-feed.js';
+import { type Cursors, feedCursorPayload } from './cursor.js';
 import { BEARER_ROUTE, type RouteContext } from './route-context.js';
-import { commonErrors, queryLimit } from './schemas.js';
-
-const MIN_LOOK_AGAIN_MS = 50;
-const MAX_LOOK_AGAIN_MS = 1000;
+import { commonErrors, errorSchema, queryLimit } from './schemas.js';
 
 /** Longest a request may wait for a change. */
 export const MAX_WAIT_SECONDS = 30;
 
-const changesQuerySchema = z.strictObject({
-  after: cursorSchema(feedCursorPayload)
-    .optional()
-    .describe('`nextCursor` (or an item’s `cursor`) already seen; absent: from the oldest change kept'),
-  limit: queryLimit(1000).optional(),
-  wait: z
-    .string()
-    .regex(/^\d{1,2}$/, 'must be a whole number of seconds')
-    .transform(Number)
-    .pipe(z.number().max(MAX_WAIT_SECONDS, `must be at most ${MAX_WAIT_SECONDS}`))
-    .optional()
-    .describe(
-      `With nothing new, hold the request up to this many seconds (at most ${MAX_WAIT_SECONDS}) for a change`,
-    ),
-});
+/** Sent with CHANGE_FEED_BUSY: places free up as waits are answered, and a change answers many at once. */
+const BUSY_RETRY_AFTER_SECONDS = 2;
+
+const changesQuerySchema = (cursors: Cursors) =>
+  z.strictObject({
+    after: cursors
+      .schema('changes', feedCursorPayload)
+      .optional()
+      .describe(
+        '`nextCursor` (or an item’s `cursor`, or a webhook’s `data.cursor`) already seen; absent: from the oldest change kept',
+      ),
+    limit: queryLimit(1000).optional(),
+    wait: z
+      .string()
+      .regex(/^\d{1,2}$/, 'must be a whole number of seconds')
+      .transform(Number)
+      .pipe(z.number().max(MAX_WAIT_SECONDS, `must be at most ${MAX_WAIT_SECONDS}`))
+      .optional()
+      .describe(
+        `With nothing new, hold the request up to this many seconds (at most ${MAX_WAIT_SECONDS}) for a change`,
+      ),
+  });
 
 const state = z.enum(JOB_STATES);
 const changeSchema = z
@@ -45,10 +50,32 @@ const changeSchema = z
 
 /**
  * GET /v1/changes: the durable feed of outcome changes (store/change-feed.ts). A consumer that resumes
- * from any cursor it was given neither misses nor repeats a change.
+ * from any cursor it was given neither misses nor repeats a change. Reads and waits are shared by the
+ * requests at the same position (long-polls.ts).
  */
 export const changeRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, context) => {
-  const { changes } = context;
+  const { changes, cursors } = context;
+  // The requests waiting at one position are answered with the same changes (long-polls.ts): each page
+  // is presented, its cursors signed, once for all of them.
+  const presented = new WeakMap<FeedChange[], z.infer<typeof changeSchema>[]>();
+  const present = (items: FeedChange[]) => {
+    let page = presented.get(items);
+    if (!page) {
+      page = items.map((change) => ({
+        cursor: cursors.change(change),
+        jobId: change.jobId,
+        userId: change.userId,
+        fromState: change.fromState,
+        toState: change.toState,
+        fromFinal: change.fromFinal,
+        toFinal: change.toFinal,
+        confirmed: change.confirmed,
+        at: change.at.toISOString(),
+      }));
+      presented.set(items, page);
+    }
+    return page;
+  };
   api.get(
     '/v1/changes',
     {
@@ -61,42 +88,36 @@ export const changeRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, con
           'Every change of a job’s state, finality or confirmation (and of its risk facts), without identity ' +
           'data. Changes are listed once every transaction that could precede them has ended, so resuming ' +
           'from any cursor never misses or repeats one. Kept at least `RETENTION_DAYS`.',
-        querystring: changesQuerySchema,
+        querystring: changesQuerySchema(cursors),
         response: {
           200: z.object({ items: z.array(changeSchema), nextCursor: z.string() }),
           ...commonErrors,
+          503: errorSchema.describe(
+            'Postgres is unavailable (`STORAGE_UNAVAILABLE`), or `CHANGE_FEED_MAX_WAITERS` requests already ' +
+              'wait in this process (`CHANGE_FEED_BUSY`); sent with `Retry-After`',
+          ),
         },
       },
     },
     async (request) => {
       const { after = FEED_START, limit = 100, wait = 0 } = request.query;
-      const deadline = AbortSignal.any([AbortSignal.timeout(wait * 1000), api.shuttingDown]);
-      let changed = changes.watch();
-      let items = await changes.feed.read(after, limit);
-      // Woken by a commit, yet an older transaction still running (in any database of the server) may
-      // hide that change a moment longer: then look again soon, backing off, until the deadline.
-      let lookAgainMs = 0;
-      while (items.length === 0 && wait > 0 && !deadline.aborted) {
-        const until =
-          lookAgainMs > 0 ? AbortSignal.any([deadline, AbortSignal.timeout(lookAgainMs)]) : deadline;
-        await changed(until);
-        changed = changes.watch();
-        items = await changes.feed.read(after, limit);
-        lookAgainMs = Math.min(MAX_LOOK_AGAIN_MS, Math.max(MIN_LOOK_AGAIN_MS, lookAgainMs * 2));
+      const until =
+        wait > 0 ? AbortSignal.any([AbortSignal.timeout(wait * 1000), api.shuttingDown]) : undefined;
+      const items = await changes.changesAfter(after, limit, until);
+      if (items === 'busy') {
+        throw new HttpError(
+          503,
+          'CHANGE_FEED_BUSY',
+          'too many requests wait for changes; retry later, or without wait',
+          {
+            'retry-after': String(BUSY_RETRY_AFTER_SECONDS),
+          },
+        );
       }
+      const page = present(items);
       return {
-        items: items.map((change) => ({
-          cursor: changeCursor(change),
-          jobId: change.jobId,
-          userId: change.userId,
-          fromState: change.fromState,
-          toState: change.toState,
-          fromFinal: change.fromFinal,
-          toFinal: change.toFinal,
-          confirmed: change.confirmed,
-          at: change.at.toISOString(),
-        })),
-        nextCursor: items.length > 0 ? changeCursor(items.at(-1)!) : encodeCursor({ ...after }),
+        items: page,
+        nextCursor: page.at(-1)?.cursor ?? cursors.encode('changes', { ...after }),
       };
     },
   );

@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { HttpError } from '../http/errors.js';
 import type { EventRow } from '../store/event-queries.js';
 import { auditIdentityRead } from './audited-read.js';
-import { encodeCursor } from './cursor.js';
 import { presentEventBody } from './event-body.js';
 import { eventPageSchema, eventsQuerySchema, LIMITS } from './event-schemas.js';
 import { BEARER_ROUTE, type RouteContext } from './route-context.js';
@@ -52,7 +51,7 @@ export const eventRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, cont
         ...BEARER_ROUTE,
         summary: "The job's stored callbacks and job_status snapshots, newest first",
         params: jobParamsSchema,
-        querystring: eventsQuerySchema,
+        querystring: eventsQuerySchema(context.cursors),
         response: { 200: eventPageSchema, 403: errorSchema, 404: errorSchema, ...commonErrors },
       },
     },
@@ -79,7 +78,8 @@ export const eventRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, cont
           ...presentEvent(row),
           ...(withBodies ? { body: bodyOf.get(row.id) ?? null } : {}),
         })),
-        nextCursor: more && last ? encodeCursor({ at: last.at.toISOString(), id: last.id }) : null,
+        nextCursor:
+          more && last ? context.cursors.encode('events', { at: last.at.toISOString(), id: last.id }) : null,
       };
     },
   );

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cursorSchema, eventCursorPayload } from './cursor.js';
+import { type Cursors, eventCursorPayload } from './cursor.js';
 import { queryLimit } from './schemas.js';
 
 /** The schemas of GET /v1/jobs/:jobId/events: its query, and the page of events it answers. */
@@ -10,29 +10,30 @@ export const LIMITS = {
   withBodies: { default: 5, max: 20 },
 } as const;
 
-export const eventsQuerySchema = z
-  .strictObject({
-    include: z
-      .enum(['body'])
-      .optional()
-      .describe('`body` adds each stored body: PII token only, and the read is audited'),
-    limit: queryLimit(LIMITS.withoutBodies.max)
-      .optional()
-      .describe(
-        `Page size: default ${LIMITS.withoutBodies.default}, at most ${LIMITS.withoutBodies.max}; ` +
-          `with include=body default ${LIMITS.withBodies.default}, at most ${LIMITS.withBodies.max}`,
-      ),
-    cursor: cursorSchema(eventCursorPayload).optional(),
-  })
-  .superRefine((query, context) => {
-    if (query.include === 'body' && query.limit !== undefined && query.limit > LIMITS.withBodies.max) {
-      context.addIssue({
-        code: 'custom',
-        path: ['limit'],
-        message: `must be at most ${LIMITS.withBodies.max} with include=body`,
-      });
-    }
-  });
+export const eventsQuerySchema = (cursors: Cursors) =>
+  z
+    .strictObject({
+      include: z
+        .enum(['body'])
+        .optional()
+        .describe('`body` adds each stored body: PII token only, and the read is audited'),
+      limit: queryLimit(LIMITS.withoutBodies.max)
+        .optional()
+        .describe(
+          `Page size: default ${LIMITS.withoutBodies.default}, at most ${LIMITS.withoutBodies.max}; ` +
+            `with include=body default ${LIMITS.withBodies.default}, at most ${LIMITS.withBodies.max}`,
+        ),
+      cursor: cursors.schema('events', eventCursorPayload).optional(),
+    })
+    .superRefine((query, context) => {
+      if (query.include === 'body' && query.limit !== undefined && query.limit > LIMITS.withBodies.max) {
+        context.addIssue({
+          code: 'custom',
+          path: ['limit'],
+          message: `must be at most ${LIMITS.withBodies.max} with include=body`,
+        });
+      }
+    });
 
 const dateTime = z.iso.datetime();
 const evidenceFields = {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { JOB_STATES, type JobState } from '../domain/facets.js';
-import { cursorSchema, encodeCursor, jobCursorPayload } from './cursor.js';
+import { jobCursorPayload } from './cursor.js';
 import { presentJob } from './present-job.js';
 import { BEARER_ROUTE, type RouteContext } from './route-context.js';
 import { commonErrors, jobSummarySchema, queryFlag, queryLimit, userIdSchema } from './schemas.js';
@@ -38,7 +38,6 @@ export const listQuerySchema = z.strictObject({
     ),
   stale: queryFlag.optional().describe('`true`: jobs polled until the horizon without a confirmed result'),
   limit: queryLimit(MAX_LIMIT).default(DEFAULT_LIMIT),
-  cursor: cursorSchema(jobCursorPayload).optional(),
 });
 
 const listResponseSchema = z
@@ -61,7 +60,9 @@ export const jobListRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, co
       schema: {
         ...BEARER_ROUTE,
         summary: 'Jobs matching filters, a page at a time (never with identity data)',
-        querystring: listQuerySchema,
+        querystring: listQuerySchema.extend({
+          cursor: context.cursors.schema('jobs', jobCursorPayload).optional(),
+        }),
         response: { 200: listResponseSchema, ...commonErrors },
       },
     },
@@ -71,7 +72,7 @@ export const jobListRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, co
       const last = jobs.at(-1);
       return {
         items: jobs.map(({ job }) => presentJob(job)),
-        nextCursor: more && last ? encodeCursor({ seq: last.seq }) : null,
+        nextCursor: more && last ? context.cursors.encode('jobs', { seq: last.seq }) : null,
       };
     },
   );

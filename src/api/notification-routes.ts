@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { HttpError } from '../http/errors.js';
 import { bigintDigits } from '../util/bigint-id.js';
 import { requireAdminAccess } from './bearer-auth.js';
-import { cursorSchema, encodeCursor } from './cursor.js';
 import { BEARER_ROUTE, type RouteContext } from './route-context.js';
 import { commonErrors, errorSchema, queryLimit } from './schemas.js';
 
@@ -94,7 +93,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<RouteContext> = async (ap
         summary: 'Webhook deliveries that exhausted their retries',
         querystring: z.strictObject({
           limit: queryLimit(200).optional(),
-          cursor: cursorSchema(deadLetterCursor).optional(),
+          cursor: context.cursors.schema('dead-letters', deadLetterCursor).optional(),
         }),
         response: {
           200: z.object({ items: z.array(deadLetterSchema), nextCursor: z.string().nullable() }),
@@ -111,7 +110,12 @@ export const notificationRoutes: FastifyPluginAsyncZod<RouteContext> = async (ap
         createdAt: row.createdAt.toISOString(),
         deadAt: row.deadAt.toISOString(),
       }));
-      return { items, nextCursor: rows.length > limit ? encodeCursor({ id: items.at(-1)!.id }) : null };
+      const last = items.at(-1);
+      return {
+        items,
+        nextCursor:
+          rows.length > limit && last ? context.cursors.encode('dead-letters', { id: last.id }) : null,
+      };
     },
   );
 

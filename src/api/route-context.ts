@@ -2,13 +2,14 @@ import type { FastifyRequest } from 'fastify';
 import type { Metrics } from '../observability/metrics.js';
 import type { JobStatusClient } from '../smileid/job-status-client.js';
 import type { AuditLog } from '../store/audit-log.js';
-import type { ChangeFeed } from '../store/change-feed.js';
 import type { EventQueries } from '../store/event-queries.js';
 import type { eraseUserIdentityData } from '../store/identity-maintenance.js';
 import type { JobQueries } from '../store/job-queries.js';
 import type { WebhookStore } from '../store/webhook-store.js';
 import type { SubmissionIntake } from './accept-submission.js';
 import type { Caller } from './bearer-auth.js';
+import type { Cursors } from './cursor.js';
+import type { LongPolls } from './long-polls.js';
 import type { JobRegistrations } from './register-job.js';
 
 /** What every /v1 route plugin is given (routes.ts builds it once). */
@@ -32,8 +33,10 @@ export interface RouteContext {
     maxImageBytes: number;
   };
   metrics?: Metrics | undefined;
-  /** GET /v1/changes: the feed, and a wait for the next committed change (store/change-feed.ts). */
-  changes: { feed: Pick<ChangeFeed, 'read'>; watch: () => (until: AbortSignal) => Promise<void> };
+  /** Issues and checks the page cursors of every listing (cursor.ts). */
+  cursors: Cursors;
+  /** GET /v1/changes: reads of the feed and waits for its next changes, shared (long-polls.ts). */
+  changes: Pick<LongPolls, 'changesAfter'>;
   /** Dead letters and endpoints of the webhooks. */
   notifications: Pick<
     WebhookStore,

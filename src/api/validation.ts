@@ -19,6 +19,9 @@ const WHERE: Record<DataVar, string> = {
 
 const PRINTABLE_NAME = /^[\w.-]{1,40}$/;
 
+/** Query parameters that take a cursor (cursor.ts): `cursor` for pages, `after` for the change feed. */
+const CURSOR_PARAMETERS = new Set(['cursor', 'after']);
+
 function unknownKeysMessage(keys: unknown, noun: string): string {
   const names = Array.isArray(keys) ? keys.map(String) : [];
   const shown = names.filter((name) => PRINTABLE_NAME.test(name));
@@ -42,6 +45,8 @@ export function validationError(errors: FastifySchemaValidationError[], dataVar:
     );
   }
   const message = `${where}: ${path.join('.') || 'value'} ${first.message ?? 'is invalid'}`;
-  if (dataVar === 'querystring' && path[0] === 'cursor') return new HttpError(400, 'INVALID_CURSOR', message);
+  if (dataVar === 'querystring' && CURSOR_PARAMETERS.has(path[0] ?? '')) {
+    return new HttpError(400, 'INVALID_CURSOR', message);
+  }
   return new HttpError(400, 'VALIDATION_FAILED', message);
 }

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { FeedChange } from '../store/change-feed.js';
 import { draftDeliveries } from './messages.js';
 
+const cursors = { change: (of: Pick<FeedChange, 'position'>) => `cursor-of-${of.position.id}` };
+
 const change = (overrides: Partial<FeedChange>): FeedChange => ({
   position: { xid: '10', id: '7' },
   jobId: 'job-1',
@@ -19,7 +21,7 @@ const change = (overrides: Partial<FeedChange>): FeedChange => ({
 
 describe('draftDeliveries', () => {
   it('makes job.updated for a change, with the Standard Webhooks envelope and a stable message id', () => {
-    const [delivery, ...rest] = draftDeliveries([change({})]);
+    const [delivery, ...rest] = draftDeliveries([change({})], cursors);
     expect(rest).toEqual([]);
     expect(delivery).toMatchObject({
       changeId: '7',
@@ -44,18 +46,22 @@ describe('draftDeliveries', () => {
 
   it('adds job.finalized after job.updated when the change made the job final and confirmed, and only then', () => {
     const settled = change({ toState: 'approved', toFinal: true, confirmed: true });
-    expect(draftDeliveries([settled]).map((delivery) => delivery.event)).toEqual([
+    expect(draftDeliveries([settled], cursors).map((delivery) => delivery.event)).toEqual([
       'job.updated',
       'job.finalized',
     ]);
     const confirmedLater = change({ toState: 'approved', fromFinal: true, toFinal: true, confirmed: true });
-    expect(draftDeliveries([confirmedLater]).map((delivery) => delivery.event)).toEqual([
+    expect(draftDeliveries([confirmedLater], cursors).map((delivery) => delivery.event)).toEqual([
       'job.updated',
       'job.finalized',
     ]);
     const alreadySettled = change({ fromFinal: true, fromConfirmed: true, toFinal: true, confirmed: true });
-    expect(draftDeliveries([alreadySettled]).map((delivery) => delivery.event)).toEqual(['job.updated']);
+    expect(draftDeliveries([alreadySettled], cursors).map((delivery) => delivery.event)).toEqual([
+      'job.updated',
+    ]);
     const finalUnconfirmed = change({ toFinal: true, confirmed: false });
-    expect(draftDeliveries([finalUnconfirmed]).map((delivery) => delivery.event)).toEqual(['job.updated']);
+    expect(draftDeliveries([finalUnconfirmed], cursors).map((delivery) => delivery.event)).toEqual([
+      'job.updated',
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import { changeCursor } from '../api/cursor.js';
+import type { Cursors } from '../api/cursor.js';
 import type { SuspectUser } from '../domain/facets.js';
 import { smileSecureView } from '../domain/smile-secure.js';
 import type { FeedChange } from '../store/change-feed.js';
@@ -17,10 +17,10 @@ export function becameSettled(change: FeedChange): boolean {
   return change.toFinal && change.confirmed && !(change.fromFinal === true && change.fromConfirmed === true);
 }
 
-export function webhookData(change: FeedChange) {
+export function webhookData(change: FeedChange, cursors: Pick<Cursors, 'change'>) {
   const outcome = change.outcome;
   return {
-    cursor: changeCursor(change),
+    cursor: cursors.change(change),
     jobId: change.jobId,
     userId: change.userId,
     jobType: outcome.jobType ?? null,
@@ -54,10 +54,13 @@ export function webhookData(change: FeedChange) {
 }
 
 /** The deliveries of these changes to one endpoint, in feed order. */
-export function draftDeliveries(changes: readonly FeedChange[]): DeliveryDraft[] {
+export function draftDeliveries(
+  changes: readonly FeedChange[],
+  cursors: Pick<Cursors, 'change'>,
+): DeliveryDraft[] {
   return changes.flatMap((change) => {
     const events = becameSettled(change) ? [EVENTS.updated, EVENTS.finalized] : [EVENTS.updated];
-    const data = webhookData(change);
+    const data = webhookData(change, cursors);
     return events.map((type) => ({
       changeId: change.position.id,
       jobId: change.jobId,

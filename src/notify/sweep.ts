@@ -1,7 +1,7 @@
 import { DELIVERY_LEASE_MS } from '../domain/webhook-endpoints.js';
 import type { FeedChange } from '../store/change-feed.js';
 import type { WebhookStore } from '../store/webhook-store.js';
-import { draftDeliveries } from './messages.js';
+import type { draftDeliveries } from './messages.js';
 
 /** Changes turned into deliveries per transaction. */
 const FAN_OUT_BATCH = 500;
@@ -19,7 +19,7 @@ export function createNotificationSweep({
   batchSize,
   perEndpoint,
   now = () => new Date(),
-  draft = draftDeliveries,
+  draft,
 }: {
   store: WebhookStore;
   urls: readonly string[];
@@ -28,7 +28,8 @@ export function createNotificationSweep({
   /** Deliveries of one endpoint in flight at once (NOTIFY_CONCURRENCY). */
   perEndpoint: number;
   now?: () => Date;
-  draft?: (changes: FeedChange[]) => ReturnType<typeof draftDeliveries>;
+  /** The messages of changes (messages.ts), their feed cursors signed. */
+  draft: (changes: FeedChange[]) => ReturnType<typeof draftDeliveries>;
 }) {
   return async function sweepNotifications(): Promise<{ fannedOut: number; queued: number }> {
     if (urls.length === 0) return { fannedOut: 0, queued: 0 };

@@ -163,6 +163,22 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
       help: 'Webhook endpoints no worker has listed in NOTIFY_WEBHOOK_URLS for 15 minutes: nothing is sent to them, and what waits for them is not counted as backlog.',
       registers,
     }),
+    changeFeedReads: new Counter({
+      name: 'smileid_change_feed_reads_total',
+      help: 'Reads of the change feed made for GET /v1/changes; requests at the same position share them.',
+      registers,
+    }),
+    changeFeedWaiting: new Gauge({
+      name: 'smileid_change_feed_waiting_requests',
+      help: 'GET /v1/changes requests of this process waiting for a change now (at most CHANGE_FEED_MAX_WAITERS).',
+      registers,
+    }),
+    /** Filled at scrape time from Postgres (see job-gauges.ts). */
+    changeFeedHeldBack: new Gauge({
+      name: 'smileid_change_feed_held_back_seconds',
+      help: 'Age of the oldest committed change the feed does not list yet, because a transaction of this database that began before it is still open (0 when none).',
+      registers,
+    }),
     /** Filled at scrape time from Postgres (see job-gauges.ts). */
     jobs: new Gauge({
       name: 'smileid_jobs',

@@ -30,7 +30,7 @@ export function createScrapeGauges({
   metrics,
   queues,
 }: {
-  gauges: Pick<GaugeQueries, 'jobCounts' | 'submissionCounts' | 'notificationCounts'>;
+  gauges: Pick<GaugeQueries, 'jobCounts' | 'submissionCounts' | 'notificationCounts' | 'changeFeedHeldBack'>;
   metrics: Metrics;
   queues: readonly QueueCounter[];
 }) {
@@ -39,7 +39,13 @@ export function createScrapeGauges({
   async function refresh(): Promise<void> {
     if (Date.now() - refreshedAt < CACHE_MS) return;
     refreshedAt = Date.now();
-    await Promise.all([refreshJobs(), refreshSubmissions(), refreshNotifications(), refreshQueues()]);
+    await Promise.all([
+      refreshJobs(),
+      refreshSubmissions(),
+      refreshNotifications(),
+      refreshChangeFeed(),
+      refreshQueues(),
+    ]);
   }
 
   async function refreshJobs() {
@@ -86,6 +92,14 @@ export function createScrapeGauges({
       metrics.webhookDeadLetters.set(counts.dead);
       metrics.webhookEndpointsDisabled.set(counts.disabledEndpoints);
       metrics.webhookEndpointsRetired.set(counts.retiredEndpoints);
+    } catch {
+      metrics.jobGaugeScrapeErrors.inc();
+    }
+  }
+
+  async function refreshChangeFeed() {
+    try {
+      metrics.changeFeedHeldBack.set(await withTimeout(gauges.changeFeedHeldBack(), QUERY_TIMEOUT_MS));
     } catch {
       metrics.jobGaugeScrapeErrors.inc();
     }

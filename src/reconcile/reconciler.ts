@@ -2,9 +2,11 @@ import { type ConnectionOptions, Queue, type Worker } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import type { Cursors } from '../api/cursor.js';
 import type { PollModel } from '../domain/poll-schedule.js';
 import { createDelivery } from '../notify/deliver.js';
 import { enqueueDeliveries } from '../notify/enqueue.js';
+import { draftDeliveries } from '../notify/messages.js';
 import { createNotificationSweep } from '../notify/sweep.js';
 import type { Metrics } from '../observability/metrics.js';
 import { catalog, QUEUE_NAMES, type QueueName, queueJobOptions, splitBudget } from '../queues/catalog.js';
@@ -74,6 +76,8 @@ export interface ReconcilerOptions {
   notifications: {
     store: WebhookStore;
     changeFeed: Pick<ChangeFeed, 'purge'>;
+    /** Signs the feed cursor each message carries, as GET /v1/changes issues it. */
+    cursors: Pick<Cursors, 'change'>;
     urls: readonly string[];
     secrets: ReadonlyMap<string, string>;
     timeoutMs: number;
@@ -154,6 +158,7 @@ export function createReconciler(options: ReconcilerOptions) {
     batchSize: options.batchSize,
     perEndpoint: notifications.concurrency,
     now,
+    draft: (changes) => draftDeliveries(changes, notifications.cursors),
   });
   const statusCheck = createStatusCheck({
     store: options.store,

@@ -2,6 +2,7 @@ import { EventEmitter, once } from 'node:events';
 import pg from 'pg';
 import type { JobState } from '../domain/facets.js';
 import { retiredBefore } from '../domain/webhook-endpoints.js';
+import { FEED_HORIZON } from './feed-horizon.js';
 import { statement } from './sql.js';
 
 /**
@@ -9,10 +10,11 @@ import { statement } from './sql.js';
  *
  * Ids are handed out when rows are inserted, not when their transactions commit, so a reader that paged
  * by id alone could pass over a change whose transaction committed after a later id's. The feed is
- * therefore ordered by (writing transaction id, id), and lists a change only once every transaction
- * older than the oldest still running has ended (`xid < xmin` of the reader's snapshot): no change can
- * appear later behind a position already handed out. Per job, this is commit order: a job's writers
- * compare-and-swap on its row, so a later change's transaction starts after the earlier one committed.
+ * therefore ordered by (writing transaction id, id), and lists a change only once every transaction of
+ * this database that could precede it has ended (feed-horizon.ts): no change can appear later behind a
+ * position already handed out, and a transaction held open in another database of the server holds
+ * nothing back. Per job, this is commit order: a job's writers compare-and-swap on its row, so a later
+ * change's transaction starts after the earlier one committed.
  */
 
 export interface FeedPosition {
@@ -38,18 +40,21 @@ export interface FeedChange {
 /** Before every change. */
 export const FEED_START: FeedPosition = { xid: '0', id: '0' };
 
-/** Rows whose transactions, and every one before them, have ended. */
-export const VISIBLE = 'xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint';
+/** Rows whose transactions, and every one of this database before them, have ended. */
+export const VISIBLE = `xid < ${FEED_HORIZON}`;
 
 const CHANGE_COLUMNS = `xid::text AS xid, id::text AS id, job_id AS "jobId", user_id AS "userId",
        from_state::text AS "fromState", to_state::text AS "toState", from_final AS "fromFinal",
        to_final AS "toFinal", from_confirmed AS "fromConfirmed", confirmed, outcome, at`;
 
-/** The changes after a feed position, in feed order. */
+/**
+ * The changes after a feed position, in feed order. The order names the table's columns: bare `xid, id`
+ * would be the text columns of the output, which sort "11" before "4".
+ */
 export const CHANGES_AFTER = statement<'xid' | 'id' | 'limit'>(
   `SELECT ${CHANGE_COLUMNS} FROM job_changes
     WHERE (xid, id) > (:xid::bigint, :id::bigint) AND ${VISIBLE}
-    ORDER BY xid, id LIMIT :limit::integer`,
+    ORDER BY job_changes.xid, job_changes.id LIMIT :limit::integer`,
   'feed-read',
 );
 

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { retiredBefore } from '../domain/webhook-endpoints.js';
+import { FEED_HORIZON } from './feed-horizon.js';
 import { statement } from './sql.js';
 
 /** Jobs per state and finality, with the flags dashboards count. */
@@ -47,6 +48,17 @@ SELECT count(*) FILTER (WHERE d.status = 'pending' AND live.id IS NOT NULL)::int
   'notification-gauges',
 );
 
+/**
+ * How long the feed has been held back: the age of the oldest change committed (this snapshot sees it)
+ * but not listed, because a transaction of this database that began before it is still open.
+ */
+const FEED_GAUGES = statement(
+  `
+SELECT COALESCE(greatest(extract(epoch FROM now() - min(at)), 0), 0)::float8 AS "heldBackSeconds"
+  FROM job_changes WHERE xid >= ${FEED_HORIZON}`,
+  'feed-gauges',
+);
+
 export interface NotificationGaugeRow {
   pending: number;
   oldestPendingSeconds: number;
@@ -87,6 +99,9 @@ export function createGaugeQueries({ pool }: { pool: pg.Pool }) {
           NOTIFICATION_GAUGES.bind({ retiredBefore: retiredBefore(now) }),
         )
       ).rows[0]!;
+    },
+    async changeFeedHeldBack(): Promise<number> {
+      return (await pool.query<{ heldBackSeconds: number }>(FEED_GAUGES.bind({}))).rows[0]!.heldBackSeconds;
     },
     /** Postgres answers at all: readiness. */
     async ping(): Promise<void> {

@@ -56,7 +56,8 @@ export type EndpointVerdict = { failing: true; failures: number; backoffUntil: D
 
 /** The last change the feed lists now: where a new endpoint starts. */
 const VISIBLE_END = statement(
-  `SELECT xid::text AS xid, id::text AS id FROM job_changes WHERE ${VISIBLE} ORDER BY xid DESC, id DESC LIMIT 1`,
+  `SELECT xid::text AS xid, id::text AS id FROM job_changes WHERE ${VISIBLE}
+    ORDER BY job_changes.xid DESC, job_changes.id DESC LIMIT 1`,
 );
 
 /**

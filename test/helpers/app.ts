@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { inject } from 'vitest';
+import { cursorsOf } from '../../src/api/cursor.js';
 import { buildApp } from '../../src/app.js';
-import { type Config, loadConfig } from '../../src/config.js';
+import { type Config, DEVELOPMENT_SECRETS, loadConfig } from '../../src/config.js';
 import { createFailFastRedis, createServices } from '../../src/deps.js';
 import type { Metrics } from '../../src/observability/metrics.js';
 import { createFieldCipher, type FieldCipher, parseKeyring } from '../../src/security/field-cipher.js';
@@ -15,6 +16,9 @@ export const TEST_API_KEY = 'test-api-key';
 export const API_TOKEN = 'api-token-for-tests';
 export const PII_TOKEN = 'pii-token-for-tests';
 export const ADMIN_TOKEN = 'admin-token-for-tests';
+
+/** Cursors as the test apps issue them (they keep the default DATA_ENCRYPTION_KEYS). */
+export const TEST_CURSORS = cursorsOf([DEVELOPMENT_SECRETS.DATA_ENCRYPTION_KEYS]);
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadConfig({

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { draftDeliveries } from '../../src/notify/messages.js';
 import { createWebhookStore } from '../../src/store/webhook-store.js';
+import { TEST_CURSORS } from './app.js';
 
 /** A delivery's row as the tests read it. */
 export interface DeliveryRow {
@@ -29,7 +30,10 @@ export async function jobDeliveries(pool: pg.Pool, url: string, changes: string[
   );
   for (const set of changes) await pool.query(`UPDATE jobs SET ${set} WHERE job_id = $1`, [jobId]);
   const ours: Parameters<typeof store.fanOut>[3] = (feed) =>
-    draftDeliveries(feed.filter((change) => change.jobId === jobId));
+    draftDeliveries(
+      feed.filter((change) => change.jobId === jobId),
+      TEST_CURSORS,
+    );
   // Changes become visible when every transaction older than theirs has ended, other tests' too.
   for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
     await store.fanOut(endpoint!.id, 10_000, new Date(), ours);

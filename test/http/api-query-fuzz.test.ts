@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeCursor } from '../../src/api/cursor.js';
 import { simulatedJob } from '../../src/simulator/callbacks.js';
-import { API_TOKEN, createTestApp, PII_TOKEN, type TestApp } from '../helpers/app.js';
+import { API_TOKEN, createTestApp, PII_TOKEN, TEST_CURSORS, type TestApp } from '../helpers/app.js';
 import { storeJob } from '../helpers/callbacks.js';
 import { isErrorBody } from '../helpers/http.js';
 import { bearer } from './api-fixtures.js';
@@ -27,12 +26,14 @@ const likelyValue = fc.constantFrom(
 const cursorValue = fc.oneof(
   fc.base64String({ maxLength: 80 }),
   fc.json({ maxDepth: 2 }).map((json) => Buffer.from(json).toString('base64url')),
-  fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map((seq) => encodeCursor({ seq: String(seq) })),
-  fc.string({ maxLength: 30 }).map((seq) => encodeCursor({ seq })),
+  fc
+    .bigInt({ min: -(2n ** 70n), max: 2n ** 70n })
+    .map((seq) => TEST_CURSORS.encode('jobs', { seq: String(seq) })),
+  fc.string({ maxLength: 30 }).map((seq) => TEST_CURSORS.encode('jobs', { seq })),
   fc
     .record({ at: fc.date({ noInvalidDate: true }).map((date) => date.toISOString()), id: fc.uuid() })
-    .map((payload) => encodeCursor(payload)),
-  fc.record({ at: fc.string(), id: fc.string() }).map((payload) => encodeCursor(payload)),
+    .map((payload) => TEST_CURSORS.encode('events', payload)),
+  fc.record({ at: fc.string(), id: fc.string() }).map((payload) => TEST_CURSORS.encode('events', payload)),
 );
 /** Characters that have broken parsers and databases: NUL, controls, separators, lone surrogates. */
 const awkwardText = fc.string({

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeCursor } from '../../src/api/cursor.js';
 import { DEFAULT_POLL_MODEL } from '../../src/domain/poll-schedule.js';
 import { createStatusCheck } from '../../src/reconcile/check-status.js';
 import {
@@ -12,7 +11,7 @@ import {
 } from '../../src/simulator/callbacks.js';
 import { jobStatusAt } from '../../src/simulator/job-lives.js';
 import { createStatusStore } from '../../src/store/status-store.js';
-import { API_TOKEN, createTestApp, PII_TOKEN, type TestApp } from '../helpers/app.js';
+import { API_TOKEN, createTestApp, PII_TOKEN, TEST_CURSORS, type TestApp } from '../helpers/app.js';
 import { postCallback, signed } from '../helpers/callbacks.js';
 import { expectErrorBody } from '../helpers/http.js';
 import { silentLogger, unreachableSmileId } from '../helpers/status.js';
@@ -158,10 +157,10 @@ describe('GET /v1/jobs/:jobId/events', () => {
   });
 
   it.each([
-    ['a cursor of the jobs listing', `?cursor=${encodeCursor({ seq: '12' })}`],
+    ['a cursor of the jobs listing', `?cursor=${TEST_CURSORS.encode('jobs', { seq: '12' })}`],
     [
       'a cursor with a date that is not one',
-      `?cursor=${encodeCursor({ at: 'soon', id: crypto.randomUUID() })}`,
+      `?cursor=${TEST_CURSORS.encode('events', { at: 'soon', id: crypto.randomUUID() })}`,
     ],
     ['a cursor that is not base64url', '?cursor=%2B%2F%3D'],
   ])('answers 400 INVALID_CURSOR for %s', async (_name, query) => {

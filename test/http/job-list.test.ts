@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeCursor } from '../../src/api/cursor.js';
 import { idInfoCallback, resultCallback, simulatedJob } from '../../src/simulator/callbacks.js';
-import { API_TOKEN, createTestApp, PII_TOKEN, type TestApp } from '../helpers/app.js';
+import { API_TOKEN, createTestApp, PII_TOKEN, TEST_CURSORS, type TestApp } from '../helpers/app.js';
 import { postCallback, signed } from '../helpers/callbacks.js';
 import { createScratchDatabase } from '../helpers/database.js';
 import { expectErrorBody } from '../helpers/http.js';
@@ -173,9 +172,16 @@ describe('GET /v1/jobs', () => {
   it.each([
     ['not base64url', 'cursor=not*base64'],
     ['base64url of text that is not JSON', `cursor=${Buffer.from('hello').toString('base64url')}`],
-    ['a JSON cursor of the wrong shape', `cursor=${encodeCursor({ page: '2' })}`],
-    ['a cursor with a negative position', `cursor=${encodeCursor({ seq: '-5' })}`],
-    ['a cursor of the events listing', `cursor=${encodeCursor({ at: '2026-01-01T00:00:00.000Z', id: 'x' })}`],
+    ['a JSON cursor of the wrong shape', `cursor=${TEST_CURSORS.encode('jobs', { page: '2' })}`],
+    ['a cursor with a negative position', `cursor=${TEST_CURSORS.encode('jobs', { seq: '-5' })}`],
+    [
+      'a cursor of the events listing',
+      `cursor=${TEST_CURSORS.encode('events', { at: '2026-01-01T00:00:00.000Z', id: crypto.randomUUID() })}`,
+    ],
+    [
+      'a well-formed position without the service’s tag',
+      `cursor=${Buffer.from('{"seq":"1"}').toString('base64url')}`,
+    ],
     ['an empty cursor', 'cursor='],
     ['an overlong cursor', `cursor=${'A'.repeat(300)}`],
   ])('answers 400 INVALID_CURSOR for %s', async (_name, query) => {

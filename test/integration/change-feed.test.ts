@@ -55,7 +55,7 @@ describe('the change feed', () => {
 
   /**
    * Reads the feed until it lists `count` changes after `after`: a change is listed once every older
-   * transaction on the server has ended, and other tests' transactions run beside this one.
+   * transaction of this database has ended.
    */
   async function caughtUp(after: string | undefined, done: (seen: ChangePage['items']) => boolean) {
     const deadline = Date.now() + 10_000;
@@ -176,6 +176,20 @@ describe('the change feed', () => {
       });
       expect(response.statusCode, query).toBe(400);
     }
+  });
+
+  it('refuses a well-formed but forged cursor with 400 INVALID_CURSOR, not an empty page that echoes it', async () => {
+    // A position far past the feed's end: once answered 200 with no items and itself as nextCursor, so
+    // that its consumer waited forever for changes the feed would never list after it.
+    const forged = Buffer.from(JSON.stringify({ xid: '999999999', id: '0' })).toString('base64url');
+    const response = await app.app.inject({
+      method: 'GET',
+      url: `/v1/changes?after=${forged}&wait=1`,
+      headers: { authorization: 'Bearer api-token-for-tests' },
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.code).toBe('INVALID_CURSOR');
+    expect(response.body).not.toContain(forged);
   });
 
   it('records no identity data in a change', async () => {

@@ -5,7 +5,7 @@ import { draftDeliveries } from '../../src/notify/messages.js';
 import { createChangeFeed } from '../../src/store/change-feed.js';
 import { createGaugeQueries } from '../../src/store/job-gauges.js';
 import { createWebhookStore, type EndpointVerdict } from '../../src/store/webhook-store.js';
-import { createTestApp, type TestApp } from '../helpers/app.js';
+import { createTestApp, TEST_CURSORS, type TestApp } from '../helpers/app.js';
 import { createScratchDatabase, type ScratchDatabase } from '../helpers/database.js';
 import { endpointRow, jobDeliveries } from '../helpers/webhook-deliveries.js';
 
@@ -41,7 +41,10 @@ describe('the webhook store', () => {
     );
     await app.db.pool.query("UPDATE jobs SET state = 'provisional' WHERE job_id = $1", [jobId]);
     const ours = (changes: Parameters<typeof draftDeliveries>[0]) =>
-      draftDeliveries(changes.filter((change) => change.jobId === jobId));
+      draftDeliveries(
+        changes.filter((change) => change.jobId === jobId),
+        TEST_CURSORS,
+      );
     const fanOut = async () => {
       // Other tests' changes become visible when their transactions end: take everything there is.
       for (let round = 0; round < 50; round += 1) {
@@ -75,7 +78,10 @@ describe('the webhook store', () => {
     const before = await fanOut();
     await app.db.pool.query('UPDATE webhook_endpoints SET cursor_xid = 0 WHERE id = $1', [endpoint.id]);
     await store.fanOut(endpoint.id, 10_000, new Date(), (changes) =>
-      draftDeliveries(changes.filter((change) => change.jobId === jobId)),
+      draftDeliveries(
+        changes.filter((change) => change.jobId === jobId),
+        TEST_CURSORS,
+      ),
     );
     const { rows } = await app.db.pool.query(
       'SELECT count(*)::int AS count FROM webhook_deliveries WHERE endpoint_id = $1 AND job_id = $2',
