@@ -230,6 +230,3 @@ export function errorResponses<const C extends ErrorCode = never>(
     typeof errorSchema
   >;
 }
-
-/** The error responses of a route that adds no codes of its own. */
-export const commonErrors = errorResponses();
