@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import type { Services } from './deps.js';
 import { MAX_ID_LENGTH } from './domain/identifiers.js';
 import { handleClientError } from './http/client-errors.js';
+import { CodedError } from './http/coded-error.js';
 import { drainOnClose } from './http/draining.js';
 import { handleError, handleNotFound } from './http/errors.js';
 import { healthRoutes } from './http/health-routes.js';
@@ -69,11 +70,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     nameSpace: `${config.REDIS_PREFIX}:rate-limit:`,
     // Limits protect the service; they must not take intake down with Redis.
     skipOnError: true,
-    errorResponseBuilder: (_request, context) => ({
-      statusCode: 429,
-      code: 'RATE_LIMITED',
-      message: `rate limit of ${context.max} requests per ${context.after} exceeded`,
-    }),
+    // Thrown by the plugin, after it has set Retry-After and the limit's headers.
+    errorResponseBuilder: () => new CodedError({ code: 'RATE_LIMITED' }),
   });
 
   const { metrics, gauges } = deps;

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { HttpError } from '../http/errors.js';
+import { CodedError } from '../http/coded-error.js';
 
 export type Access = 'read' | 'pii';
 
@@ -39,14 +39,14 @@ export function createBearerAuth({
   return function authenticate(request: FastifyRequest): Caller {
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!match) throw new HttpError(401, 'UNAUTHENTICATED', 'a bearer token is required');
+    if (!match) throw new CodedError({ code: 'UNAUTHENTICATED', variant: 'missing' });
     const candidate = digest(match[1]!);
     const fingerprint = candidate.toString('hex', 0, FINGERPRINT_HEX_CHARS / 2);
     // Every list is compared, whichever matches: the time taken says nothing about the token's scope.
     const [isPii, isApi, admin] = [pii, api, admins].map((digests) => matchesAny(candidate, digests));
     if (isPii) return { access: 'pii', admin: admin!, fingerprint };
     if (isApi || admin) return { access: 'read', admin: admin!, fingerprint };
-    throw new HttpError(401, 'UNAUTHENTICATED', 'the bearer token is not valid');
+    throw new CodedError({ code: 'UNAUTHENTICATED', variant: 'unknown' });
   };
 }
 
@@ -54,14 +54,10 @@ export type Authenticate = ReturnType<typeof createBearerAuth>;
 
 /** Refuses webhook administration to a caller whose token is not an admin token. */
 export function requireAdminAccess(caller: Caller): void {
-  if (!caller.admin) {
-    throw new HttpError(403, 'ADMIN_FORBIDDEN', 'this token may not administer webhooks');
-  }
+  if (!caller.admin) throw new CodedError({ code: 'ADMIN_FORBIDDEN' });
 }
 
 /** Refuses identity data to a caller whose token is not a PII token. */
 export function requirePiiAccess(caller: Caller): void {
-  if (caller.access !== 'pii') {
-    throw new HttpError(403, 'PII_FORBIDDEN', 'this token may not read identity data');
-  }
+  if (caller.access !== 'pii') throw new CodedError({ code: 'PII_FORBIDDEN' });
 }

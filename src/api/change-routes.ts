@@ -1,17 +1,14 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { JOB_STATES } from '../domain/facets.js';
-import { HttpError } from '../http/errors.js';
+import { CodedError } from '../http/coded-error.js';
 import { FEED_START, type FeedChange } from '../store/change-feed.js';
 import { type Cursors, feedCursorPayload } from './cursor.js';
 import { BEARER_ROUTE, type RouteContext } from './route-context.js';
-import { commonErrors, errorSchema, queryLimit } from './schemas.js';
+import { errorResponses, queryLimit } from './schemas.js';
 
 /** Longest a request may wait for a change. */
 export const MAX_WAIT_SECONDS = 30;
-
-/** Sent with CHANGE_FEED_BUSY: places free up as waits are answered, and a change answers many at once. */
-const BUSY_RETRY_AFTER_SECONDS = 2;
 
 const changesQuerySchema = (cursors: Cursors) =>
   z.strictObject({
@@ -91,11 +88,7 @@ export const changeRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, con
         querystring: changesQuerySchema(cursors),
         response: {
           200: z.object({ items: z.array(changeSchema), nextCursor: z.string() }),
-          ...commonErrors,
-          503: errorSchema.describe(
-            'Postgres is unavailable (`STORAGE_UNAVAILABLE`), or `CHANGE_FEED_MAX_WAITERS` requests already ' +
-              'wait in this process (`CHANGE_FEED_BUSY`); sent with `Retry-After`',
-          ),
+          ...errorResponses('INVALID_CURSOR', 'CHANGE_FEED_BUSY'),
         },
       },
     },
@@ -105,14 +98,7 @@ export const changeRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, con
         wait > 0 ? AbortSignal.any([AbortSignal.timeout(wait * 1000), api.shuttingDown]) : undefined;
       const items = await changes.changesAfter(after, limit, until);
       if (items === 'busy') {
-        throw new HttpError(
-          503,
-          'CHANGE_FEED_BUSY',
-          'too many requests wait for changes; retry later, or without wait',
-          {
-            'retry-after': String(BUSY_RETRY_AFTER_SECONDS),
-          },
-        );
+        throw new CodedError({ code: 'CHANGE_FEED_BUSY' });
       }
       const page = present(items);
       return {

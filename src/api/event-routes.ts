@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { HttpError } from '../http/errors.js';
+import { CodedError } from '../http/coded-error.js';
 import type { EventRow } from '../store/event-queries.js';
 import { auditIdentityRead } from './audited-read.js';
 import { presentEventBody } from './event-body.js';
 import { eventPageSchema, eventsQuerySchema, LIMITS } from './event-schemas.js';
 import { BEARER_ROUTE, type RouteContext } from './route-context.js';
-import { commonErrors, errorSchema, jobParamsSchema } from './schemas.js';
+import { errorResponses, jobParamsSchema } from './schemas.js';
 
 /** An event as the API shows it, its time named for where it came from. */
 function presentEvent(row: EventRow) {
@@ -52,7 +52,10 @@ export const eventRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, cont
         summary: "The job's stored callbacks and job_status snapshots, newest first",
         params: jobParamsSchema,
         querystring: eventsQuerySchema(context.cursors),
-        response: { 200: eventPageSchema, 403: errorSchema, 404: errorSchema, ...commonErrors },
+        response: {
+          200: eventPageSchema,
+          ...errorResponses('INVALID_CURSOR', 'PII_FORBIDDEN', 'JOB_NOT_FOUND'),
+        },
       },
     },
     async (request) => {
@@ -62,7 +65,7 @@ export const eventRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, cont
       const exists = withBodies
         ? await auditIdentityRead(context, request, jobId, 'body')
         : await context.jobs.exists(jobId);
-      if (!exists) throw new HttpError(404, 'JOB_NOT_FOUND', 'no job with this id');
+      if (!exists) throw new CodedError({ code: 'JOB_NOT_FOUND' });
 
       const limits = withBodies ? LIMITS.withBodies : LIMITS.withoutBodies;
       const limit = request.query.limit ?? limits.default;

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { HttpError } from '../http/errors.js';
+import { CodedError, type Refusal } from '../http/coded-error.js';
 import type { JobStatusAnswer } from '../smileid/job-status-client.js';
 import { auditIdentityRead } from './audited-read.js';
 import { requirePiiAccess } from './bearer-auth.js';
 import { BEARER_ROUTE, type RouteContext } from './route-context.js';
-import { commonErrors, errorSchema, jobParamsSchema } from './schemas.js';
+import { errorResponses, jobParamsSchema } from './schemas.js';
 
 const imagesSchema = z
   .object({
@@ -31,21 +31,17 @@ const imageLinksAnswer = z.union([
     ),
 ]);
 
-const RETRY_AFTER_SECONDS = '5';
-const unavailable = (status: number, message: string) =>
-  new HttpError(status, 'SMILE_ID_UNAVAILABLE', message, { 'retry-after': RETRY_AFTER_SECONDS });
-
-/** A job_status answer that is not a verified status, as the error this route answers with. */
-function refusal(answer: Exclude<JobStatusAnswer, { kind: 'status' }>): HttpError {
+/** A job_status answer that is not a verified status, as the refusal this route answers with. */
+function refusal(answer: Exclude<JobStatusAnswer, { kind: 'status' }>): Refusal {
   switch (answer.kind) {
     case 'bad_signature':
-      return new HttpError(502, 'SMILE_ID_BAD_SIGNATURE', 'Smile ID’s answer did not verify');
+      return { code: 'SMILE_ID_BAD_SIGNATURE' };
     case 'unauthorized':
-      return new HttpError(502, 'SMILE_ID_UNAUTHORIZED', `Smile ID refused our credentials (${answer.code})`);
+      return { code: 'SMILE_ID_UNAUTHORIZED', smileCode: answer.code };
     case 'failed':
-      if (answer.code === 'timeout') return unavailable(504, 'Smile ID did not answer in time');
-      if (answer.retryable) return unavailable(502, 'Smile ID is unavailable');
-      return new HttpError(502, 'SMILE_ID_ERROR', `Smile ID could not answer (${answer.code})`);
+      if (answer.code === 'timeout') return { code: 'SMILE_ID_UNAVAILABLE', variant: 'timeout' };
+      if (answer.retryable) return { code: 'SMILE_ID_UNAVAILABLE', variant: 'failed' };
+      return { code: 'SMILE_ID_ERROR', smileCode: answer.code };
   }
 }
 
@@ -66,16 +62,15 @@ export const imageRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, cont
         params: jobParamsSchema,
         response: {
           200: imagesSchema,
-          403: errorSchema,
-          404: errorSchema,
-          409: errorSchema.describe('The job has no user id, which job_status needs (`NO_USER_ID`)'),
-          502: errorSchema.describe(
-            'Smile ID unavailable (`SMILE_ID_UNAVAILABLE`, with `Retry-After`), or its answer unusable',
+          ...errorResponses(
+            'PII_FORBIDDEN',
+            'JOB_NOT_FOUND',
+            'NO_USER_ID',
+            'SMILE_ID_BAD_SIGNATURE',
+            'SMILE_ID_UNAUTHORIZED',
+            'SMILE_ID_ERROR',
+            'SMILE_ID_UNAVAILABLE',
           ),
-          504: errorSchema.describe(
-            'Smile ID did not answer in time (`SMILE_ID_UNAVAILABLE`, with `Retry-After`)',
-          ),
-          ...commonErrors,
         },
       },
     },
@@ -83,23 +78,17 @@ export const imageRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, cont
       const { jobId } = request.params;
       requirePiiAccess(context.callerOf(request));
       const job = await context.jobs.read(jobId, { withIdInfo: false });
-      if (!job) throw new HttpError(404, 'JOB_NOT_FOUND', 'no job with this id');
+      if (!job) throw new CodedError({ code: 'JOB_NOT_FOUND' });
       const { userId } = job.outcome;
-      if (userId === null) {
-        throw new HttpError(
-          409,
-          'NO_USER_ID',
-          'the job has no user id yet; Smile ID cannot be asked about it',
-        );
-      }
+      if (userId === null) throw new CodedError({ code: 'NO_USER_ID' });
       const recorded = await auditIdentityRead(context, request, jobId, 'images');
-      if (!recorded) throw new HttpError(404, 'JOB_NOT_FOUND', 'no job with this id');
+      if (!recorded) throw new CodedError({ code: 'JOB_NOT_FOUND' });
 
       const answer = await context.jobStatus.fetchStatus(userId, jobId, {
         imageLinks: true,
         history: false,
       });
-      if (answer.kind !== 'status') throw refusal(answer);
+      if (answer.kind !== 'status') throw new CodedError(refusal(answer));
       const fetchedAt = context.now().toISOString();
       const links = imageLinksAnswer.safeParse(answer.body.image_links);
       if (!links.success) return { jobId, fetchedAt, imageLinks: null, error: null };

@@ -4,7 +4,7 @@ import { JOB_STATES, type JobState } from '../domain/facets.js';
 import { jobCursorPayload } from './cursor.js';
 import { presentJob } from './present-job.js';
 import { BEARER_ROUTE, type RouteContext } from './route-context.js';
-import { commonErrors, jobSummarySchema, queryFlag, queryLimit, userIdSchema } from './schemas.js';
+import { errorResponses, jobSummarySchema, queryFlag, queryLimit, userIdSchema } from './schemas.js';
 
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 200;
@@ -63,7 +63,7 @@ export const jobListRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, co
         querystring: listQuerySchema.extend({
           cursor: context.cursors.schema('jobs', jobCursorPayload).optional(),
         }),
-        response: { 200: listResponseSchema, ...commonErrors },
+        response: { 200: listResponseSchema, ...errorResponses('INVALID_CURSOR') },
       },
     },
     async (request) => {

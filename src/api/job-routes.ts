@@ -1,12 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { HttpError } from '../http/errors.js';
+import { CodedError } from '../http/coded-error.js';
 import { auditIdentityRead } from './audited-read.js';
 import { presentJob } from './present-job.js';
 import { BEARER_ROUTE, type RouteContext } from './route-context.js';
 import {
-  commonErrors,
-  errorSchema,
+  errorResponses,
   jobIdSchema,
   jobParamsSchema,
   jobSchema,
@@ -30,7 +29,7 @@ const registrationSchema = z.strictObject({
   country: text(2, 2).optional(),
 });
 
-const notFound = () => new HttpError(404, 'JOB_NOT_FOUND', 'no job with this id');
+const notFound = () => new CodedError({ code: 'JOB_NOT_FOUND' });
 
 /** One job: read it, register it, ask for a job_status check now. */
 export const jobRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, context) => {
@@ -46,7 +45,7 @@ export const jobRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, contex
         summary: "One job's merged outcome",
         params: jobParamsSchema,
         querystring: readQuerySchema,
-        response: { 200: jobSchema, 403: errorSchema, 404: errorSchema, ...commonErrors },
+        response: { 200: jobSchema, ...errorResponses('PII_FORBIDDEN', 'JOB_NOT_FOUND') },
       },
     },
     async (request) => {
@@ -71,15 +70,13 @@ export const jobRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, contex
         ...BEARER_ROUTE,
         summary: 'Register a job we expect callbacks for',
         body: registrationSchema,
-        response: { 200: jobSchema, 201: jobSchema, 409: errorSchema, ...commonErrors },
+        response: { 200: jobSchema, 201: jobSchema, ...errorResponses('JOB_CONFLICT') },
       },
     },
     async (request, reply) => {
       const registration = request.body;
       const result = await registrations.register(registration, now());
-      if (result === 'conflict') {
-        throw new HttpError(409, 'JOB_CONFLICT', 'this job id is already known for another user');
-      }
+      if (result === 'conflict') throw new CodedError({ code: 'JOB_CONFLICT' });
       const record = await jobs.read(registration.jobId, { withIdInfo: false });
       if (!record) throw new Error('a registered job could not be read back');
       return reply.code(result === 'created' ? 201 : 200).send(presentJob(record));
@@ -96,8 +93,7 @@ export const jobRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, contex
         params: jobParamsSchema,
         response: {
           202: z.object({ status: z.enum(['queued', 'scheduled']), jobId: z.string() }),
-          404: errorSchema,
-          ...commonErrors,
+          ...errorResponses('JOB_NOT_FOUND'),
         },
       },
     },

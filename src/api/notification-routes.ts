@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { HttpError } from '../http/errors.js';
+import { CodedError } from '../http/coded-error.js';
 import { bigintDigits } from '../util/bigint-id.js';
 import { requireAdminAccess } from './bearer-auth.js';
 import { BEARER_ROUTE, type RouteContext } from './route-context.js';
-import { commonErrors, errorSchema, queryLimit } from './schemas.js';
+import { errorResponses, queryLimit } from './schemas.js';
 
 const dateTime = z.string().meta({ format: 'date-time' });
 const deliveryIdSchema = bigintDigits('must be a delivery id').regex(/^[1-9]/, 'must be a delivery id');
@@ -49,13 +49,8 @@ const endpointSchema = z
   })
   .meta({ id: 'WebhookEndpoint' });
 
-const notFound = (what: string) => new HttpError(404, 'NOT_FOUND', `no ${what} with this id`);
-const retired = () =>
-  new HttpError(
-    409,
-    'ENDPOINT_RETIRED',
-    'the endpoint is no longer in NOTIFY_WEBHOOK_URLS: configure it again, or remove it',
-  );
+const notFound = (what: 'dead letter' | 'endpoint') => new CodedError({ code: 'NOT_FOUND', what });
+const retired = () => new CodedError({ code: 'ENDPOINT_RETIRED' });
 
 const endpointParams = z.strictObject({
   id: z
@@ -78,9 +73,6 @@ export const notificationRoutes: FastifyPluginAsyncZod<RouteContext> = async (ap
   const { notifications, now } = context;
   const config = context.routeConfig;
   const route = { ...BEARER_ROUTE, tags: ['notifications'], description: ADMIN_ONLY };
-  const forbidden = {
-    403: errorSchema.describe('Not a token from `INTERNAL_ADMIN_TOKENS` (`ADMIN_FORBIDDEN`)'),
-  };
   // Before validation: a caller without the scope learns nothing of these routes' parameters.
   api.addHook('preValidation', async (request) => requireAdminAccess(context.callerOf(request)));
 
@@ -97,8 +89,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<RouteContext> = async (ap
         }),
         response: {
           200: z.object({ items: z.array(deadLetterSchema), nextCursor: z.string().nullable() }),
-          ...forbidden,
-          ...commonErrors,
+          ...errorResponses('ADMIN_FORBIDDEN', 'INVALID_CURSOR'),
         },
       },
     },
@@ -129,10 +120,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<RouteContext> = async (ap
         params: z.strictObject({ id: deliveryIdSchema }),
         response: {
           202: z.object({ id: z.string(), status: z.literal('pending') }),
-          ...forbidden,
-          404: errorSchema,
-          409: errorSchema,
-          ...commonErrors,
+          ...errorResponses('ADMIN_FORBIDDEN', 'NOT_FOUND', 'ENDPOINT_RETIRED'),
         },
       },
     },
@@ -153,7 +141,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<RouteContext> = async (ap
       schema: {
         ...route,
         summary: 'Webhook endpoints, with what waits for each',
-        response: { 200: z.object({ items: z.array(endpointSchema) }), ...forbidden, ...commonErrors },
+        response: { 200: z.object({ items: z.array(endpointSchema) }), ...errorResponses('ADMIN_FORBIDDEN') },
       },
     },
     async () => ({
@@ -176,10 +164,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<RouteContext> = async (ap
         params: endpointParams,
         response: {
           200: z.object({ id: z.number().int(), enabled: z.literal(true) }),
-          ...forbidden,
-          404: errorSchema,
-          409: errorSchema,
-          ...commonErrors,
+          ...errorResponses('ADMIN_FORBIDDEN', 'NOT_FOUND', 'ENDPOINT_RETIRED'),
         },
       },
     },
@@ -208,10 +193,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<RouteContext> = async (ap
             pending: z.number().int().describe('Deliveries that waited for it, now removed'),
             dead: z.number().int().describe('Its dead letters, now removed'),
           }),
-          ...forbidden,
-          404: errorSchema,
-          409: errorSchema,
-          ...commonErrors,
+          ...errorResponses('ADMIN_FORBIDDEN', 'NOT_FOUND', 'ENDPOINT_CONFIGURED'),
         },
       },
     },
@@ -219,13 +201,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<RouteContext> = async (ap
       const { id } = request.params;
       const removal = await notifications.removeRetiredEndpoint(id, now());
       if (removal.kind === 'not_found') throw notFound('endpoint');
-      if (removal.kind === 'configured') {
-        throw new HttpError(
-          409,
-          'ENDPOINT_CONFIGURED',
-          'the endpoint is in NOTIFY_WEBHOOK_URLS, or was within 15 minutes: take it out of every worker first',
-        );
-      }
+      if (removal.kind === 'configured') throw new CodedError({ code: 'ENDPOINT_CONFIGURED' });
       request.log.info(
         { endpointId: id, pending: removal.pending, dead: removal.dead },
         'webhook endpoint removed',

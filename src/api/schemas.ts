@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { JOB_STATES } from '../domain/facets.js';
 import { ID_PROBLEM_MESSAGES, idProblem, MAX_ID_LENGTH } from '../domain/identifiers.js';
 import { IDENTITY_SOURCES } from '../domain/outcome.js';
+import { type ErrorCode, statusesOf, whenOf } from '../http/coded-error.js';
+import type { ERRORS } from '../http/error-catalog.js';
 
 /**
  * The zod schemas shared by the /v1 routes. They validate requests (through Fastify's type provider),
@@ -189,11 +191,42 @@ export const jobSchema = z
   .object({ ...fieldsBeforeIdInfo, idInfo: idInfoSchema.nullable().optional(), ...fieldsAfterIdInfo })
   .meta({ id: 'Job' });
 
-/** Error responses every bearer route may give, on top of its own. */
-export const commonErrors = {
-  400: errorSchema,
-  401: errorSchema,
-  429: errorSchema,
-  500: errorSchema,
-  503: errorSchema.describe('Postgres is unavailable (`STORAGE_UNAVAILABLE`), sent with `Retry-After`'),
-} as const;
+/** Codes every bearer route may answer with, on top of its own. */
+const COMMON_ERRORS = [
+  'VALIDATION_FAILED',
+  'UNAUTHENTICATED',
+  'RATE_LIMITED',
+  'INTERNAL_ERROR',
+  'STORAGE_UNAVAILABLE',
+  'SHUTTING_DOWN',
+] as const satisfies readonly ErrorCode[];
+
+type StatusOf<C extends ErrorCode> = (typeof ERRORS)[C]['status'] extends infer S
+  ? S extends number
+    ? S
+    : S[keyof S]
+  : never;
+
+/**
+ * A route's error responses, from the catalog: the common codes and `codes`, one response per status,
+ * each described by the codes it carries and when (as docs/api.md#errors says).
+ */
+export function errorResponses<const C extends ErrorCode = never>(
+  ...codes: C[]
+): Record<StatusOf<C | (typeof COMMON_ERRORS)[number]>, typeof errorSchema> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of [...COMMON_ERRORS, ...codes]) {
+    for (const status of statusesOf(code)) byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  const responses = [...byStatus].map(([status, inStatus]) => {
+    // Without the docs' links, which are relative to docs/.
+    const lines = inStatus.map(
+      (code) => `- \`${code}\`: ${whenOf(code).replace(/\[([^\]]+)\]\([^)]+\)/g, '$1')}`,
+    );
+    return [status, errorSchema.describe(lines.join('\n'))] as const;
+  });
+  return Object.fromEntries(responses) as Record<
+    StatusOf<C | (typeof COMMON_ERRORS)[number]>,
+    typeof errorSchema
+  >;
+}

@@ -6,10 +6,10 @@ import {
   type SubmissionContent,
   type SubmissionImageType,
 } from '../domain/submission.js';
-import { HttpError } from '../http/errors.js';
+import { CodedError } from '../http/coded-error.js';
 import { presentSubmission } from './present-job.js';
 import { BEARER_ROUTE, type RouteContext } from './route-context.js';
-import { commonErrors, errorSchema, jobIdSchema, submissionSchema, text, userIdSchema } from './schemas.js';
+import { errorResponses, jobIdSchema, submissionSchema, text, userIdSchema } from './schemas.js';
 
 const IMAGE_TYPES = [
   'selfie',
@@ -101,31 +101,32 @@ export const submissionRoutes: FastifyPluginAsyncZod<RouteContext> = async (api,
         response: {
           200: acceptedSchema,
           202: acceptedSchema,
-          409: errorSchema,
-          413: errorSchema,
-          ...commonErrors,
-          503: errorSchema.describe(
-            'Postgres is unavailable (`STORAGE_UNAVAILABLE`), or no `PUBLIC_CALLBACK_URL` is configured ' +
-              '(`SUBMISSIONS_NOT_CONFIGURED`)',
+          ...errorResponses(
+            'IMAGE_COUNT',
+            'IMAGE_NOT_JPEG',
+            'IMAGE_TOO_LARGE',
+            'SUBMISSION_CONFLICT',
+            'JOB_ID_IN_USE',
+            'BODY_TOO_LARGE',
+            'SUBMISSIONS_NOT_CONFIGURED',
           ),
         },
       },
     },
     async (request, reply) => {
       if (!submissions.configured) {
-        throw new HttpError(
-          503,
-          'SUBMISSIONS_NOT_CONFIGURED',
-          'submissions need PUBLIC_CALLBACK_URL, the address where Smile ID reaches this service',
-        );
+        throw new CodedError({ code: 'SUBMISSIONS_NOT_CONFIGURED' });
       }
       const { jobId, userId, idInfo, images, partnerParams = {} } = request.body;
       const decoded = decodeImages(images, { maxImageBytes: submissions.maxImageBytes });
       if ('problem' in decoded) {
-        const { code, message } = decoded.problem;
+        const { problem } = decoded;
         // Invalid base64 was the schema's refusal before the handler checked it: its code stays the same.
-        if (code === 'IMAGE_NOT_BASE64') throw new HttpError(400, 'VALIDATION_FAILED', `body: ${message}`);
-        throw new HttpError(400, code, message);
+        if (problem.code === 'IMAGE_NOT_BASE64') {
+          const must = `images.${problem.index}.jpegBase64 must be base64 (no data: prefix)`;
+          throw new CodedError({ code: 'VALIDATION_FAILED', where: 'body', problem: must });
+        }
+        throw new CodedError(problem);
       }
       const { entered: _entered, ...enteredIdInfo } = idInfo;
       const content: SubmissionContent = {
@@ -143,16 +144,8 @@ export const submissionRoutes: FastifyPluginAsyncZod<RouteContext> = async (api,
             request.log.warn({ err: error, jobId }, 'could not queue the submission now; the sweep will'),
         },
       );
-      if (accepted.kind === 'conflict') {
-        throw new HttpError(409, 'SUBMISSION_CONFLICT', 'this job id was submitted with other content');
-      }
-      if (accepted.kind === 'job_exists') {
-        throw new HttpError(
-          409,
-          'JOB_ID_IN_USE',
-          'this job id belongs to a job not submitted through this service',
-        );
-      }
+      if (accepted.kind === 'conflict') throw new CodedError({ code: 'SUBMISSION_CONFLICT' });
+      if (accepted.kind === 'job_exists') throw new CodedError({ code: 'JOB_ID_IN_USE' });
       const job = await jobs.read(accepted.jobId, { withIdInfo: false });
       if (!job?.submission) throw new Error('a stored submission could not be read back');
       if (accepted.kind === 'created') context.metrics?.submissions.inc({ event: 'accepted' });

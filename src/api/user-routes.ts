@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requirePiiAccess } from './bearer-auth.js';
 import { BEARER_ROUTE, type RouteContext } from './route-context.js';
-import { commonErrors, errorSchema, userIdSchema } from './schemas.js';
+import { errorResponses, userIdSchema } from './schemas.js';
 
 const erasedSchema = z.object({
   userId: z.string(),
@@ -35,7 +35,7 @@ export const userRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, conte
           'whatever arrives for them later is stored without its body. Answers 200 with zeros when the user ' +
           'has nothing to erase, so it can be repeated safely.',
         params: z.strictObject({ userId: userIdSchema }),
-        response: { 200: erasedSchema, 403: errorSchema, ...commonErrors },
+        response: { 200: erasedSchema, ...errorResponses('PII_FORBIDDEN') },
       },
     },
     async (request) => {

@@ -1,5 +1,5 @@
 import type { FastifySchemaValidationError } from 'fastify';
-import { HttpError } from '../http/errors.js';
+import { CodedError } from '../http/coded-error.js';
 
 /**
  * Turns the type provider's validation errors into our coded 400s. The message names where and which
@@ -34,19 +34,16 @@ function unknownKeysMessage(keys: unknown, noun: string): string {
 export function validationError(errors: FastifySchemaValidationError[], dataVar: DataVar): Error {
   const where = WHERE[dataVar];
   const first = errors[0];
-  if (!first) return new HttpError(400, 'VALIDATION_FAILED', `${where}: invalid`);
+  if (!first) return new CodedError({ code: 'VALIDATION_FAILED', where, problem: 'invalid' });
   const path = first.instancePath.split('/').filter(Boolean);
   if (first.keyword === 'unrecognized_keys') {
     const noun = dataVar === 'body' ? 'field' : 'parameter';
-    return new HttpError(
-      400,
-      'VALIDATION_FAILED',
-      `${where}: ${unknownKeysMessage(first.params.keys, noun)}`,
-    );
+    const problem = unknownKeysMessage(first.params.keys, noun);
+    return new CodedError({ code: 'VALIDATION_FAILED', where, problem });
   }
-  const message = `${where}: ${path.join('.') || 'value'} ${first.message ?? 'is invalid'}`;
+  const problem = `${path.join('.') || 'value'} ${first.message ?? 'is invalid'}`;
   if (dataVar === 'querystring' && CURSOR_PARAMETERS.has(path[0] ?? '')) {
-    return new HttpError(400, 'INVALID_CURSOR', message);
+    return new CodedError({ code: 'INVALID_CURSOR', where, problem });
   }
-  return new HttpError(400, 'VALIDATION_FAILED', message);
+  return new CodedError({ code: 'VALIDATION_FAILED', where, problem });
 }

@@ -3,12 +3,13 @@ import type { FastifyBaseLogger } from 'fastify';
 import { changeFromCallback, untrustedMayTouch } from '../domain/job-change.js';
 import type { Transition } from '../domain/merge.js';
 import type { Observation } from '../domain/outcome.js';
-import { HttpError, loggableError } from '../http/errors.js';
+import { CodedError } from '../http/coded-error.js';
+import { loggableError } from '../http/errors.js';
 import { isStorageUnavailable } from '../http/storage-unavailable.js';
 import { type Metrics, recordTransition } from '../observability/metrics.js';
 import type { FieldCipher } from '../security/field-cipher.js';
 import { classifyBody } from '../smileid/classify.js';
-import { type CallbackKeys, type CallbackVerdict, verifyCallback } from '../smileid/verify-callback.js';
+import { type CallbackKeys, verifyCallback } from '../smileid/verify-callback.js';
 import type { CallbackEventRow, CallbackQueries, CallbackStore } from '../store/callback-store.js';
 import type { StoredJob } from '../store/job-table.js';
 import { withCompareAndSwap } from '../store/transactions.js';
@@ -45,19 +46,6 @@ export interface StoreResult {
   firstSeenAt?: Date;
 }
 
-/** Verification's refusals, as HTTP: a body that is not JSON is a 400, a signature that fails a 401. */
-const REFUSAL_STATUS = {
-  EMPTY_BODY: 400,
-  JSON_TOO_DEEP: 400,
-  JSON_TOO_COMPLEX: 400,
-  INVALID_JSON: 400,
-  NOT_AN_OBJECT: 400,
-  FORBIDDEN_JSON_KEY: 400,
-  SIGNATURE_MISSING: 401,
-  SIGNATURE_MALFORMED: 401,
-  SIGNATURE_INVALID: 401,
-} as const satisfies Record<Extract<CallbackVerdict, { kind: 'rejected' }>['code'], number>;
-
 const HOUR_MS = 3_600_000;
 /** Job ids this process has written recently: a hint only, to pick the cheaper first statement. */
 const KNOWN_JOBS_LIMIT = 50_000;
@@ -71,6 +59,7 @@ const KNOWN_JOBS_LIMIT = 50_000;
  * a read, then the same write as a compare-and-swap on the job's version. A callback that loses that race
  * takes the job's lock and tries again in turn, so a burst for one job queues instead of failing.
  *
+ * Refusals are thrown as coded errors, whose statuses the error catalog holds (src/http/error-catalog.ts).
  * Only an unreachable or overloaded Postgres answers 503 with Retry-After; any other failure to store is
  * a fault that retrying cannot mend (a key id no longer configured, a bug): 500 CALLBACK_NOT_STORED.
  */
@@ -100,13 +89,14 @@ export function createIntake({
   function verifyAndClassify({ raw, sourceIp, log }: ReceivedCallback, receivedAt: Date) {
     const verdict = verifyCallback(raw, options, receivedAt);
     if (verdict.kind === 'rejected') {
+      const { refusal } = verdict;
       if (verdict.reason) {
         log.warn({ reason: verdict.reason, sourceIp }, 'callback refused: signature does not verify');
         metrics?.signatureFailures.inc({ source: 'callback', reason: verdict.reason });
-      } else if (REFUSAL_STATUS[verdict.code] === 401) {
-        log.warn({ reason: verdict.code, sourceIp }, 'callback refused: no usable signature');
+      } else if (refusal.code.startsWith('SIGNATURE_')) {
+        log.warn({ reason: refusal.code, sourceIp }, 'callback refused: no usable signature');
       }
-      throw new HttpError(REFUSAL_STATUS[verdict.code], verdict.code, verdict.message);
+      throw new CodedError(refusal);
     }
     const { timestamp, signature, signedAt, doubt } = verdict;
     return { timestamp, signature, signedAt, doubt, classified: storable(classifyBody(verdict.body)) };
@@ -348,10 +338,10 @@ function eventRow(
 }
 
 /**
- * Why a callback could not be stored, as HTTP. Postgres out of reach or too slow is worth a retry (503
- * with Retry-After, as the error handler maps it); anything else would fail the same way again, so it is
- * a 500 whose cause is logged by class and message (database errors by code alone, since their messages
- * can quote values from the body).
+ * Why a callback could not be stored. Postgres out of reach or too slow is worth a retry: the error is
+ * passed on for the error handler to classify (503 with Retry-After). Anything else would fail the same
+ * way again, so it is CALLBACK_NOT_STORED, whose cause is logged here by class and message (database
+ * errors by code alone, since their messages can quote values from the body) and not attached to it.
  */
 function notStored(error: unknown, log: FastifyBaseLogger, jobId: string | null): unknown {
   if (isStorageUnavailable(error)) {
@@ -361,7 +351,7 @@ function notStored(error: unknown, log: FastifyBaseLogger, jobId: string | null)
   }
   const cause = error instanceof Error ? error : new Error(String(error));
   log.error({ err: loggableError(cause), jobId }, 'callback not stored: a fault, not a retryable outage');
-  return new HttpError(500, 'CALLBACK_NOT_STORED', 'the callback could not be stored');
+  return new CodedError({ code: 'CALLBACK_NOT_STORED' });
 }
 
 export type Intake = ReturnType<typeof createIntake>;

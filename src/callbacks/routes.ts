@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { HttpError } from '../http/errors.js';
+import { CodedError } from '../http/coded-error.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Intake } from './intake.js';
 import { createSourceAllowlist } from './source-allowlist.js';
@@ -42,15 +42,17 @@ export async function callbackRoutes(app: FastifyInstance, options: CallbackRout
       onRequest: async (request) => {
         if (!isAllowed(request.ip)) {
           request.log.warn({ sourceIp: request.ip }, 'callback refused: source address not allowed');
-          throw new HttpError(403, 'SOURCE_NOT_ALLOWED', 'source address is not allowed');
+          throw new CodedError({ code: 'SOURCE_NOT_ALLOWED' });
         }
       },
     },
     async (request, reply) => {
       if (!Buffer.isBuffer(request.body)) {
-        throw JSON_CONTENT_TYPE.test(request.headers['content-type'] ?? '')
-          ? new HttpError(400, 'EMPTY_BODY', 'request body is empty')
-          : new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'content type must be application/json');
+        throw new CodedError(
+          JSON_CONTENT_TYPE.test(request.headers['content-type'] ?? '')
+            ? { code: 'EMPTY_BODY' }
+            : { code: 'UNSUPPORTED_MEDIA_TYPE', variant: 'notJson' },
+        );
       }
       const result = await options.intake.receive({
         raw: request.body,

@@ -23,10 +23,7 @@ describe('decodeImages', () => {
   it('refuses an image one byte over the limit as too large, by its base64 length', () => {
     const over = Buffer.concat([SELFIE, Buffer.alloc(1)]);
     expect(decodeImages([encoded('selfie', over)], LIMIT)).toEqual({
-      problem: {
-        code: 'IMAGE_TOO_LARGE',
-        message: `images[0] is ${SELFIE.length + 1} bytes; the limit is ${SELFIE.length}`,
-      },
+      problem: { code: 'IMAGE_TOO_LARGE', index: 0, bytes: SELFIE.length + 1, limit: SELFIE.length },
     });
   });
 
@@ -38,7 +35,9 @@ describe('decodeImages', () => {
   });
 
   it('counts images before anything else', () => {
-    expect(codeOf(decodeImages([encoded('liveness', SELFIE)], LIMIT))).toBe('IMAGE_COUNT');
+    expect(decodeImages([encoded('liveness', SELFIE)], LIMIT)).toEqual({
+      problem: { code: 'IMAGE_COUNT', type: 'selfie', min: 1, max: 1, count: 0 },
+    });
     expect(codeOf(decodeImages([encoded('selfie', SELFIE), encoded('selfie', SELFIE)], LIMIT))).toBe(
       'IMAGE_COUNT',
     );
@@ -52,7 +51,7 @@ describe('decodeImages', () => {
     );
     const html = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.from('<html></html>')]);
     expect(decodeImages([encoded('selfie', html)], LIMIT)).toMatchObject({
-      problem: { code: 'IMAGE_NOT_JPEG', message: expect.stringMatching(/^images\[0\] is not a JPEG: /) },
+      problem: { code: 'IMAGE_NOT_JPEG', index: 0, reason: expect.any(String) },
     });
   });
 });

@@ -10,8 +10,13 @@ import { jpegProblem } from './jpeg.js';
 export type SubmissionImageType = 'selfie' | 'liveness' | 'idCardFront' | 'idCardBack';
 export type SubmissionStatus = 'queued' | 'uploading' | 'uploaded' | 'failed';
 
+interface CountRule {
+  min: number;
+  max: number;
+}
+
 /** How many images of each type one job may carry (docs/smile-id.md#submitting-a-job). */
-export const IMAGE_COUNTS: Readonly<Record<SubmissionImageType, { min: number; max: number }>> = {
+export const IMAGE_COUNTS: Readonly<Record<SubmissionImageType, CountRule>> = {
   selfie: { min: 1, max: 1 },
   liveness: { min: 0, max: 8 },
   idCardFront: { min: 0, max: 1 },
@@ -47,10 +52,12 @@ export interface SubmissionContent {
   partnerParams: Record<string, string>;
 }
 
-export type ImageProblem = {
-  code: 'IMAGE_COUNT' | 'IMAGE_NOT_BASE64' | 'IMAGE_NOT_JPEG' | 'IMAGE_TOO_LARGE';
-  message: string;
-};
+/** What is wrong with a request's images: a code and the facts its message states (src/http/error-catalog.ts). */
+export type ImageProblem =
+  | { code: 'IMAGE_COUNT'; type: SubmissionImageType; min: number; max: number; count: number }
+  | { code: 'IMAGE_TOO_LARGE'; index: number; bytes: number; limit: number }
+  | { code: 'IMAGE_NOT_BASE64'; index: number }
+  | { code: 'IMAGE_NOT_JPEG'; index: number; reason: string };
 
 /** An image as a request carries it. */
 export interface EncodedImage {
@@ -67,33 +74,26 @@ export function decodeImages(
   images: readonly EncodedImage[],
   { maxImageBytes }: { maxImageBytes: number },
 ): { images: SubmissionImage[] } | { problem: ImageProblem } {
-  for (const [type, { min, max }] of Object.entries(IMAGE_COUNTS)) {
+  for (const [type, { min, max }] of Object.entries(IMAGE_COUNTS) as [SubmissionImageType, CountRule][]) {
     const count = images.filter((image) => image.type === type).length;
-    if (count < min || count > max) {
-      const wanted = min === max ? `exactly ${min}` : `at most ${max}`;
-      return problem('IMAGE_COUNT', `a submission takes ${wanted} ${type} image(s); got ${count}`);
-    }
+    if (count < min || count > max) return { problem: { code: 'IMAGE_COUNT', type, min, max, count } };
   }
   for (const [index, image] of images.entries()) {
     const bytes = base64DecodedLength(image.jpegBase64);
     if (bytes > maxImageBytes) {
-      return problem('IMAGE_TOO_LARGE', `images[${index}] is ${bytes} bytes; the limit is ${maxImageBytes}`);
+      return { problem: { code: 'IMAGE_TOO_LARGE', index, bytes, limit: maxImageBytes } };
     }
   }
   const decoded: SubmissionImage[] = [];
   for (const [index, image] of images.entries()) {
     const jpeg = decodeStrictBase64(image.jpegBase64);
-    if (jpeg === undefined) {
-      return problem('IMAGE_NOT_BASE64', `images.${index}.jpegBase64 must be base64 (no data: prefix)`);
-    }
-    const notJpeg = jpegProblem(jpeg);
-    if (notJpeg !== undefined) return problem('IMAGE_NOT_JPEG', `images[${index}] is not a JPEG: ${notJpeg}`);
+    if (jpeg === undefined) return { problem: { code: 'IMAGE_NOT_BASE64', index } };
+    const reason = jpegProblem(jpeg);
+    if (reason !== undefined) return { problem: { code: 'IMAGE_NOT_JPEG', index, reason } };
     decoded.push({ type: image.type, jpeg });
   }
   return { images: decoded };
 }
-
-const problem = (code: ImageProblem['code'], message: string) => ({ problem: { code, message } });
 
 /** `result` of a job_status answer for a job whose zip never arrived: "No zip uploaded yet". */
 const NO_ZIP = /no zip/i;

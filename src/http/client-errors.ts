@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { answerTo, type Refusal } from './coded-error.js';
 import { errorBody } from './errors.js';
 
 /**
@@ -10,32 +11,10 @@ import { errorBody } from './errors.js';
  * closes the connection, since what follows on it can no longer be trusted to be a request.
  */
 
-interface Refusal {
-  status: number;
-  code: string;
-  message: string;
-}
-
-const HEADERS_TOO_LARGE: Refusal = {
-  status: 431,
-  code: 'HEADERS_TOO_LARGE',
-  message: 'request headers are too large',
-};
-const INVALID_CONTENT_LENGTH: Refusal = {
-  status: 400,
-  code: 'INVALID_CONTENT_LENGTH',
-  message: 'content-length does not match the body',
-};
-const REQUEST_TIMEOUT: Refusal = {
-  status: 408,
-  code: 'REQUEST_TIMEOUT',
-  message: 'the request was not received in time',
-};
-const MALFORMED_REQUEST: Refusal = {
-  status: 400,
-  code: 'MALFORMED_REQUEST',
-  message: 'the request is not valid HTTP/1.1',
-};
+const HEADERS_TOO_LARGE: Refusal = { code: 'HEADERS_TOO_LARGE' };
+const INVALID_CONTENT_LENGTH: Refusal = { code: 'INVALID_CONTENT_LENGTH' };
+const REQUEST_TIMEOUT: Refusal = { code: 'REQUEST_TIMEOUT' };
+const MALFORMED_REQUEST: Refusal = { code: 'MALFORMED_REQUEST' };
 
 const BY_CODE: Readonly<Record<string, Refusal>> = {
   HPE_HEADER_OVERFLOW: HEADERS_TOO_LARGE,
@@ -60,7 +39,8 @@ export function describeClientError(error: NodeJS.ErrnoException, socket: HttpSo
   return inFlight !== undefined ? INVALID_CONTENT_LENGTH : MALFORMED_REQUEST;
 }
 
-export function rawResponse({ status, code, message }: Refusal): string {
+export function rawResponse(refusal: Refusal): string {
+  const { status, code, message } = answerTo(refusal);
   const body = JSON.stringify(errorBody(code, message));
   return [
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
@@ -77,7 +57,8 @@ export function handleClientError(this: FastifyInstance, error: NodeJS.ErrnoExce
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const refusal = describeClientError(error, socket);
   // The code only: the raw packet Node attaches may hold headers or body bytes.
-  this.log.info({ clientError: error.code, status: refusal.status }, 'request refused by the HTTP parser');
+  const { status } = answerTo(refusal);
+  this.log.info({ clientError: error.code, status }, 'request refused by the HTTP parser');
   // Once a response has started on this socket, another one would corrupt it: just close.
   if (!socket.writable || socket._httpMessage?.headersSent) {
     socket.destroy();

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { HttpError } from './errors.js';
+import { CodedError } from './coded-error.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -28,9 +28,7 @@ export function drainOnClose(app: FastifyInstance) {
 
   app.addHook('onRequest', async () => {
     if (!closing.signal.aborted) return;
-    throw new HttpError(503, 'SHUTTING_DOWN', 'the service is shutting down; retry', {
-      'retry-after': '1',
-    });
+    throw new CodedError({ code: 'SHUTTING_DOWN' });
   });
 
   app.addHook('onSend', async (_request, reply, payload) => {

@@ -1,51 +1,24 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { type Answer, answerTo, CodedError, type Refusal } from './coded-error.js';
 import { isStorageUnavailable } from './storage-unavailable.js';
-
-/** An error with a stable code that the error handler turns into `{"error": {code, message}}`. */
-export class HttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly code: string,
-    message: string,
-    readonly headers: Readonly<Record<string, string>> = {},
-  ) {
-    super(message);
-    this.name = 'HttpError';
-  }
-}
 
 export function errorBody(code: string, message: string) {
   return { error: { code, message } };
 }
 
-/** Fastify's own errors, each given a code of ours; anything else a caller can cause is a 400. */
-const FASTIFY_ERRORS: Readonly<Record<string, { status: number; code: string; message: string }>> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'BODY_TOO_LARGE', message: 'request body is too large' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
-    status: 415,
-    code: 'UNSUPPORTED_MEDIA_TYPE',
-    message: 'content type must be application/json',
-  },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'EMPTY_BODY', message: 'request body is empty' },
-  FST_ERR_CTP_INVALID_JSON_BODY: {
-    status: 400,
-    code: 'INVALID_JSON',
-    message: 'request body is not valid JSON',
-  },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
-    status: 400,
-    code: 'INVALID_CONTENT_LENGTH',
-    message: 'content-length does not match the body',
-  },
-  FST_ERR_CTP_INVALID_TYPE: {
-    status: 415,
-    code: 'UNSUPPORTED_MEDIA_TYPE',
-    message: 'content type is invalid',
-  },
-  FST_ERR_VALIDATION: { status: 400, code: 'VALIDATION_FAILED', message: 'request is invalid' },
+/** Fastify's own errors, each given a code of the catalog; anything else a caller can cause is a 400. */
+const FASTIFY_ERRORS: Readonly<Record<string, Refusal>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'BODY_TOO_LARGE' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE', variant: 'notJson' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'EMPTY_BODY' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'INVALID_JSON' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'INVALID_CONTENT_LENGTH' },
+  FST_ERR_CTP_INVALID_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE', variant: 'invalid' },
+  // Routes outside /v1 keep Fastify's schema error formatter (the /v1 routes' is api/validation.ts).
+  FST_ERR_VALIDATION: { code: 'VALIDATION_FAILED', where: 'request', problem: 'invalid' },
   // Router errors; they reach this handler only through Fastify's `frameworkErrors` option.
-  FST_ERR_BAD_URL: { status: 400, code: 'BAD_URL', message: 'the request path is not valid' },
-  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'PATH_TOO_LONG', message: 'a path parameter is too long' },
+  FST_ERR_BAD_URL: { code: 'BAD_URL' },
+  FST_ERR_MAX_PARAM_LENGTH: { code: 'PATH_TOO_LONG' },
 };
 
 declare module 'fastify' {
@@ -55,18 +28,10 @@ declare module 'fastify' {
   }
 }
 
-/** Postgres unreachable or too slow: the caller should come back, not report a bug. */
-export const STORAGE_UNAVAILABLE = {
-  status: 503,
-  code: 'STORAGE_UNAVAILABLE',
-  message: 'storage is unavailable; retry later',
-  headers: { 'retry-after': '5' },
-} as const;
-
 /** One place maps every error to HTTP. Messages are shown only below 500; bodies are never echoed. */
-export function handleError(error: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply) {
+export function handleError(error: FastifyError | CodedError, request: FastifyRequest, reply: FastifyReply) {
   const { status, code, message, headers } = describe(error);
-  if (status === STORAGE_UNAVAILABLE.status && code === STORAGE_UNAVAILABLE.code) {
+  if (code === 'STORAGE_UNAVAILABLE') {
     request.log.warn({ err: loggableError(error) }, message);
   } else if (status >= 500) {
     request.log.error({ err: loggableError(error) }, message);
@@ -89,29 +54,29 @@ export function loggableError(error: Error & { code?: unknown }) {
   return { type: error.name, code, stack: frames.join('\n') };
 }
 
-function describe(error: FastifyError | HttpError) {
-  if (error instanceof HttpError) {
-    return { status: error.statusCode, code: error.code, message: error.message, headers: error.headers };
-  }
+/**
+ * A coded error answers as the catalog says. Anything else is Fastify's or a plugin's refusal of the
+ * request, an unreachable store (the only 503 an uncoded error can get), or a fault: 500, whatever status
+ * the error claims for itself.
+ */
+function describe(error: FastifyError | CodedError): Answer {
+  if (error instanceof CodedError) return answerTo(error.refusal);
   const known = error.code ? FASTIFY_ERRORS[error.code] : undefined;
-  if (known) return { status: known.status, code: known.code, message: known.message, headers: {} };
+  if (known) return answerTo(known);
   const status = error.statusCode ?? 500;
-  if (status === 429) return { status, code: 'RATE_LIMITED', message: 'too many requests', headers: {} };
+  if (status === 429) return answerTo({ code: 'RATE_LIMITED' });
   // Checked before storage: a client hanging up mid-body is an ECONNRESET too, and Fastify marks it 400.
-  if (status >= 400 && status < 500) {
-    return { status, code: 'BAD_REQUEST', message: 'request could not be processed', headers: {} };
-  }
-  if (isStorageUnavailable(error)) return STORAGE_UNAVAILABLE;
-  return { status: 500, code: 'INTERNAL_ERROR', message: 'internal error', headers: {} };
+  // Such a refusal keeps the 4xx status Fastify or the plugin gave it.
+  if (status >= 400 && status < 500) return { ...answerTo({ code: 'BAD_REQUEST' }), status };
+  if (isStorageUnavailable(error)) return answerTo({ code: 'STORAGE_UNAVAILABLE' });
+  return answerTo({ code: 'INTERNAL_ERROR' });
 }
 
 export function handleNotFound(request: FastifyRequest, reply: FastifyReply) {
-  return reply
-    .code(404)
-    .send(
-      errorBody(
-        'ROUTE_NOT_FOUND',
-        `no route for ${request.method} ${request.routeOptions.url ?? 'this path'}`,
-      ),
-    );
+  const { status, code, message } = answerTo({
+    code: 'ROUTE_NOT_FOUND',
+    method: request.method,
+    path: request.routeOptions.url ?? 'this path',
+  });
+  return reply.code(status).send(errorBody(code, message));
 }

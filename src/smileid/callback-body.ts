@@ -6,17 +6,13 @@ const WHAT_IS_COUNTED: Readonly<Record<Exclude<keyof JsonLimits, 'depth'>, strin
   values: 'values',
 };
 
+/** Why a body is refused: a code and the facts its message states (src/http/error-catalog.ts). */
 export type BodyRefusal =
-  | 'EMPTY_BODY'
-  | 'JSON_TOO_DEEP'
-  | 'JSON_TOO_COMPLEX'
-  | 'INVALID_JSON'
-  | 'NOT_AN_OBJECT'
-  | 'FORBIDDEN_JSON_KEY';
+  | { code: 'EMPTY_BODY' | 'INVALID_JSON' | 'NOT_AN_OBJECT' | 'FORBIDDEN_JSON_KEY' }
+  | { code: 'JSON_TOO_DEEP'; max: number }
+  | { code: 'JSON_TOO_COMPLEX'; max: number; counted: string };
 
-export type ParsedBody =
-  | { ok: true; body: Record<string, unknown> }
-  | { ok: false; code: BodyRefusal; message: string };
+export type ParsedBody = { ok: true; body: Record<string, unknown> } | { ok: false; refusal: BodyRefusal };
 
 /**
  * Parses a callback body into a plain object. Its structure is bounded on the raw bytes first, so no body
@@ -25,30 +21,27 @@ export type ParsedBody =
  * exactly what was parsed.
  */
 export function parseCallbackBody(raw: Buffer): ParsedBody {
-  if (raw.length === 0) return refuse('EMPTY_BODY', 'request body is empty');
+  if (raw.length === 0) return refuse({ code: 'EMPTY_BODY' });
   const excess = measureJson(raw, JSON_LIMITS);
-  if (excess?.limit === 'depth')
-    return refuse('JSON_TOO_DEEP', `body nests deeper than ${excess.max} levels`);
+  if (excess?.limit === 'depth') return refuse({ code: 'JSON_TOO_DEEP', max: excess.max });
   if (excess) {
-    return refuse('JSON_TOO_COMPLEX', `body holds more than ${excess.max} ${WHAT_IS_COUNTED[excess.limit]}`);
+    return refuse({ code: 'JSON_TOO_COMPLEX', max: excess.max, counted: WHAT_IS_COUNTED[excess.limit] });
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw.toString('utf8'));
   } catch {
-    return refuse('INVALID_JSON', 'request body is not valid JSON');
+    return refuse({ code: 'INVALID_JSON' });
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    return refuse('NOT_AN_OBJECT', 'request body must be a JSON object');
+    return refuse({ code: 'NOT_AN_OBJECT' });
   }
-  if (hasForbiddenKey(parsed)) {
-    return refuse('FORBIDDEN_JSON_KEY', 'body must not contain __proto__ or constructor.prototype keys');
-  }
+  if (hasForbiddenKey(parsed)) return refuse({ code: 'FORBIDDEN_JSON_KEY' });
   return { ok: true, body: parsed as Record<string, unknown> };
 }
 
-function refuse(code: BodyRefusal, message: string): ParsedBody {
-  return { ok: false, code, message };
+function refuse(refusal: BodyRefusal): ParsedBody {
+  return { ok: false, refusal };
 }
 
 /** Iterative, and bounded by the same limits: it visits at most MAX_JSON_CONTAINERS containers. */

@@ -46,7 +46,7 @@ describe('verifyCallback', () => {
   it('rejects with a code: no signature, a malformed one, one no key made, and bodies that are not JSON objects', () => {
     const codeOf = (raw: Buffer) => {
       const verdict = verifyCallback(raw, keys, now);
-      return verdict.kind === 'rejected' ? verdict.code : verdict.kind;
+      return verdict.kind === 'rejected' ? verdict.refusal.code : verdict.kind;
     };
     expect(codeOf(Buffer.from('{"ResultCode":"0810"}'))).toBe('SIGNATURE_MISSING');
     expect(codeOf(Buffer.from('{"signature":5,"timestamp":"x"}'))).toBe('SIGNATURE_MALFORMED');

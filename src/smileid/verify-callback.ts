@@ -13,7 +13,10 @@ export interface CallbackKeys {
   futureSkewMs: number;
 }
 
-export type SignatureRefusal = 'SIGNATURE_MISSING' | 'SIGNATURE_MALFORMED' | 'SIGNATURE_INVALID';
+/** Why a signature cannot vouch for a body; a malformed one says which part was wrong. */
+export type SignatureRefusal =
+  | { code: 'SIGNATURE_MISSING' | 'SIGNATURE_INVALID' }
+  | { code: 'SIGNATURE_MALFORMED'; variant: 'fields' | 'signature' };
 
 /** Why a signature that verifies cannot vouch for its body. */
 export type TimestampDoubt = 'timestamp_unparseable' | 'timestamp_in_future' | 'timestamp_outside_tolerance';
@@ -31,8 +34,7 @@ export type CallbackVerdict =
     }
   | {
       kind: 'rejected';
-      code: BodyRefusal | SignatureRefusal;
-      message: string;
+      refusal: BodyRefusal | SignatureRefusal;
       /** For a signature that does not verify: what was wrong with it (a metric label). */
       reason?: Extract<SignatureCheck, { valid: false }>['reason'];
     };
@@ -45,19 +47,25 @@ export type CallbackVerdict =
  */
 export function verifyCallback(raw: Buffer, keys: CallbackKeys, now: Date): CallbackVerdict {
   const parsed = parseCallbackBody(raw);
-  if (!parsed.ok) return { kind: 'rejected', code: parsed.code, message: parsed.message };
+  if (!parsed.ok) return { kind: 'rejected', refusal: parsed.refusal };
   const { body } = parsed;
   const envelope = signedEnvelopeSchema.safeParse(body);
   if (!envelope.success) {
     // Absent is "unsigned" (a legacy `sec_key` body included); present but unusable is malformed.
-    const code = 'signature' in body && 'timestamp' in body ? 'SIGNATURE_MALFORMED' : 'SIGNATURE_MISSING';
-    return { kind: 'rejected', code, message: 'body must carry string `signature` and `timestamp` fields' };
+    const malformed = 'signature' in body && 'timestamp' in body;
+    return {
+      kind: 'rejected',
+      refusal: malformed ? { code: 'SIGNATURE_MALFORMED', variant: 'fields' } : { code: 'SIGNATURE_MISSING' },
+    };
   }
   const { signature, timestamp } = envelope.data;
   const check = verifySignature(signature, timestamp, keys.partnerId, keys.apiKeys);
   if (!check.valid) {
-    const code = check.reason === 'malformed_signature' ? 'SIGNATURE_MALFORMED' : 'SIGNATURE_INVALID';
-    return { kind: 'rejected', code, message: 'signature does not verify', reason: check.reason };
+    const refusal: SignatureRefusal =
+      check.reason === 'malformed_signature'
+        ? { code: 'SIGNATURE_MALFORMED', variant: 'signature' }
+        : { code: 'SIGNATURE_INVALID' };
+    return { kind: 'rejected', refusal, reason: check.reason };
   }
   const signedAt = parseSmileTimestamp(timestamp);
   return {

@@ -1,6 +1,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import { type ErrorCode, statusesOf } from '../../src/http/coded-error.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { expectErrorBody } from '../helpers/http.js';
 
@@ -94,6 +95,23 @@ describe('the API documentation', () => {
         'userId',
       ].sort(),
     );
+  });
+
+  it('describes every error response by codes of the catalog that are answered with its status', () => {
+    for (const [method, path] of V1_ROUTES) {
+      const responses = Object.entries(document.paths[path]?.[method]?.responses ?? {});
+      const errors = responses.filter(([status]) => Number(status) >= 400);
+      expect(errors.map(([status]) => status)).toEqual(expect.arrayContaining(['400', '401', '500', '503']));
+      for (const [status, response] of errors) {
+        const { description } = response as { description: string };
+        const named = [...description.matchAll(/^- `([A-Z_]+)`: /gm)].map((match) => match[1] as ErrorCode);
+        expect(named.length, `${method} ${path} ${status}`).toBeGreaterThan(0);
+        for (const code of named)
+          expect(statusesOf(code), `${method} ${path} ${code}`).toContain(Number(status));
+      }
+    }
+    const images = document.paths['/v1/jobs/{jobId}/images']?.get?.responses ?? {};
+    expect(JSON.stringify(images['504'])).toContain('SMILE_ID_UNAVAILABLE');
   });
 
   it('documents the submission route: its body, its answers and the Submission in every job', () => {
