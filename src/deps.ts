@@ -32,7 +32,7 @@ import { createJobQueries } from './store/job-queries.js';
 import { createRegistrationStore } from './store/registrations.js';
 import { createStatusStore } from './store/status-store.js';
 import { createSubmissionStore } from './store/submission-store.js';
-import { createWebhookStore } from './store/webhook-store.js';
+import { createWebhookStore } from './store/webhooks/webhook-store.js';
 import { enqueueSubmissions } from './submit/enqueue.js';
 import { createSubmitJob } from './submit/submit-job.js';
 import { withTimeout } from './util/with-timeout.js';

@@ -5,7 +5,7 @@ import type { AuditLog } from '../store/audit-log.js';
 import type { EventQueries } from '../store/event-queries.js';
 import type { eraseUserIdentityData } from '../store/identity-maintenance.js';
 import type { JobQueries } from '../store/job-queries.js';
-import type { WebhookStore } from '../store/webhook-store.js';
+import type { WebhookStore } from '../store/webhooks/webhook-store.js';
 import type { SubmissionIntake } from './accept-submission.js';
 import type { Caller } from './bearer-auth.js';
 import type { Cursors } from './cursor.js';

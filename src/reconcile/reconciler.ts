@@ -18,7 +18,7 @@ import type { DueChecks } from '../store/due-checks.js';
 import { purgeExpired } from '../store/identity-maintenance.js';
 import type { StatusStore } from '../store/status-store.js';
 import type { SubmissionStore } from '../store/submission-store.js';
-import type { WebhookStore } from '../store/webhook-store.js';
+import type { WebhookStore } from '../store/webhooks/webhook-store.js';
 import type { SubmissionRetries } from '../submit/enqueue.js';
 import type { SubmitJob } from '../submit/submit-job.js';
 import { createSubmissionSweep } from '../submit/sweep.js';

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { retiredBefore } from '../domain/webhook-endpoints.js';
+import { retiredBefore } from '../../domain/webhook-endpoints.js';
 import {
   CHANGES_AFTER,
   decodeChange,
@@ -7,9 +7,9 @@ import {
   type FeedChange,
   type FeedPosition,
   VISIBLE,
-} from './change-feed.js';
-import { statement } from './sql.js';
-import { inTransaction } from './transactions.js';
+} from '../change-feed.js';
+import { statement } from '../sql.js';
+import { inTransaction } from '../transactions.js';
 
 /**
  * Webhook deliveries: one row per message and endpoint, made from the change feed (fan-out), retried
