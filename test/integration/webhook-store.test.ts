@@ -4,7 +4,8 @@ import { ENDPOINT_RETIRED_AFTER_MS } from '../../src/domain/webhook-endpoints.js
 import { draftDeliveries } from '../../src/notify/messages.js';
 import { createChangeFeed } from '../../src/store/change-feed.js';
 import { createGaugeQueries } from '../../src/store/job-gauges.js';
-import { createWebhookStore, type EndpointVerdict } from '../../src/store/webhooks/webhook-store.js';
+import type { EndpointVerdict } from '../../src/store/webhooks/attempts.js';
+import { createWebhookStore } from '../../src/store/webhooks/webhook-store.js';
 import { createTestApp, TEST_CURSORS, type TestApp } from '../helpers/app.js';
 import { createScratchDatabase, type ScratchDatabase } from '../helpers/database.js';
 import { endpointRow, jobDeliveries } from '../helpers/webhook-deliveries.js';
