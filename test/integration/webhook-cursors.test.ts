@@ -25,7 +25,7 @@ describe('the feed cursor in webhooks', () => {
       POLL_MAX_INTERVAL_MS: '600000',
     });
     await eventually(
-      async () => JSON.stringify((await service.api('GET', '/v1/notifications/endpoints')).body),
+      async () => JSON.stringify((await service.admin('GET', '/v1/notifications/endpoints')).body),
       (body) => body.includes(receiver.url),
     );
   });
