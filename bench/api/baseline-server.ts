@@ -1,6 +1,6 @@
 import type { JobState } from '../../src/domain/facets.js';
 import { TAG_BYTES } from '../../src/security/keyed-tags.js';
-import { listJobsQuery, READ_JOB_SQL } from '../../src/store/job-queries.js';
+import { listJobsQuery, READ_JOB_SQL } from '../../src/store/jobs/job-queries.js';
 import { createBaseline } from '../shared/baseline-lifecycle.js';
 
 /**

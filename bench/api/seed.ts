@@ -4,7 +4,7 @@ import type { IdInfo } from '../../src/domain/facets.js';
 import { emptyOutcome } from '../../src/domain/outcome.js';
 import { createFieldCipher, parseKeyring } from '../../src/security/field-cipher.js';
 import { simulatedJob } from '../../src/simulator/callbacks.js';
-import { encodeOutcome, OUTCOME_COLUMNS } from '../../src/store/job-table.js';
+import { encodeOutcome, OUTCOME_COLUMNS } from '../../src/store/jobs/job-table.js';
 import { migrate } from '../../src/store/migrate.js';
 import { BENCH_DATA_ENCRYPTION_KEYS } from '../shared/settings.js';
 import { BENCH_JOB_ID_SQL, benchJobId, hasIdInfo, STATE_BANDS, userCount } from './jobs.js';

@@ -3,8 +3,8 @@ import { pino } from 'pino';
 import { z } from 'zod';
 import { createFieldCipher, parseKeyring } from '../../src/security/field-cipher.js';
 import { createDatabase } from '../../src/store/connections.js';
-import { createJobQueries } from '../../src/store/job-queries.js';
-import { decodeJob } from '../../src/store/job-table.js';
+import { createJobQueries } from '../../src/store/jobs/job-queries.js';
+import { decodeJob } from '../../src/store/jobs/job-table.js';
 import { migrate } from '../../src/store/migrate.js';
 import { databaseUrl, dropBenchDatabase, recreateBenchDatabase, withClient } from '../shared/database.js';
 import {

@@ -1,7 +1,7 @@
 import type { Cursors } from '../api/cursor.js';
 import type { SuspectUser } from '../domain/facets.js';
 import { smileSecureView } from '../domain/smile-secure.js';
-import type { FeedChange } from '../store/change-feed.js';
+import type { FeedChange } from '../store/feed/change-feed.js';
 import type { DeliveryDraft } from '../store/webhooks/fan-out.js';
 
 /**

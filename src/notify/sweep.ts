@@ -1,5 +1,5 @@
 import { DELIVERY_LEASE_MS } from '../domain/webhook-endpoints.js';
-import type { FeedChange } from '../store/change-feed.js';
+import type { FeedChange } from '../store/feed/change-feed.js';
 import type { WebhookStore } from '../store/webhooks/webhook-store.js';
 import type { draftDeliveries } from './messages.js';
 

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { retiredBefore } from '../../domain/webhook-endpoints.js';
-import { FEED_START, type FeedPosition, VISIBLE } from '../change-feed.js';
+import { FEED_START, type FeedPosition, VISIBLE } from '../feed/change-feed.js';
 import { statement } from '../sql.js';
 
 /**
@@ -16,9 +16,9 @@ const VISIBLE_END = statement(
 );
 
 /**
- * Creates a configured endpoint, or marks an existing one configured now (see webhook-endpoints.ts): at
- * most once a minute, which is plenty against the quarter of an hour that retires it, and spares a row
- * version on every sweep.
+ * Creates a configured endpoint, or marks an existing one configured now (see
+ * domain/webhook-endpoints.ts): at most once a minute, which is plenty against the quarter of an hour
+ * that retires it, and spares a row version on every sweep.
  */
 const ADD_ENDPOINT = statement<'url' | 'xid' | 'id' | 'at'>(`
 INSERT INTO webhook_endpoints (url, cursor_xid, cursor_id, created_at, configured_at)

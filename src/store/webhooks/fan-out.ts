@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { CHANGES_AFTER, decodeChange, type FeedChange, type FeedPosition } from '../change-feed.js';
+import { CHANGES_AFTER, decodeChange, type FeedChange, type FeedPosition } from '../feed/change-feed.js';
 import { statement } from '../sql.js';
 import { inTransaction } from '../transactions.js';
 

@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { digestContext, type FieldCipher, sealContext } from '../security/field-cipher.js';
-import { statement } from './sql.js';
-import { inTransaction } from './transactions.js';
+import { digestContext, type FieldCipher, sealContext } from '../../security/field-cipher.js';
+import { statement } from '../sql.js';
+import { inTransaction } from '../transactions.js';
 
 /**
  * The two tasks that may rewrite stored identity data: moving it under the newest key, and erasing it
@@ -175,7 +175,7 @@ UPDATE callback_events SET body = NULL, purged_at = :at
 const ERASE_STATUS_BODIES = statement<'jobIds' | 'at'>(`
 UPDATE status_snapshots SET body = NULL, purged_at = :at
  WHERE job_id = ANY(:jobIds::text[]) AND body IS NOT NULL`);
-/** `purged_at` also keeps any later merge from writing an ID record back (store/job-writes.ts). */
+/** `purged_at` also keeps any later merge from writing an ID record back (store/jobs/job-writes.ts). */
 const ERASE_ID_INFO = statement<'jobIds' | 'at'>(`
 UPDATE jobs SET id_info = NULL, purged_at = COALESCE(purged_at, :at), version = version + 1, updated_at = :at
  WHERE job_id = ANY(:jobIds::text[]) AND id_info IS NOT NULL
@@ -204,8 +204,9 @@ UPDATE jobs SET purged_at = :at, version = version + 1, updated_at = :at
  * Outcomes, codes, digests and times remain.
  *
  * It sticks: the jobs are marked erased (`purged_at`) under their row locks, with their version bumped,
- * and every later write of evidence for them keeps no body (store/job-writes.ts, store/callback-store.ts),
- * so a callback racing the erasure either commits before it, and is erased, or sees it.
+ * and every later write of evidence for them keeps no body (store/jobs/job-writes.ts,
+ * store/evidence/callback-store.ts), so a callback racing the erasure either commits before it, and is
+ * erased, or sees it.
  */
 export async function eraseUserIdentityData(
   pool: pg.Pool,

@@ -1,5 +1,5 @@
-import type { JobOutcome } from '../domain/outcome.js';
-import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
+import type { JobOutcome } from '../../domain/outcome.js';
+import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import { decodeJob, type StoredJob } from './job-table.js';
 
 export interface JobRegistration {

@@ -1,4 +1,4 @@
-import type { EvidenceTable } from './job-writes.js';
+import type { EvidenceTable } from '../jobs/job-writes.js';
 
 /**
  * The two kinds of evidence a job's outcome is merged from, each defined once: a stored callback and a

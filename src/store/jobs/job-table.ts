@@ -1,11 +1,11 @@
-import { emptyEvidence, type ResultEvidence } from '../domain/evidence.js';
-import type { IdInfo, JobState, SuspectUser } from '../domain/facets.js';
-import type { JobSchedule } from '../domain/job-change.js';
-import type { IdentitySource, JobOutcome } from '../domain/outcome.js';
-import type { FacetRank } from '../domain/rank.js';
-import { type FieldCipher, sealContext } from '../security/field-cipher.js';
-import { type Columns, keysOf, selectList } from './sql.js';
-import { decodeSubmissionView, type SubmissionView } from './submission-table.js';
+import { emptyEvidence, type ResultEvidence } from '../../domain/evidence.js';
+import type { IdInfo, JobState, SuspectUser } from '../../domain/facets.js';
+import type { JobSchedule } from '../../domain/job-change.js';
+import type { IdentitySource, JobOutcome } from '../../domain/outcome.js';
+import type { FacetRank } from '../../domain/rank.js';
+import { type FieldCipher, sealContext } from '../../security/field-cipher.js';
+import { type Columns, keysOf, selectList } from '../sql.js';
+import { decodeSubmissionView, type SubmissionView } from '../submissions/submission-table.js';
 
 /**
  * The `jobs` table, defined once: which column holds each field of a job's outcome and of its

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { statement } from './sql.js';
+import { statement } from '../sql.js';
 
 /**
  * Claims due jobs and leases them for `leaseMs`: a check that is lost with its worker or with Redis is

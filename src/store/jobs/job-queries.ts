@@ -1,6 +1,8 @@
 import type pg from 'pg';
-import type { JobState } from '../domain/facets.js';
-import type { FieldCipher } from '../security/field-cipher.js';
+import type { JobState } from '../../domain/facets.js';
+import type { FieldCipher } from '../../security/field-cipher.js';
+import { keysOf, statement } from '../sql.js';
+import { SUBMISSION_VIEW_SELECT_LIST } from '../submissions/submission-table.js';
 import {
   BOOKKEEPING_COLUMNS,
   decodeJob,
@@ -8,8 +10,6 @@ import {
   OUTCOME_COLUMNS,
   type StoredJob,
 } from './job-table.js';
-import { keysOf, statement } from './sql.js';
-import { SUBMISSION_VIEW_SELECT_LIST } from './submission-table.js';
 
 /**
  * The API's reads of `jobs`. Identity data is selected only by the read that asked for it, and opened

@@ -1,11 +1,11 @@
 import type pg from 'pg';
-import { type FieldCipher, sealContext } from '../security/field-cipher.js';
+import { type FieldCipher, sealContext } from '../../security/field-cipher.js';
+import { decodeJob, jobSelectList, type StoredJob } from '../jobs/job-table.js';
+import { type JobWrite, jobWriteStatements } from '../jobs/job-writes.js';
+import { statement } from '../sql.js';
+import { SUBMISSION_VIEW_SELECT_LIST } from '../submissions/submission-table.js';
+import { inTransaction } from '../transactions.js';
 import { STATUS_SNAPSHOTS, type StatusSnapshotField } from './evidence-tables.js';
-import { decodeJob, jobSelectList, type StoredJob } from './job-table.js';
-import { type JobWrite, jobWriteStatements } from './job-writes.js';
-import { statement } from './sql.js';
-import { SUBMISSION_VIEW_SELECT_LIST } from './submission-table.js';
-import { inTransaction } from './transactions.js';
 
 /** The job with its submission, if it has one: an answer showing the zip also settles the submission. */
 const LOAD = statement<'jobId'>(

@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { digestContext, type FieldCipher, sealContext } from '../security/field-cipher.js';
-import { statement } from './sql.js';
-import { inTransaction } from './transactions.js';
+import { digestContext, type FieldCipher, sealContext } from '../../security/field-cipher.js';
+import { statement } from '../sql.js';
+import { inTransaction } from '../transactions.js';
 
 /**
  * The keyed digest of the user each stored callback body names (`callback_events.user_digest`), by

@@ -1,8 +1,8 @@
 import type pg from 'pg';
-import type { SubmissionContent, SubmissionStatus } from '../domain/submission.js';
-import { type FieldCipher, sealContext } from '../security/field-cipher.js';
-import { statement } from './sql.js';
-import { inTransaction } from './transactions.js';
+import type { SubmissionContent, SubmissionStatus } from '../../domain/submission.js';
+import { type FieldCipher, sealContext } from '../../security/field-cipher.js';
+import { statement } from '../sql.js';
+import { inTransaction } from '../transactions.js';
 
 /**
  * The `submissions` table: a job submitted through this service, its sealed content until Smile ID has

@@ -1,9 +1,9 @@
 import { EventEmitter, once } from 'node:events';
 import pg from 'pg';
-import type { JobState } from '../domain/facets.js';
-import { retiredBefore } from '../domain/webhook-endpoints.js';
+import type { JobState } from '../../domain/facets.js';
+import { retiredBefore } from '../../domain/webhook-endpoints.js';
+import { statement } from '../sql.js';
 import { FEED_HORIZON } from './feed-horizon.js';
-import { statement } from './sql.js';
 
 /**
  * The change feed: `job_changes`, written by a trigger on `jobs` in the transaction of each change.

@@ -1,5 +1,5 @@
-import type { SubmissionStatus } from '../domain/submission.js';
-import { type Columns, selectList } from './sql.js';
+import type { SubmissionStatus } from '../../domain/submission.js';
+import { type Columns, selectList } from '../sql.js';
 
 /**
  * What a job's outcome shows of its submission (docs/api.md#the-job-outcome), read beside the job with

@@ -1,7 +1,7 @@
-import type { JobChange } from '../domain/job-change.js';
-import type { FieldCipher } from '../security/field-cipher.js';
+import type { JobChange } from '../../domain/job-change.js';
+import type { FieldCipher } from '../../security/field-cipher.js';
+import { type Columns, columnList, keysOf, parameterList, prefixed, statement } from '../sql.js';
 import { encodeOutcome, OUTCOME_COLUMNS, OUTCOME_FIELDS } from './job-table.js';
-import { type Columns, columnList, keysOf, parameterList, prefixed, statement } from './sql.js';
 
 /**
  * One atomic statement that writes a job's new outcome together with the evidence that produced it

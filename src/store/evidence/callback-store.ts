@@ -1,10 +1,10 @@
 import type pg from 'pg';
-import { digestContext, type FieldCipher, sealContext } from '../security/field-cipher.js';
+import { digestContext, type FieldCipher, sealContext } from '../../security/field-cipher.js';
+import { decodeJob, jobSelectList, type StoredJob } from '../jobs/job-table.js';
+import { type JobWrite, jobWriteStatements } from '../jobs/job-writes.js';
+import { columnList, keysOf, parameterList, statement } from '../sql.js';
+import { inTransaction } from '../transactions.js';
 import { CALLBACK_EVENTS, type CallbackEventField } from './evidence-tables.js';
-import { decodeJob, jobSelectList, type StoredJob } from './job-table.js';
-import { type JobWrite, jobWriteStatements } from './job-writes.js';
-import { columnList, keysOf, parameterList, statement } from './sql.js';
-import { inTransaction } from './transactions.js';
 
 /** A callback event's row; `body` is already sealed (or null when withheld). */
 export type CallbackEventRow = Readonly<Record<CallbackEventField, unknown>>;
@@ -141,7 +141,7 @@ export function createCallbackStore({ pool, cipher }: { pool: pg.Pool; cipher: F
 
     /**
      * The keyed digest of the user id a body names (null when it names none), and the key it was made
-     * under, which also says that the body's user was looked for (store/user-digests.ts).
+     * under, which also says that the body's user was looked for (store/identity/user-digests.ts).
      */
     userDigest(userId: string | null): { digest: string | null; keyId: string } {
       const digest = userId === null ? null : cipher.digest(digestContext.userId, userId);

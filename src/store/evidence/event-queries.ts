@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { type FieldCipher, sealContext } from '../security/field-cipher.js';
+import { type FieldCipher, sealContext } from '../../security/field-cipher.js';
 
 /** Which evidence table an event lives in: it decides the context its body was sealed under. */
 export type EventSource = 'callback' | 'job_status';

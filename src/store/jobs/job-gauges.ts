@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { retiredBefore } from '../domain/webhook-endpoints.js';
-import { FEED_HORIZON } from './feed-horizon.js';
-import { statement } from './sql.js';
+import { retiredBefore } from '../../domain/webhook-endpoints.js';
+import { FEED_HORIZON } from '../feed/feed-horizon.js';
+import { statement } from '../sql.js';
 
 /** Jobs per state and finality, with the flags dashboards count. */
 const JOB_GAUGES = statement(
