@@ -15,7 +15,7 @@ import { healthRoutes } from './http/health-routes.js';
 import { instrumentHttp } from './observability/http-metrics.js';
 import type { Metrics } from './observability/metrics.js';
 import { createScrapeGauges, type QueueCounter } from './observability/scrape-gauges.js';
-import type { GaugeQueries } from './store/job-gauges.js';
+import type { GaugeQueries } from './store/jobs/job-gauges.js';
 
 export interface AppDependencies {
   config: Config;

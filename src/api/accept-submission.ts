@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { contentDigestParts, type SubmissionContent } from '../domain/submission.js';
-import type { SubmissionStore } from '../store/submission-store.js';
+import type { SubmissionStore } from '../store/submissions/submission-store.js';
 
 export type AcceptResult =
   | { kind: 'created' | 'identical'; jobId: string }

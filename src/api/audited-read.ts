@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { IdentityRead } from '../store/audit-log.js';
+import type { IdentityRead } from '../store/identity/audit-log.js';
 import { requirePiiAccess } from './bearer-auth.js';
 import type { RouteContext } from './route-context.js';
 

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { JOB_STATES } from '../domain/facets.js';
 import { CodedError } from '../http/coded-error.js';
-import { FEED_START, type FeedChange } from '../store/change-feed.js';
+import { FEED_START, type FeedChange } from '../store/feed/change-feed.js';
 import { type Cursors, feedCursorPayload } from './cursor.js';
 import { BEARER_ROUTE, type RouteContext } from './route-context.js';
 import { errorResponses, queryLimit } from './schemas.js';
@@ -46,7 +46,7 @@ const changeSchema = z
   .meta({ id: 'Change' });
 
 /**
- * GET /v1/changes: the durable feed of outcome changes (store/change-feed.ts). A consumer that resumes
+ * GET /v1/changes: the durable feed of outcome changes (store/feed/change-feed.ts). A consumer that resumes
  * from any cursor it was given neither misses nor repeats a change. Reads and waits are shared by the
  * requests at the same position (long-polls.ts).
  */

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { CodedError } from '../http/coded-error.js';
-import type { EventRow } from '../store/event-queries.js';
+import type { EventRow } from '../store/evidence/event-queries.js';
 import { auditIdentityRead } from './audited-read.js';
 import { presentEventBody } from './event-body.js';
 import { eventPageSchema, eventsQuerySchema, LIMITS } from './event-schemas.js';

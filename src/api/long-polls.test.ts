@@ -1,9 +1,9 @@
 import { EventEmitter, once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import type { FeedChange, FeedPosition } from '../store/change-feed.js';
+import type { FeedChange, FeedPosition } from '../store/feed/change-feed.js';
 import { createLongPolls } from './long-polls.js';
 
-/** A feed in memory, counting its reads, with a signal like store/change-feed.ts's. */
+/** A feed in memory, counting its reads, with a signal like store/feed/change-feed.ts's. */
 function memoryFeed() {
   const changes: FeedChange[] = [];
   const signals = new EventEmitter();

@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
-import type { ChangeFeed, FeedChange, FeedPosition } from '../store/change-feed.js';
+import type { ChangeFeed, FeedChange, FeedPosition } from '../store/feed/change-feed.js';
 import { keyOf, shareReads } from './shared-reads.js';
 
 /**

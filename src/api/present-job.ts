@@ -1,7 +1,7 @@
 import { shownResult } from '../domain/evidence.js';
 import { smileSecureView } from '../domain/smile-secure.js';
-import type { StoredJob } from '../store/job-table.js';
-import type { SubmissionView } from '../store/submission-table.js';
+import type { StoredJob } from '../store/jobs/job-table.js';
+import type { SubmissionView } from '../store/submissions/submission-table.js';
 
 /**
  * A job as the API shows it (docs/api.md#the-job-outcome). `idInfo` (PII) appears only when asked for:

@@ -1,6 +1,6 @@
 import { changeFromRegistration } from '../domain/job-change.js';
 import type { PollModel } from '../domain/poll-schedule.js';
-import type { JobRegistration, RegistrationStore } from '../store/registrations.js';
+import type { JobRegistration, RegistrationStore } from '../store/jobs/registrations.js';
 import { withCompareAndSwap } from '../store/transactions.js';
 
 export type RegistrationResult = 'created' | 'existing' | 'conflict';

@@ -1,11 +1,11 @@
 import type { FastifyRequest } from 'fastify';
 import type { Metrics } from '../observability/metrics.js';
 import type { JobStatusClient } from '../smileid/job-status-client.js';
-import type { AuditLog } from '../store/audit-log.js';
-import type { EventQueries } from '../store/event-queries.js';
-import type { eraseUserIdentityData } from '../store/identity-maintenance.js';
-import type { JobQueries } from '../store/job-queries.js';
-import type { WebhookStore } from '../store/webhook-store.js';
+import type { EventQueries } from '../store/evidence/event-queries.js';
+import type { AuditLog } from '../store/identity/audit-log.js';
+import type { eraseUserIdentityData } from '../store/identity/identity-maintenance.js';
+import type { JobQueries } from '../store/jobs/job-queries.js';
+import type { WebhookStore } from '../store/webhooks/webhook-store.js';
 import type { SubmissionIntake } from './accept-submission.js';
 import type { Caller } from './bearer-auth.js';
 import type { Cursors } from './cursor.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FeedChange, FeedPosition } from '../store/change-feed.js';
+import type { FeedChange, FeedPosition } from '../store/feed/change-feed.js';
 import { shareReads } from './shared-reads.js';
 
 /** A feed whose reads the test finishes by hand, counting them. */

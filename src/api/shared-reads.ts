@@ -1,4 +1,4 @@
-import type { ChangeFeed, FeedChange, FeedPosition } from '../store/change-feed.js';
+import type { ChangeFeed, FeedChange, FeedPosition } from '../store/feed/change-feed.js';
 
 type Read = ChangeFeed['read'];
 

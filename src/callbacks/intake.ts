@@ -10,8 +10,8 @@ import { type Metrics, recordTransition } from '../observability/metrics.js';
 import type { FieldCipher } from '../security/field-cipher.js';
 import { classifyBody } from '../smileid/classify.js';
 import { type CallbackKeys, verifyCallback } from '../smileid/verify-callback.js';
-import type { CallbackEventRow, CallbackQueries, CallbackStore } from '../store/callback-store.js';
-import type { StoredJob } from '../store/job-table.js';
+import type { CallbackEventRow, CallbackQueries, CallbackStore } from '../store/evidence/callback-store.js';
+import type { StoredJob } from '../store/jobs/job-table.js';
 import { withCompareAndSwap } from '../store/transactions.js';
 import { storable } from './storable.js';
 

@@ -4,8 +4,8 @@ import { loadEntryPointConfig } from '../config.js';
 import { loggerOptions } from '../observability/logger.js';
 import { createFieldCipher, parseKeyring } from '../security/field-cipher.js';
 import { createDatabase } from '../store/connections.js';
-import { reencryptAll } from '../store/identity-maintenance.js';
-import { redigestUsers } from '../store/user-digests.js';
+import { reencryptAll } from '../store/identity/identity-maintenance.js';
+import { redigestUsers } from '../store/identity/user-digests.js';
 
 /**
  * `npm run keys:reencrypt`: after a new key is put first in DATA_ENCRYPTION_KEYS (and deployed), moves

@@ -1,7 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { DELIVERY_LEASE_MS, endpointFailing } from '../domain/webhook-endpoints.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { EndpointVerdict, StoredDelivery, WebhookStore } from '../store/webhook-store.js';
+import type { EndpointVerdict } from '../store/webhooks/attempts.js';
+import type { StoredDelivery } from '../store/webhooks/deliveries.js';
+import type { WebhookStore } from '../store/webhooks/webhook-store.js';
 import { type AttemptResult, attemptDelivery } from './attempt.js';
 import { signedHeaders } from './signing.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FeedChange } from '../store/change-feed.js';
+import type { FeedChange } from '../store/feed/change-feed.js';
 import { draftDeliveries } from './messages.js';
 
 const cursors = { change: (of: Pick<FeedChange, 'position'>) => `cursor-of-${of.position.id}` };

@@ -1,8 +1,8 @@
 import type { Cursors } from '../api/cursor.js';
 import type { SuspectUser } from '../domain/facets.js';
 import { smileSecureView } from '../domain/smile-secure.js';
-import type { FeedChange } from '../store/change-feed.js';
-import type { DeliveryDraft } from '../store/webhook-store.js';
+import type { FeedChange } from '../store/feed/change-feed.js';
+import type { DeliveryDraft } from '../store/webhooks/fan-out.js';
 
 /**
  * The webhook messages a change makes, in the Standard Webhooks shape `{type, timestamp, data}`:

@@ -1,6 +1,6 @@
 import { DELIVERY_LEASE_MS } from '../domain/webhook-endpoints.js';
-import type { FeedChange } from '../store/change-feed.js';
-import type { WebhookStore } from '../store/webhook-store.js';
+import type { FeedChange } from '../store/feed/change-feed.js';
+import type { WebhookStore } from '../store/webhooks/webhook-store.js';
 import type { draftDeliveries } from './messages.js';
 
 /** Changes turned into deliveries per transaction. */

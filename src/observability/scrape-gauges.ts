@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { GaugeQueries } from '../store/job-gauges.js';
+import type { GaugeQueries } from '../store/jobs/job-gauges.js';
 import { withTimeout } from '../util/with-timeout.js';
 import type { Metrics } from './metrics.js';
 

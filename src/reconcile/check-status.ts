@@ -7,8 +7,8 @@ import { type Metrics, recordSubmissionUploaded, recordTransition } from '../obs
 import { classifyJobStatusShape } from '../smileid/classify.js';
 import type { JobStatusAnswer, JobStatusClient } from '../smileid/job-status-client.js';
 import { parseSmileTimestamp } from '../smileid/timestamp.js';
-import type { StoredJob } from '../store/job-table.js';
-import type { StatusStore } from '../store/status-store.js';
+import type { StatusStore } from '../store/evidence/status-store.js';
+import type { StoredJob } from '../store/jobs/job-table.js';
 import { withCompareAndSwap } from '../store/transactions.js';
 
 export type CheckOutcome =

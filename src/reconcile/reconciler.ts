@@ -13,12 +13,12 @@ import { catalog, QUEUE_NAMES, type QueueName, queueJobOptions, splitBudget } fr
 import { createScheduleKeeper, type Schedule } from '../queues/schedule-keeper.js';
 import { createCatalogWorker } from '../queues/worker.js';
 import type { JobStatusClient } from '../smileid/job-status-client.js';
-import type { ChangeFeed } from '../store/change-feed.js';
-import type { DueChecks } from '../store/due-checks.js';
-import { purgeExpired } from '../store/identity-maintenance.js';
-import type { StatusStore } from '../store/status-store.js';
-import type { SubmissionStore } from '../store/submission-store.js';
-import type { WebhookStore } from '../store/webhook-store.js';
+import type { StatusStore } from '../store/evidence/status-store.js';
+import type { ChangeFeed } from '../store/feed/change-feed.js';
+import { purgeExpired } from '../store/identity/identity-maintenance.js';
+import type { DueChecks } from '../store/jobs/due-checks.js';
+import type { SubmissionStore } from '../store/submissions/submission-store.js';
+import type { WebhookStore } from '../store/webhooks/webhook-store.js';
 import type { SubmissionRetries } from '../submit/enqueue.js';
 import type { SubmitJob } from '../submit/submit-job.js';
 import { createSubmissionSweep } from '../submit/sweep.js';

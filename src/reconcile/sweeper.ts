@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { CHECK_LEASE_MS } from '../domain/poll-schedule.js';
 import { catalog, checkJobId, checkPriority } from '../queues/catalog.js';
-import type { DueCheck, DueChecks } from '../store/due-checks.js';
+import type { DueCheck, DueChecks } from '../store/jobs/due-checks.js';
 
 /**
  * Hands due checks from Postgres (which holds when each job is due) to Redis. Several sweepers may run

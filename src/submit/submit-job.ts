@@ -7,7 +7,11 @@ import { buildJobPackage, type JobPackage } from '../smileid/job-package.js';
 import type { JobStatusClient } from '../smileid/job-status-client.js';
 import type { SmileApiFailure } from '../smileid/smile-api.js';
 import type { PrepUploadAnswer, UploadClient } from '../smileid/upload-client.js';
-import type { PreparedUpload, StoredSubmission, SubmissionStore } from '../store/submission-store.js';
+import type {
+  PreparedUpload,
+  StoredSubmission,
+  SubmissionStore,
+} from '../store/submissions/submission-store.js';
 
 /**
  * The submission flow for one job (docs/smile-id.md#submitting-a-job): prep upload → zip → `PUT`, each

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { SubmissionStore } from '../store/submission-store.js';
+import type { SubmissionStore } from '../store/submissions/submission-store.js';
 import { enqueueSubmissions, type SubmissionRetries } from './enqueue.js';
 import { SUBMISSION_LEASE_MS } from './submit-job.js';
 

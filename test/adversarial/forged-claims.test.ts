@@ -3,7 +3,7 @@ import { DEFAULT_POLL_MODEL } from '../../src/domain/poll-schedule.js';
 import { createStatusCheck } from '../../src/reconcile/check-status.js';
 import { resultCallback, simulatedJob, smileSecureCallback } from '../../src/simulator/callbacks.js';
 import { jobStatusAt } from '../../src/simulator/job-lives.js';
-import { createStatusStore } from '../../src/store/status-store.js';
+import { createStatusStore } from '../../src/store/evidence/status-store.js';
 import { signed } from '../helpers/callbacks.js';
 import { type ApiBody, eventually, jobWhen, simulatedService } from '../helpers/service.js';
 import { silentLogger, unreachableSmileId } from '../helpers/status.js';

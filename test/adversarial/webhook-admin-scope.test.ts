@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWebhookStore } from '../../src/store/webhook-store.js';
+import { createWebhookStore } from '../../src/store/webhooks/webhook-store.js';
 import { ADMIN_TOKEN, API_TOKEN, createTestApp, PII_TOKEN, type TestApp } from '../helpers/app.js';
 import { expectErrorBody } from '../helpers/http.js';
 import { deliveryRows, jobDeliveries } from '../helpers/webhook-deliveries.js';

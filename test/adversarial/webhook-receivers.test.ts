@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDelivery } from '../../src/notify/deliver.js';
-import type { WebhookStore } from '../../src/store/webhook-store.js';
+import type { WebhookStore } from '../../src/store/webhooks/webhook-store.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { type FullAnswer, newWebhookSecret, type Receiver, startReceiver } from '../helpers/receiver.js';
 import { deliveryRows, endpointRow, jobDeliveries } from '../helpers/webhook-deliveries.js';

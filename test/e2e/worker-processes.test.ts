@@ -5,7 +5,7 @@ import { createJobRegistration } from '../../src/api/register-job.js';
 import { DEFAULT_POLL_MODEL } from '../../src/domain/poll-schedule.js';
 import { simulatedJob } from '../../src/simulator/callbacks.js';
 import { createDatabase } from '../../src/store/connections.js';
-import { createRegistrationStore } from '../../src/store/registrations.js';
+import { createRegistrationStore } from '../../src/store/jobs/registrations.js';
 import { TEST_API_KEY, TEST_PARTNER_ID } from '../helpers/app.js';
 import { type ServiceProcess, spawnService, waitForOutput } from '../helpers/processes.js';
 import { eventually, startSimulator, type TestSimulator } from '../helpers/service.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { draftDeliveries } from '../../src/notify/messages.js';
-import { createWebhookStore } from '../../src/store/webhook-store.js';
+import { createWebhookStore } from '../../src/store/webhooks/webhook-store.js';
 import { TEST_CURSORS } from './app.js';
 
 /** A delivery's row as the tests read it. */

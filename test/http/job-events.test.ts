@@ -10,7 +10,7 @@ import {
   smileSecureCallback,
 } from '../../src/simulator/callbacks.js';
 import { jobStatusAt } from '../../src/simulator/job-lives.js';
-import { createStatusStore } from '../../src/store/status-store.js';
+import { createStatusStore } from '../../src/store/evidence/status-store.js';
 import { API_TOKEN, createTestApp, PII_TOKEN, TEST_CURSORS, type TestApp } from '../helpers/app.js';
 import { postCallback, signed } from '../helpers/callbacks.js';
 import { expectErrorBody } from '../helpers/http.js';

@@ -6,8 +6,8 @@ import { DEFAULT_POLL_MODEL } from '../../src/domain/poll-schedule.js';
 import { checkJobId, QUEUE_NAMES } from '../../src/queues/catalog.js';
 import { createStatusCheck } from '../../src/reconcile/check-status.js';
 import { createSweeper } from '../../src/reconcile/sweeper.js';
-import { createDueChecks } from '../../src/store/due-checks.js';
-import { createStatusStore } from '../../src/store/status-store.js';
+import { createStatusStore } from '../../src/store/evidence/status-store.js';
+import { createDueChecks } from '../../src/store/jobs/due-checks.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { silentLogger } from '../helpers/status.js';
 

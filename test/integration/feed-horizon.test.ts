@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { draftDeliveries } from '../../src/notify/messages.js';
-import { createChangeFeed, FEED_START, type FeedPosition } from '../../src/store/change-feed.js';
-import { createGaugeQueries } from '../../src/store/job-gauges.js';
-import { createWebhookStore } from '../../src/store/webhook-store.js';
+import { createChangeFeed, FEED_START, type FeedPosition } from '../../src/store/feed/change-feed.js';
+import { createGaugeQueries } from '../../src/store/jobs/job-gauges.js';
+import { createWebhookStore } from '../../src/store/webhooks/webhook-store.js';
 import { TEST_CURSORS } from '../helpers/app.js';
 import { createScratchDatabase, type ScratchDatabase } from '../helpers/database.js';
 

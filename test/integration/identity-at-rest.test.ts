@@ -7,7 +7,7 @@ import {
   type SimulatedJob,
   simulatedJob,
 } from '../../src/simulator/callbacks.js';
-import { purgeExpired, reencryptAll } from '../../src/store/identity-maintenance.js';
+import { purgeExpired, reencryptAll } from '../../src/store/identity/identity-maintenance.js';
 import { createTestApp, PII_TOKEN, type TestApp } from '../helpers/app.js';
 import { postCallback, signed } from '../helpers/callbacks.js';
 import { createScratchDatabase } from '../helpers/database.js';

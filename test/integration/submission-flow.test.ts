@@ -9,9 +9,9 @@ import {
   type PrepUploadRequest,
   type UploadClient,
 } from '../../src/smileid/upload-client.js';
-import { eraseUserIdentityData, purgeExpired } from '../../src/store/identity-maintenance.js';
-import { createStatusStore } from '../../src/store/status-store.js';
-import { createSubmissionStore, type SubmissionStore } from '../../src/store/submission-store.js';
+import { createStatusStore } from '../../src/store/evidence/status-store.js';
+import { eraseUserIdentityData, purgeExpired } from '../../src/store/identity/identity-maintenance.js';
+import { createSubmissionStore, type SubmissionStore } from '../../src/store/submissions/submission-store.js';
 import { createSubmitJob, RetryableSubmissionError } from '../../src/submit/submit-job.js';
 import { createSubmissionSweep } from '../../src/submit/sweep.js';
 import { createTestApp, TEST_API_KEY, TEST_PARTNER_ID, type TestApp } from '../helpers/app.js';
@@ -412,7 +412,7 @@ describe('the submission flow', () => {
 
   it('moves sealed submissions to the newest key with the rest of the identity data', async () => {
     const { jobId, content } = await stored();
-    const { reencryptAll } = await import('../../src/store/identity-maintenance.js');
+    const { reencryptAll } = await import('../../src/store/identity/identity-maintenance.js');
     const { createFieldCipher, parseKeyring } = await import('../../src/security/field-cipher.js');
     const newKey = `k-new:${Buffer.alloc(32, 7).toString('base64')}`;
     const rotated = createFieldCipher(parseKeyring([newKey, ...app.config.DATA_ENCRYPTION_KEYS]));
