@@ -357,16 +357,14 @@ describe('the submission flow', () => {
   it('sweeps submissions that no worker holds past their next attempt into the queue, once', async () => {
     const { jobId } = await stored();
     const added: string[] = [];
-    const queue = {
-      addBulk: async (jobs: { data: { jobId: string } }[]) => {
+    const producer = {
+      addBulk: async (_job: unknown, jobs: readonly { data: { jobId: string } }[]) => {
         added.push(...jobs.map((job) => job.data.jobId));
-        return [];
       },
     };
     const sweep = createSubmissionSweep({
       store,
-      queue: queue as never,
-      retries: { attempts: 3, retryDelayMs: 100 },
+      producer,
       batchSize: 1000,
       now: () => new Date(Date.now() + 1000),
     });
