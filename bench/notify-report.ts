@@ -3,7 +3,7 @@ import { type PhaseFigures, phaseFigures, unexpectedIds } from './notify-figures
 import type { NotifyRun } from './notify-run.js';
 import { alignedTable, formatNumber as number } from './table.js';
 
-/** The notification sweep's period (NOTIFICATION_SWEEP_INTERVAL_MS in src/reconcile/reconciler.ts). */
+/** The notification sweep's period (NOTIFICATION_SWEEP_INTERVAL_MS in src/notify/jobs.ts). */
 export const SWEEP_INTERVAL_MS = 500;
 
 const ms = (value: number | undefined) => (value === undefined ? '-' : number(value));

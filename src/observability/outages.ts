@@ -42,46 +42,50 @@ export function isUnreachable(error: unknown): boolean {
 }
 
 /** How often, during an outage, the watched connections are looked at for one that came back quietly. */
-const RECOVERY_CHECK_MS = 1000;
+const LOOK_INTERVAL_MS = 1000;
 
 /**
  * Says once that a dependency went away and once that it is back, however many connections, queues and
  * workers use it: each of them reports every failed reconnect as an error (for Redis, about twenty a
- * second, each with a stack trace, from one worker process). An outage begins with the first error that
- * says the dependency cannot be reached, and ends when every watched connection is ready again; the
- * errors between are counted, not logged. Any other error is logged every time, with its stack.
+ * second, each with a stack trace, from one worker process). An outage is the time from the first error
+ * that says the dependency cannot be reached until every watched connection is ready again; the errors
+ * between are counted, not logged. Such an error while every watched connection is still ready (one
+ * socket noticing first) waits a look to see whether the others follow. Any other error is logged every
+ * time, with its stack.
  */
 export function createOutageReporter({
   log,
   dependency,
   now = Date.now,
-  recoveryCheckMs = RECOVERY_CHECK_MS,
+  lookIntervalMs = LOOK_INTERVAL_MS,
 }: {
   log: FastifyBaseLogger;
   dependency: Dependency;
   now?: () => number;
-  recoveryCheckMs?: number;
+  lookIntervalMs?: number;
 }) {
   const { name, address, variable } = dependency;
   const fields = { dependency: name.toLowerCase(), address, variable };
   const connections = new Set<WatchedConnection>();
-  let outage: { since: number; errors: number; timer: NodeJS.Timeout } | undefined;
+  /** Errors not said yet: the first one's time and reason, and how many since. */
+  let suspected: { since: number; errors: number; reason: string } | undefined;
+  let outage: { since: number; errors: number } | undefined;
+  let timer: NodeJS.Timeout | undefined;
 
-  function begin(error: Error) {
-    // A connection that comes back without a `ready` of its own (a queue's, a worker's) still ends it.
-    const timer = setInterval(recover, recoveryCheckMs);
-    timer.unref();
-    outage = { since: now(), errors: 1, timer };
+  const allReady = () =>
+    connections.size > 0 && [...connections].every((connection) => connection.status === 'ready');
+
+  function begin(first: { since: number; errors: number; reason: string }) {
+    suspected = undefined;
+    outage = { since: first.since, errors: first.errors };
     log.error(
-      { ...fields, reason: error.message },
-      `${name} at ${address} is unreachable (${error.message}); ${dependency.remedy}`,
+      { ...fields, reason: first.reason },
+      `${name} at ${address} is unreachable (${first.reason}); ${dependency.remedy}`,
     );
   }
 
   function recover() {
-    if (!outage || connections.size === 0) return;
-    if (![...connections].every((connection) => connection.status === 'ready')) return;
-    clearInterval(outage.timer);
+    if (!outage || !allReady()) return;
     const { since, errors } = outage;
     outage = undefined;
     const downSeconds = Math.round((now() - since) / 1000);
@@ -91,19 +95,45 @@ export function createOutageReporter({
     );
   }
 
+  /** While anything is under way: a connection may come back without a `ready` of its own. */
+  function look() {
+    if (suspected && !allReady()) begin(suspected);
+    if (suspected) {
+      log.warn(
+        { ...fields, reason: suspected.reason, errors: suspected.errors },
+        `a connection to ${name} at ${address} failed (${suspected.reason}); ${name} is reachable`,
+      );
+      suspected = undefined;
+    }
+    recover();
+    if (!outage) {
+      clearInterval(timer);
+      timer = undefined;
+    }
+  }
+
+  function unreachable(error: Error) {
+    if (outage) {
+      outage.errors += 1;
+      return;
+    }
+    suspected ??= { since: now(), errors: 0, reason: error.message };
+    suspected.errors += 1;
+    if (!allReady()) begin(suspected);
+    if (!timer) {
+      timer = setInterval(look, lookIntervalMs);
+      timer.unref();
+    }
+  }
+
   /**
    * The `error` listener of one user of the dependency. An error that is not about reaching it is
    * logged as `message` with `bindings` (the queue, say).
    */
   function listener(message: string, bindings: Record<string, unknown> = {}) {
     return (error: unknown) => {
-      if (!isUnreachable(error)) {
-        log.warn({ ...fields, ...bindings, err: error }, message);
-      } else if (outage) {
-        outage.errors += 1;
-      } else {
-        begin(error as Error);
-      }
+      if (isUnreachable(error)) unreachable(error as Error);
+      else log.warn({ ...fields, ...bindings, err: error }, message);
     };
   }
 

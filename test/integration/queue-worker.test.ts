@@ -81,11 +81,18 @@ describe('the catalog worker', () => {
     expect(handled.length).toBe(before);
   });
 
-  it('tells the handler which attempt is the last, so that it can give up differently', async () => {
-    const { outcome } = await run(catalog.checkStatus.name, { jobId: 'always-fails' });
+  it('tells the handler which attempt is the last, and logs each failed attempt naming its queued job', async () => {
+    const { job, outcome } = await run(catalog.checkStatus.name, { jobId: 'always-fails' });
     expect(outcome).toBe('failed');
     expect(
       handled.filter((entry) => entry.jobId === 'always-fails').map((entry) => entry.finalAttempt),
     ).toEqual([false, false, true]);
+    const failures = logs()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .filter((line) => line.msg === 'queued job failed' && line.queuedJobId === job.id);
+    expect(failures).toHaveLength(3);
+    expect(failures[0]).toMatchObject({ queue: 'status-checks', job: 'check-status' });
   });
 });
