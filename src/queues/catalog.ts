@@ -49,13 +49,22 @@ export interface JobDefinition<Q extends QueueName = QueueName, S extends z.ZodT
    * The BullMQ job id of a job with this data. Deterministic, so a job already queued or running is not
    * queued again by any sweep or replica. Without it, BullMQ numbers jobs (schedules name their own).
    */
-  jobId?: (data: z.output<S>, as: I) => string;
-  options: (settings: JobSettings) => JobsOptions;
+  jobId?(data: z.output<S>, as: I): string;
+  options(settings: JobSettings): JobsOptions;
 }
 
-/** Infers an entry's types from its definition. */
-const job = <Q extends QueueName, S extends z.ZodType, I = object>(definition: JobDefinition<Q, S, I>) =>
-  definition;
+type Identified<Q extends QueueName, S extends z.ZodType, I> = JobDefinition<Q, S, I> & {
+  jobId(data: z.output<S>, as: I): string;
+};
+
+/** Infers an entry's types from its definition, an id rule included where it has one. */
+function job<Q extends QueueName, S extends z.ZodType, I = object>(
+  definition: Identified<Q, S, I>,
+): Identified<Q, S, I>;
+function job<Q extends QueueName, S extends z.ZodType>(definition: JobDefinition<Q, S>): JobDefinition<Q, S>;
+function job(definition: JobDefinition): JobDefinition {
+  return definition;
+}
 
 const jobIdData = z.strictObject({ jobId: z.string().min(1).max(200) });
 const noData = z.strictObject({});
@@ -95,7 +104,7 @@ export const catalog = {
      * blind poll of the same job already waiting at a low priority cannot hold it back; whichever of the
      * two runs second finds the job checked since it was queued and asks nothing.
      */
-    jobId: ({ jobId }, { confirms = false }: { confirms?: boolean } = {}) =>
+    jobId: ({ jobId }, { confirms = false }: { confirms?: boolean }) =>
       hashedJobId(confirms ? 'confirm' : 'check', jobId),
     options: (settings) => retriedJobOptions(settings.checks),
   }),

@@ -74,7 +74,7 @@ describe('the order of due checks', () => {
         [late, 'check'],
         [onTime, 'check'],
       ].map(([jobId, kind]) =>
-        checks.getJob(catalog.checkStatus.jobId!({ jobId: jobId! }, { confirms: kind === 'confirm' })),
+        checks.getJob(catalog.checkStatus.jobId({ jobId: jobId! }, { confirms: kind === 'confirm' })),
       ),
     );
     const [confirmation, lateCheck, onTimeCheck] = queued;

@@ -31,7 +31,7 @@ describe('the producer', () => {
     await producer.addBulk(catalog.submitJob, [{ data: { jobId: 'job:1' } }, { data: { jobId: 'job:2' } }]);
     const queue = producer.queue(QUEUES.submissions);
     expect(await queue.count()).toBe(2);
-    const job = await queue.getJob(catalog.submitJob.jobId!({ jobId: 'job:1' }, {}));
+    const job = await queue.getJob(catalog.submitJob.jobId({ jobId: 'job:1' }, {}));
     expect(job?.id).toMatch(/^submit-[0-9a-f]{40}$/);
     expect(job).toMatchObject({
       name: 'submit-job',
@@ -51,9 +51,9 @@ describe('the producer', () => {
       { data: { jobId: 'job-3', queuedAt: 1 }, options: { confirms: true } },
     ]);
     const queue = producer.queue(QUEUES.statusChecks);
-    const poll = await queue.getJob(catalog.checkStatus.jobId!({ jobId: 'job-3' }, {}));
+    const poll = await queue.getJob(catalog.checkStatus.jobId({ jobId: 'job-3' }, {}));
     const confirmation = await queue.getJob(
-      catalog.checkStatus.jobId!({ jobId: 'job-3' }, { confirms: true }),
+      catalog.checkStatus.jobId({ jobId: 'job-3' }, { confirms: true }),
     );
     expect(poll?.id).toMatch(/^check-/);
     expect(poll?.opts).toMatchObject({ priority: 7, attempts: 4 });
