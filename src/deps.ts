@@ -1,7 +1,5 @@
 import { once } from 'node:events';
-import { type ConnectionOptions, Queue } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
-import { Redis } from 'ioredis';
 import { createSubmissionIntake } from './api/accept-submission.js';
 import { createBearerAuth } from './api/bearer-auth.js';
 import { cursorsOf } from './api/cursor.js';
@@ -12,11 +10,17 @@ import type { AppDependencies } from './app.js';
 import { createIntake, type Intake } from './callbacks/intake.js';
 import type { Config } from './config.js';
 import type { PollModel } from './domain/poll-schedule.js';
+import { maintenanceJobs } from './maintenance/jobs.js';
+import { createRetentionPurge } from './maintenance/retention.js';
+import { notifyJobs } from './notify/jobs.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createCallBudget } from './queues/call-budget.js';
-import { QUEUE_NAMES, type QueueName, queueJobOptions } from './queues/catalog.js';
-import { createReconciler } from './reconcile/reconciler.js';
-import { enqueueChecks } from './reconcile/sweeper.js';
+import { catalog, type JobSettings, type QueueName } from './queues/catalog.js';
+import type { JobModule } from './queues/job-module.js';
+import { createProducer, type Producer } from './queues/producer.js';
+import { createFailFastRedis, createWorkerRedis, redisOutages } from './queues/redis.js';
+import { createStatusCheck } from './reconcile/check-status.js';
+import { reconcileJobs } from './reconcile/jobs.js';
 import { createFieldCipher, type FieldCipher, parseKeyring } from './security/field-cipher.js';
 import { createJobStatusClient, type JobStatusClient } from './smileid/job-status-client.js';
 import { createUploadClient, type UploadClient } from './smileid/upload-client.js';
@@ -33,29 +37,10 @@ import { createJobQueries } from './store/jobs/job-queries.js';
 import { createRegistrationStore } from './store/jobs/registrations.js';
 import { createSubmissionStore } from './store/submissions/submission-store.js';
 import { createWebhookStore } from './store/webhooks/webhook-store.js';
-import { enqueueSubmissions } from './submit/enqueue.js';
+import { submitJobs } from './submit/jobs.js';
 import { createSubmitJob } from './submit/submit-job.js';
 import { withTimeout } from './util/with-timeout.js';
-
-/** Redis for rate limits and producers: fail fast rather than queue commands while disconnected. */
-export function createFailFastRedis(url: string): Redis {
-  const redis = new Redis(url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: 500,
-    connectTimeout: 2000,
-  });
-  // Connection errors are expected while Redis is down; ioredis keeps reconnecting by itself.
-  redis.on('error', () => undefined);
-  return redis;
-}
-
-/** Redis for workers: wait for Redis to come back instead of failing (BullMQ requires this). */
-export function createWorkerRedis(url: string): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
-  redis.on('error', () => undefined);
-  return redis;
-}
+import { buildWorker } from './worker.js';
 
 const ENQUEUE_TIMEOUT_MS = 1000;
 /** Smile ID may redeliver a genuine callback late: give its own confirmation a moment to come first. */
@@ -82,10 +67,15 @@ export function uploadClientOf(config: Config, slot?: () => Promise<void>): Uplo
   });
 }
 
-const submissionRetriesOf = (config: Config) => ({
-  attempts: config.SUBMISSION_ATTEMPTS,
-  retryDelayMs: config.SUBMISSION_RETRY_DELAY_MS,
+/** What the catalog's job options depend on: a job is the same whichever process queues it. */
+const jobSettingsOf = (config: Config): JobSettings => ({
+  checks: { attempts: config.RECONCILE_CHECK_ATTEMPTS, retryDelayMs: config.RECONCILE_RETRY_DELAY_MS },
+  submissions: { attempts: config.SUBMISSION_ATTEMPTS, retryDelayMs: config.SUBMISSION_RETRY_DELAY_MS },
 });
+
+/** The jobs the API queues: checks it is asked for, and submissions it accepted. */
+const API_JOBS = [catalog.checkStatus, catalog.submitJob] as const;
+type ApiQueue = (typeof API_JOBS)[number]['queue'];
 
 export function jobStatusClientOf(config: Config, slot?: () => Promise<void>): JobStatusClient {
   return createJobStatusClient({
@@ -191,6 +181,88 @@ export function createServices({
 }
 
 /**
+ * The feature job modules a worker process runs (each folder's jobs.ts), over the shared clients. Each
+ * takes what it uses: the flows it runs, its stores, its settings.
+ */
+function jobModulesOf(
+  config: Config,
+  shared: {
+    db: Pick<Database, 'pool'>;
+    cipher: FieldCipher;
+    jobStatus: JobStatusClient;
+    acquire: () => Promise<void>;
+    log: FastifyBaseLogger;
+    metrics: Metrics;
+  },
+) {
+  const { db, cipher, jobStatus, log, metrics } = shared;
+  const submissionStore = createSubmissionStore({ pool: db.pool, cipher });
+  return (producer: Producer<QueueName>): JobModule[] => [
+    reconcileJobs({
+      producer,
+      dueChecks: createDueChecks({ pool: db.pool }),
+      statusCheck: createStatusCheck({
+        store: createStatusStore({ pool: db.pool, cipher }),
+        client: jobStatus,
+        log,
+        pollModel: pollModelOf(config),
+        metrics,
+      }),
+      concurrency: config.RECONCILE_CONCURRENCY,
+      ratePerSecond: config.SMILE_API_RATE_LIMIT_PER_SECOND,
+      untrustedShare: config.UNTRUSTED_CHECK_SHARE,
+      sweepIntervalMs: config.RECONCILE_SWEEP_INTERVAL_MS,
+      batchSize: config.RECONCILE_BATCH_SIZE,
+    }),
+    submitJobs({
+      producer,
+      store: submissionStore,
+      submit:
+        config.PUBLIC_CALLBACK_URL === null
+          ? null
+          : createSubmitJob({
+              store: submissionStore,
+              uploads: uploadClientOf(config, shared.acquire),
+              jobStatus,
+              partnerId: config.SMILE_PARTNER_ID,
+              callbackUrl: config.PUBLIC_CALLBACK_URL,
+              maxAttempts: config.SUBMISSION_ATTEMPTS,
+              pollModel: pollModelOf(config),
+              log,
+              metrics,
+            }),
+      concurrency: config.SUBMISSION_CONCURRENCY,
+      batchSize: config.RECONCILE_BATCH_SIZE,
+    }),
+    notifyJobs({
+      producer,
+      store: createWebhookStore({ pool: db.pool }),
+      urls: config.NOTIFY_WEBHOOK_URLS,
+      secrets: new Map(
+        config.NOTIFY_WEBHOOK_URLS.map((url, index) => [url, config.NOTIFY_WEBHOOK_SECRETS[index]!]),
+      ),
+      cursors: cursorsOf(config.DATA_ENCRYPTION_KEYS),
+      perEndpoint: config.NOTIFY_CONCURRENCY,
+      timeoutMs: config.NOTIFY_TIMEOUT_MS,
+      retryDelayMs: config.NOTIFY_RETRY_DELAY_MS,
+      retryWindowMs: config.NOTIFY_RETRY_HOURS * 3_600_000,
+      batchSize: config.RECONCILE_BATCH_SIZE,
+      log,
+      metrics,
+    }),
+    maintenanceJobs({
+      purge: createRetentionPurge({
+        pool: db.pool,
+        changeFeed: createChangeFeed({ pool: db.pool }),
+        days: config.RETENTION_DAYS,
+        batchSize: config.RETENTION_BATCH_SIZE,
+      }),
+      retentionIntervalMs: config.RETENTION_INTERVAL_MS,
+    }),
+  ];
+}
+
+/**
  * The composition root: every long-lived connection the process opens for its role (ROLE decides here
  * and nowhere else), and one close() that releases them in order: workers first (they finish what they
  * hold), then queues, Redis, Postgres.
@@ -205,22 +277,16 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
     poolSize: config.DATABASE_POOL_SIZE,
     timeoutMs: config.DATABASE_TIMEOUT_MS,
   });
-  const fastRedis = createFailFastRedis(config.REDIS_URL);
-  // The API's producers: checks it asks for, and submissions it accepted.
-  const producerOf = (name: QueueName) => {
-    const queue = new Queue(name, {
-      connection: fastRedis as unknown as ConnectionOptions,
-      prefix: config.REDIS_PREFIX,
-      defaultJobOptions: queueJobOptions(name, {
-        attempts: config.RECONCILE_CHECK_ATTEMPTS,
-        retryDelayMs: config.RECONCILE_RETRY_DELAY_MS,
-      }),
-    });
-    queue.on('error', () => undefined);
-    return queue;
-  };
-  const producer = producerOf(QUEUE_NAMES.statusChecks);
-  const submissionProducer = producerOf(QUEUE_NAMES.submissions);
+  // Every connection, queue and worker of this process reports Redis errors here: an outage is said once.
+  const outages = redisOutages(config.REDIS_URL, log);
+  const fastRedis = createFailFastRedis(config.REDIS_URL, outages);
+  const producer = createProducer<ApiQueue>({
+    connection: fastRedis,
+    prefix: config.REDIS_PREFIX,
+    settings: jobSettingsOf(config),
+    outages,
+    open: API_JOBS.map((job) => job.queue),
+  });
   // Every call to Smile ID, from any process and for any purpose, takes its place in one budget.
   const budget = createCallBudget({
     redis: fastRedis,
@@ -229,63 +295,16 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
   });
   // Stateless: the workers poll with it, and the API asks it for image links at request time.
   const jobStatus = jobStatusClientOf(config, budget.acquire);
-  const workerRedis = runsWorkers ? createWorkerRedis(config.REDIS_URL) : undefined;
-  const submissionStore = createSubmissionStore({ pool: db.pool, cipher });
-  const reconciler = workerRedis
-    ? createReconciler({
-        pool: db.pool,
-        store: createStatusStore({ pool: db.pool, cipher }),
-        dueChecks: createDueChecks({ pool: db.pool }),
-        client: jobStatus,
-        connection: workerRedis,
+  const workerRedis = runsWorkers ? createWorkerRedis(config.REDIS_URL, outages) : undefined;
+  const worker = workerRedis
+    ? buildWorker({
+        redis: workerRedis,
         prefix: config.REDIS_PREFIX,
-        concurrency: config.RECONCILE_CONCURRENCY,
-        ratePerSecond: config.SMILE_API_RATE_LIMIT_PER_SECOND,
-        untrustedShare: config.UNTRUSTED_CHECK_SHARE,
-        attempts: config.RECONCILE_CHECK_ATTEMPTS,
-        retryDelayMs: config.RECONCILE_RETRY_DELAY_MS,
-        pollModel: pollModelOf(config),
-        sweepIntervalMs: config.RECONCILE_SWEEP_INTERVAL_MS,
-        batchSize: config.RECONCILE_BATCH_SIZE,
-        retention: {
-          days: config.RETENTION_DAYS,
-          batchSize: config.RETENTION_BATCH_SIZE,
-          intervalMs: config.RETENTION_INTERVAL_MS,
-        },
-        submissions: {
-          store: submissionStore,
-          submit:
-            config.PUBLIC_CALLBACK_URL === null
-              ? null
-              : createSubmitJob({
-                  store: submissionStore,
-                  uploads: uploadClientOf(config, budget.acquire),
-                  jobStatus,
-                  partnerId: config.SMILE_PARTNER_ID,
-                  callbackUrl: config.PUBLIC_CALLBACK_URL,
-                  maxAttempts: config.SUBMISSION_ATTEMPTS,
-                  pollModel: pollModelOf(config),
-                  log,
-                  metrics,
-                }),
-          retries: submissionRetriesOf(config),
-          concurrency: config.SUBMISSION_CONCURRENCY,
-        },
-        notifications: {
-          store: createWebhookStore({ pool: db.pool }),
-          changeFeed: createChangeFeed({ pool: db.pool }),
-          cursors: cursorsOf(config.DATA_ENCRYPTION_KEYS),
-          urls: config.NOTIFY_WEBHOOK_URLS,
-          secrets: new Map(
-            config.NOTIFY_WEBHOOK_URLS.map((url, index) => [url, config.NOTIFY_WEBHOOK_SECRETS[index]!]),
-          ),
-          timeoutMs: config.NOTIFY_TIMEOUT_MS,
-          retryDelayMs: config.NOTIFY_RETRY_DELAY_MS,
-          retryWindowMs: config.NOTIFY_RETRY_HOURS * 3_600_000,
-          concurrency: config.NOTIFY_CONCURRENCY,
-        },
+        settings: jobSettingsOf(config),
         log,
         metrics,
+        outages,
+        modules: jobModulesOf(config, { db, cipher, jobStatus, acquire: budget.acquire, log, metrics }),
       })
     : undefined;
 
@@ -300,13 +319,11 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
         metrics,
         jobStatus,
         // BullMQ waits for a connection that is down; an API request must not.
-        enqueueCheck: (jobId) => withTimeout(enqueueChecks(producer, [jobId]), ENQUEUE_TIMEOUT_MS),
+        enqueueCheck: (jobId) =>
+          withTimeout(producer.add(catalog.checkStatus, { jobId }), ENQUEUE_TIMEOUT_MS),
         changeSignal,
         enqueueSubmission: (jobId) =>
-          withTimeout(
-            enqueueSubmissions(submissionProducer, [jobId], submissionRetriesOf(config)),
-            ENQUEUE_TIMEOUT_MS,
-          ),
+          withTimeout(producer.add(catalog.submitJob, { jobId }), ENQUEUE_TIMEOUT_MS),
       })
     : undefined;
   return {
@@ -318,29 +335,20 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
       services,
       metrics,
       gauges,
-      // Queues whose depth /metrics reports: what this process produces or consumes.
-      queues: reconciler
-        ? [
-            reconciler.checks,
-            reconciler.untrustedChecks,
-            reconciler.submissions,
-            reconciler.maintenance,
-            reconciler.notificationQueue,
-          ]
-        : [producer, submissionProducer],
+      // Queues whose depth /metrics reports: those this process works, or else those it produces to.
+      queues: worker?.queues ?? producer.queues,
       redis: servesHttpApi ? fastRedis : undefined,
       readinessChecks: {
         postgres: gauges.ping,
-        ...(workerRedis ? { redis: () => workerRedis.ping() } : {}),
-        // Each schedule the workers run, named after it: a stalled sweep makes the worker unready.
-        ...reconciler?.readinessChecks,
+        // Redis, and each schedule the workers run, named after it: a stalled sweep makes the worker unready.
+        ...worker?.readinessChecks,
       },
     } satisfies Omit<AppDependencies, 'config' | 'logger'>,
-    reconciler,
+    worker,
     async close() {
       await changeSignal?.close();
-      await reconciler?.close();
-      await Promise.all([producer, submissionProducer].map((queue) => queue.close().catch(() => undefined)));
+      await worker?.close();
+      await producer.close();
       workerRedis?.disconnect();
       fastRedis.disconnect();
       await db.close();

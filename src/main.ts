@@ -36,7 +36,7 @@ async function main() {
   const deps = createDependencies(config, logger);
   const app = await buildApp({ config, logger, ...deps.forApp });
   await app.listen({ port: config.PORT, host: config.HOST });
-  deps.reconciler?.start();
+  deps.worker?.start();
   logger.info({ role: config.ROLE, smileApi: config.SMILE_API_BASE_URL }, 'service started');
 
   let stopping = false;

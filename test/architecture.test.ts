@@ -73,6 +73,42 @@ describe('the shape of src/', () => {
     expect(cycles).toEqual([]);
   });
 
+  it('keeps feature folders apart: callbacks, reconcile, submit, notify and maintenance import none of one another', () => {
+    const features = ['callbacks', 'reconcile', 'submit', 'notify', 'maintenance'];
+    const crossing = all
+      .filter((module) => features.includes(module.folder))
+      .flatMap((module) =>
+        module.imports
+          .filter((target) => features.includes(folderOf(target)) && folderOf(target) !== module.folder)
+          .map((target) => `${module.file} → ${target}`),
+      );
+    expect(crossing).toEqual([]);
+  });
+
+  it("declares each feature's queued work in its jobs.ts, which only the composition root assembles", () => {
+    const jobModules = all.filter((module) => module.file.endsWith('/jobs.ts')).map((module) => module.file);
+    expect(jobModules.sort()).toEqual([
+      'maintenance/jobs.ts',
+      'notify/jobs.ts',
+      'reconcile/jobs.ts',
+      'submit/jobs.ts',
+    ]);
+    const importers = all
+      .filter((module) =>
+        module.imports.some((target) => jobModules.includes(target.replace(/\.js$/, '.ts'))),
+      )
+      .map((module) => module.file);
+    expect(importers).toEqual(['deps.ts']);
+  });
+
+  it('opens BullMQ queues and workers in queues/ alone: everything else queues through the typed producer', () => {
+    const opening = all
+      .filter((module) => module.folder !== 'queues')
+      .filter((module) => /^import\s+(?!type\b)[^;]*from\s+'bullmq'/m.test(module.text))
+      .map((module) => module.file);
+    expect(opening).toEqual([]);
+  });
+
   it('writes every SQL statement and every Prisma call in store/', () => {
     const sql = /\b(?:SELECT\s+[\w"*(]|INSERT\s+INTO\s|UPDATE\s+\w+\s+SET\s|DELETE\s+FROM\s)/;
     const outside = all

@@ -3,7 +3,7 @@ import { alignedTable, formatNumber as number } from '../shared/table.js';
 import { type PhaseFigures, phaseFigures, unexpectedIds } from './figures.js';
 import type { NotifyRun } from './run.js';
 
-/** The notification sweep's period (NOTIFICATION_SWEEP_INTERVAL_MS in src/reconcile/reconciler.ts). */
+/** The notification sweep's period (NOTIFICATION_SWEEP_INTERVAL_MS in src/notify/jobs.ts). */
 export const SWEEP_INTERVAL_MS = 500;
 
 const ms = (value: number | undefined) => (value === undefined ? '-' : number(value));

@@ -72,23 +72,24 @@ export function createDelivery({
    * Runs a queued delivery, then, while its endpoint has one due and the budget lasts, the next. Answers
    * what became of the queued one. `checkpoint` records in the queued job which delivery it is on, so
    * that a worker taking the job over after this one died resends that one rather than waiting out its
-   * lease.
+   * lease. `jobLog`: the queued job's logger, naming it.
    */
   async function run(
     deliveryId: string,
     checkpoint: (deliveryId: string) => Promise<void> = async () => undefined,
+    jobLog: FastifyBaseLogger = log,
   ): Promise<DeliveryOutcome> {
     const startedAt = performance.now();
     const queued = await store.load(deliveryId);
     if (!queued) return 'skipped';
-    const outcome = await attempt(queued);
+    const outcome = await attempt(queued, jobLog);
     let [current, result] = [queued, outcome];
     while (result !== 'skipped') {
-      const next = await claimNext(current.endpointId);
+      const next = await claimNext(current.endpointId, jobLog);
       if (!next) break;
       if (performance.now() - startedAt >= CHAIN_BUDGET_MS) {
         await enqueue([next.id]).catch((error: unknown) =>
-          log.warn(
+          jobLog.warn(
             { err: error, deliveryId: next.id },
             'could not queue a delivery; the sweep will once its lease lapses',
           ),
@@ -96,15 +97,15 @@ export function createDelivery({
         break;
       }
       await checkpoint(next.id).catch((error: unknown) =>
-        log.warn({ err: error, deliveryId: next.id }, 'could not note the delivery in its queued job'),
+        jobLog.warn({ err: error, deliveryId: next.id }, 'could not note the delivery in its queued job'),
       );
-      [current, result] = [next, await attempt(next)];
+      [current, result] = [next, await attempt(next, jobLog)];
     }
     return outcome;
   }
 
   /** Sends one delivery and records what became of it. */
-  async function attempt(delivery: StoredDelivery): Promise<DeliveryOutcome> {
+  async function attempt(delivery: StoredDelivery, jobLog: FastifyBaseLogger): Promise<DeliveryOutcome> {
     const deliveryId = delivery.id;
     if (delivery.status !== 'pending' || delivery.endpointDisabled) return 'skipped';
     const secret = secrets.get(delivery.url);
@@ -141,16 +142,16 @@ export function createDelivery({
     if (answer.status === 410) {
       await store.disableEndpoint(delivery.endpointId, '410 Gone', at);
       metrics?.webhookDeliveries.inc({ endpoint, result: 'gone' });
-      log.error(
+      jobLog.error(
         { endpointId: delivery.endpointId },
         'a webhook endpoint answered 410 Gone: nothing is sent to it until an operator enables it again',
       );
       return 'gone';
     }
-    const dead = await recordFailure(delivery, answer, at);
+    const dead = await recordFailure(delivery, answer, at, jobLog);
     metrics?.webhookDeliveries.inc({ endpoint, result: dead ? 'dead' : 'retry' });
     if (dead) {
-      log.error(
+      jobLog.error(
         { deliveryId, endpointId: delivery.endpointId, event: delivery.event },
         'webhook delivery dead-lettered: its retry window has passed',
       );
@@ -164,7 +165,12 @@ export function createDelivery({
    * failure is recorded without it, so that the delivery moves on to its retries and, at the end of its
    * window, to the dead letters, rather than being sent again and again at its first attempt.
    */
-  async function recordFailure(delivery: StoredDelivery, answer: AttemptResult, at: Date) {
+  async function recordFailure(
+    delivery: StoredDelivery,
+    answer: AttemptResult,
+    at: Date,
+    jobLog: FastifyBaseLogger,
+  ) {
     const dead = at.getTime() - delivery.createdAt.getTime() >= retryWindowMs;
     const verdict: EndpointVerdict = endpointFailing(answer.status)
       ? {
@@ -186,7 +192,7 @@ export function createDelivery({
     try {
       await store.markFailed(delivery.id, failure);
     } catch (error) {
-      log.warn(
+      jobLog.warn(
         { err: error, deliveryId: delivery.id, endpointId: delivery.endpointId },
         'could not record a failed webhook delivery with its error text; recording it without',
       );
@@ -197,12 +203,15 @@ export function createDelivery({
   }
 
   /** The endpoint's next due delivery, leased, if it has room (none while it backs off). */
-  async function claimNext(endpointId: number): Promise<StoredDelivery | undefined> {
+  async function claimNext(
+    endpointId: number,
+    jobLog: FastifyBaseLogger,
+  ): Promise<StoredDelivery | undefined> {
     const at = now();
     try {
       return await store.claimNext(endpointId, at, new Date(at.getTime() + DELIVERY_LEASE_MS), perEndpoint);
     } catch (error) {
-      log.warn({ err: error, endpointId }, 'could not take the endpoint’s next delivery; the sweep will');
+      jobLog.warn({ err: error, endpointId }, 'could not take the endpoint’s next delivery; the sweep will');
       return undefined;
     }
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkPriority } from './catalog.js';
+import { catalog, checkPriority } from './catalog.js';
 
 describe('checkPriority', () => {
   it('runs a confirmation of a fresh callback before every blind poll', () => {
@@ -16,5 +16,17 @@ describe('checkPriority', () => {
     expect(checkPriority({ confirms: false, overdue: -1 })).toBe(
       checkPriority({ confirms: false, overdue: 0 }),
     );
+  });
+});
+
+describe('the job id rules', () => {
+  it('give each kind of job about one partner job an id of its own, the same in every process and release', () => {
+    // Pinned: a job queued before a deploy must still keep its twin queued after it from running too.
+    const hash = 'd1e888ce6b7290a879f2ff1e24dffac802513280';
+    expect(catalog.checkStatus.jobId({ jobId: 'job:1', queuedAt: 5 }, {})).toBe(`check-${hash}`);
+    expect(catalog.checkStatus.jobId({ jobId: 'job:1' }, { confirms: true })).toBe(`confirm-${hash}`);
+    expect(catalog.checkUntrusted.jobId({ jobId: 'job:1' }, {})).toBe(`untrusted-${hash}`);
+    expect(catalog.submitJob.jobId({ jobId: 'job:1' }, {})).toBe(`submit-${hash}`);
+    expect(catalog.deliverNotification.jobId({ deliveryId: '42' }, {})).toBe('notify-42');
   });
 });

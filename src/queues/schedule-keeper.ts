@@ -1,4 +1,4 @@
-import type { Job, Queue } from 'bullmq';
+import type { Job, JobsOptions, Queue } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Metrics } from '../observability/metrics.js';
@@ -9,6 +9,8 @@ export interface Schedule {
   queue: Pick<Queue, 'upsertJobScheduler' | 'getJobScheduler'>;
   name: string;
   every: number;
+  /** The options of each run's job (the catalog entry's). */
+  options?: JobsOptions;
 }
 
 /** How often each worker looks: a lost schedule is declared again well within a minute. */
@@ -64,8 +66,8 @@ export function createScheduleKeeper({
     for (const reason of REASONS) metrics?.schedulesRedeclared.inc({ schedule: schedule.name, reason }, 0);
   }
 
-  const declare = ({ queue, name, every }: Schedule) =>
-    queue.upsertJobScheduler(name, { every }, { name, data: {} });
+  const declare = ({ queue, name, every, options }: Schedule) =>
+    queue.upsertJobScheduler(name, { every }, { name, data: {}, ...(options ? { opts: options } : {}) });
 
   function declareAll() {
     void Promise.all(schedules.map(declare)).catch((error: unknown) => {

@@ -1,5 +1,6 @@
 import { type ConnectionOptions, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
+import type { OutageReporter } from '../observability/outages.js';
 import { type CatalogEntry, catalog, type EntriesOf, type Handler, type QueueName } from './catalog.js';
 
 /**
@@ -10,9 +11,14 @@ import { type CatalogEntry, catalog, type EntriesOf, type Handler, type QueueNam
 export function createCatalogWorker<Q extends QueueName>(
   queue: Q,
   handlers: { [E in EntriesOf<Q>]: Handler<E> },
-  options: Omit<WorkerOptions, 'connection'> & { connection: ConnectionOptions; log: FastifyBaseLogger },
+  options: Omit<WorkerOptions, 'connection'> & {
+    connection: ConnectionOptions;
+    log: FastifyBaseLogger;
+    /** Where the worker's errors go: an outage of Redis is said once, not at every reconnect. */
+    outages: OutageReporter;
+  },
 ): Worker {
-  const { log, ...workerOptions } = options;
+  const { log, outages, ...workerOptions } = options;
   const entries = new Map(
     (Object.keys(handlers) as EntriesOf<Q>[]).map((entry) => [
       catalog[entry].name as string,
@@ -38,9 +44,12 @@ export function createCatalogWorker<Q extends QueueName>(
     },
     workerOptions,
   );
-  worker.on('error', (error) => log.warn({ err: error, queue }, 'worker error'));
+  worker.on('error', outages.listener('worker error', { queue }));
   worker.on('failed', (job, error) =>
-    log.warn({ queue, job: job?.name, attempt: job?.attemptsMade, err: error }, 'queued job failed'),
+    log.warn(
+      { queue, job: job?.name, queuedJobId: job?.id, attempt: job?.attemptsMade, err: error },
+      'queued job failed',
+    ),
   );
   return worker;
 }

@@ -1,7 +1,10 @@
-import type { Queue } from 'bullmq';
 import { CHECK_LEASE_MS } from '../domain/poll-schedule.js';
-import { catalog, checkJobId, checkPriority } from '../queues/catalog.js';
+import { catalog, checkPriority, type QUEUES } from '../queues/catalog.js';
+import type { Producer } from '../queues/producer.js';
 import type { DueCheck, DueChecks } from '../store/jobs/due-checks.js';
+
+/** The queues the sweep hands checks to. */
+export type CheckQueues = typeof QUEUES.statusChecks | typeof QUEUES.untrustedChecks;
 
 /**
  * Hands due checks from Postgres (which holds when each job is due) to Redis. Several sweepers may run
@@ -9,15 +12,13 @@ import type { DueCheck, DueChecks } from '../store/jobs/due-checks.js';
  */
 export function createSweeper({
   dueChecks,
-  checks,
-  untrustedChecks,
+  producer,
   untrustedPerSweep,
   batchSize,
   now = () => new Date(),
 }: {
   dueChecks: DueChecks;
-  checks: Queue;
-  untrustedChecks: Queue;
+  producer: Pick<Producer<CheckQueues>, 'addBulk' | 'count'>;
   /** At most this many untrusted bodies' checks waiting in Redis at once. */
   untrustedPerSweep: number;
   batchSize: number;
@@ -28,16 +29,12 @@ export function createSweeper({
    * bodies waits in Postgres (a timestamp per job) rather than growing a queue in Redis.
    */
   async function sweepUntrusted(): Promise<number> {
-    const room = untrustedPerSweep - (await untrustedChecks.count());
+    const room = untrustedPerSweep - (await producer.count(catalog.checkUntrusted.queue));
     if (room <= 0) return 0;
     const jobIds = await dueChecks.claimUntrusted(now(), room);
-    if (jobIds.length === 0) return 0;
-    await untrustedChecks.addBulk(
-      jobIds.map((jobId) => ({
-        name: catalog.checkUntrusted.name,
-        data: catalog.checkUntrusted.data.parse({ jobId }),
-        opts: { jobId: checkJobId(jobId, 'untrusted') },
-      })),
+    await producer.addBulk(
+      catalog.checkUntrusted,
+      jobIds.map((jobId) => ({ data: { jobId } })),
     );
     return jobIds.length;
   }
@@ -47,7 +44,7 @@ export function createSweeper({
     let enqueued = 0;
     for (;;) {
       const due = await dueChecks.claimDue(now(), batchSize, CHECK_LEASE_MS);
-      if (due.length > 0) await enqueueDueChecks(checks, due, now());
+      await producer.addBulk(catalog.checkStatus, queuedChecks(due, now()));
       enqueued += due.length;
       if (due.length < batchSize) return enqueued + (await sweepUntrusted());
     }
@@ -56,33 +53,12 @@ export function createSweeper({
 }
 
 /**
- * Due checks in priority order (checkPriority). A confirmation has a queue id of its own, so that a blind
- * poll of the same job already waiting at a low priority cannot hold it back; whichever of the two runs
- * second finds the job checked since it was queued and asks nothing.
+ * Due checks in priority order (checkPriority); a confirmation under an id of its own (the catalog's
+ * checkStatus says why).
  */
-async function enqueueDueChecks(checks: Queue, due: readonly DueCheck[], at: Date): Promise<void> {
-  await checks.addBulk(
-    due.map((check) => {
-      const priority = checkPriority(check);
-      return {
-        name: catalog.checkStatus.name,
-        data: catalog.checkStatus.data.parse({ jobId: check.jobId, queuedAt: at.getTime() }),
-        opts: {
-          jobId: checkJobId(check.jobId, check.confirms ? 'confirm' : 'check'),
-          ...(priority === undefined ? {} : { priority }),
-        },
-      };
-    }),
-  );
-}
-
-/** Checks asked for now (POST /v1/jobs/:jobId/reconcile): before every due one. */
-export async function enqueueChecks(checks: Queue, jobIds: readonly string[]): Promise<void> {
-  await checks.addBulk(
-    jobIds.map((jobId) => ({
-      name: catalog.checkStatus.name,
-      data: catalog.checkStatus.data.parse({ jobId }),
-      opts: { jobId: checkJobId(jobId) },
-    })),
-  );
+function queuedChecks(due: readonly DueCheck[], at: Date) {
+  return due.map((check) => ({
+    data: { jobId: check.jobId, queuedAt: at.getTime() },
+    options: { confirms: check.confirms, priority: checkPriority(check) },
+  }));
 }

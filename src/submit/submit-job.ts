@@ -64,12 +64,14 @@ export function createSubmitJob({
     if (!submission || submission.status === 'uploaded' || submission.status === 'failed') {
       return 'done_already' as const;
     }
-    if (!submission.content) return fail(submission, 'ERASED', 'the submission was erased before its upload');
+    if (!submission.content) {
+      return fail(submission, 'ERASED', 'the submission was erased before its upload', jobLog);
+    }
     const attempt = await store.beginAttempt(jobId, now(), new Date(now().getTime() + SUBMISSION_LEASE_MS));
     if (attempt === undefined) return 'done_already' as const;
     // Attempts that ended in something other than a retryable answer (a crash, Postgres gone) count too.
     if (attempt > maxAttempts) {
-      return fail(submission, 'ATTEMPTS_EXHAUSTED', `gave up after ${maxAttempts} attempts`);
+      return fail(submission, 'ATTEMPTS_EXHAUSTED', `gave up after ${maxAttempts} attempts`, jobLog);
     }
     try {
       return await attemptUpload(submission, jobLog);
@@ -80,6 +82,7 @@ export function createSubmitJob({
           submission,
           error.code,
           `gave up after ${attempt} attempts; the last failed with ${error.code}`,
+          jobLog,
         );
       }
       await store.recordError(jobId, { code: error.code, message: error.message }, now());
@@ -97,7 +100,7 @@ export function createSubmitJob({
     }
     let step: Step = submission.prepared
       ? { kind: 'prepared', prepared: submission.prepared }
-      : await prepare(submission, submission.retryPrep);
+      : await prepare(submission, submission.retryPrep, jobLog);
     // One new prep upload at most per attempt: an expired URL is replaced once, then retried later.
     for (let preparations = 0; step.kind === 'prepared'; preparations += 1) {
       const zip = await buildJobPackage(packageOf(submission, step.prepared));
@@ -112,29 +115,34 @@ export function createSubmitJob({
           metrics?.submissionCalls.inc({ call: 'upload', result: 'expired' });
           await store.prepareAgain(submission.jobId, now());
           if (preparations > 0) throw new RetryableSubmissionError('upload_url_expired');
-          step = await prepare(submission, true);
+          step = await prepare(submission, true, jobLog);
           break;
         case 'failed':
-          return failure(submission, 'upload', answer);
+          return failure(submission, 'upload', answer, jobLog);
       }
     }
     return step.outcome;
   }
 
   /** The prep upload; its answer is stored before anything is sent to the URL it gives. */
-  async function prepare(submission: StoredSubmission, retry: boolean): Promise<Step> {
+  async function prepare(
+    submission: StoredSubmission,
+    retry: boolean,
+    jobLog: FastifyBaseLogger,
+  ): Promise<Step> {
     const answer = await uploads.prepUpload({
       partnerParams: partnerParamsOf(submission),
       callbackUrl,
       retry,
     });
-    return handlePrepared(submission, answer, retry);
+    return handlePrepared(submission, answer, retry, jobLog);
   }
 
   async function handlePrepared(
     submission: StoredSubmission,
     answer: PrepUploadAnswer,
     retried: boolean,
+    jobLog: FastifyBaseLogger,
   ): Promise<Step> {
     const { jobId } = submission;
     switch (answer.kind) {
@@ -153,10 +161,10 @@ export function createSubmitJob({
       }
       case 'job_exists':
         metrics?.submissionCalls.inc({ call: 'prep_upload', result: 'job_exists' });
-        return resolveJobExists(submission, retried);
+        return resolveJobExists(submission, retried, jobLog);
       case 'unauthorized':
         metrics?.submissionCalls.inc({ call: 'prep_upload', result: 'unauthorized' });
-        log.error(
+        jobLog.error(
           { jobId, code: answer.code },
           'Smile ID refused our prep upload signature: check SMILE_PARTNER_ID and SMILE_API_KEYS',
         );
@@ -166,10 +174,11 @@ export function createSubmitJob({
             submission,
             answer.code,
             'Smile ID refused the signature: the partner id or API key is wrong',
+            jobLog,
           ),
         };
       case 'failed':
-        return { kind: 'done', outcome: await failure(submission, 'prep_upload', answer) };
+        return { kind: 'done', outcome: await failure(submission, 'prep_upload', answer, jobLog) };
     }
   }
 
@@ -179,7 +188,11 @@ export function createSubmitJob({
    * only an earlier prep upload, which a prep upload with `retry: true` replaces. A 2215 to `retry: true`
    * for a job without its zip is not ours to resolve.
    */
-  async function resolveJobExists(submission: StoredSubmission, retried: boolean): Promise<Step> {
+  async function resolveJobExists(
+    submission: StoredSubmission,
+    retried: boolean,
+    jobLog: FastifyBaseLogger,
+  ): Promise<Step> {
     const { jobId } = submission;
     const status = await fetchStatus(submission);
     if (status.kind === 'failed' && status.retryable) throw new RetryableSubmissionError(status.code);
@@ -190,20 +203,26 @@ export function createSubmitJob({
           submission,
           '2215',
           `Smile ID already has this job id; job_status said ${status.kind}`,
+          jobLog,
         ),
       };
     }
     if (statusShowsZip(status.body)) {
-      return { kind: 'done', outcome: await uploaded(submission, null, log) };
+      return { kind: 'done', outcome: await uploaded(submission, null, jobLog) };
     }
     if (retried) {
       return {
         kind: 'done',
-        outcome: await fail(submission, '2215', 'Smile ID already has this job id, even with retry: true'),
+        outcome: await fail(
+          submission,
+          '2215',
+          'Smile ID already has this job id, even with retry: true',
+          jobLog,
+        ),
       };
     }
     await store.prepareAgain(jobId, now());
-    return prepare(submission, true);
+    return prepare(submission, true, jobLog);
   }
 
   /**
@@ -245,17 +264,23 @@ export function createSubmitJob({
     submission: StoredSubmission,
     call: 'prep_upload' | 'upload',
     answer: SmileApiFailure,
+    jobLog: FastifyBaseLogger,
   ): Promise<SubmitOutcome> {
     metrics?.submissionCalls.inc({ call, result: answer.retryable ? 'retryable' : 'refused' });
     if (answer.retryable) throw new RetryableSubmissionError(answer.code);
     const status = answer.status === null ? '' : ` (HTTP ${answer.status})`;
-    return fail(submission, answer.code, `Smile ID refused the ${call.replace('_', ' ')}${status}`);
+    return fail(submission, answer.code, `Smile ID refused the ${call.replace('_', ' ')}${status}`, jobLog);
   }
 
-  async function fail(submission: StoredSubmission, code: string, message: string): Promise<SubmitOutcome> {
+  async function fail(
+    submission: StoredSubmission,
+    code: string,
+    message: string,
+    jobLog: FastifyBaseLogger,
+  ): Promise<SubmitOutcome> {
     if (await store.markFailed(submission.jobId, { code, message }, now())) {
       metrics?.submissions.inc({ event: 'failed' });
-      log.error({ jobId: submission.jobId, code }, `submission failed: ${message}`);
+      jobLog.error({ jobId: submission.jobId, code }, `submission failed: ${message}`);
     }
     return 'failed';
   }

@@ -1,6 +1,6 @@
-import type { Queue } from 'bullmq';
+import { catalog, type QUEUES } from '../queues/catalog.js';
+import type { Producer } from '../queues/producer.js';
 import type { SubmissionStore } from '../store/submissions/submission-store.js';
-import { enqueueSubmissions, type SubmissionRetries } from './enqueue.js';
 import { SUBMISSION_LEASE_MS } from './submit-job.js';
 
 /**
@@ -9,21 +9,22 @@ import { SUBMISSION_LEASE_MS } from './submit-job.js';
  */
 export function createSubmissionSweep({
   store,
-  queue,
-  retries,
+  producer,
   batchSize,
   now = () => new Date(),
 }: {
   store: Pick<SubmissionStore, 'claimDue'>;
-  queue: Queue;
-  retries: SubmissionRetries;
+  producer: Pick<Producer<typeof QUEUES.submissions>, 'addBulk'>;
   batchSize: number;
   now?: () => Date;
 }) {
   return async function sweepSubmissions(): Promise<number> {
     const at = now();
     const jobIds = await store.claimDue(at, new Date(at.getTime() + SUBMISSION_LEASE_MS), batchSize);
-    if (jobIds.length > 0) await enqueueSubmissions(queue, jobIds, retries);
+    await producer.addBulk(
+      catalog.submitJob,
+      jobIds.map((jobId) => ({ data: { jobId } })),
+    );
     return jobIds.length;
   };
 }

@@ -16,7 +16,9 @@ describe('a Redis flushed under the running service', () => {
   afterAll(() => admin.quit());
 
   const schedulers = async () =>
-    (await context.service.deps.reconciler!.maintenance.getJobSchedulers()).map((each) => each.key).sort();
+    (await context.service.deps.worker!.producer.queue('maintenance').getJobSchedulers())
+      .map((each) => each.key)
+      .sort();
 
   it('has its schedules declared again within a minute, and a final callback that arrived meanwhile confirmed', {
     timeout: 120_000,

@@ -69,5 +69,20 @@ describe('a Redis outage', () => {
     }, 30_000);
     expect(settled).toBe(true);
     expect((await service.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+
+    // The outage in the logs: one line when Redis went away, one when it came back, none in between.
+    const address = `127.0.0.1:${port}`;
+    const said = () =>
+      service
+        .logs()
+        .split('\n')
+        .filter((line) => line.includes('"dependency":"redis"'))
+        .map((line) => JSON.parse(line).msg as string);
+    // Each connection comes back on its own reconnect schedule: the line waits for the last one.
+    await eventually(async () => said().some((line) => line.includes('reachable again')), 10_000);
+    expect(said()).toEqual([
+      expect.stringMatching(new RegExp(`^Redis at ${address} is unreachable`)),
+      expect.stringMatching(new RegExp(`^Redis at ${address} is reachable again after \\d+ s$`)),
+    ]);
   });
 });

@@ -5,8 +5,9 @@ import { inject } from 'vitest';
 import { cursorsOf } from '../../src/api/cursor.js';
 import { buildApp } from '../../src/app.js';
 import { type Config, DEVELOPMENT_SECRETS, loadConfig } from '../../src/config.js';
-import { createFailFastRedis, createServices } from '../../src/deps.js';
+import { createServices } from '../../src/deps.js';
 import type { Metrics } from '../../src/observability/metrics.js';
+import { createFailFastRedis, redisOutages } from '../../src/queues/redis.js';
 import { createFieldCipher, type FieldCipher, parseKeyring } from '../../src/security/field-cipher.js';
 import { createDatabase, type Database } from '../../src/store/connections.js';
 import { capturingLogger } from './logs.js';
@@ -65,7 +66,9 @@ export async function createTestApp(
     poolSize: 10,
     timeoutMs: config.DATABASE_TIMEOUT_MS,
   });
-  const redis = options.withRedis ? createFailFastRedis(config.REDIS_URL) : undefined;
+  const redis = options.withRedis
+    ? createFailFastRedis(config.REDIS_URL, redisOutages(config.REDIS_URL, logger))
+    : undefined;
   if (redis) await redisReady(redis, 1000);
   const cipher = createFieldCipher(parseKeyring(config.DATA_ENCRYPTION_KEYS));
   const services =

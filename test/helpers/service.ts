@@ -86,7 +86,7 @@ export async function startService(
   const deps = createDependencies(config, logger);
   const app = await buildApp({ config, logger, ...deps.forApp });
   const baseUrl = await app.listen({ port: config.PORT, host: '127.0.0.1' });
-  deps.reconciler?.start();
+  deps.worker?.start();
   const call = (token: string) => async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${baseUrl}${path}`, {
       method,

@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { type ConnectionOptions, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_POLL_MODEL } from '../../src/domain/poll-schedule.js';
-import { checkJobId, QUEUE_NAMES } from '../../src/queues/catalog.js';
+import { catalog, QUEUES } from '../../src/queues/catalog.js';
+import { createProducer } from '../../src/queues/producer.js';
+import { redisOutages } from '../../src/queues/redis.js';
 import { createStatusCheck } from '../../src/reconcile/check-status.js';
 import { createSweeper } from '../../src/reconcile/sweeper.js';
 import { createStatusStore } from '../../src/store/evidence/status-store.js';
@@ -11,22 +12,28 @@ import { createDueChecks } from '../../src/store/jobs/due-checks.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { silentLogger } from '../helpers/status.js';
 
+const RETRIES = { attempts: 3, retryDelayMs: 100 };
+
 /** Under a binding budget, confirmations of fresh callbacks run first and blind polls never hold them back. */
 describe('the order of due checks', () => {
   let app: TestApp;
   const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
   const prefix = `test-priority-${randomBytes(4).toString('hex')}`;
-  const checks = new Queue(QUEUE_NAMES.statusChecks, {
-    connection: redis as unknown as ConnectionOptions,
+  const producer = createProducer({
+    connection: redis,
     prefix,
+    settings: { checks: RETRIES, submissions: RETRIES },
+    outages: redisOutages(inject('redisUrl'), silentLogger),
+    open: [QUEUES.statusChecks],
   });
+  const checks = producer.queue(QUEUES.statusChecks);
 
   beforeAll(async () => {
     app = await createTestApp();
   });
   afterAll(async () => {
     await checks.obliterate({ force: true });
-    await checks.close();
+    await producer.close();
     redis.disconnect();
     await app.close();
   });
@@ -56,8 +63,7 @@ describe('the order of due checks', () => {
     // Only the jobs of this test: their due times are far from every other test's.
     const sweeper = createSweeper({
       dueChecks: createDueChecks({ pool: app.db.pool }),
-      checks,
-      untrustedChecks: checks,
+      producer,
       untrustedPerSweep: 0,
       batchSize: 1000,
     });
@@ -67,7 +73,9 @@ describe('the order of due checks', () => {
         [confirm, 'confirm'],
         [late, 'check'],
         [onTime, 'check'],
-      ].map(([jobId, kind]) => checks.getJob(checkJobId(jobId!, kind as 'confirm' | 'check'))),
+      ].map(([jobId, kind]) =>
+        checks.getJob(catalog.checkStatus.jobId({ jobId: jobId! }, { confirms: kind === 'confirm' })),
+      ),
     );
     const [confirmation, lateCheck, onTimeCheck] = queued;
     expect(confirmation?.opts.priority ?? 0).toBe(0);

@@ -3,7 +3,8 @@ import { type ConnectionOptions, type Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { catalog, QUEUE_NAMES } from '../../src/queues/catalog.js';
+import { catalog, QUEUES } from '../../src/queues/catalog.js';
+import { redisOutages } from '../../src/queues/redis.js';
 import { createCatalogWorker } from '../../src/queues/worker.js';
 import { capturingLogger } from '../helpers/logs.js';
 
@@ -14,10 +15,10 @@ describe('the catalog worker', () => {
   const connection = redis as unknown as ConnectionOptions;
   const { logger, logs } = capturingLogger('info');
   const handled: Array<{ jobId: string; bindings: Record<string, unknown>; finalAttempt: boolean }> = [];
-  const queue = new Queue(QUEUE_NAMES.statusChecks, { connection, prefix });
-  const events = new QueueEvents(QUEUE_NAMES.statusChecks, { connection, prefix });
+  const queue = new Queue(QUEUES.statusChecks, { connection, prefix });
+  const events = new QueueEvents(QUEUES.statusChecks, { connection, prefix });
   const worker = createCatalogWorker(
-    QUEUE_NAMES.statusChecks,
+    QUEUES.statusChecks,
     {
       checkStatus: async ({ jobId }, { log, finalAttempt }) => {
         handled.push({ jobId, bindings: (log as unknown as Logger).bindings(), finalAttempt });
@@ -26,7 +27,7 @@ describe('the catalog worker', () => {
         return 'applied';
       },
     },
-    { connection, prefix, log: logger, concurrency: 1 },
+    { connection, prefix, log: logger, outages: redisOutages(inject('redisUrl'), logger), concurrency: 1 },
   );
 
   beforeAll(async () => {
@@ -80,11 +81,18 @@ describe('the catalog worker', () => {
     expect(handled.length).toBe(before);
   });
 
-  it('tells the handler which attempt is the last, so that it can give up differently', async () => {
-    const { outcome } = await run(catalog.checkStatus.name, { jobId: 'always-fails' });
+  it('tells the handler which attempt is the last, and logs each failed attempt naming its queued job', async () => {
+    const { job, outcome } = await run(catalog.checkStatus.name, { jobId: 'always-fails' });
     expect(outcome).toBe('failed');
     expect(
       handled.filter((entry) => entry.jobId === 'always-fails').map((entry) => entry.finalAttempt),
     ).toEqual([false, false, true]);
+    const failures = logs()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .filter((line) => line.msg === 'queued job failed' && line.queuedJobId === job.id);
+    expect(failures).toHaveLength(3);
+    expect(failures[0]).toMatchObject({ queue: 'status-checks', job: 'check-status' });
   });
 });

@@ -15,6 +15,7 @@ import { createSubmissionStore, type SubmissionStore } from '../../src/store/sub
 import { createSubmitJob, RetryableSubmissionError } from '../../src/submit/submit-job.js';
 import { createSubmissionSweep } from '../../src/submit/sweep.js';
 import { createTestApp, TEST_API_KEY, TEST_PARTNER_ID, type TestApp } from '../helpers/app.js';
+import { capturingLogger } from '../helpers/logs.js';
 import { startSimulator, type TestSimulator } from '../helpers/service.js';
 import { silentLogger } from '../helpers/status.js';
 import { fakeJpeg } from '../helpers/submissions.js';
@@ -316,6 +317,30 @@ describe('the submission flow', () => {
     expect(recorded.puts()).toBe(0);
   });
 
+  it('writes every line of a run, its failure too, with the queued job’s logger, naming queue and job', async () => {
+    const { jobId } = await stored();
+    const { logger, logs } = capturingLogger('info');
+    const jobLog = logger.child({
+      queue: 'submissions',
+      job: 'submit-job',
+      queuedJobId: 'submit-under-test',
+    });
+    const recorded = recordingUploads({ client: createUploadClient(clientOptions('not-our-key')) });
+    expect(await flow(recorded.uploads).run(jobId, { log: jobLog })).toBe('failed');
+    const lines = logs().trim().split('\n');
+    expect(lines.map((line) => JSON.parse(line).msg)).toEqual([
+      'Smile ID refused our prep upload signature: check SMILE_PARTNER_ID and SMILE_API_KEYS',
+      'submission failed: Smile ID refused the signature: the partner id or API key is wrong',
+    ]);
+    for (const line of lines) {
+      expect(JSON.parse(line)).toMatchObject({
+        queue: 'submissions',
+        queuedJobId: 'submit-under-test',
+        jobId,
+      });
+    }
+  });
+
   it('retries 5xx answers with the error recorded, and fails once its attempts are spent', async () => {
     const { jobId } = await stored();
     let failures = 1;
@@ -357,16 +382,14 @@ describe('the submission flow', () => {
   it('sweeps submissions that no worker holds past their next attempt into the queue, once', async () => {
     const { jobId } = await stored();
     const added: string[] = [];
-    const queue = {
-      addBulk: async (jobs: { data: { jobId: string } }[]) => {
+    const producer = {
+      addBulk: async (_job: unknown, jobs: readonly { data: { jobId: string } }[]) => {
         added.push(...jobs.map((job) => job.data.jobId));
-        return [];
       },
     };
     const sweep = createSubmissionSweep({
       store,
-      queue: queue as never,
-      retries: { attempts: 3, retryDelayMs: 100 },
+      producer,
       batchSize: 1000,
       now: () => new Date(Date.now() + 1000),
     });

@@ -77,6 +77,19 @@ describe('a delivery’s queued job', () => {
     expect(await deliveryRows(t.db.pool, made[1]!.jobId)).toMatchObject([{ status: 'pending', attempts: 0 }]);
   });
 
+  it('writes what became of a delivery with the queued job’s logger, naming queue and job', async () => {
+    const { made, ids, flow } = await endpointWithJobs(1);
+    receiver.script(made[0]!.jobId, [410]);
+    const jobLog = t.app.log.child({ queue: 'notifications', queuedJobId: 'notify-under-test' });
+    expect(await flow.run(ids[0]!, undefined, jobLog)).toBe('gone');
+    const gone = t
+      .logs()
+      .split('\n')
+      .filter((line) => line.includes('answered 410 Gone'));
+    expect(gone).toHaveLength(1);
+    expect(JSON.parse(gone[0]!)).toMatchObject({ queue: 'notifications', queuedJobId: 'notify-under-test' });
+  });
+
   it(`queues the endpoint's next delivery rather than go on past its budget`, async () => {
     const { made, ids, flow, queued } = await endpointWithJobs(2);
     // The first answer takes the whole budget.

@@ -1,0 +1,149 @@
+import { EventEmitter } from 'node:events';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { createOutageReporter } from './outages.js';
+
+/** A connection as ioredis's look to the reporter: a status, `error` and `ready` events. */
+class FakeConnection extends EventEmitter {
+  status = 'connecting';
+  fail(error: Error) {
+    this.status = 'reconnecting';
+    this.emit('error', error);
+  }
+  ready() {
+    this.status = 'ready';
+    this.emit('ready');
+  }
+}
+
+const refused = () =>
+  Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6390'), { code: 'ECONNREFUSED' });
+
+function reporter(lookIntervalMs = 1000) {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  let clock = 0;
+  const outages = createOutageReporter({
+    log: pino({ level: 'info' }, sink),
+    dependency: { name: 'Redis', address: '127.0.0.1:6390', variable: 'REDIS_URL', remedy: 'start it' },
+    now: () => clock,
+    lookIntervalMs,
+  });
+  return { outages, lines, advance: (ms: number) => (clock += ms) };
+}
+
+describe('the outage reporter', () => {
+  it('says an outage once however many connections, queues and workers report it, and its end once', () => {
+    const { outages, lines, advance } = reporter();
+    const [first, second] = [new FakeConnection(), new FakeConnection()];
+    outages.watch(first);
+    outages.watch(second);
+    const queueErrors = outages.listener('queue error', { queue: 'status-checks' });
+    const workerErrors = outages.listener('worker error', { queue: 'status-checks' });
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      first.fail(refused());
+      second.fail(refused());
+      queueErrors(refused());
+      workerErrors(refused());
+    }
+    expect(lines).toHaveLength(1);
+    expect(outages.down).toBe(true);
+
+    advance(12_000);
+    first.ready();
+    // Not back while one of its connections is still away.
+    expect(lines).toHaveLength(1);
+    second.ready();
+    expect(lines).toHaveLength(2);
+    expect(outages.down).toBe(false);
+    expect(lines[1]).toMatchObject({
+      level: 30,
+      msg: 'Redis at 127.0.0.1:6390 is reachable again after 12 s',
+      downSeconds: 12,
+      errors: 400,
+    });
+  });
+
+  it('says plainly which dependency, where, from which variable and what to try, without a stack trace', () => {
+    const { outages, lines } = reporter();
+    outages.watch(new FakeConnection()).fail(refused());
+    expect(lines[0]).toEqual(
+      expect.objectContaining({
+        level: 50,
+        dependency: 'redis',
+        address: '127.0.0.1:6390',
+        variable: 'REDIS_URL',
+        reason: 'connect ECONNREFUSED 127.0.0.1:6390',
+        msg: 'Redis at 127.0.0.1:6390 is unreachable (connect ECONNREFUSED 127.0.0.1:6390); start it',
+      }),
+    );
+    expect(JSON.stringify(lines)).not.toContain('stack');
+  });
+
+  it('logs every error that is not about reaching the dependency, with its stack, outage or not', () => {
+    const { outages, lines } = reporter();
+    const connection = outages.watch(new FakeConnection());
+    const workerErrors = outages.listener('worker error', { queue: 'submissions' });
+    workerErrors(new Error('Missing lock for job submit-1'));
+    connection.fail(refused());
+    workerErrors(new Error('Missing lock for job submit-2'));
+    expect(lines.map((line) => line.msg)).toEqual([
+      'worker error',
+      expect.stringContaining('is unreachable'),
+      'worker error',
+    ]);
+    expect(lines[2]).toMatchObject({
+      queue: 'submissions',
+      err: { stack: expect.stringContaining('Missing lock') },
+    });
+  });
+
+  it('waits a look before saying an outage that one socket noticed first, and dates it from that error', async () => {
+    const { outages, lines, advance } = reporter(20);
+    const connection = outages.watch(new FakeConnection());
+    connection.ready();
+    // A worker's own connection notices first, while the watched one still looks ready.
+    outages.listener('worker error')(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+    expect(lines).toHaveLength(0);
+    advance(3000);
+    connection.fail(refused());
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 50, reason: 'write EPIPE' });
+    advance(2000);
+    connection.ready();
+    expect(lines[1]).toMatchObject({ level: 30, downSeconds: 5, errors: 2 });
+  });
+
+  it('says as one warning a connection that failed while Redis stayed reachable', async () => {
+    const { outages, lines } = reporter(20);
+    const connection = outages.watch(new FakeConnection());
+    connection.ready();
+    outages.listener('worker error')(refused());
+    outages.listener('queue error')(refused());
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(outages.down).toBe(false);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 40,
+        errors: 2,
+        msg: 'a connection to Redis at 127.0.0.1:6390 failed (connect ECONNREFUSED 127.0.0.1:6390); Redis is reachable',
+      }),
+    ]);
+  });
+
+  it('says a new outage after the last one ended', () => {
+    const { outages, lines } = reporter();
+    const connection = outages.watch(new FakeConnection());
+    connection.fail(refused());
+    connection.ready();
+    connection.fail(refused());
+    connection.fail(refused());
+    expect(lines.map((line) => line.level)).toEqual([50, 30, 50]);
+  });
+});

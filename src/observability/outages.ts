@@ -1,0 +1,156 @@
+import type { FastifyBaseLogger } from 'fastify';
+
+/** A dependency as an operator knows it: what, where, set by which variable, and what to try. */
+export interface Dependency {
+  /** `Redis` */
+  name: string;
+  /** host:port, never credentials. */
+  address: string;
+  /** The environment variable that sets the address. */
+  variable: string;
+  /** What to try, in words: how to start it, or where to point the variable. */
+  remedy: string;
+}
+
+/** A connection whose `ready` may end an outage, as ioredis's are. */
+export interface WatchedConnection {
+  readonly status: string;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'ready', listener: () => void): unknown;
+}
+
+/** Errors that say the dependency cannot be reached (or refuses us) rather than that something else failed. */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);
+const UNREACHABLE_MESSAGES =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|Connection is closed|Stream isn't writeable|max retries per request|^(?:NOAUTH|WRONGPASS)/i;
+
+function isUnreachable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return (
+    (typeof code === 'string' && UNREACHABLE_CODES.has(code)) || UNREACHABLE_MESSAGES.test(error.message)
+  );
+}
+
+/** How often, during an outage, the watched connections are looked at for one that came back quietly. */
+const LOOK_INTERVAL_MS = 1000;
+
+/**
+ * Says once that a dependency went away and once that it is back, however many connections, queues and
+ * workers use it: each of them reports every failed reconnect as an error (for Redis, about twenty a
+ * second, each with a stack trace, from one worker process). An outage is the time from the first error
+ * that says the dependency cannot be reached until every watched connection is ready again; the errors
+ * between are counted, not logged. Such an error while every watched connection is still ready (one
+ * socket noticing first) waits a look to see whether the others follow. Any other error is logged every
+ * time, with its stack.
+ */
+export function createOutageReporter({
+  log,
+  dependency,
+  now = Date.now,
+  lookIntervalMs = LOOK_INTERVAL_MS,
+}: {
+  log: FastifyBaseLogger;
+  dependency: Dependency;
+  now?: () => number;
+  lookIntervalMs?: number;
+}) {
+  const { name, address, variable } = dependency;
+  const fields = { dependency: name.toLowerCase(), address, variable };
+  const connections = new Set<WatchedConnection>();
+  /** Errors not said yet: the first one's time and reason, and how many since. */
+  let suspected: { since: number; errors: number; reason: string } | undefined;
+  let outage: { since: number; errors: number } | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  const allReady = () =>
+    connections.size > 0 && [...connections].every((connection) => connection.status === 'ready');
+
+  function begin(first: { since: number; errors: number; reason: string }) {
+    suspected = undefined;
+    outage = { since: first.since, errors: first.errors };
+    log.error(
+      { ...fields, reason: first.reason },
+      `${name} at ${address} is unreachable (${first.reason}); ${dependency.remedy}`,
+    );
+  }
+
+  function recover() {
+    if (!outage || !allReady()) return;
+    const { since, errors } = outage;
+    outage = undefined;
+    const downSeconds = Math.round((now() - since) / 1000);
+    log.info(
+      { ...fields, downSeconds, errors },
+      `${name} at ${address} is reachable again after ${downSeconds} s`,
+    );
+  }
+
+  /** While anything is under way: a connection may come back without a `ready` of its own. */
+  function look() {
+    if (suspected && !allReady()) begin(suspected);
+    if (suspected) {
+      log.warn(
+        { ...fields, reason: suspected.reason, errors: suspected.errors },
+        `a connection to ${name} at ${address} failed (${suspected.reason}); ${name} is reachable`,
+      );
+      suspected = undefined;
+    }
+    recover();
+    if (!outage) {
+      clearInterval(timer);
+      timer = undefined;
+    }
+  }
+
+  function unreachable(error: Error) {
+    if (outage) {
+      outage.errors += 1;
+      return;
+    }
+    suspected ??= { since: now(), errors: 0, reason: error.message };
+    suspected.errors += 1;
+    if (!allReady()) begin(suspected);
+    if (!timer) {
+      timer = setInterval(look, lookIntervalMs);
+      timer.unref();
+    }
+  }
+
+  /**
+   * The `error` listener of one user of the dependency. An error that is not about reaching it is
+   * logged as `message` with `bindings` (the queue, say).
+   */
+  function listener(message: string, bindings: Record<string, unknown> = {}) {
+    return (error: unknown) => {
+      if (isUnreachable(error)) unreachable(error as Error);
+      else log.warn({ ...fields, ...bindings, err: error }, message);
+    };
+  }
+
+  return {
+    listener,
+    /** Reports `connection`'s errors, and lets its `ready` end an outage. */
+    watch<C extends WatchedConnection>(connection: C, message = `${name.toLowerCase()} connection error`): C {
+      connections.add(connection);
+      connection.on('error', listener(message));
+      connection.on('ready', recover);
+      return connection;
+    },
+    /** True from the first error that says the dependency cannot be reached until it is back. */
+    get down(): boolean {
+      return outage !== undefined;
+    },
+  };
+}
+
+export type OutageReporter = ReturnType<typeof createOutageReporter>;
