@@ -24,7 +24,7 @@ import { reconcileJobs } from './reconcile/jobs.js';
 import { createFieldCipher, type FieldCipher, parseKeyring } from './security/field-cipher.js';
 import { createJobStatusClient, type JobStatusClient } from './smileid/job-status-client.js';
 import { createUploadClient, type UploadClient } from './smileid/upload-client.js';
-import { createDatabase, type Database } from './store/connections.js';
+import { createDatabase, type Database, postgresOutages } from './store/connections.js';
 import { createCallbackStore } from './store/evidence/callback-store.js';
 import { createEventQueries } from './store/evidence/event-queries.js';
 import { createStatusStore } from './store/evidence/status-store.js';
@@ -272,10 +272,13 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
   const runsWorkers = config.ROLE !== 'api';
   const cipher = createFieldCipher(parseKeyring(config.DATA_ENCRYPTION_KEYS));
   const metrics = createMetrics();
+  // The pool and the change feed's listener report Postgres errors here: an outage is said once.
+  const postgres = postgresOutages(config.DATABASE_URL, log);
   const db = createDatabase({
     url: config.DATABASE_URL,
     poolSize: config.DATABASE_POOL_SIZE,
     timeoutMs: config.DATABASE_TIMEOUT_MS,
+    outages: postgres,
   });
   // Every connection, queue and worker of this process reports Redis errors here: an outage is said once.
   const outages = redisOutages(config.REDIS_URL, log);
@@ -309,7 +312,9 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
     : undefined;
 
   const gauges = createGaugeQueries({ pool: db.pool });
-  const changeSignal = servesHttpApi ? createChangeSignal({ url: config.DATABASE_URL, log }) : undefined;
+  const changeSignal = servesHttpApi
+    ? createChangeSignal({ url: config.DATABASE_URL, log, outages: postgres })
+    : undefined;
   void changeSignal?.start();
   const services = servesHttpApi
     ? createServices({

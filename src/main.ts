@@ -4,7 +4,7 @@ import { configWarnings, loadEntryPointConfig } from './config.js';
 import { createDependencies } from './deps.js';
 import { loggerOptions } from './observability/logger.js';
 import { startSimulatedSmileId } from './simulated-smile-id.js';
-import { ensureDatabase, migrate } from './store/migrate.js';
+import { prepareDatabase } from './store/migrate.js';
 import { withTimeout } from './util/with-timeout.js';
 
 /** Of SHUTDOWN_TIMEOUT_MS, at most this much is kept for closing connections after a drain that hangs. */
@@ -30,8 +30,7 @@ async function main() {
     );
   }
 
-  await ensureDatabase(config.DATABASE_URL, logger);
-  await migrate(config.DATABASE_URL, logger);
+  await prepareDatabase(config.DATABASE_URL, logger);
 
   const deps = createDependencies(config, logger);
   const app = await buildApp({ config, logger, ...deps.forApp });

@@ -2,12 +2,12 @@ import type { ConnectionOptions, Worker } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Metrics } from './observability/metrics.js';
-import type { OutageReporter } from './observability/outages.js';
 import { type CatalogEntry, catalog, type JobSettings, type QueueName } from './queues/catalog.js';
 import { type JobModule, planWorkers } from './queues/job-module.js';
 import { createProducer, type Producer } from './queues/producer.js';
 import { createScheduleKeeper } from './queues/schedule-keeper.js';
 import { createCatalogWorker } from './queues/worker.js';
+import type { OutageReporter } from './util/outages.js';
 
 export interface WorkerDependencies {
   /** A connection with `maxRetriesPerRequest: null`: workers wait for Redis rather than fail. */

@@ -1,7 +1,7 @@
 import { type ConnectionOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
-import type { OutageReporter } from '../observability/outages.js';
+import type { OutageReporter } from '../util/outages.js';
 import type { JobDefinition, JobOn, JobSettings, QueueName } from './catalog.js';
 
 /** What, beside the data, a job is queued with: its priority, and whatever its id rule asks for. */

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
-import { createOutageReporter, type OutageReporter } from '../observability/outages.js';
+import { createOutageReporter, type OutageReporter } from '../util/outages.js';
 
 /** Where REDIS_URL points, as a log may say it: host, port and database, never a password. */
 export function redisAddress(url: string): string {

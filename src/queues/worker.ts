@@ -1,6 +1,6 @@
 import { type ConnectionOptions, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
-import type { OutageReporter } from '../observability/outages.js';
+import type { OutageReporter } from '../util/outages.js';
 import { type CatalogEntry, catalog, type EntriesOf, type Handler, type QueueName } from './catalog.js';
 
 /**

@@ -3,6 +3,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { explainUnreachable } from '../util/outages.js';
+import { postgresDependency } from './connections.js';
 
 /**
  * Applies prisma/migrations/*\/migration.sql in order, recording each in Prisma's own
@@ -67,6 +69,19 @@ export async function ensureDatabase(databaseUrl: string, log: Logger): Promise<
     }
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * What a start does before anything else: the database created if need be, and migrated. A Postgres
+ * that cannot be reached stops it with which one, where, and what to try.
+ */
+export async function prepareDatabase(databaseUrl: string, log: Logger): Promise<void> {
+  try {
+    await ensureDatabase(databaseUrl, log);
+    await migrate(databaseUrl, log);
+  } catch (error) {
+    throw explainUnreachable(error, postgresDependency(databaseUrl));
   }
 }
 

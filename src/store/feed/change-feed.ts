@@ -2,6 +2,7 @@ import { EventEmitter, once } from 'node:events';
 import pg from 'pg';
 import type { JobState } from '../../domain/facets.js';
 import { retiredBefore } from '../../domain/webhook-endpoints.js';
+import type { OutageReporter, WatchedConnection } from '../../util/outages.js';
 import { statement } from '../sql.js';
 import { FEED_HORIZON } from './feed-horizon.js';
 
@@ -119,14 +120,17 @@ const RECONNECT_MS = 1000;
 /**
  * Wakes long polls when a change commits: one connection per process LISTENs on `job_changes`, which
  * the trigger NOTIFYs. While it is reconnecting, waits end at their own deadline, and the feed is read
- * again then, so nothing is missed, only seen later.
+ * again then, so nothing is missed, only seen later. With `outages`, an outage of Postgres is said once
+ * and its end once, however often the listener retries meanwhile.
  */
 export function createChangeSignal({
   url,
   log,
+  outages,
 }: {
   url: string;
   log?: { warn: (...args: unknown[]) => void };
+  outages?: OutageReporter;
 }) {
   const changes = new EventEmitter();
   changes.setMaxListeners(0);
@@ -139,13 +143,21 @@ export function createChangeSignal({
   let client: pg.Client | undefined;
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
+  // The listener as the outage reporter watches it: ready while it listens.
+  const listening = Object.assign(new EventEmitter(), { status: 'connecting' });
+  if (outages) outages.watch(listening as EventEmitter & WatchedConnection, 'change feed listener error');
+  const failed = (error: unknown, message: string) => {
+    listening.status = 'reconnecting';
+    if (outages) listening.emit('error', error);
+    else log?.warn({ err: error }, message);
+  };
 
   async function connect(): Promise<void> {
     if (closed) return;
     const next = new pg.Client({ connectionString: url });
     next.on('notification', signal);
     next.on('error', (error) => {
-      log?.warn({ err: error }, 'change feed listener lost its connection; reconnecting');
+      failed(error, 'change feed listener lost its connection; reconnecting');
       next.end().catch(() => undefined);
       if (client === next) client = undefined;
       schedule();
@@ -158,10 +170,12 @@ export function createChangeSignal({
         return;
       }
       client = next;
+      listening.status = 'ready';
+      listening.emit('ready');
       // A change may have committed while no connection listened.
       signal();
     } catch (error) {
-      log?.warn({ err: error }, 'change feed listener could not connect; retrying');
+      failed(error, 'change feed listener could not connect; retrying');
       next.end().catch(() => undefined);
       schedule();
     }

@@ -29,9 +29,14 @@ const UNREACHABLE_CODES = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   'EPIPE',
+  // Postgres: shutting down or restarting (57P01, 57P03), and a login it refuses (28000, 28P01).
+  '57P01',
+  '57P03',
+  '28000',
+  '28P01',
 ]);
 const UNREACHABLE_MESSAGES =
-  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|Connection is closed|Stream isn't writeable|max retries per request|^(?:NOAUTH|WRONGPASS)/i;
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|Connection is closed|Stream isn't writeable|max retries per request|Connection terminated|^(?:NOAUTH|WRONGPASS)/i;
 
 function isUnreachable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
@@ -39,6 +44,19 @@ function isUnreachable(error: unknown): boolean {
   return (
     (typeof code === 'string' && UNREACHABLE_CODES.has(code)) || UNREACHABLE_MESSAGES.test(error.message)
   );
+}
+
+/**
+ * The error to stop a start with when `error` says `dependency` cannot be reached: which dependency, at
+ * which address, and what to try, rather than a bare `connect ECONNREFUSED 127.0.0.1:5432`. Any other
+ * error is answered as it is.
+ */
+export function explainUnreachable(error: unknown, dependency: Dependency): unknown {
+  if (!isUnreachable(error)) return error;
+  const { name, address, remedy } = dependency;
+  return new Error(`${name} at ${address} is unreachable (${(error as Error).message}); ${remedy}`, {
+    cause: error,
+  });
 }
 
 /** How often, during an outage, the watched connections are looked at for one that came back quietly. */
