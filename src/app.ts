@@ -1,11 +1,9 @@
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { registerDocs } from './api/docs.js';
 import { apiRoutes } from './api/routes.js';
+import type { AppDependencies } from './app-dependencies.js';
 import { callbackRoutes } from './callbacks/routes.js';
-import type { Config } from './config.js';
-import type { Services } from './deps.js';
 import { MAX_ID_LENGTH } from './domain/identifiers.js';
 import { handleClientError } from './http/client-errors.js';
 import { CodedError } from './http/coded-error.js';
@@ -13,28 +11,7 @@ import { drainOnClose } from './http/draining.js';
 import { handleError, handleNotFound } from './http/errors.js';
 import { healthRoutes } from './http/health-routes.js';
 import { instrumentHttp } from './observability/http-metrics.js';
-import type { Metrics } from './observability/metrics.js';
-import { createScrapeGauges, type QueueCounter } from './observability/scrape-gauges.js';
-import type { GaugeQueries } from './store/jobs/job-gauges.js';
-
-export interface AppDependencies {
-  config: Config;
-  logger: FastifyBaseLogger;
-  /** What the routes serve (deps.ts); absent in a worker-only process, which serves health endpoints alone. */
-  services?: Services | undefined;
-  /** Rate-limit store; without it, limits are kept in process memory. */
-  redis?: Redis | undefined;
-  /** Each named check resolves when its dependency answers (/readyz). */
-  readinessChecks: Record<string, () => Promise<unknown>>;
-  /** This instance's metrics; without them, nothing is measured and /metrics is absent. */
-  metrics?: Metrics | undefined;
-  /** The Postgres reads behind the job gauges of /metrics. */
-  gauges?:
-    | Pick<GaugeQueries, 'jobCounts' | 'submissionCounts' | 'notificationCounts' | 'changeFeedHeldBack'>
-    | undefined;
-  /** Queues whose depth /metrics reports. */
-  queues?: readonly QueueCounter[];
-}
+import { createScrapeGauges } from './observability/scrape-gauges.js';
 
 /**
  * Builds the HTTP application: infrastructure plugins, then services, then routes. It never listens and

@@ -5,9 +5,8 @@ import { createBearerAuth } from './api/bearer-auth.js';
 import { cursorsOf } from './api/cursor.js';
 import { createLongPolls } from './api/long-polls.js';
 import { createJobRegistration } from './api/register-job.js';
-import type { ApiOptions } from './api/routes.js';
-import type { AppDependencies } from './app.js';
-import { createIntake, type Intake } from './callbacks/intake.js';
+import type { AppDependencies, Services } from './app-dependencies.js';
+import { createIntake } from './callbacks/intake.js';
 import type { Config } from './config.js';
 import type { PollModel } from './domain/poll-schedule.js';
 import { maintenanceJobs } from './maintenance/jobs.js';
@@ -85,12 +84,6 @@ export function jobStatusClientOf(config: Config, slot?: () => Promise<void>): J
     timeoutMs: config.SMILE_API_TIMEOUT_MS,
     ...(slot ? { slot } : {}),
   });
-}
-
-/** What the HTTP routes serve: the callback flow and the /v1 API's services. */
-export interface Services {
-  intake: Intake;
-  api: ApiOptions;
 }
 
 /**

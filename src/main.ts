@@ -1,85 +1,22 @@
 import { pino } from 'pino';
-import { buildApp } from './app.js';
-import { configWarnings, loadEntryPointConfig } from './config.js';
-import { createDependencies } from './deps.js';
+import { loadEntryPointConfig } from './config.js';
 import { loggerOptions } from './observability/logger.js';
-import { startSimulatedSmileId } from './simulated-smile-id.js';
-import { prepareDatabase } from './store/migrate.js';
-import { withTimeout } from './util/with-timeout.js';
-
-/** Of SHUTDOWN_TIMEOUT_MS, at most this much is kept for closing connections after a drain that hangs. */
-const FORCE_CLOSE_RESERVE_MS = 2000;
+import { failedToStart, run } from './run.js';
 
 /**
- * The entry point: config → (in development, Smile ID simulated in the process) → migrations →
- * dependencies → app → listen, and a graceful shutdown.
+ * The production entry point (`node dist/main.js`, the Docker image): configuration → the service.
+ * Nothing of development is imported here; `npm start` runs dev.ts, which may play Smile ID first.
  */
 async function main() {
-  const loaded = loadEntryPointConfig();
-  const logger = pino(loggerOptions(loaded.LOG_LEVEL));
-  const simulated = loaded.SMILE_API_SIMULATED ? await startSimulatedSmileId(loaded, logger) : undefined;
-  const config = simulated?.config ?? loaded;
-  for (const warning of configWarnings(config)) logger.warn(warning);
-  if (
-    config.NODE_ENV === 'production' &&
-    config.ROLE !== 'worker' &&
-    config.CALLBACK_ALLOWED_CIDRS.length === 0
-  ) {
+  const config = loadEntryPointConfig();
+  const logger = pino(loggerOptions(config.LOG_LEVEL));
+  if (config.SMILE_API_SIMULATED) {
     logger.warn(
-      "CALLBACK_ALLOWED_CIDRS=any: callbacks are accepted from every source address; list Smile ID's instead",
+      `Smile ID is not simulated by this entry point: calls go to ${config.SMILE_API_BASE_URL} with the development keys; ` +
+        'run `npm start` to have it simulated, or set SMILE_API_BASE_URL and SMILE_API_KEYS',
     );
   }
-
-  await prepareDatabase(config.DATABASE_URL, logger);
-
-  const deps = createDependencies(config, logger);
-  const app = await buildApp({ config, logger, ...deps.forApp });
-  await app.listen({ port: config.PORT, host: config.HOST });
-  deps.worker?.start();
-  logger.info({ role: config.ROLE, smileApi: config.SMILE_API_BASE_URL }, 'service started');
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    // Part of the budget is kept back, so that even a drain that hangs ends with connections closed.
-    const reserveMs = Math.min(FORCE_CLOSE_RESERVE_MS, Math.floor(config.SHUTDOWN_TIMEOUT_MS / 4));
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'timed out'>((resolve) => {
-      timer = setTimeout(resolve, config.SHUTDOWN_TIMEOUT_MS - reserveMs, 'timed out');
-    });
-    // Stop accepting, end long-held requests, let in-flight ones answer, drain workers, then close
-    // connections (app.close() then deps.close(), in that order), and last the simulated Smile ID they
-    // may still call.
-    const drained = (async () => {
-      await app.close();
-      await deps.close();
-      await simulated?.close();
-      return 'stopped' as const;
-    })();
-    const outcome = await Promise.race([drained, deadline]).catch((error: unknown) => {
-      logger.error({ err: error }, 'shutdown failed');
-      return 'failed' as const;
-    });
-    clearTimeout(timer);
-    if (outcome === 'stopped') {
-      logger.info('stopped');
-      process.exit(0);
-    }
-    logger.error(`shutdown ${outcome}; closing connections and exiting`);
-    app.server.closeAllConnections();
-    await withTimeout(deps.forceClose(), reserveMs, 'closing connections').then(
-      () => logger.info('connections to Postgres and Redis closed'),
-      (error: unknown) => logger.error({ err: error }, 'connections could not all be closed'),
-    );
-    process.exit(1);
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  await run(config, logger);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+main().catch(failedToStart);

@@ -73,6 +73,59 @@ describe('the shape of src/', () => {
     expect(cycles).toEqual([]);
   });
 
+  it('has no import cycle among the root files of src/, type imports included', () => {
+    const root = inFolder('.');
+    const rootFiles = new Set(root.map((module) => module.file));
+    const edges = new Map(
+      root.map((module) => [
+        module.file,
+        module.imports
+          .map((target) => target.replace(/\.js$/, '.ts'))
+          .filter((target) => rootFiles.has(target) && target !== module.file),
+      ]),
+    );
+    const cycles: string[] = [];
+    const visit = (file: string, trail: string[]) => {
+      for (const next of edges.get(file) ?? []) {
+        if (trail.includes(next)) cycles.push([...trail.slice(trail.indexOf(next)), next].join(' → '));
+        else visit(next, [...trail, next]);
+      }
+    };
+    for (const file of rootFiles) visit(file, [file]);
+    expect(cycles).toEqual([]);
+  });
+
+  it('lets folders import no root file but config.ts: the root composes them, never the reverse', () => {
+    const upward = all
+      .filter((module) => module.folder !== '.')
+      .flatMap((module) =>
+        module.imports
+          .filter((target) => target.endsWith('.js') && !target.startsWith('..') && folderOf(target) === '.')
+          .filter((target) => target !== 'config.js')
+          .map((target) => `${module.file} → ${target}`),
+      );
+    expect(upward).toEqual([]);
+  });
+
+  it('keeps development machinery out of the production entry point: nothing main.ts reaches loads the simulator', () => {
+    const byFile = new Map(all.map((module) => [module.file, module]));
+    const reached = new Set<string>();
+    const reach = (file: string) => {
+      if (reached.has(file)) return;
+      reached.add(file);
+      for (const target of byFile.get(file)?.imports ?? []) {
+        const next = target.replace(/\.js$/, '.ts');
+        if (byFile.has(next)) reach(next);
+      }
+    };
+    reach('main.ts');
+    expect(reached.has('run.ts')).toBe(true);
+    const development = [...reached].filter((file) =>
+      /^(?:simulator\/|cli\/simulat|simulated-smile-id\.ts$|dev\.ts$)/.test(file),
+    );
+    expect(development).toEqual([]);
+  });
+
   it('keeps feature folders apart: callbacks, reconcile, submit, notify and maintenance import none of one another', () => {
     const features = ['callbacks', 'reconcile', 'submit', 'notify', 'maintenance'];
     const crossing = all

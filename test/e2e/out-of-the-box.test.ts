@@ -55,7 +55,7 @@ describe('npm start in development, with the default keys and no Smile ID base U
   let env: Record<string, string>;
   beforeAll(async () => {
     env = developmentEnv(await freePort());
-    service = spawnService(env);
+    service = spawnService(env, 'src/dev.ts');
     await waitForOutput(service, 'service started');
   });
   afterAll(async () => {
@@ -104,11 +104,25 @@ describe('npm start with SMILE_API_BASE_URL set', () => {
 
   it('simulates nothing and uses that URL', async () => {
     const env = { ...developmentEnv(await freePort()), SMILE_API_BASE_URL: 'http://127.0.0.1:9/v1' };
-    service = spawnService(env);
+    service = spawnService(env, 'src/dev.ts');
     await waitForOutput(service, 'service started');
     expect(service.output()).not.toContain('simulated in this process');
     expect(logLines(service).find((line) => line.msg === 'service started')?.smileApi).toBe(
       'http://127.0.0.1:9/v1',
     );
+  });
+});
+
+describe('the production entry point (node dist/main.js) in development, with the default keys', () => {
+  let service: ServiceProcess | undefined;
+  afterAll(async () => {
+    await service?.stop('SIGKILL');
+  });
+
+  it('simulates nothing, and says that npm start would', async () => {
+    service = spawnService(developmentEnv(await freePort()), 'src/main.ts');
+    await waitForOutput(service, 'service started');
+    expect(service.output()).not.toContain('simulated in this process');
+    expect(service.output()).toMatch(/Smile ID is not simulated by this entry point: .*run `npm start`/);
   });
 });

@@ -12,9 +12,15 @@ export interface ServiceProcess {
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
-/** Runs src/main.ts as its own process (through tsx), as `npm start` would after a build. */
-export function spawnService(env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+/**
+ * Runs an entry point as its own process (through tsx): src/main.ts, as `node dist/main.js` would after a
+ * build, or src/dev.ts, as `npm start` would.
+ */
+export function spawnService(
+  env: Record<string, string>,
+  entry: 'src/main.ts' | 'src/dev.ts' = 'src/main.ts',
+): ServiceProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -19,7 +19,7 @@ describe('the production image', () => {
       /^(?:src\/simulator\/|src\/cli\/simulat|test\/|bench\/)|\.test\.ts$/.test(file),
     );
     expect(unwanted).toEqual([]);
-    for (const entry of ['src/main.ts', 'src/cli/migrate.ts', 'src/cli/reencrypt.ts']) {
+    for (const entry of ['src/main.ts', 'src/dev.ts', 'src/cli/migrate.ts', 'src/cli/reencrypt.ts']) {
       expect(files).toContain(entry);
     }
   });
