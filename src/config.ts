@@ -73,11 +73,8 @@ const trustProxy = z.string().transform((value): boolean | string[] => {
     .filter((item) => item.length > 0);
 });
 
-/**
- * The environment, one variable per field. Each `.describe()` is that variable's documentation:
- * `npm run docs:config` turns the schema into the table in docs/configuration.md.
- */
-export const environmentSchema = z.object({
+/** The process: its environment, role, listener, logs and shutdown. */
+const serviceSection = z.object({
   NODE_ENV: z
     .enum(['development', 'test', 'production'])
     .default('development')
@@ -99,6 +96,28 @@ export const environmentSchema = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
     .describe('`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.'),
+  DOCS_ENABLED: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe(
+      '`true` or `false`: serve the OpenAPI UI at `/docs` and its document at `/docs/json`, without a token.',
+    ),
+  TRUST_PROXY: trustProxy
+    .default(false)
+    .describe(
+      '`false` (clients connect directly), `true` (trust every `X-Forwarded-For` hop; only behind a proxy ' +
+        'that overwrites the header), or comma-separated addresses or CIDRs of the trusted proxies.',
+    ),
+  SHUTDOWN_TIMEOUT_MS: positiveInt
+    .default(15000)
+    .describe(
+      'Longest a graceful shutdown may take, in milliseconds. Up to 2 s of it (a quarter at most) is kept ' +
+        'for closing Postgres and Redis if the drain hangs; then the process exits 1.',
+    ),
+});
+
+/** Postgres and Redis. */
+const storesSection = z.object({
   DATABASE_URL: z
     .url()
     .default('postgresql://postgres@127.0.0.1:5432/smileid_callbacks')
@@ -114,6 +133,18 @@ export const environmentSchema = z.object({
     .url()
     .default('redis://127.0.0.1:6379')
     .describe('Redis, for the BullMQ queues and the rate-limit counters.'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[\w-]+$/, 'letters, digits, - and _ only')
+    .default('smileid')
+    .describe(
+      'Prefix of every Redis key (queues, rate-limit counters), so several deployments can share one ' +
+        'Redis. Letters, digits, `-` and `_`.',
+    ),
+});
+
+/** Smile ID: the partner, its keys, where and how fast it is called. */
+const smileIdSection = z.object({
   SMILE_PARTNER_ID: z
     .string()
     .min(1)
@@ -141,6 +172,91 @@ export const environmentSchema = z.object({
         '`https://testapi.smileidentity.com/v1` for `SMILE_ENV=sandbox` and ' +
         '`https://api.smileidentity.com/v1` for `SMILE_ENV=production`.',
     ),
+  SMILE_API_TIMEOUT_MS: positiveInt
+    .default(10000)
+    .describe('Longest a Job Status request to Smile ID may take, in milliseconds.'),
+  SMILE_API_RATE_LIMIT_PER_SECOND: positiveInt
+    .default(20)
+    .describe(
+      'Calls to Smile ID per second — job_status checks, submissions, image links — across every process, ' +
+        'counted in Redis. When it binds, confirmations of fresh callbacks go first.',
+    ),
+});
+
+/** Callbacks: what is accepted, from where, how fast, and what untrusted ones may keep or buy. */
+const callbacksSection = z.object({
+  CALLBACK_MAX_BYTES: positiveInt
+    .default(4 * 1024 * 1024)
+    .describe('Largest callback body accepted, in bytes; a larger one is answered `413`.'),
+  CALLBACK_TIMESTAMP_TOLERANCE_SECONDS: positiveInt
+    .default(900)
+    .describe('A signed callback whose timestamp is older than this is stored but not applied (untrusted).'),
+  CALLBACK_FUTURE_SKEW_SECONDS: positiveInt
+    .default(60)
+    .describe(
+      'A signed callback whose timestamp is further ahead of our clock than this is stored but not applied.',
+    ),
+  UNTRUSTED_BODY_QUOTA_PER_HOUR: positiveInt
+    .default(100)
+    .describe(
+      'Untrusted callbacks per source address per hour whose bodies are kept; past it, only their digest ' +
+        'and metadata are stored (`bodyWithheld`).',
+    ),
+  UNTRUSTED_CHECK_SHARE: z.coerce
+    .number()
+    .gt(0)
+    .lt(1)
+    .default(0.05)
+    .describe(
+      'Share of `SMILE_API_RATE_LIMIT_PER_SECOND` (at least one call per second) reserved for the one ' +
+        'job_status look an untrusted body may buy; every other check gets the rest. Between 0 and 1.',
+    ),
+  /**
+   * Parsed to a list where empty allows any source; production insists on an explicit value
+   * (productionProblems), so that an open door is a decision.
+   */
+  CALLBACK_ALLOWED_CIDRS: allowedSources
+    .default([])
+    .describe(
+      'Comma-separated addresses or CIDRs allowed to POST callbacks (others get `403`), or `any` for every ' +
+        'source. Required with `NODE_ENV=production` unless `ROLE=worker`; `any` there starts with a warning.',
+    ),
+  CALLBACK_RATE_LIMIT_PER_MINUTE: positiveInt
+    .default(6000)
+    .describe('Callback requests per minute per client address.'),
+});
+
+/** The internal /v1 API: its tokens, its rate limit, its long polls. */
+const apiSection = z.object({
+  INTERNAL_API_TOKENS: nonEmptyList('token')
+    .default([DEVELOPMENT_SECRETS.INTERNAL_API_TOKENS])
+    .describe('Comma-separated bearer tokens that may read outcomes and register jobs on `/v1/*`.'),
+  INTERNAL_PII_TOKENS: commaList
+    .default([DEVELOPMENT_SECRETS.INTERNAL_PII_TOKENS])
+    .describe(
+      'Comma-separated bearer tokens that may do everything an API token can and also read identity ' +
+        'data (`idInfo`, stored bodies, image links).',
+    ),
+  INTERNAL_ADMIN_TOKENS: commaList
+    .default([DEVELOPMENT_SECRETS.INTERNAL_ADMIN_TOKENS])
+    .describe(
+      'Comma-separated bearer tokens that may administer webhooks (`/v1/notifications/*`: endpoints, ' +
+        'their enabling and removal, dead letters and redelivery), and do everything an API token can. ' +
+        'Other tokens get `403 ADMIN_FORBIDDEN` there.',
+    ),
+  API_RATE_LIMIT_PER_MINUTE: positiveInt
+    .default(6000)
+    .describe('`/v1/*` requests per minute per client address.'),
+  CHANGE_FEED_MAX_WAITERS: positiveInt
+    .default(500)
+    .describe(
+      'Requests that may wait at once for changes (`GET /v1/changes?wait=`) in one API process; past it, ' +
+        '`503 CHANGE_FEED_BUSY` with `Retry-After`. Waiters at the same position share their reads of the feed.',
+    ),
+});
+
+/** Submissions: where Smile ID calls back, their size limits, their uploads. */
+const submissionsSection = z.object({
   PUBLIC_CALLBACK_URL: z
     .url()
     .optional()
@@ -183,170 +299,10 @@ export const environmentSchema = z.object({
         "while it runs (up to about twice `SUBMISSION_MAX_BYTES`), so this bounds a worker's memory; " +
         'their calls to Smile ID share `SMILE_API_RATE_LIMIT_PER_SECOND` with the job_status checks.',
     ),
-  NOTIFY_WEBHOOK_URLS: commaList
-    .refine(
-      (urls) => urls.every((url) => /^https?:\/\/[^\s]+$/.test(url) && URL.canParse(url)),
-      'needs http(s) URLs',
-    )
-    .refine((urls) => new Set(urls).size === urls.length, 'lists a URL twice')
-    .default([])
-    .describe(
-      'Comma-separated internal endpoints that receive signed `job.updated` and `job.finalized` webhooks ' +
-        '(Standard Webhooks). A new endpoint receives changes from when it is first configured; one no ' +
-        'worker lists for 15 minutes is retired, what waits for it kept until it returns or is removed ' +
-        "(docs/api.md). A URL that reaches this service's own listener or `PUBLIC_CALLBACK_URL`, or its " +
-        'Postgres or Redis, is refused; one at a loopback, unspecified or link-local address starts with a ' +
-        'warning (docs/security.md#webhook-targets).',
-    ),
-  NOTIFY_WEBHOOK_SECRETS: commaList
-    .refine(
-      (secrets) => secrets.every((secret) => secret.split('|').every((part) => WEBHOOK_SECRET.test(part))),
-      'needs `whsec_<base64>` secrets, several joined by `|` while rotating',
-    )
-    .default([])
-    .describe(
-      'One Standard Webhooks secret (`whsec_<base64>`) per URL of `NOTIFY_WEBHOOK_URLS`, in the same order. ' +
-        'While rotating, join the new and the old with `|`: every message is signed with each.',
-    ),
-  NOTIFY_TIMEOUT_MS: positiveInt
-    .default(10000)
-    .describe('Longest a webhook delivery may take, in milliseconds, before it counts as failed.'),
-  NOTIFY_RETRY_DELAY_MS: positiveInt
-    .default(5000)
-    .describe('First retry delay of a failed webhook delivery, in milliseconds; it doubles up to an hour.'),
-  NOTIFY_RETRY_HOURS: positiveInt
-    .default(24)
-    .describe('How long a webhook delivery is retried before it becomes a dead letter, in hours.'),
-  NOTIFY_CONCURRENCY: positiveInt
-    .default(16)
-    .describe(
-      'Webhook deliveries in flight per endpoint, across the workers; each worker process can run that ' +
-        'many for each endpoint of its `NOTIFY_WEBHOOK_URLS` at once, so a slow endpoint never holds ' +
-        "another's. An endpoint that stops answering backs off, then gets one delivery at a time.",
-    ),
-  INTERNAL_API_TOKENS: nonEmptyList('token')
-    .default([DEVELOPMENT_SECRETS.INTERNAL_API_TOKENS])
-    .describe('Comma-separated bearer tokens that may read outcomes and register jobs on `/v1/*`.'),
-  INTERNAL_PII_TOKENS: commaList
-    .default([DEVELOPMENT_SECRETS.INTERNAL_PII_TOKENS])
-    .describe(
-      'Comma-separated bearer tokens that may do everything an API token can and also read identity ' +
-        'data (`idInfo`, stored bodies, image links).',
-    ),
-  INTERNAL_ADMIN_TOKENS: commaList
-    .default([DEVELOPMENT_SECRETS.INTERNAL_ADMIN_TOKENS])
-    .describe(
-      'Comma-separated bearer tokens that may administer webhooks (`/v1/notifications/*`: endpoints, ' +
-        'their enabling and removal, dead letters and redelivery), and do everything an API token can. ' +
-        'Other tokens get `403 ADMIN_FORBIDDEN` there.',
-    ),
-  DATA_ENCRYPTION_KEYS: commaList
-    .refine((entries) => {
-      try {
-        parseKeyring(entries);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'needs `id:base64` entries of 32-byte keys with distinct ids')
-    .default([DEVELOPMENT_SECRETS.DATA_ENCRYPTION_KEYS])
-    .describe(
-      'Comma-separated `id:base64` AES-256 keys (32 bytes each) sealing identity data at rest, newest ' +
-        'first. Older keys stay listed until `npm run keys:reencrypt` has moved their rows to the newest.',
-    ),
-  RETENTION_DAYS: positiveInt
-    .default(180)
-    .describe(
-      "After this many days, stored bodies (with their photos) are purged and the ID authority's record " +
-        'is erased.',
-    ),
-  RETENTION_BATCH_SIZE: positiveInt.default(500).describe('Rows purged per statement by the retention job.'),
-  RETENTION_INTERVAL_MS: positiveInt
-    .default(3_600_000)
-    .describe('How often the retention job runs, in milliseconds.'),
-  CALLBACK_MAX_BYTES: positiveInt
-    .default(4 * 1024 * 1024)
-    .describe('Largest callback body accepted, in bytes; a larger one is answered `413`.'),
-  CALLBACK_TIMESTAMP_TOLERANCE_SECONDS: positiveInt
-    .default(900)
-    .describe('A signed callback whose timestamp is older than this is stored but not applied (untrusted).'),
-  CALLBACK_FUTURE_SKEW_SECONDS: positiveInt
-    .default(60)
-    .describe(
-      'A signed callback whose timestamp is further ahead of our clock than this is stored but not applied.',
-    ),
-  UNTRUSTED_BODY_QUOTA_PER_HOUR: positiveInt
-    .default(100)
-    .describe(
-      'Untrusted callbacks per source address per hour whose bodies are kept; past it, only their digest ' +
-        'and metadata are stored (`bodyWithheld`).',
-    ),
-  UNTRUSTED_CHECK_SHARE: z.coerce
-    .number()
-    .gt(0)
-    .lt(1)
-    .default(0.05)
-    .describe(
-      'Share of `SMILE_API_RATE_LIMIT_PER_SECOND` (at least one call per second) reserved for the one ' +
-        'job_status look an untrusted body may buy; every other check gets the rest. Between 0 and 1.',
-    ),
-  /**
-   * Parsed to a list where empty allows any source; production insists on an explicit value
-   * (productionProblems), so that an open door is a decision.
-   */
-  CALLBACK_ALLOWED_CIDRS: allowedSources
-    .default([])
-    .describe(
-      'Comma-separated addresses or CIDRs allowed to POST callbacks (others get `403`), or `any` for every ' +
-        'source. Required with `NODE_ENV=production` unless `ROLE=worker`; `any` there starts with a warning.',
-    ),
-  CALLBACK_RATE_LIMIT_PER_MINUTE: positiveInt
-    .default(6000)
-    .describe('Callback requests per minute per client address.'),
-  API_RATE_LIMIT_PER_MINUTE: positiveInt
-    .default(6000)
-    .describe('`/v1/*` requests per minute per client address.'),
-  CHANGE_FEED_MAX_WAITERS: positiveInt
-    .default(500)
-    .describe(
-      'Requests that may wait at once for changes (`GET /v1/changes?wait=`) in one API process; past it, ' +
-        '`503 CHANGE_FEED_BUSY` with `Retry-After`. Waiters at the same position share their reads of the feed.',
-    ),
-  DOCS_ENABLED: z
-    .enum(['true', 'false'])
-    .optional()
-    .describe(
-      '`true` or `false`: serve the OpenAPI UI at `/docs` and its document at `/docs/json`, without a token.',
-    ),
-  TRUST_PROXY: trustProxy
-    .default(false)
-    .describe(
-      '`false` (clients connect directly), `true` (trust every `X-Forwarded-For` hop; only behind a proxy ' +
-        'that overwrites the header), or comma-separated addresses or CIDRs of the trusted proxies.',
-    ),
-  SHUTDOWN_TIMEOUT_MS: positiveInt
-    .default(15000)
-    .describe(
-      'Longest a graceful shutdown may take, in milliseconds. Up to 2 s of it (a quarter at most) is kept ' +
-        'for closing Postgres and Redis if the drain hangs; then the process exits 1.',
-    ),
-  REDIS_PREFIX: z
-    .string()
-    .regex(/^[\w-]+$/, 'letters, digits, - and _ only')
-    .default('smileid')
-    .describe(
-      'Prefix of every Redis key (queues, rate-limit counters), so several deployments can share one ' +
-        'Redis. Letters, digits, `-` and `_`.',
-    ),
-  SMILE_API_TIMEOUT_MS: positiveInt
-    .default(10000)
-    .describe('Longest a Job Status request to Smile ID may take, in milliseconds.'),
-  SMILE_API_RATE_LIMIT_PER_SECOND: positiveInt
-    .default(20)
-    .describe(
-      'Calls to Smile ID per second — job_status checks, submissions, image links — across every process, ' +
-        'counted in Redis. When it binds, confirmations of fresh callbacks go first.',
-    ),
+});
+
+/** Reconciliation: the poll model and the job_status checks. */
+const reconciliationSection = z.object({
   RECONCILE_CONCURRENCY: positiveInt
     .default(64)
     .describe(
@@ -389,6 +345,96 @@ export const environmentSchema = z.object({
   RECONCILE_RETRY_DELAY_MS: positiveInt
     .default(2000)
     .describe('First retry delay after a 5xx or timeout, in milliseconds; each further retry doubles it.'),
+});
+
+/** Webhooks to internal endpoints. */
+const notificationsSection = z.object({
+  NOTIFY_WEBHOOK_URLS: commaList
+    .refine(
+      (urls) => urls.every((url) => /^https?:\/\/[^\s]+$/.test(url) && URL.canParse(url)),
+      'needs http(s) URLs',
+    )
+    .refine((urls) => new Set(urls).size === urls.length, 'lists a URL twice')
+    .default([])
+    .describe(
+      'Comma-separated internal endpoints that receive signed `job.updated` and `job.finalized` webhooks ' +
+        '(Standard Webhooks). A new endpoint receives changes from when it is first configured; one no ' +
+        'worker lists for 15 minutes is retired, what waits for it kept until it returns or is removed ' +
+        "(docs/api.md). A URL that reaches this service's own listener or `PUBLIC_CALLBACK_URL`, or its " +
+        'Postgres or Redis, is refused; one at a loopback, unspecified or link-local address starts with a ' +
+        'warning (docs/security.md#webhook-targets).',
+    ),
+  NOTIFY_WEBHOOK_SECRETS: commaList
+    .refine(
+      (secrets) => secrets.every((secret) => secret.split('|').every((part) => WEBHOOK_SECRET.test(part))),
+      'needs `whsec_<base64>` secrets, several joined by `|` while rotating',
+    )
+    .default([])
+    .describe(
+      'One Standard Webhooks secret (`whsec_<base64>`) per URL of `NOTIFY_WEBHOOK_URLS`, in the same order. ' +
+        'While rotating, join the new and the old with `|`: every message is signed with each.',
+    ),
+  NOTIFY_TIMEOUT_MS: positiveInt
+    .default(10000)
+    .describe('Longest a webhook delivery may take, in milliseconds, before it counts as failed.'),
+  NOTIFY_RETRY_DELAY_MS: positiveInt
+    .default(5000)
+    .describe('First retry delay of a failed webhook delivery, in milliseconds; it doubles up to an hour.'),
+  NOTIFY_RETRY_HOURS: positiveInt
+    .default(24)
+    .describe('How long a webhook delivery is retried before it becomes a dead letter, in hours.'),
+  NOTIFY_CONCURRENCY: positiveInt
+    .default(16)
+    .describe(
+      'Webhook deliveries in flight per endpoint, across the workers; each worker process can run that ' +
+        'many for each endpoint of its `NOTIFY_WEBHOOK_URLS` at once, so a slow endpoint never holds ' +
+        "another's. An endpoint that stops answering backs off, then gets one delivery at a time.",
+    ),
+});
+
+/** Identity data at rest: its keys and how long it is kept. */
+const dataSection = z.object({
+  DATA_ENCRYPTION_KEYS: commaList
+    .refine((entries) => {
+      try {
+        parseKeyring(entries);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'needs `id:base64` entries of 32-byte keys with distinct ids')
+    .default([DEVELOPMENT_SECRETS.DATA_ENCRYPTION_KEYS])
+    .describe(
+      'Comma-separated `id:base64` AES-256 keys (32 bytes each) sealing identity data at rest, newest ' +
+        'first. Older keys stay listed until `npm run keys:reencrypt` has moved their rows to the newest.',
+    ),
+  RETENTION_DAYS: positiveInt
+    .default(180)
+    .describe(
+      "After this many days, stored bodies (with their photos) are purged and the ID authority's record " +
+        'is erased.',
+    ),
+  RETENTION_BATCH_SIZE: positiveInt.default(500).describe('Rows purged per statement by the retention job.'),
+  RETENTION_INTERVAL_MS: positiveInt
+    .default(3_600_000)
+    .describe('How often the retention job runs, in milliseconds.'),
+});
+
+/**
+ * The environment, grouped by concern, one variable per field. Each `.describe()` is that variable's
+ * documentation: `npm run docs:config` turns the schema into the table in docs/configuration.md, in
+ * the order of the sections below.
+ */
+export const environmentSchema = z.object({
+  ...serviceSection.shape,
+  ...storesSection.shape,
+  ...smileIdSection.shape,
+  ...callbacksSection.shape,
+  ...apiSection.shape,
+  ...submissionsSection.shape,
+  ...reconciliationSection.shape,
+  ...notificationsSection.shape,
+  ...dataSection.shape,
 });
 
 export type Config = Readonly<
