@@ -425,6 +425,18 @@ const dataSection = z.object({
  * documentation: `npm run docs:config` turns the schema into the table in docs/configuration.md, in
  * the order of the sections below.
  */
+const SECTIONS = [
+  serviceSection,
+  storesSection,
+  smileIdSection,
+  callbacksSection,
+  apiSection,
+  submissionsSection,
+  reconciliationSection,
+  notificationsSection,
+  dataSection,
+] as const;
+
 export const environmentSchema = z.object({
   ...serviceSection.shape,
   ...storesSection.shape,
@@ -436,6 +448,45 @@ export const environmentSchema = z.object({
   ...notificationsSection.shape,
   ...dataSection.shape,
 });
+
+type Environment = z.infer<typeof environmentSchema>;
+
+/**
+ * What production requires to be given: the development secrets, the partner id, and (for a process
+ * that serves callbacks) CALLBACK_ALLOWED_CIDRS. In production these are parsed without their
+ * development defaults, so the rules below see from the parsed values whether they were given.
+ */
+const GIVEN_IN_PRODUCTION = [
+  'SMILE_PARTNER_ID',
+  'CALLBACK_ALLOWED_CIDRS',
+  ...(Object.keys(DEVELOPMENT_SECRETS) as (keyof typeof DEVELOPMENT_SECRETS)[]),
+] as const satisfies readonly (keyof Environment)[];
+
+/** A section as production parses it: the variables it requires, optional instead of defaulted. */
+function productionVariant(section: z.ZodObject): z.ZodObject {
+  const required = GIVEN_IN_PRODUCTION.filter((name) => name in section.shape);
+  if (required.length === 0) return section;
+  return section.extend(
+    Object.fromEntries(
+      required.map((name) => [name, z.optional((section.shape[name] as z.ZodDefault).unwrap())]),
+    ),
+  );
+}
+
+/**
+ * Parses each section on its own, so that a section with an invalid value still lets the others be
+ * checked, and every problem is listed at once.
+ */
+function parseSections(input: Record<string, string>, production: boolean) {
+  const problems: string[] = [];
+  const values: Partial<Record<string, unknown>> = {};
+  for (const section of SECTIONS) {
+    const parsed = (production ? productionVariant(section) : section).safeParse(input);
+    if (parsed.success) Object.assign(values, parsed.data);
+    else problems.push(...parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  return { problems, values: values as Partial<Environment> };
+}
 
 export type Config = Readonly<
   Omit<z.infer<typeof environmentSchema>, 'SMILE_API_BASE_URL' | 'DOCS_ENABLED' | 'PUBLIC_CALLBACK_URL'> & {
@@ -477,25 +528,23 @@ export function loadEntryPointConfig(): Config {
 
 /** Parses the environment once into a frozen Config, listing every problem at once. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = environmentSchema.safeParse(withoutEmptyValues(env));
-  const problems = parsed.success
-    ? []
-    : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-  if (
-    parsed.success &&
-    parsed.data.NOTIFY_WEBHOOK_URLS.length !== parsed.data.NOTIFY_WEBHOOK_SECRETS.length
-  ) {
-    problems.push(
-      `NOTIFY_WEBHOOK_SECRETS: needs one secret per URL of NOTIFY_WEBHOOK_URLS (${parsed.data.NOTIFY_WEBHOOK_URLS.length}), got ${parsed.data.NOTIFY_WEBHOOK_SECRETS.length}`,
-    );
+  const production = env.NODE_ENV === 'production';
+  const input = withoutEmptyValues(env, production ? GIVEN_IN_PRODUCTION : []);
+  const { problems, values } = parseSections(input, production);
+  if (problems.length === 0) {
+    const parsed = values as Environment;
+    if (parsed.NOTIFY_WEBHOOK_URLS.length !== parsed.NOTIFY_WEBHOOK_SECRETS.length) {
+      problems.push(
+        `NOTIFY_WEBHOOK_SECRETS: needs one secret per URL of NOTIFY_WEBHOOK_URLS (${parsed.NOTIFY_WEBHOOK_URLS.length}), got ${parsed.NOTIFY_WEBHOOK_SECRETS.length}`,
+      );
+    }
+    problems.push(...submissionLimitProblems(parsed), ...webhookTargetProblems(parsed));
   }
-  if (parsed.success) {
-    problems.push(...submissionLimitProblems(parsed.data), ...webhookTargetProblems(parsed.data));
-  }
-  // Checked even when other values are invalid, so one run reports every problem.
-  if (env.NODE_ENV === 'production') problems.push(...productionProblems(env));
-  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
-  const config = parsed.data;
+  // Checked on whatever sections parsed, so one run reports every problem.
+  if (production) problems.push(...productionProblems(values));
+  if (problems.length > 0) throw new ConfigError(problems);
+  // In production a worker may leave CALLBACK_ALLOWED_CIDRS unset: it serves no callbacks.
+  const config = { ...values, CALLBACK_ALLOWED_CIDRS: values.CALLBACK_ALLOWED_CIDRS ?? [] } as Environment;
   return Object.freeze({
     ...config,
     SMILE_API_BASE_URL: (config.SMILE_API_BASE_URL ?? SMILE_BASE_URLS[config.SMILE_ENV]).replace(/\/+$/, ''),
@@ -576,15 +625,13 @@ export function configWarnings(config: Config): string[] {
   });
 }
 
-function productionProblems(env: NodeJS.ProcessEnv): string[] {
-  const partner = env.SMILE_PARTNER_ID?.trim()
-    ? []
-    : ['SMILE_PARTNER_ID must be set when NODE_ENV=production'];
+/** Production's rules, on the parsed values: what must be given, and no development secret. */
+function productionProblems(values: Partial<Environment>): string[] {
+  const partner =
+    values.SMILE_PARTNER_ID === undefined ? ['SMILE_PARTNER_ID must be set when NODE_ENV=production'] : [];
   // A process that serves callbacks must not be open to the internet by omission; `any` is a decision.
-  const servesCallbacks = env.ROLE?.trim() !== 'worker';
-  const sourcesGiven = (env.CALLBACK_ALLOWED_CIDRS ?? '').split(',').some((item) => item.trim() !== '');
   const sources =
-    servesCallbacks && !sourcesGiven
+    values.ROLE !== 'worker' && values.CALLBACK_ALLOWED_CIDRS === undefined
       ? [
           `CALLBACK_ALLOWED_CIDRS must be set when NODE_ENV=production: Smile ID's source addresses, ` +
             `or \`${ANY_SOURCE}\` to accept callbacks from every address`,
@@ -592,9 +639,9 @@ function productionProblems(env: NodeJS.ProcessEnv): string[] {
       : [];
   return [...partner, ...sources].concat(
     Object.entries(DEVELOPMENT_SECRETS).flatMap(([name, developmentValue]) => {
-      const value = env[name]?.trim();
-      if (!value) return [`${name} must be set when NODE_ENV=production`];
-      if (value.split(',').some((item) => item.trim() === developmentValue)) {
+      const value = values[name as keyof typeof DEVELOPMENT_SECRETS];
+      if (value === undefined) return [`${name} must be set when NODE_ENV=production`];
+      if (value.includes(developmentValue)) {
         return [`${name} holds a development default, which NODE_ENV=production refuses`];
       }
       return [];
@@ -602,11 +649,17 @@ function productionProblems(env: NodeJS.ProcessEnv): string[] {
   );
 }
 
-/** Treats `NAME=` like an unset variable, so .env files can list every name. */
-function withoutEmptyValues(env: NodeJS.ProcessEnv): Record<string, string> {
+/**
+ * Treats `NAME=` like an unset variable, so .env files can list every name; so too, for the variables
+ * production requires, a value of only blanks and commas, which lists nothing.
+ */
+function withoutEmptyValues(env: NodeJS.ProcessEnv, required: readonly string[]): Record<string, string> {
   return Object.fromEntries(
     Object.entries(env).filter(
-      (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '',
+      (entry): entry is [string, string] =>
+        entry[1] !== undefined &&
+        entry[1] !== '' &&
+        !(required.includes(entry[0]) && /^[\s,]*$/.test(entry[1])),
     ),
   );
 }
