@@ -86,6 +86,17 @@ export function jobStatusClientOf(config: Config, slot?: () => Promise<void>): J
   });
 }
 
+/** The stores both the HTTP side and the workers use: built once per process, over the one pool. */
+export function sharedStoresOf(db: Pick<Database, 'pool'>, cipher: FieldCipher) {
+  return {
+    submissions: createSubmissionStore({ pool: db.pool, cipher }),
+    webhooks: createWebhookStore({ pool: db.pool }),
+    feed: createChangeFeed({ pool: db.pool }),
+  };
+}
+
+export type SharedStores = ReturnType<typeof sharedStoresOf>;
+
 /**
  * The HTTP side's services over open connections: flows, stores and the API's reads. Opens nothing,
  * so the tests can wire the real services over their own database.
@@ -94,6 +105,7 @@ export function createServices({
   config,
   db,
   cipher,
+  stores = sharedStoresOf(db, cipher),
   metrics,
   jobStatus = jobStatusClientOf(config),
   enqueueCheck = async () => undefined,
@@ -104,6 +116,8 @@ export function createServices({
   config: Config;
   db: Pick<Database, 'pool' | 'prisma'>;
   cipher: FieldCipher;
+  /** The stores the workers of this process use too. */
+  stores?: SharedStores;
   metrics?: Metrics | undefined;
   jobStatus?: Pick<JobStatusClient, 'fetchStatus'>;
   /** Queues a status check at once (POST /v1/jobs/:jobId/reconcile); may fail when Redis is down. */
@@ -115,7 +129,6 @@ export function createServices({
   now?: () => Date;
 }): Services {
   const { pool, prisma } = db;
-  const feed = createChangeFeed({ pool });
   return {
     intake: createIntake({
       store: createCallbackStore({ pool, cipher }),
@@ -144,7 +157,7 @@ export function createServices({
       enqueueCheck,
       submissions: {
         intake: createSubmissionIntake({
-          store: createSubmissionStore({ pool, cipher }),
+          store: stores.submissions,
           enqueue: enqueueSubmission,
           now,
         }),
@@ -155,13 +168,13 @@ export function createServices({
       metrics,
       cursors: cursorsOf(config.DATA_ENCRYPTION_KEYS),
       changes: createLongPolls({
-        read: feed.read,
+        read: stores.feed.read,
         watch: changeSignal.watch,
         maxWaiters: config.CHANGE_FEED_MAX_WAITERS,
         onRead: () => metrics?.changeFeedReads.inc(),
         onWaiting: (waiting) => metrics?.changeFeedWaiting.set(waiting),
       }),
-      notifications: createWebhookStore({ pool }),
+      notifications: stores.webhooks,
       now,
       authenticate: createBearerAuth({
         apiTokens: config.INTERNAL_API_TOKENS,
@@ -182,14 +195,15 @@ function jobModulesOf(
   shared: {
     db: Pick<Database, 'pool'>;
     cipher: FieldCipher;
+    stores: SharedStores;
     jobStatus: JobStatusClient;
     acquire: () => Promise<void>;
     log: FastifyBaseLogger;
     metrics: Metrics;
   },
 ) {
-  const { db, cipher, jobStatus, log, metrics } = shared;
-  const submissionStore = createSubmissionStore({ pool: db.pool, cipher });
+  const { db, cipher, stores, jobStatus, log, metrics } = shared;
+  const submissionStore = stores.submissions;
   return (producer: Producer<QueueName>): JobModule[] => [
     reconcileJobs({
       producer,
@@ -229,7 +243,7 @@ function jobModulesOf(
     }),
     notifyJobs({
       producer,
-      store: createWebhookStore({ pool: db.pool }),
+      store: stores.webhooks,
       urls: config.NOTIFY_WEBHOOK_URLS,
       secrets: new Map(
         config.NOTIFY_WEBHOOK_URLS.map((url, index) => [url, config.NOTIFY_WEBHOOK_SECRETS[index]!]),
@@ -246,7 +260,7 @@ function jobModulesOf(
     maintenanceJobs({
       purge: createRetentionPurge({
         pool: db.pool,
-        changeFeed: createChangeFeed({ pool: db.pool }),
+        changeFeed: stores.feed,
         days: config.RETENTION_DAYS,
         batchSize: config.RETENTION_BATCH_SIZE,
       }),
@@ -291,6 +305,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
   });
   // Stateless: the workers poll with it, and the API asks it for image links at request time.
   const jobStatus = jobStatusClientOf(config, budget.acquire);
+  const stores = sharedStoresOf(db, cipher);
   const workerRedis = runsWorkers ? createWorkerRedis(config.REDIS_URL, outages) : undefined;
   const worker = workerRedis
     ? buildWorker({
@@ -300,7 +315,15 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
         log,
         metrics,
         outages,
-        modules: jobModulesOf(config, { db, cipher, jobStatus, acquire: budget.acquire, log, metrics }),
+        modules: jobModulesOf(config, {
+          db,
+          cipher,
+          stores,
+          jobStatus,
+          acquire: budget.acquire,
+          log,
+          metrics,
+        }),
       })
     : undefined;
 
@@ -314,6 +337,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
         config,
         db,
         cipher,
+        stores,
         metrics,
         jobStatus,
         // BullMQ waits for a connection that is down; an API request must not.
