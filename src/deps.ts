@@ -7,8 +7,7 @@ import { createLongPolls } from './api/long-polls.js';
 import { createJobRegistration } from './api/register-job.js';
 import type { AppDependencies, Services } from './app-dependencies.js';
 import { createIntake } from './callbacks/intake.js';
-import type { Config } from './config.js';
-import type { PollModel } from './domain/poll-schedule.js';
+import { type Config, pollModelOf, webhookSecretsOf } from './config.js';
 import { maintenanceJobs } from './maintenance/jobs.js';
 import { createRetentionPurge } from './maintenance/retention.js';
 import { notifyJobs } from './notify/jobs.js';
@@ -44,14 +43,6 @@ import { buildWorker } from './worker.js';
 const ENQUEUE_TIMEOUT_MS = 1000;
 /** Smile ID may redeliver a genuine callback late: give its own confirmation a moment to come first. */
 const UNTRUSTED_CHECK_DELAY_MS = 2000;
-
-/** The poll schedule's model, from the configuration (docs/design.md#the-polling-model). */
-export const pollModelOf = (config: Config): PollModel => ({
-  horizonMs: config.RECONCILE_HORIZON_HOURS * 3600_000,
-  silentFirstMs: config.POLL_SILENT_FIRST_MS,
-  reviewFirstMs: config.POLL_REVIEW_FIRST_MS,
-  maxIntervalMs: config.POLL_MAX_INTERVAL_MS,
-});
 
 /** A zip of several megabytes takes longer than a job_status answer. */
 const UPLOAD_TIMEOUT_FLOOR_MS = 60_000;
@@ -245,9 +236,7 @@ function jobModulesOf(
       producer,
       store: stores.webhooks,
       urls: config.NOTIFY_WEBHOOK_URLS,
-      secrets: new Map(
-        config.NOTIFY_WEBHOOK_URLS.map((url, index) => [url, config.NOTIFY_WEBHOOK_SECRETS[index]!]),
-      ),
+      secrets: webhookSecretsOf(config),
       cursors: cursorsOf(config.DATA_ENCRYPTION_KEYS),
       perEndpoint: config.NOTIFY_CONCURRENCY,
       timeoutMs: config.NOTIFY_TIMEOUT_MS,
