@@ -1,8 +1,8 @@
 import { once } from 'node:events';
-import { connect, createServer, type Server } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, inject, it } from 'vitest';
-import { postgresOutages } from '../../src/store/connections.js';
+import { createDatabase, postgresOutages } from '../../src/store/connections.js';
 import { createChangeSignal } from '../../src/store/feed/change-feed.js';
 import { TEST_API_KEY, TEST_PARTNER_ID } from '../helpers/app.js';
 import { capturingLogger } from '../helpers/logs.js';
@@ -97,6 +97,53 @@ describe('a service whose Postgres cannot be reached', () => {
     } finally {
       await signal.close();
       proxy?.close();
+    }
+  });
+
+  it("says once that the pool's idle connections were lost, and once that it connects again", {
+    timeout: 30_000,
+  }, async () => {
+    const port = await freePort();
+    const target = new URL(inject('databaseUrl'));
+    const url = new URL(inject('databaseUrl'));
+    url.host = `127.0.0.1:${port}`;
+    const sockets = new Set<Socket>();
+    const proxy = createServer((socket) => {
+      const upstream = connect(Number(target.port || 5432), target.hostname);
+      sockets.add(socket);
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      socket.on('close', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+      upstream.on('close', () => socket.destroy());
+    });
+    proxy.listen(port, '127.0.0.1');
+    await once(proxy, 'listening');
+    const { logger, logs } = capturingLogger('info');
+    const outages = postgresOutages(url.toString(), logger);
+    const db = createDatabase({ url: url.toString(), poolSize: 3, timeoutMs: 2000, outages });
+    try {
+      // Three clients left idle in the pool, then every connection cut at once.
+      await Promise.all([1, 2, 3].map(() => db.pool.query('SELECT pg_sleep(0.05)')));
+      for (const socket of sockets) socket.destroy();
+      const deadline = Date.now() + 10_000;
+      while (!outages.down && Date.now() < deadline) await sleep(50);
+      expect(outages.down).toBe(true);
+      await db.pool.query('SELECT 1');
+      while (!logs().includes('reachable again') && Date.now() < deadline) await sleep(100);
+      const lines = logs()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { level: number; msg: string; variable?: string });
+      expect(lines.map((line) => line.level)).toEqual([50, 30]);
+      expect(lines[0]).toMatchObject({ variable: 'DATABASE_URL' });
+      expect(lines[0]!.msg).toMatch(
+        /^Postgres at 127\.0\.0\.1:\d+\/\S+ is unreachable \(Connection terminated/,
+      );
+      expect(outages.down).toBe(false);
+    } finally {
+      await db.close();
+      proxy.close();
     }
   });
 });
