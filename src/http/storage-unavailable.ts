@@ -1,21 +1,10 @@
+import { SOCKET_ERROR_CODES } from '../util/socket-errors.js';
+
 /**
  * Tells "Postgres cannot be reached or cannot answer in time" (answer 503 + Retry-After, the caller
  * may retry) from everything else a query can throw, which is a bug or bad input and must stay a 500.
  * Errors come from pg directly, or from Prisma's pg adapter, which wraps them.
  */
-
-/** Socket errors of the connection to Postgres. */
-const SOCKET_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-  'EADDRNOTAVAIL',
-]);
 
 /**
  * SQLSTATEs of an unavailable or overloaded server: connection exceptions (08), insufficient resources
@@ -58,7 +47,7 @@ interface ErrorLike {
 function matches(error: ErrorLike): boolean {
   const { code, message, kind } = error;
   if (typeof code === 'string') {
-    if (SOCKET_CODES.has(code) || PRISMA_CODES.has(code)) return true;
+    if (SOCKET_ERROR_CODES.has(code) || PRISMA_CODES.has(code)) return true;
     if (/^[0-9A-Z]{5}$/.test(code) && isUnavailableSqlState(code)) return true;
   }
   if (typeof kind === 'string') {

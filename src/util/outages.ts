@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { SOCKET_ERROR_CODES } from './socket-errors.js';
 
 /** A dependency as an operator knows it: what, where, set by which variable, and what to try. */
 export interface Dependency {
@@ -21,14 +22,7 @@ export interface WatchedConnection {
 
 /** Errors that say the dependency cannot be reached (or refuses us) rather than that something else failed. */
 const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
+  ...SOCKET_ERROR_CODES,
   // Postgres: shutting down or restarting (57P01, 57P03), and a login it refuses (28000, 28P01).
   '57P01',
   '57P03',
