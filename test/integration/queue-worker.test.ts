@@ -87,11 +87,17 @@ describe('the catalog worker', () => {
     expect(
       handled.filter((entry) => entry.jobId === 'always-fails').map((entry) => entry.finalAttempt),
     ).toEqual([false, false, true]);
-    const failures = logs()
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line))
-      .filter((line) => line.msg === 'queued job failed' && line.queuedJobId === job.id);
+    const failuresLogged = () =>
+      logs()
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line))
+        .filter((line) => line.msg === 'queued job failed' && line.queuedJobId === job.id);
+    // The worker logs its last failure on its own 'failed' event, which may come after the queue's.
+    for (const deadline = Date.now() + 5000; failuresLogged().length < 3 && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const failures = failuresLogged();
     expect(failures).toHaveLength(3);
     expect(failures[0]).toMatchObject({ queue: 'status-checks', job: 'check-status' });
   });
