@@ -5,6 +5,7 @@ import { createMetrics, type Metrics } from '../../src/observability/metrics.js'
 import { createChangeSignal } from '../../src/store/feed/change-feed.js';
 import { API_TOKEN, createTestApp, type TestApp } from '../helpers/app.js';
 import { createScratchDatabase, type ScratchDatabase } from '../helpers/database.js';
+import { writeOutOfOrder } from '../helpers/out-of-order-writers.js';
 
 interface ChangePage {
   items: { cursor: string; jobId: string }[];
@@ -148,26 +149,6 @@ describe('long polls of the change feed', () => {
   it('hands each of 10 consumers following with wait every change once and in order, while writers commit out of order', async () => {
     const run = randomUUID().slice(0, 8);
     const start = await feedEnd();
-    const pause = () => new Promise((resolve) => setTimeout(resolve, Math.random() * 20));
-    const writer = async (writerIndex: number) => {
-      const client = new pg.Client({ connectionString: scratch.url });
-      await client.connect();
-      try {
-        for (let index = 0; index < 15; index += 1) {
-          await client.query('BEGIN');
-          await client.query('SELECT pg_current_xact_id()');
-          await pause();
-          await client.query(
-            `INSERT INTO jobs (job_id, user_id, created_at, updated_at, version) VALUES ($1, 'u', now(), now(), 1)`,
-            [`poll-${run}-${writerIndex}-${index}`],
-          );
-          await pause();
-          await client.query('COMMIT');
-        }
-      } finally {
-        await client.end();
-      }
-    };
     let writing = true;
     const consumer = async () => {
       const seen: string[] = [];
@@ -183,7 +164,19 @@ describe('long polls of the change feed', () => {
       }
     };
     const consumers = Array.from({ length: 10 }, consumer);
-    await Promise.all(Array.from({ length: 4 }, (_, index) => writer(index)));
+    await writeOutOfOrder({
+      url: scratch.url,
+      writers: 4,
+      transactions: 15,
+      maxPauseMs: 20,
+      write: async (client, writer, index) => {
+        await client.query(
+          `INSERT INTO jobs (job_id, user_id, created_at, updated_at, version) VALUES ($1, 'u', now(), now(), 1)`,
+          [`poll-${run}-${writer}-${index}`],
+        );
+        return true;
+      },
+    });
     writing = false;
     const { rows } = await app.db.pool.query(
       'SELECT job_id AS "jobId" FROM job_changes WHERE job_id LIKE $1 ORDER BY xid, id',

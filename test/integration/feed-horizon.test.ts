@@ -7,6 +7,7 @@ import { createGaugeQueries } from '../../src/store/jobs/job-gauges.js';
 import { createWebhookStore } from '../../src/store/webhooks/webhook-store.js';
 import { TEST_CURSORS } from '../helpers/app.js';
 import { createScratchDatabase, type ScratchDatabase } from '../helpers/database.js';
+import { writeOutOfOrder } from '../helpers/out-of-order-writers.js';
 
 /**
  * What holds the change feed back, and what may not: a transaction of another database on the same
@@ -144,28 +145,6 @@ describe('the change feed’s horizon', () => {
     const { rows: before } = await pool.query<FeedPosition>(
       'SELECT xid::text AS xid, id::text AS id FROM job_changes ORDER BY xid DESC, id DESC LIMIT 1',
     );
-    const pause = () => new Promise((resolve) => setTimeout(resolve, Math.random() * 15));
-    // Each writer's transactions take their id first and write later, so ids, change ids and commits
-    // interleave across writers in every order; some roll back.
-    const writer = async (writerIndex: number) => {
-      const client = new pg.Client({ connectionString: scratch.url });
-      await client.connect();
-      try {
-        for (let index = 0; index < 40; index += 1) {
-          await client.query('BEGIN');
-          await client.query('SELECT pg_current_xact_id()');
-          await pause();
-          const jobId = `race-${run}-${writerIndex}-${index}`;
-          await insertJob(client, jobId);
-          await pause();
-          if (index % 3 === 0)
-            await client.query("UPDATE jobs SET state = 'provisional' WHERE job_id = $1", [jobId]);
-          await client.query(index % 7 === 3 ? 'ROLLBACK' : 'COMMIT');
-        }
-      } finally {
-        await client.end();
-      }
-    };
     // Readers page through the feed as consumers do, each from the last position it was handed.
     let writing = true;
     const reader = async () => {
@@ -180,7 +159,20 @@ describe('the change feed’s horizon', () => {
       return seen;
     };
     const readers = [reader(), reader(), reader()];
-    await Promise.all(Array.from({ length: 6 }, (_, index) => writer(index)));
+    // Some transactions roll back.
+    await writeOutOfOrder({
+      url: scratch.url,
+      writers: 6,
+      transactions: 40,
+      maxPauseMs: 15,
+      write: async (client, writer, index) => {
+        const jobId = `race-${run}-${writer}-${index}`;
+        await insertJob(client, jobId);
+        if (index % 3 === 0)
+          await client.query("UPDATE jobs SET state = 'provisional' WHERE job_id = $1", [jobId]);
+        return index % 7 !== 3;
+      },
+    });
     writing = false;
     // Whatever the writers committed, in feed order.
     const { rows: committed } = await pool.query(
