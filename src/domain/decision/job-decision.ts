@@ -1,0 +1,55 @@
+import type { JobOutcome } from '../outcome.js';
+import { decide, type PolicyAnswer, sameAnswer } from './decide.js';
+import { type DecisionContext, decisionFacts } from './facts.js';
+import { BUILT_IN_RULES, type DecisionSource, type PolicyInUse } from './policy.js';
+
+/** A job's decision as stored and shown: the answer, who gave it, under which policy, since when. */
+export interface JobDecision extends PolicyAnswer {
+  source: DecisionSource;
+  policyVersion: string;
+  /** When the decision last changed: a job decided the same way again keeps it. */
+  decidedAt: Date;
+}
+
+/** The decision of a job Smile ID has said nothing about yet: a new registration or submission. */
+export function initialDecision(policy: Pick<PolicyInUse, 'version'>, at: Date): JobDecision {
+  return {
+    value: 'pending',
+    reasons: [BUILT_IN_RULES.noResult],
+    details: {},
+    rule: BUILT_IN_RULES.noResult,
+    source: 'policy',
+    policyVersion: policy.version,
+    decidedAt: at,
+  };
+}
+
+/**
+ * The job's decision after its evidence (or the policy) changed, derived afresh from the outcome: the
+ * same for every order in which the evidence arrived. An unchanged answer keeps its `decidedAt` and takes
+ * the policy's version, so deciding again is not a change.
+ */
+export function redecide(
+  outcome: JobOutcome,
+  context: DecisionContext & { decision: JobDecision | null },
+  policy: PolicyInUse,
+  at: Date,
+): JobDecision {
+  const answer = decide(policy.policy, decisionFacts(outcome, context));
+  const previous = context.decision;
+  if (previous !== null && previous.source === 'policy' && sameAnswer(previous, answer)) {
+    return { ...previous, policyVersion: policy.version };
+  }
+  return { ...answer, source: 'policy', policyVersion: policy.version, decidedAt: at };
+}
+
+/**
+ * Whether the decision changed in a way a consumer acts on: its value, its reasons or the users they
+ * name, its rule or its source. A change from `pending` to `pending` (no result yet, then a result not yet
+ * confirmed) has nothing to act on either side, so it is not one.
+ */
+export function decisionChanged(before: JobDecision | null, after: JobDecision): boolean {
+  if (before === null) return after.value !== 'pending';
+  if (before.value === 'pending' && after.value === 'pending') return false;
+  return before.source !== after.source || !sameAnswer(before, after);
+}
