@@ -26,6 +26,8 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 COPY --from=build /app/dist ./dist
 # The service applies prisma/migrations/*/migration.sql itself (dist/store/migrate.js resolves ../../prisma).
 COPY prisma ./prisma
+# The default decision policy (dist/decide/policy-file.js resolves ../../policies).
+COPY policies ./policies
 
 USER node
 EXPOSE 3000

@@ -24,6 +24,7 @@ const DERIVED_DEFAULTS: Readonly<Record<string, string>> = {
   DOCS_ENABLED: '`true`; `false` with `NODE_ENV=production`',
   CALLBACK_ALLOWED_CIDRS: '`any` outside production; production requires a value',
   PUBLIC_CALLBACK_URL: '`http://127.0.0.1:$PORT/callbacks/smile-id` outside production; none in production',
+  DECISION_POLICY_FILE: 'the default policy, `policies/default.yaml`',
 };
 
 type Field = (typeof environmentSchema.shape)[keyof typeof environmentSchema.shape];

@@ -511,3 +511,31 @@ describe('SMILE_API_SIMULATED', () => {
     ).toThrow(ConfigError);
   });
 });
+
+describe('DECISION_POLICY_FILE', () => {
+  it('decides with the default policy shipped in the repository when unset', () => {
+    expect(loadConfig({}).DECISION_POLICY.version).toMatch(/^smile-id-default@[0-9a-f]{12}$/);
+  });
+
+  it('reads the policy the variable names', () => {
+    const config = loadConfig({ DECISION_POLICY_FILE: 'policies/examples/strict.yaml' });
+    expect(config.DECISION_POLICY.policy.name).toBe('acme-strict');
+  });
+
+  it('lists the policy’s problems, each with its path, beside the other variables’ problems', () => {
+    const error = configError({ PORT: 'x', DECISION_POLICY_FILE: 'package.json' });
+    expect(error.problems[0]).toMatch(/^PORT: /);
+    expect(error.problems.slice(1)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^DECISION_POLICY_FILE \(package\.json\): Unrecognized keys?: .*"scripts"/),
+        expect.stringMatching(/^DECISION_POLICY_FILE \(package\.json\): rules: /),
+      ]),
+    );
+  });
+
+  it('refuses a file that cannot be read', () => {
+    expect(configError({ DECISION_POLICY_FILE: 'policies/none.yaml' }).problems).toEqual([
+      'DECISION_POLICY_FILE (policies/none.yaml): cannot be read (ENOENT)',
+    ]);
+  });
+});

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { DEFAULT_POLICY_FILE, loadPolicyFile, PolicyFileError } from './decide/policy-file.js';
+import type { PolicyInUse } from './domain/decision/policy.js';
 import type { PollModel } from './domain/poll-schedule.js';
 import { internalKind, isThisMachine, originOf, portOf, reaches } from './notify/targets.js';
 import { parseKeyring } from './security/field-cipher.js';
@@ -393,6 +395,19 @@ const notificationsSection = z.object({
     ),
 });
 
+/** Decisions: the company's policy for what to do with each job. */
+const decisionsSection = z.object({
+  DECISION_POLICY_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'YAML or JSON decision policy: ordered rules, the first that holds decides, and a fallback ' +
+        '(docs/api.md#the-policy-file). Checked at start: a policy with a problem stops the process, ' +
+        'every problem listed. `npm run policy:check -- FILE` checks one before it is deployed.',
+    ),
+});
+
 /** Identity data at rest: its keys and how long it is kept. */
 const dataSection = z.object({
   DATA_ENCRYPTION_KEYS: commaList
@@ -434,6 +449,7 @@ const SECTIONS = [
   apiSection,
   submissionsSection,
   reconciliationSection,
+  decisionsSection,
   notificationsSection,
   dataSection,
 ] as const;
@@ -446,6 +462,7 @@ export const environmentSchema = z.object({
   ...apiSection.shape,
   ...submissionsSection.shape,
   ...reconciliationSection.shape,
+  ...decisionsSection.shape,
   ...notificationsSection.shape,
   ...dataSection.shape,
 });
@@ -501,6 +518,8 @@ export type Config = Readonly<
      * Never true in production, which refuses development keys.
      */
     SMILE_API_SIMULATED: boolean;
+    /** The decision policy read from DECISION_POLICY_FILE, or the default one, with its version. */
+    DECISION_POLICY: PolicyInUse;
   }
 >;
 
@@ -543,7 +562,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   // Checked on whatever sections parsed, so one run reports every problem.
   if (production) problems.push(...productionProblems(values));
-  if (problems.length > 0) throw new ConfigError(problems);
+  const policy = decisionPolicy(values.DECISION_POLICY_FILE, problems);
+  if (problems.length > 0 || policy === null) throw new ConfigError(problems);
   // In production a worker may leave CALLBACK_ALLOWED_CIDRS unset: it serves no callbacks.
   const config = { ...values, CALLBACK_ALLOWED_CIDRS: values.CALLBACK_ALLOWED_CIDRS ?? [] } as Environment;
   return Object.freeze({
@@ -559,7 +579,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       config.SMILE_API_BASE_URL === undefined &&
       config.SMILE_API_KEYS.length === 1 &&
       config.SMILE_API_KEYS[0] === DEVELOPMENT_SECRETS.SMILE_API_KEYS,
+    DECISION_POLICY: policy,
   });
+}
+
+/** The decision policy DECISION_POLICY_FILE names (the default one when unset); its problems added to `problems`. */
+function decisionPolicy(file: string | undefined, problems: string[]): PolicyInUse | null {
+  try {
+    return loadPolicyFile(file ?? DEFAULT_POLICY_FILE);
+  } catch (error) {
+    if (!(error instanceof PolicyFileError)) throw error;
+    problems.push(...error.problems.map((problem) => `DECISION_POLICY_FILE (${error.file}): ${problem}`));
+    return null;
+  }
 }
 
 /** The reconciliation section as the poll schedule takes it (docs/design.md#the-polling-model). */

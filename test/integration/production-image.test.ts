@@ -24,13 +24,13 @@ describe('the production image', () => {
     }
   });
 
-  it("copies only dist/, the migrations and the production dependencies into the Dockerfile's final stage", () => {
+  it("copies only dist/, the migrations, the policies and the production dependencies into the Dockerfile's final stage", () => {
     const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
     const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
     const copied = [...finalStage.matchAll(/^COPY\s+(?:--from=\S+\s+)?(.+?)\s+\S+$/gm)].map(
       ([, sources]) => sources,
     );
-    expect(copied).toEqual(['package.json package-lock.json', '/app/dist', 'prisma']);
+    expect(copied).toEqual(['package.json package-lock.json', '/app/dist', 'prisma', 'policies']);
     expect(finalStage).toMatch(/npm ci --omit=dev/);
   });
 });
