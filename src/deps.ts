@@ -123,6 +123,7 @@ export function createServices({
   return {
     intake: createIntake({
       store: createCallbackStore({ pool, cipher }),
+      policy: config.DECISION_POLICY,
       now,
       cipher,
       metrics,
@@ -142,6 +143,7 @@ export function createServices({
       registrations: createJobRegistration({
         store: createRegistrationStore({ prisma }),
         pollModel: pollModelOf(config),
+        policy: config.DECISION_POLICY,
       }),
       eraseUserIdentityData: (request) => eraseUserIdentityData(pool, cipher, request),
       jobStatus,
@@ -150,6 +152,7 @@ export function createServices({
         intake: createSubmissionIntake({
           store: stores.submissions,
           enqueue: enqueueSubmission,
+          policy: config.DECISION_POLICY,
           now,
         }),
         configured: config.PUBLIC_CALLBACK_URL !== null,
@@ -204,6 +207,7 @@ function jobModulesOf(
         client: jobStatus,
         log,
         pollModel: pollModelOf(config),
+        policy: config.DECISION_POLICY,
         metrics,
       }),
       concurrency: config.RECONCILE_CONCURRENCY,

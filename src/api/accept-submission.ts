@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { initialDecision } from '../domain/decision/job-decision.js';
+import type { PolicyInUse } from '../domain/decision/policy.js';
 import { contentDigestParts, type SubmissionContent } from '../domain/submission.js';
 import type { SubmissionStore } from '../store/submissions/submission-store.js';
 
@@ -21,9 +23,12 @@ const SWEEP_GRACE_MS = 30_000;
 export function createSubmissionIntake({
   store,
   enqueue,
+  policy,
   now = () => new Date(),
 }: {
   store: Pick<SubmissionStore, 'create'>;
+  /** The decision policy in force: a new job is decided under it (pending: Smile ID has said nothing). */
+  policy: Pick<PolicyInUse, 'version'>;
   /** Queues the upload at once; may fail while Redis is down, which the sweep makes up for. */
   enqueue: (jobId: string) => Promise<void>;
   now?: () => Date;
@@ -37,6 +42,7 @@ export function createSubmissionIntake({
     const created = await store.create(jobId, request.content, contentDigestParts(request.content), {
       at,
       nextAttemptAt: new Date(at.getTime() + SWEEP_GRACE_MS),
+      decision: initialDecision(policy, at),
     });
     if (created === 'conflict') return { kind: 'conflict' };
     if (created === 'job_exists') return { kind: 'job_exists' };

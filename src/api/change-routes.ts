@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { DECISION_VALUES, type DecisionValue } from '../domain/decision/policy.js';
 import { JOB_STATES } from '../domain/facets.js';
 import { CodedError } from '../http/coded-error.js';
 import { FEED_START, type FeedChange } from '../store/feed/change-feed.js';
 import { type Cursors, feedCursorPayload } from './cursor.js';
 import { BEARER_ROUTE, type RouteContext } from './route-context.js';
-import { errorResponses, queryLimit } from './schemas.js';
+import { decisionSchema, errorResponses, queryLimit } from './schemas.js';
 
 /** Longest a request may wait for a change. */
 export const MAX_WAIT_SECONDS = 30;
@@ -41,6 +42,13 @@ const changeSchema = z
     fromFinal: z.boolean().nullable(),
     toFinal: z.boolean(),
     confirmed: z.boolean(),
+    fromDecision: z
+      .enum(DECISION_VALUES)
+      .nullable()
+      .describe('The decision’s value before the change; null for a job’s first change'),
+    decision: decisionSchema
+      .nullable()
+      .describe('The job’s decision after the change; null for a change recorded before decisions were made'),
     at: z.string().meta({ format: 'date-time' }),
   })
   .meta({ id: 'Change' });
@@ -67,6 +75,8 @@ export const changeRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, con
         fromFinal: change.fromFinal,
         toFinal: change.toFinal,
         confirmed: change.confirmed,
+        fromDecision: (change.fromDecision?.value as DecisionValue | undefined) ?? null,
+        decision: (change.outcome.decision as z.infer<typeof decisionSchema> | undefined) ?? null,
         at: change.at.toISOString(),
       }));
       presented.set(items, page);
@@ -82,7 +92,7 @@ export const changeRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, con
         tags: ['changes'],
         summary: 'Changes of job outcomes, in commit order, resumable by cursor',
         description:
-          'Every change of a job’s state, finality or confirmation (and of its risk facts), without identity ' +
+          'Every change of a job’s state, finality or confirmation, of its risk facts and of its decision, without identity ' +
           'data. Changes are listed once every transaction that could precede them has ended, so resuming ' +
           'from any cursor never misses or repeats one. Kept at least `RETENTION_DAYS`.',
         querystring: changesQuerySchema(cursors),

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { DECISION_VALUES, type DecisionValue } from '../domain/decision/policy.js';
 import { JOB_STATES, type JobState } from '../domain/facets.js';
 import { jobCursorPayload } from './cursor.js';
 import { presentJob } from './present-job.js';
@@ -9,7 +10,10 @@ import { errorResponses, jobSummarySchema, queryFlag, queryLimit, userIdSchema }
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 200;
 
-const STATE_LIST = new RegExp(`^(${JOB_STATES.join('|')})(,(${JOB_STATES.join('|')}))*$`);
+/** One of `values`, or a comma-separated list of them. */
+const listOf = (values: readonly string[]) => new RegExp(`^(${values.join('|')})(,(${values.join('|')}))*$`);
+const STATE_LIST = listOf(JOB_STATES);
+const DECISION_LIST = listOf(DECISION_VALUES);
 
 /** A date-time with its offset, or a date (midnight UTC); a local time without offset is ambiguous. */
 const isoInstant = z
@@ -37,6 +41,14 @@ export const listQuerySchema = z.strictObject({
         '`unknown`: no ID record said either yet',
     ),
   stale: queryFlag.optional().describe('`true`: jobs polled until the horizon without a confirmed result'),
+  decision: z
+    .string()
+    .regex(DECISION_LIST, `must be one or a comma-separated list of ${DECISION_VALUES.join(', ')}`)
+    .transform((value) => [...new Set(value.split(','))] as DecisionValue[])
+    .optional()
+    .describe(
+      'Jobs whose decision is this value, or one of a comma-separated list (`review`, `approve,reject`)',
+    ),
   limit: queryLimit(MAX_LIMIT).default(DEFAULT_LIMIT),
 });
 
@@ -67,8 +79,12 @@ export const jobListRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, co
       },
     },
     async (request) => {
-      const { limit, cursor, state, ...filters } = request.query;
-      const { jobs, more } = await context.jobs.list({ ...filters, states: state }, cursor?.seq, limit);
+      const { limit, cursor, state, decision, ...filters } = request.query;
+      const { jobs, more } = await context.jobs.list(
+        { ...filters, states: state, decisions: decision },
+        cursor?.seq,
+        limit,
+      );
       const last = jobs.at(-1);
       return {
         items: jobs.map(({ job }) => presentJob(job)),

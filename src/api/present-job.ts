@@ -1,3 +1,4 @@
+import type { JobDecision } from '../domain/decision/job-decision.js';
 import { shownResult } from '../domain/evidence.js';
 import { smileSecureView } from '../domain/smile-secure.js';
 import type { StoredJob } from '../store/jobs/job-table.js';
@@ -38,9 +39,23 @@ export function presentJob(record: StoredJob, { withIdInfo = false }: { withIdIn
     suspectUsers: outcome.suspectUsers,
     smileSecure: smileSecureView({ code: outcome.smileSecureCode, suspectUsers: outcome.suspectUsers }),
     submission: record.submission && presentSubmission(record.submission),
+    decision: presentDecision(record.decision),
     createdAt: record.createdAt.toISOString(),
     updatedAt: record.updatedAt.toISOString(),
     finalizedAt: outcome.finalizedAt?.toISOString() ?? null,
+  };
+}
+
+/** A job's decision as the API shows it. */
+export function presentDecision(decision: JobDecision) {
+  return {
+    value: decision.value,
+    reasons: decision.reasons,
+    details: decision.details,
+    source: decision.source,
+    rule: decision.rule,
+    policyVersion: decision.policyVersion,
+    decidedAt: decision.decidedAt.toISOString(),
   };
 }
 

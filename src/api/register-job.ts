@@ -1,3 +1,4 @@
+import type { PolicyInUse } from '../domain/decision/policy.js';
 import { changeFromRegistration } from '../domain/job-change.js';
 import type { PollModel } from '../domain/poll-schedule.js';
 import type { JobRegistration, RegistrationStore } from '../store/jobs/registrations.js';
@@ -14,24 +15,25 @@ export type RegistrationResult = 'created' | 'existing' | 'conflict';
 export function createJobRegistration({
   store,
   pollModel,
+  policy,
 }: {
   store: RegistrationStore;
   pollModel: PollModel;
+  /** The decision policy a registered job's decision is derived by (its job type, ID type and country count). */
+  policy: PolicyInUse;
 }) {
   async function register(registration: JobRegistration, now: Date): Promise<RegistrationResult> {
     return withCompareAndSwap(async () => {
       const job = await store.load(registration.jobId);
-      const change = changeFromRegistration(job, registration, { now, pollModel });
+      const change = changeFromRegistration(job, registration, { now, pollModel, policy });
       switch (change.kind) {
         case 'conflict':
           return 'conflict';
         case 'create':
           // Created concurrently: read it and adopt it instead.
-          return (await store.create(registration, { now, nextCheckAt: change.nextCheckAt }))
-            ? 'created'
-            : null;
+          return (await store.create(registration, { now, ...change })) ? 'created' : null;
         case 'adopt': {
-          const adopted = await store.adopt(job!, registration, { ...change, now });
+          const adopted = await store.adopt(job!, { ...change, now });
           if (!adopted) return null;
           return change.firstRegistration ? 'created' : 'existing';
         }

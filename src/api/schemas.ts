@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DECISION_SOURCES, DECISION_VALUES } from '../domain/decision/policy.js';
 import { JOB_STATES } from '../domain/facets.js';
 import { ID_PROBLEM_MESSAGES, idProblem, MAX_ID_LENGTH } from '../domain/identifiers.js';
 import { IDENTITY_SOURCES } from '../domain/outcome.js';
@@ -152,6 +153,44 @@ export const submissionSchema = z
   })
   .meta({ id: 'Submission' });
 
+/** A job's decision (docs/api.md#decisions). */
+export const decisionSchema = z
+  .object({
+    value: z
+      .enum(DECISION_VALUES)
+      .describe(
+        'What to do with the user: `approve`, `review` (a person should look), `reject`, `retry` (ask them to ' +
+          'try again) or `pending` (nothing to act on yet: no result, Smile ID still working, or a result job_status ' +
+          'has not confirmed). Anything but `pending` rests on a result job_status confirmed',
+      ),
+    reasons: z.array(z.string()).describe('Why, in snake_case words: the rule’s reasons'),
+    details: z
+      .object({
+        previousRegistrantUserIds: z
+          .array(z.string())
+          .optional()
+          .describe('Other users who registered the ID number before, when the rule looked at them'),
+        suspectUserIds: z
+          .array(z.string())
+          .optional()
+          .describe('The users Smile Secure named as suspects, when the rule looked at them'),
+      })
+      .describe('The users the decision is about'),
+    source: z.enum(DECISION_SOURCES).describe('`policy`, or `operator` when a person decided'),
+    rule: z
+      .string()
+      .describe(
+        'The rule that decided: a rule id of the policy, `fallback`, or the service’s own `no_result` and ' +
+          '`awaiting_confirmation`',
+      ),
+    policyVersion: z
+      .string()
+      .nullable()
+      .describe('`name@digest` of the policy that decided; null until a policy has decided the job'),
+    decidedAt: dateTime.describe('When the decision last changed'),
+  })
+  .meta({ id: 'Decision' });
+
 const suspectUserSchema = z.object({ userId: z.string(), reason: z.string().nullable() });
 const fieldsAfterIdInfo = {
   idNumberPreviouslyRegistered: z
@@ -176,6 +215,7 @@ const fieldsAfterIdInfo = {
   submission: submissionSchema
     .nullable()
     .describe('The submission to Smile ID through POST /v1/submissions; null for jobs submitted elsewhere'),
+  decision: decisionSchema,
   createdAt: dateTime,
   updatedAt: dateTime,
   finalizedAt: dateTime.nullable(),

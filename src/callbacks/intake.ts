@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
+import type { PolicyInUse } from '../domain/decision/policy.js';
 import { changeFromCallback, untrustedMayTouch } from '../domain/job-change.js';
 import type { Transition } from '../domain/merge.js';
 import type { Observation } from '../domain/outcome.js';
@@ -66,12 +67,15 @@ const KNOWN_JOBS_LIMIT = 50_000;
 export function createIntake({
   store,
   options,
+  policy,
   now,
   cipher,
   metrics,
 }: {
   store: CallbackStore;
   options: IntakeOptions;
+  /** The decision policy each job's decision is derived by, in the write that merges the callback. */
+  policy: PolicyInUse;
   now: () => Date;
   cipher: FieldCipher;
   metrics?: Metrics | undefined;
@@ -213,7 +217,7 @@ export function createIntake({
     const change = changeFromCallback(
       job,
       { ...observed, trusted },
-      { untrustedCheckDelayMs: options.untrustedCheckDelayMs },
+      { untrustedCheckDelayMs: options.untrustedCheckDelayMs, policy },
     );
     const written = await queries.write({
       jobId: observed.jobId,

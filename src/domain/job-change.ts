@@ -1,3 +1,5 @@
+import { initialDecision, type JobDecision, redecide } from './decision/job-decision.js';
+import type { PolicyInUse } from './decision/policy.js';
 import { claimStanding } from './evidence.js';
 import type { Facet } from './facets.js';
 import { mergeObservation, needsConfirmation, type Transition, transitionBetween } from './merge.js';
@@ -23,6 +25,10 @@ export interface JobSchedule {
 /** The job as a decision reads it. */
 export interface JobView extends JobSchedule {
   outcome: JobOutcome;
+  /** What our registration or submission gave; null for a job only Smile ID's bodies named. */
+  idType: string | null;
+  country: string | null;
+  decision: JobDecision;
 }
 
 /** A finished change to one job, ready to be written with the evidence that caused it. */
@@ -36,6 +42,28 @@ export interface JobChange {
   /** Null keeps the stored value. */
   lastCheckedAt: Date | null;
   untrustedCheckAt: Date | null;
+  /** The job's decision, derived again from what it now holds: written with it, in the same statement. */
+  decision: JobDecision;
+}
+
+/**
+ * The decision of a job after a change, from its new outcome and schedule (a stale job decides
+ * otherwise), with what our registration gave. A job not seen before has no registration.
+ */
+function decisionAfter(
+  job: JobView | undefined,
+  after: JobOutcome,
+  staleAt: Date | null,
+  policy: PolicyInUse,
+  at: Date,
+): JobDecision {
+  const context = {
+    idType: job?.idType ?? null,
+    country: job?.country ?? null,
+    stale: staleAt !== null,
+    decision: job?.decision ?? null,
+  };
+  return redecide(after, context, policy, at);
 }
 
 /**
@@ -59,25 +87,27 @@ export interface CallbackChange extends JobChange {
 export function changeFromCallback(
   job: JobView | undefined,
   observation: Observation,
-  { untrustedCheckDelayMs }: { untrustedCheckDelayMs: number },
+  { untrustedCheckDelayMs, policy }: { untrustedCheckDelayMs: number; policy: PolicyInUse },
 ): CallbackChange {
   const { trusted, receivedAt } = observation;
   const before = job?.outcome;
   const after = mergeObservation(before, observation);
   const currentCheck = job?.nextCheckAt ?? null;
   const bought = (before?.untrustedAt ?? null) === null && after.untrustedAt !== null;
+  const staleAt = trusted && !(after.isFinal && after.confirmed) ? null : (job?.staleAt ?? null);
   return {
     after,
     transition: transitionBetween(before, after),
     counts: { events: 1, untrustedEvents: trusted ? 0 : 1, checks: 0 },
     nextCheckAt:
       trusted && after.tracked ? checkAfterCallback(after, currentCheck, receivedAt) : currentCheck,
-    staleAt: trusted && !(after.isFinal && after.confirmed) ? null : (job?.staleAt ?? null),
+    staleAt,
     lastCheckedAt: null,
     untrustedCheckAt:
       bought && after.needsConfirmation && after.userId !== null
         ? new Date(receivedAt.getTime() + untrustedCheckDelayMs)
         : (job?.untrustedCheckAt ?? null),
+    decision: decisionAfter(job, after, staleAt, policy, receivedAt),
     identityConflict: observation.userId !== null && observation.userId !== after.userId,
   };
 }
@@ -109,7 +139,11 @@ export interface StatusChange extends JobChange {
 export function changeFromStatus(
   job: JobView,
   answer: StatusAnswer,
-  { askedUserId, pollModel }: { askedUserId: string | null; pollModel: PollModel },
+  {
+    askedUserId,
+    pollModel,
+    policy,
+  }: { askedUserId: string | null; pollModel: PollModel; policy: PolicyInUse },
 ): StatusChange {
   const before = job.outcome;
   const { fetchedAt } = answer;
@@ -132,15 +166,17 @@ export function changeFromStatus(
   const next = nextCheck(after, job.createdAt, fetchedAt, pollModel);
   const contradicted =
     claimStanding(after.evidence) === 'contradicted' && claimStanding(before.evidence) !== 'contradicted';
+  const staleAt = 'stale' in next ? (job.staleAt ?? fetchedAt) : null;
   return {
     after,
     transition: transitionBetween(before, after),
     counts: { events: 0, untrustedEvents: 0, checks: 1 },
     nextCheckAt: 'at' in next ? next.at : null,
-    staleAt: 'stale' in next ? (job.staleAt ?? fetchedAt) : null,
+    staleAt,
     lastCheckedAt: fetchedAt,
     // Whatever an untrusted body wanted to know, this answer has told.
     untrustedCheckAt: null,
+    decision: decisionAfter(job, after, staleAt, policy, fetchedAt),
     schedule: 'at' in next ? 'scheduled' : 'stale' in next ? 'stale' : 'done',
     contradictedClaim: contradicted ? (after.evidence.claims.final?.rank.hash ?? null) : null,
   };
@@ -157,6 +193,17 @@ export function postponedCheck(
   at: Date,
   now: Date,
   model: Pick<PollModel, 'horizonMs'>,
+  policy: PolicyInUse,
+): { nextCheckAt: Date | null; staleAt: Date | null; decision: JobDecision } {
+  const schedule = postponedSchedule(job, at, now, model);
+  return { ...schedule, decision: decisionAfter(job, job.outcome, schedule.staleAt, policy, now) };
+}
+
+function postponedSchedule(
+  job: JobView,
+  at: Date,
+  now: Date,
+  model: Pick<PollModel, 'horizonMs'>,
 ): { nextCheckAt: Date | null; staleAt: Date | null } {
   // Untracked, or final and confirmed: nothing is scheduled, as after an answer.
   if (!job.outcome.tracked || !needsCheck(job.outcome)) return { nextCheckAt: null, staleAt: null };
@@ -169,13 +216,24 @@ export interface Registration {
   jobId: string;
   userId: string;
   jobType?: number | undefined;
+  idType?: string | undefined;
+  country?: string | undefined;
 }
 
 export type RegistrationChange =
   | { kind: 'conflict' }
   /** A job not seen yet: created registered, pending, due at its first check. */
-  | { kind: 'create'; nextCheckAt: Date }
-  | { kind: 'adopt'; after: JobOutcome; nextCheckAt: Date | null; firstRegistration: boolean };
+  | { kind: 'create'; nextCheckAt: Date; decision: JobDecision }
+  | {
+      kind: 'adopt';
+      after: JobOutcome;
+      nextCheckAt: Date | null;
+      firstRegistration: boolean;
+      /** What the job's first registration said, kept by every later one. */
+      idType: string | null;
+      country: string | null;
+      decision: JobDecision;
+    };
 
 /**
  * A registration's change. Identity comes from us: a user id that only bodies claimed gives way to the
@@ -185,11 +243,11 @@ export type RegistrationChange =
 export function changeFromRegistration(
   job: (JobView & { registeredAt: Date | null }) | undefined,
   registration: Registration,
-  { now, pollModel }: { now: Date; pollModel: PollModel },
+  { now, pollModel, policy }: { now: Date; pollModel: PollModel; policy: PolicyInUse },
 ): RegistrationChange {
   const first = nextCheck({ ...emptyOutcome(registration.jobId), tracked: true }, now, now, pollModel);
   const firstCheckAt = 'at' in first ? first.at : now;
-  if (!job) return { kind: 'create', nextCheckAt: firstCheckAt };
+  if (!job) return { kind: 'create', nextCheckAt: firstCheckAt, decision: initialDecision(policy, now) };
   const existing = job.outcome;
   const established = existing.identity === 'registration' || existing.identity === 'job_status';
   if (established && existing.userId !== null && existing.userId !== registration.userId) {
@@ -203,10 +261,19 @@ export function changeFromRegistration(
     identity: 'registration',
     tracked: true,
   };
+  const after = { ...adopted, needsConfirmation: needsConfirmation(adopted) };
+  const registered = {
+    ...job,
+    idType: job.idType ?? registration.idType ?? null,
+    country: job.country ?? registration.country ?? null,
+  };
   return {
     kind: 'adopt',
-    after: { ...adopted, needsConfirmation: needsConfirmation(adopted) },
+    after,
     nextCheckAt: existing.tracked ? job.nextCheckAt : firstCheckAt,
     firstRegistration: job.registeredAt === null,
+    idType: registered.idType,
+    country: registered.country,
+    decision: decisionAfter(registered, after, job.staleAt, policy, now),
   };
 }

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
+import type { PolicyInUse } from '../domain/decision/policy.js';
 import { changeFromStatus, postponedCheck, type StatusChange } from '../domain/job-change.js';
 import { needsCheck, nextCheck, type PollModel } from '../domain/poll-schedule.js';
 import { statusShowsZip } from '../domain/submission.js';
@@ -59,6 +60,7 @@ export function createStatusCheck({
   client,
   log,
   pollModel,
+  policy,
   now = () => new Date(),
   metrics,
 }: {
@@ -66,6 +68,8 @@ export function createStatusCheck({
   client: Pick<JobStatusClient, 'fetchStatus'>;
   log: FastifyBaseLogger;
   pollModel: PollModel;
+  /** The decision policy each job's decision is derived by, in the write that merges the answer. */
+  policy: PolicyInUse;
   now?: () => Date;
   metrics?: Metrics | undefined;
 }) {
@@ -107,7 +111,7 @@ export function createStatusCheck({
       const job = known ?? (await store.load(jobId));
       known = undefined;
       if (!job) return undefined as AppliedStatus | undefined;
-      const change = changeFromStatus(job, answer, { askedUserId, pollModel });
+      const change = changeFromStatus(job, answer, { askedUserId, pollModel, policy });
       const snapshotId = randomUUID();
       // Smile ID has the zip of a submission still marked otherwise (its worker died mid-PUT, or before
       // it heard the answer): marked uploaded with this answer, in the same transaction.
@@ -152,7 +156,13 @@ export function createStatusCheck({
    */
   async function postpone(job: StoredJob, delayMs: number, jobLog: FastifyBaseLogger): Promise<boolean> {
     const checkedAt = now();
-    const schedule = postponedCheck(job, new Date(checkedAt.getTime() + delayMs), checkedAt, pollModel);
+    const schedule = postponedCheck(
+      job,
+      new Date(checkedAt.getTime() + delayMs),
+      checkedAt,
+      pollModel,
+      policy,
+    );
     await store.postpone(job.outcome.jobId, job.version, schedule, checkedAt);
     const stale = schedule.staleAt !== null;
     if (stale && job.staleAt === null) {

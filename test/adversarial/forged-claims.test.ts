@@ -6,7 +6,7 @@ import { jobStatusAt } from '../../src/simulator/job-lives.js';
 import { createStatusStore } from '../../src/store/evidence/status-store.js';
 import { signed } from '../helpers/callbacks.js';
 import { type ApiBody, eventually, jobWhen, simulatedService } from '../helpers/service.js';
-import { silentLogger, unreachableSmileId } from '../helpers/status.js';
+import { DEFAULT_POLICY, silentLogger, unreachableSmileId } from '../helpers/status.js';
 
 /**
  * An attacker who has seen one genuine callback holds a (timestamp, signature) pair that verifies on any
@@ -161,6 +161,7 @@ describe('forged claims with a borrowed signature', () => {
       client: unreachableSmileId,
       log: silentLogger,
       pollModel: { ...DEFAULT_POLL_MODEL, horizonMs: 3_600_000 },
+      policy: DEFAULT_POLICY,
     });
     const asked = await store.load(job.jobId);
     expect(asked?.outcome.userId).toBe(job.userId);

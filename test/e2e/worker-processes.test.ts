@@ -9,6 +9,7 @@ import { createRegistrationStore } from '../../src/store/jobs/registrations.js';
 import { TEST_API_KEY, TEST_PARTNER_ID } from '../helpers/app.js';
 import { type ServiceProcess, spawnService, waitForOutput } from '../helpers/processes.js';
 import { eventually, startSimulator, type TestSimulator } from '../helpers/service.js';
+import { DEFAULT_POLICY } from '../helpers/status.js';
 
 describe('several worker processes on one queue', () => {
   let sim: TestSimulator;
@@ -56,6 +57,7 @@ describe('several worker processes on one queue', () => {
     const registrations = createJobRegistration({
       store: createRegistrationStore({ prisma: db.prisma }),
       pollModel: { ...DEFAULT_POLL_MODEL, horizonMs: 3_600_000 },
+      policy: DEFAULT_POLICY,
     });
     const now = new Date();
     for (const job of jobs) await registrations.register({ jobId: job.jobId, userId: job.userId }, now);

@@ -1,5 +1,9 @@
 import { pino } from 'pino';
+import { loadPolicyFile } from '../../src/decide/policy-file.js';
 import type { JobStatusClient } from '../../src/smileid/job-status-client.js';
+
+/** The default decision policy, as a service started without DECISION_POLICY_FILE decides. */
+export const DEFAULT_POLICY = loadPolicyFile();
 
 /** For flows driven directly by a test, whose logs are not under test. */
 export const silentLogger = pino({ level: 'silent' });

@@ -86,6 +86,7 @@ describe('the API documentation', () => {
     expect(names?.sort()).toEqual(
       [
         'cursor',
+        'decision',
         'idNumberPreviouslyRegistered',
         'isFinal',
         'limit',

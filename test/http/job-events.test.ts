@@ -14,7 +14,7 @@ import { createStatusStore } from '../../src/store/evidence/status-store.js';
 import { API_TOKEN, createTestApp, PII_TOKEN, TEST_CURSORS, type TestApp } from '../helpers/app.js';
 import { postCallback, signed } from '../helpers/callbacks.js';
 import { expectErrorBody } from '../helpers/http.js';
-import { silentLogger, unreachableSmileId } from '../helpers/status.js';
+import { DEFAULT_POLICY, silentLogger, unreachableSmileId } from '../helpers/status.js';
 import { bearer } from './api-fixtures.js';
 
 interface EventItem {
@@ -52,6 +52,7 @@ describe('GET /v1/jobs/:jobId/events', () => {
       client: unreachableSmileId,
       log: silentLogger,
       pollModel: { ...DEFAULT_POLL_MODEL, horizonMs: 3_600_000 },
+      policy: DEFAULT_POLICY,
     });
     const raw = Buffer.from(JSON.stringify(statusBody));
     const applied = await check.apply(

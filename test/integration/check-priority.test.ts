@@ -10,7 +10,7 @@ import { createSweeper } from '../../src/reconcile/sweeper.js';
 import { createStatusStore } from '../../src/store/evidence/status-store.js';
 import { createDueChecks } from '../../src/store/jobs/due-checks.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { silentLogger } from '../helpers/status.js';
+import { DEFAULT_POLICY, silentLogger } from '../helpers/status.js';
 
 const RETRIES = { attempts: 3, retryDelayMs: 100 };
 
@@ -97,6 +97,7 @@ describe('the order of due checks', () => {
       },
       log: silentLogger,
       pollModel: DEFAULT_POLL_MODEL,
+      policy: DEFAULT_POLICY,
     });
     const queuedAt = Date.now() - 60_000;
     await app.db.pool.query('UPDATE jobs SET last_checked_at = now() WHERE job_id = $1', [jobId]);

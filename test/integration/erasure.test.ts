@@ -13,7 +13,7 @@ import { API_TOKEN, createTestApp, PII_TOKEN, type TestApp } from '../helpers/ap
 import { postCallback, signed } from '../helpers/callbacks.js';
 import { createScratchDatabase, type ScratchDatabase } from '../helpers/database.js';
 import { expectErrorBody } from '../helpers/http.js';
-import { silentLogger, unreachableSmileId } from '../helpers/status.js';
+import { DEFAULT_POLICY, silentLogger, unreachableSmileId } from '../helpers/status.js';
 import { bearer } from '../http/api-fixtures.js';
 
 describe('DELETE /v1/users/:userId/identity-data', () => {
@@ -112,6 +112,7 @@ describe('DELETE /v1/users/:userId/identity-data', () => {
       client: unreachableSmileId,
       log: silentLogger,
       pollModel: DEFAULT_POLL_MODEL,
+      policy: DEFAULT_POLICY,
     });
     const answer = { ...jobStatusAt('approved', erasedToo, 10_000_000), timestamp: 'ts', signature: 'sig' };
     const raw = Buffer.from(JSON.stringify(answer));

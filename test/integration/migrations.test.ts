@@ -88,6 +88,13 @@ describe('the migrated schema and schema.prisma', () => {
       checkCount: 4,
       staleAt: now,
       purgedAt: now,
+      decision: 'review' as const,
+      decisionReasons: ['previously_registered_by_others'],
+      decisionDetails: { previousRegistrantUserIds: ['user-0'] },
+      decisionSource: 'policy',
+      decisionRule: 'previously_registered_by_others',
+      decisionPolicyVersion: 'smile-id-default@0123456789ab',
+      decidedAt: now,
       // Set explicitly (it defaults to the next value of its sequence) so that it round-trips too.
       seq: BigInt(1e12) + BigInt(randomBytes(4).readUInt32BE()),
     };
@@ -197,6 +204,7 @@ describe('the migrated schema and schema.prisma', () => {
       toFinal: true,
       fromConfirmed: false,
       confirmed: true,
+      fromDecision: { value: 'pending', rule: 'awaiting_confirmation' },
       outcome: { jobId, state: 'approved' },
       at: now,
     };

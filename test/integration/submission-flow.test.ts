@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initialDecision } from '../../src/domain/decision/job-decision.js';
 import { DEFAULT_POLL_MODEL } from '../../src/domain/poll-schedule.js';
 import { contentDigestParts, type SubmissionContent } from '../../src/domain/submission.js';
 import { createMetrics } from '../../src/observability/metrics.js';
@@ -17,7 +18,7 @@ import { createSubmissionSweep } from '../../src/submit/sweep.js';
 import { createTestApp, TEST_API_KEY, TEST_PARTNER_ID, type TestApp } from '../helpers/app.js';
 import { capturingLogger } from '../helpers/logs.js';
 import { startSimulator, type TestSimulator } from '../helpers/service.js';
-import { silentLogger } from '../helpers/status.js';
+import { DEFAULT_POLICY, silentLogger } from '../helpers/status.js';
 import { fakeJpeg } from '../helpers/submissions.js';
 
 /**
@@ -108,7 +109,11 @@ describe('the submission flow', () => {
     };
     const now = new Date();
     expect(
-      await store.create(jobId, content, contentDigestParts(content), { at: now, nextAttemptAt: now }),
+      await store.create(jobId, content, contentDigestParts(content), {
+        at: now,
+        nextAttemptAt: now,
+        decision: initialDecision(DEFAULT_POLICY, now),
+      }),
     ).toBe('created');
     return { jobId, content };
   }
@@ -136,6 +141,7 @@ describe('the submission flow', () => {
       client: createJobStatusClient(clientOptions()),
       log: silentLogger,
       pollModel: DEFAULT_POLL_MODEL,
+      policy: DEFAULT_POLICY,
       metrics,
     });
 

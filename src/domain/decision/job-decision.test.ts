@@ -69,7 +69,8 @@ describe('decisionChanged', () => {
     expect(decisionChanged(pending, approve)).toBe(true);
     expect(decisionChanged(approve, { ...approve, reasons: ['other'] })).toBe(true);
     expect(decisionChanged(approve, { ...approve, source: 'operator' })).toBe(true);
-    expect(decisionChanged(approve, { ...approve, decidedAt: T2, policyVersion: NEXT.version })).toBe(false);
+    const later: JobDecision = { ...approve, decidedAt: T2, policyVersion: NEXT.version };
+    expect(decisionChanged(approve, later)).toBe(false);
   });
 
   it('sees nothing to act on between two pending decisions, nor in a new job’s pending one', () => {

@@ -6,7 +6,11 @@ import { BUILT_IN_RULES, type DecisionSource, type PolicyInUse } from './policy.
 /** A job's decision as stored and shown: the answer, who gave it, under which policy, since when. */
 export interface JobDecision extends PolicyAnswer {
   source: DecisionSource;
-  policyVersion: string;
+  /**
+   * `name@digest` of the policy that decided; null for a job decided before any policy was in force (one
+   * that predates decisions), until the policy in force is replayed over it.
+   */
+  policyVersion: string | null;
   /** When the decision last changed: a job decided the same way again keeps it. */
   decidedAt: Date;
 }
@@ -43,12 +47,15 @@ export function redecide(
   return { ...answer, source: 'policy', policyVersion: policy.version, decidedAt: at };
 }
 
+/** What tells two decisions apart; when and under which version they were made does not. */
+export type ComparedDecision = Pick<JobDecision, 'value' | 'reasons' | 'details' | 'rule' | 'source'>;
+
 /**
  * Whether the decision changed in a way a consumer acts on: its value, its reasons or the users they
  * name, its rule or its source. A change from `pending` to `pending` (no result yet, then a result not yet
  * confirmed) has nothing to act on either side, so it is not one.
  */
-export function decisionChanged(before: JobDecision | null, after: JobDecision): boolean {
+export function decisionChanged(before: ComparedDecision | null, after: ComparedDecision): boolean {
   if (before === null) return after.value !== 'pending';
   if (before.value === 'pending' && after.value === 'pending') return false;
   return before.source !== after.source || !sameAnswer(before, after);

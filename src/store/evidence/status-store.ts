@@ -1,5 +1,7 @@
 import type pg from 'pg';
+import type { JobDecision } from '../../domain/decision/job-decision.js';
 import { type FieldCipher, sealContext } from '../../security/field-cipher.js';
+import { DECISION_COLUMN_LIST, DECISION_PARAMETERS, encodeDecision } from '../jobs/decision-columns.js';
 import { decodeJob, jobSelectList, type StoredJob } from '../jobs/job-table.js';
 import { type JobWrite, jobWriteStatements } from '../jobs/job-writes.js';
 import { statement } from '../sql.js';
@@ -33,9 +35,10 @@ UPDATE submissions SET status = 'uploaded', payload = NULL, prepared = NULL, nex
  WHERE job_id = :jobId AND status <> 'uploaded'
 RETURNING created_at AS "createdAt"`);
 
-const POSTPONE = statement<'jobId' | 'version' | 'nextCheckAt' | 'staleAt' | 'checkedAt'>(`
+/** A check that produced nothing to merge; the decision follows the schedule (a stale job decides otherwise). */
+const POSTPONE = statement(`
 UPDATE jobs SET next_check_at = :nextCheckAt::timestamptz, stale_at = :staleAt::timestamptz,
-       last_checked_at = :checkedAt,
+       last_checked_at = :checkedAt, (${DECISION_COLUMN_LIST}) = ROW(${DECISION_PARAMETERS}),
        check_count = check_count + 1, version = version + 1, updated_at = :checkedAt
  WHERE job_id = :jobId AND version = :version::integer`);
 
@@ -114,11 +117,15 @@ export function createStatusStore({ pool, cipher }: { pool: pg.Pool; cipher: Fie
     async postpone(
       jobId: string,
       version: number,
-      { nextCheckAt, staleAt }: { nextCheckAt: Date | null; staleAt: Date | null },
+      {
+        nextCheckAt,
+        staleAt,
+        decision,
+      }: { nextCheckAt: Date | null; staleAt: Date | null; decision: JobDecision },
       checkedAt: Date,
     ): Promise<boolean> {
       const { rowCount } = await pool.query(
-        POSTPONE.bind({ jobId, version, nextCheckAt, staleAt, checkedAt }),
+        POSTPONE.bind({ jobId, version, nextCheckAt, staleAt, checkedAt, ...encodeDecision(decision) }),
       );
       return rowCount === 1;
     },

@@ -33,7 +33,9 @@ export interface FeedChange {
   toFinal: boolean;
   fromConfirmed: boolean | null;
   confirmed: boolean;
-  /** The job as it stood after the change, without identity data (the migration's trigger). */
+  /** The job's decision before the change, as the trigger records it; null for a new job (and old changes). */
+  fromDecision: Record<string, unknown> | null;
+  /** The job as it stood after the change, without identity data, its decision included (the trigger's). */
   outcome: Record<string, unknown>;
   at: Date;
 }
@@ -46,7 +48,8 @@ export const VISIBLE = `xid < ${FEED_HORIZON}`;
 
 const CHANGE_COLUMNS = `xid::text AS xid, id::text AS id, job_id AS "jobId", user_id AS "userId",
        from_state::text AS "fromState", to_state::text AS "toState", from_final AS "fromFinal",
-       to_final AS "toFinal", from_confirmed AS "fromConfirmed", confirmed, outcome, at`;
+       to_final AS "toFinal", from_confirmed AS "fromConfirmed", confirmed, from_decision AS "fromDecision",
+       outcome, at`;
 
 /**
  * The changes after a feed position, in feed order. The order names the table's columns: bare `xid, id`
@@ -85,6 +88,7 @@ export function decodeChange(row: Record<string, unknown>): FeedChange {
     toFinal: row.toFinal as boolean,
     fromConfirmed: row.fromConfirmed as boolean | null,
     confirmed: row.confirmed as boolean,
+    fromDecision: (row.fromDecision as Record<string, unknown> | null) ?? null,
     outcome: row.outcome as Record<string, unknown>,
     at: row.at as Date,
   };

@@ -1,8 +1,10 @@
 import type pg from 'pg';
+import type { DecisionValue } from '../../domain/decision/policy.js';
 import type { JobState } from '../../domain/facets.js';
 import type { FieldCipher } from '../../security/field-cipher.js';
 import { keysOf, statement } from '../sql.js';
 import { SUBMISSION_VIEW_SELECT_LIST } from '../submissions/submission-table.js';
+import { DECISION_COLUMNS } from './decision-columns.js';
 import {
   BOOKKEEPING_COLUMNS,
   decodeJob,
@@ -39,11 +41,16 @@ const SHOWN: ReadonlySet<string> = new Set([
   'suspectUsers',
   'smileSecureCode',
   'evidence',
+  ...keysOf(DECISION_COLUMNS),
   'createdAt',
   'updatedAt',
   'finalizedAt',
 ]);
-const EVERY_FIELD: readonly string[] = [...keysOf(BOOKKEEPING_COLUMNS), ...keysOf(OUTCOME_COLUMNS)];
+const EVERY_FIELD: readonly string[] = [
+  ...keysOf(BOOKKEEPING_COLUMNS),
+  ...keysOf(OUTCOME_COLUMNS),
+  ...keysOf(DECISION_COLUMNS),
+];
 const SUMMARY_SELECT_LIST = jobSelectList(new Set(EVERY_FIELD.filter((field) => !SHOWN.has(field))));
 
 /** Every read the API shows joins the job's submission, if it has one. */
@@ -69,6 +76,7 @@ export interface JobFilters {
   /** null: unknown (no ID record said). */
   idNumberPreviouslyRegistered?: boolean | null | undefined;
   stale?: boolean | undefined;
+  decisions?: DecisionValue[] | undefined;
 }
 
 /**
@@ -83,7 +91,7 @@ export function listJobsQuery(filters: JobFilters, afterSeq: string | undefined,
     values.push(value);
     return `$${values.length}`;
   };
-  const { states, userId, isFinal, updatedSince, idNumberPreviouslyRegistered, stale } = filters;
+  const { states, userId, isFinal, updatedSince, idNumberPreviouslyRegistered, stale, decisions } = filters;
   if (states?.length === 1) where.push(`j.state = ${parameter(states[0])}::job_state`);
   else if (states) where.push(`j.state = ANY(${parameter(states)}::job_state[])`);
   if (userId !== undefined) where.push(`j.user_id = ${parameter(userId)}`);
@@ -94,6 +102,8 @@ export function listJobsQuery(filters: JobFilters, afterSeq: string | undefined,
   if (idNumberPreviouslyRegistered === false) where.push('j.id_number_previously_registered = false');
   if (idNumberPreviouslyRegistered === null) where.push('j.id_number_previously_registered IS NULL');
   if (stale !== undefined) where.push(`j.stale_at IS ${stale ? 'NOT NULL' : 'NULL'}`);
+  if (decisions?.length === 1) where.push(`j.decision = ${parameter(decisions[0])}::job_decision`);
+  else if (decisions) where.push(`j.decision = ANY(${parameter(decisions)}::job_decision[])`);
   if (afterSeq !== undefined) where.push(`j.seq > ${parameter(afterSeq)}::bigint`);
   const text = `SELECT ${SUMMARY_SELECT_LIST}, j.seq::text AS "seq"${WITH_SUBMISSION}
  WHERE ${where.length > 0 ? where.join(' AND ') : 'true'}

@@ -1,3 +1,4 @@
+import type { JobDecision } from '../../domain/decision/job-decision.js';
 import { emptyEvidence, type ResultEvidence } from '../../domain/evidence.js';
 import type { IdInfo, JobState, SuspectUser } from '../../domain/facets.js';
 import type { JobSchedule } from '../../domain/job-change.js';
@@ -6,6 +7,7 @@ import type { FacetRank } from '../../domain/rank.js';
 import { type FieldCipher, sealContext } from '../../security/field-cipher.js';
 import { type Columns, keysOf, selectList } from '../sql.js';
 import { decodeSubmissionView, type SubmissionView } from '../submissions/submission-table.js';
+import { DECISION_COLUMNS, decodeDecision } from './decision-columns.js';
 
 /**
  * The `jobs` table, defined once: which column holds each field of a job's outcome and of its
@@ -33,6 +35,7 @@ export interface JobBookkeeping extends JobSchedule {
  */
 export interface StoredJob extends JobBookkeeping {
   outcome: JobOutcome;
+  decision: JobDecision;
   submission: SubmissionView | null;
 }
 
@@ -98,7 +101,7 @@ export function jobSelectList(omit: ReadonlySet<string> = new Set()): string {
     keysOf(columns).map((field) =>
       omit.has(field) ? `NULL AS "${field}"` : selectList(columns, 'j', [field]),
     );
-  return [...list(BOOKKEEPING_COLUMNS), ...list(OUTCOME_COLUMNS)].join(', ');
+  return [...list(BOOKKEEPING_COLUMNS), ...list(OUTCOME_COLUMNS), ...list(DECISION_COLUMNS)].join(', ');
 }
 
 /**
@@ -128,6 +131,7 @@ export function decodeJob(row: Record<string, unknown>, cipher?: FieldCipher): S
     staleAt: value('staleAt'),
     untrustedCheckAt: value('untrustedCheckAt'),
     submission: decodeSubmissionView(row),
+    decision: decodeDecision(row),
     outcome: {
       jobId,
       userId: value('userId'),

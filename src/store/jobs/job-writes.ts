@@ -1,6 +1,7 @@
 import type { JobChange } from '../../domain/job-change.js';
 import type { FieldCipher } from '../../security/field-cipher.js';
 import { type Columns, columnList, keysOf, parameterList, prefixed, statement } from '../sql.js';
+import { DECISION_COLUMN_LIST, DECISION_PARAMETERS, encodeDecision } from './decision-columns.js';
 import { encodeOutcome, OUTCOME_COLUMNS, OUTCOME_FIELDS } from './job-table.js';
 
 /**
@@ -65,11 +66,12 @@ SELECT count(*)::int AS written, COALESCE(bool_or(job.erased), false) AS erased 
 const CREATE_JOB = `
 WITH job AS (
   INSERT INTO jobs (job_id, created_at, updated_at, last_event_at, event_count, untrusted_event_count, check_count,
-                    next_check_at, stale_at, last_checked_at, untrusted_check_at, version, ${OUTCOME_COLUMN_LIST})
+                    next_check_at, stale_at, last_checked_at, untrusted_check_at, version, ${OUTCOME_COLUMN_LIST},
+                    ${DECISION_COLUMN_LIST})
   VALUES (:jobId, :at::timestamptz, :at::timestamptz, CASE WHEN :events::integer > 0 THEN :at::timestamptz END,
           :events::integer, :untrustedEvents::integer, :checks::integer, :nextCheckAt::timestamptz,
           :staleAt::timestamptz, :lastCheckedAt::timestamptz, :untrustedCheckAt::timestamptz, 1,
-          ${OUTCOME_PARAMETERS})
+          ${OUTCOME_PARAMETERS}, ${DECISION_PARAMETERS})
   ON CONFLICT (job_id) DO NOTHING
   RETURNING job_id, false AS erased
 ),`;
@@ -84,6 +86,7 @@ const UPDATE_OUTCOME_PARAMETERS = OUTCOME_FIELDS.map((field) =>
 const UPDATE_JOB = `
 WITH job AS (
   UPDATE jobs SET (${OUTCOME_COLUMN_LIST}) = ROW(${UPDATE_OUTCOME_PARAMETERS}),
+         (${DECISION_COLUMN_LIST}) = ROW(${DECISION_PARAMETERS}),
          updated_at = :at::timestamptz,
          last_event_at = CASE WHEN :events::integer > 0 THEN :at::timestamptz ELSE last_event_at END,
          event_count = event_count + :events::integer,
@@ -124,6 +127,7 @@ export function jobWriteStatements<F extends string>(evidence: EvidenceTable<F>,
       lastCheckedAt: change.lastCheckedAt,
       untrustedCheckAt: change.untrustedCheckAt,
       ...encodeOutcome(after, cipher),
+      ...encodeDecision(change.decision),
       transitioned: transition !== undefined,
       fromState: transition?.fromState ?? null,
       toState: transition?.toState ?? after.state,

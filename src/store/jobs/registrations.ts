@@ -1,6 +1,20 @@
+import type { JobDecision } from '../../domain/decision/job-decision.js';
 import type { JobOutcome } from '../../domain/outcome.js';
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import { decodeJob, type StoredJob } from './job-table.js';
+
+/** A decision as Prisma writes the job's columns. */
+function decisionData(decision: JobDecision) {
+  return {
+    decision: decision.value,
+    decisionReasons: decision.reasons,
+    decisionDetails: { ...decision.details },
+    decisionSource: decision.source,
+    decisionRule: decision.rule,
+    decisionPolicyVersion: decision.policyVersion,
+    decidedAt: decision.decidedAt,
+  };
+}
 
 export interface JobRegistration {
   jobId: string;
@@ -22,7 +36,10 @@ export function createRegistrationStore({ prisma }: { prisma: PrismaClient }) {
     },
 
     /** Creates the job with the transition that starts its history; false when it exists already. */
-    async create(registration: JobRegistration, { now, nextCheckAt }: { now: Date; nextCheckAt: Date }) {
+    async create(
+      registration: JobRegistration,
+      { now, nextCheckAt, decision }: { now: Date; nextCheckAt: Date; decision: JobDecision },
+    ) {
       const { jobId, userId, jobType = null, idType = null, country = null } = registration;
       try {
         await prisma.job.create({
@@ -39,6 +56,7 @@ export function createRegistrationStore({ prisma }: { prisma: PrismaClient }) {
             identitySource: 'registration',
             tracked: true,
             version: 1,
+            ...decisionData(decision),
             transitions: {
               create: { fromState: null, toState: 'pending', fromFinal: null, toFinal: false, at: now },
             },
@@ -54,8 +72,14 @@ export function createRegistrationStore({ prisma }: { prisma: PrismaClient }) {
     /** Writes a registration onto a job read at `job.version`; false when the job changed since. */
     async adopt(
       job: StoredJob,
-      registration: JobRegistration,
-      change: { after: JobOutcome; nextCheckAt: Date | null; now: Date },
+      change: {
+        after: JobOutcome;
+        nextCheckAt: Date | null;
+        now: Date;
+        idType: string | null;
+        country: string | null;
+        decision: JobDecision;
+      },
     ): Promise<boolean> {
       const { after, now } = change;
       const { count } = await prisma.job.updateMany({
@@ -67,9 +91,10 @@ export function createRegistrationStore({ prisma }: { prisma: PrismaClient }) {
           tracked: after.tracked,
           needsConfirmation: after.needsConfirmation,
           registeredAt: job.registeredAt ?? now,
-          idType: job.idType ?? registration.idType ?? null,
-          country: job.country ?? registration.country ?? null,
+          idType: change.idType,
+          country: change.country,
           nextCheckAt: change.nextCheckAt,
+          ...decisionData(change.decision),
           updatedAt: now,
           version: { increment: 1 },
         },

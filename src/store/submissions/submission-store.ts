@@ -1,6 +1,8 @@
 import type pg from 'pg';
+import type { JobDecision } from '../../domain/decision/job-decision.js';
 import type { SubmissionContent, SubmissionStatus } from '../../domain/submission.js';
 import { type FieldCipher, sealContext } from '../../security/field-cipher.js';
+import { DECISION_COLUMN_LIST, DECISION_PARAMETERS, encodeDecision } from '../jobs/decision-columns.js';
 import { statement } from '../sql.js';
 import { inTransaction } from '../transactions.js';
 
@@ -39,9 +41,9 @@ const DIGEST_CONTEXT = 'submission-content';
 const CREATE_JOB = statement(`
 WITH job AS (
   INSERT INTO jobs (job_id, user_id, job_type, id_type, country, registered_at, created_at, updated_at,
-                    identity_source, tracked, version)
+                    identity_source, tracked, version, ${DECISION_COLUMN_LIST})
   VALUES (:jobId, :userId, :jobType::integer, :idType, :country, :at::timestamptz, :at::timestamptz,
-          :at::timestamptz, 'registration', true, 1)
+          :at::timestamptz, 'registration', true, 1, ${DECISION_PARAMETERS})
   ON CONFLICT (job_id) DO NOTHING
   RETURNING job_id
 )
@@ -146,7 +148,7 @@ export function createSubmissionStore({ pool, cipher }: { pool: pg.Pool; cipher:
       jobId: string,
       content: SubmissionContent,
       digestParts: readonly string[],
-      { at, nextAttemptAt }: { at: Date; nextAttemptAt: Date },
+      { at, nextAttemptAt, decision }: { at: Date; nextAttemptAt: Date; decision: JobDecision },
     ): Promise<CreateResult> {
       return inTransaction(pool, async (client) => {
         const created = await client.query(
@@ -157,6 +159,7 @@ export function createSubmissionStore({ pool, cipher }: { pool: pg.Pool; cipher:
             idType: content.idInfo.idType,
             country: content.idInfo.country,
             at,
+            ...encodeDecision(decision),
           }),
         );
         if (created.rowCount === 0) {
