@@ -31,7 +31,10 @@ export interface AppDependencies {
   metrics?: Metrics | undefined;
   /** The Postgres reads behind the job gauges of /metrics. */
   gauges?:
-    | Pick<GaugeQueries, 'jobCounts' | 'submissionCounts' | 'notificationCounts' | 'changeFeedHeldBack'>
+    | Pick<
+        GaugeQueries,
+        'jobCounts' | 'reviewQueue' | 'submissionCounts' | 'notificationCounts' | 'changeFeedHeldBack'
+      >
     | undefined;
   /** Queues whose depth /metrics reports. */
   queues?: readonly QueueCounter[];

@@ -58,6 +58,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       gauges: createScrapeGauges({
         gauges: gauges ?? {
           jobCounts: async () => [],
+          reviewQueue: async () => ({ jobs: 0, oldestSeconds: 0 }),
           submissionCounts: async () => [],
           notificationCounts: async () => ({
             pending: 0,
@@ -70,6 +71,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         },
         metrics,
         queues: deps.queues ?? [],
+        reviewSlaSeconds: config.REVIEW_SLA_HOURS * 3600,
       }),
     });
   }

@@ -14,6 +14,7 @@ export const DEVELOPMENT_SECRETS = {
   INTERNAL_API_TOKENS: 'dev-internal-token',
   INTERNAL_PII_TOKENS: 'dev-pii-token',
   INTERNAL_ADMIN_TOKENS: 'dev-admin-token',
+  INTERNAL_REVIEW_TOKENS: 'dev-review-token',
 } as const;
 
 /** Not a secret, and a real partner may have this very id: production only requires it to be set. */
@@ -247,6 +248,14 @@ const apiSection = z.object({
         'their enabling and removal, dead letters and redelivery), and do everything an API token can. ' +
         'Other tokens get `403 ADMIN_FORBIDDEN` there.',
     ),
+  INTERNAL_REVIEW_TOKENS: commaList
+    .default([DEVELOPMENT_SECRETS.INTERNAL_REVIEW_TOKENS])
+    .describe(
+      'Comma-separated bearer tokens of the people who settle reviews (`POST /v1/jobs/:jobId/review`, ' +
+        'audited); other tokens get `403 REVIEW_FORBIDDEN` there. They may do everything an API token can, ' +
+        'and read the identity data and image links of a job while its decision is `review` (audited), ' +
+        'nothing else a PII token may.',
+    ),
   API_RATE_LIMIT_PER_MINUTE: positiveInt
     .default(6000)
     .describe('`/v1/*` requests per minute per client address.'),
@@ -405,6 +414,14 @@ const decisionsSection = z.object({
       'YAML or JSON decision policy: ordered rules, the first that holds decides, and a fallback ' +
         '(docs/api.md#the-policy-file). Checked at start: a policy with a problem stops the process, ' +
         'every problem listed. `npm run policy:check -- FILE` checks one before it is deployed.',
+    ),
+  REVIEW_SLA_HOURS: z.coerce
+    .number()
+    .positive()
+    .default(24)
+    .describe(
+      'How long a job may wait in review (decision `review`) for a person: `smileid_review_sla_seconds` ' +
+        'exports it, and the `SmileIdReviewOverdue` alert fires when the oldest review has waited longer.',
     ),
 });
 

@@ -5,6 +5,7 @@ import { createBearerAuth } from './api/bearer-auth.js';
 import { cursorsOf } from './api/cursor.js';
 import { createLongPolls } from './api/long-polls.js';
 import { createJobRegistration } from './api/register-job.js';
+import { createReviewSettlement } from './api/settle-review.js';
 import type { AppDependencies, Services } from './app-dependencies.js';
 import { createIntake } from './callbacks/intake.js';
 import { type Config, pollModelOf, webhookSecretsOf } from './config.js';
@@ -33,6 +34,8 @@ import { createDueChecks } from './store/jobs/due-checks.js';
 import { createGaugeQueries } from './store/jobs/job-gauges.js';
 import { createJobQueries } from './store/jobs/job-queries.js';
 import { createRegistrationStore } from './store/jobs/registrations.js';
+import { createReviewStore } from './store/jobs/reviews.js';
+import { createUserQueries } from './store/jobs/user-queries.js';
 import { createSubmissionStore } from './store/submissions/submission-store.js';
 import { createWebhookStore } from './store/webhooks/webhook-store.js';
 import { submitJobs } from './submit/jobs.js';
@@ -144,7 +147,10 @@ export function createServices({
         store: createRegistrationStore({ prisma }),
         pollModel: pollModelOf(config),
         policy: config.DECISION_POLICY,
+        metrics,
       }),
+      reviews: createReviewSettlement({ store: createReviewStore({ pool }), now }),
+      users: createUserQueries({ pool }),
       eraseUserIdentityData: (request) => eraseUserIdentityData(pool, cipher, request),
       jobStatus,
       enqueueCheck,
@@ -174,6 +180,7 @@ export function createServices({
         apiTokens: config.INTERNAL_API_TOKENS,
         piiTokens: config.INTERNAL_PII_TOKENS,
         adminTokens: config.INTERNAL_ADMIN_TOKENS,
+        reviewTokens: config.INTERNAL_REVIEW_TOKENS,
       }),
       rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE,
     },

@@ -9,29 +9,40 @@ export interface Caller {
   access: Access;
   /** May administer webhooks (/v1/notifications/*): a token from INTERNAL_ADMIN_TOKENS. */
   admin: boolean;
+  /**
+   * May settle reviews, and read the identity data of a job in review: a token from
+   * INTERNAL_REVIEW_TOKENS.
+   */
+  reviewer: boolean;
   /** First 16 hex characters of the token's SHA-256: enough to tell tokens apart, useless to call with. */
   fingerprint: string;
 }
 
 const FINGERPRINT_HEX_CHARS = 16;
 
+export interface BearerTokens {
+  apiTokens: readonly string[];
+  piiTokens: readonly string[];
+  adminTokens?: readonly string[];
+  reviewTokens?: readonly string[];
+}
+
 /**
  * Bearer tokens compared in constant time: each candidate is hashed to a fixed length first, so neither
- * a token's content nor its length leaks through timing, and every token is always compared.
+ * a token's content nor its length leaks through timing, and every token is always compared. Admin and
+ * review tokens may also read what an API token may.
  */
 export function createBearerAuth({
   apiTokens,
   piiTokens,
   adminTokens = [],
-}: {
-  apiTokens: readonly string[];
-  piiTokens: readonly string[];
-  adminTokens?: readonly string[];
-}) {
+  reviewTokens = [],
+}: BearerTokens) {
   const digest = (token: string) => createHash('sha256').update(token).digest();
   const api = apiTokens.map(digest);
   const pii = piiTokens.map(digest);
   const admins = adminTokens.map(digest);
+  const reviewers = reviewTokens.map(digest);
   const matchesAny = (candidate: Buffer, digests: Buffer[]) =>
     digests.reduce((found, known) => timingSafeEqual(candidate, known) || found, false);
 
@@ -43,9 +54,12 @@ export function createBearerAuth({
     const candidate = digest(match[1]!);
     const fingerprint = candidate.toString('hex', 0, FINGERPRINT_HEX_CHARS / 2);
     // Every list is compared, whichever matches: the time taken says nothing about the token's scope.
-    const [isPii, isApi, admin] = [pii, api, admins].map((digests) => matchesAny(candidate, digests));
-    if (isPii) return { access: 'pii', admin: admin!, fingerprint };
-    if (isApi || admin) return { access: 'read', admin: admin!, fingerprint };
+    const [isPii, isApi, admin, reviewer] = [pii, api, admins, reviewers].map((digests) =>
+      matchesAny(candidate, digests),
+    );
+    const roles = { admin: admin!, reviewer: reviewer!, fingerprint };
+    if (isPii) return { access: 'pii', ...roles };
+    if (isApi || admin || reviewer) return { access: 'read', ...roles };
     throw new CodedError({ code: 'UNAUTHENTICATED', variant: 'unknown' });
   };
 }
@@ -59,5 +73,10 @@ export function requireAdminAccess(caller: Caller): void {
 
 /** Refuses identity data to a caller whose token is not a PII token. */
 export function requirePiiAccess(caller: Caller): void {
-  if (caller.access !== 'pii') throw new CodedError({ code: 'PII_FORBIDDEN' });
+  if (caller.access !== 'pii') throw new CodedError({ code: 'PII_FORBIDDEN', variant: 'token' });
+}
+
+/** Refuses the settling of reviews to a caller whose token is not a review token. */
+export function requireReviewAccess(caller: Caller): void {
+  if (!caller.reviewer) throw new CodedError({ code: 'REVIEW_FORBIDDEN' });
 }

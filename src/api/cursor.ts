@@ -18,7 +18,7 @@ const NOT_OURS = 'is not a cursor this API issued';
 export const CURSOR_KEY_PURPOSE = 'smileid cursor v1';
 
 /** The listings that hand out cursors; a cursor is accepted only by the listing that issued it. */
-export type CursorListing = 'jobs' | 'events' | 'changes' | 'dead-letters';
+export type CursorListing = 'jobs' | 'events' | 'changes' | 'dead-letters' | 'reviews';
 
 export function createCursors(tags: KeyedTags) {
   function encode(listing: CursorListing, payload: Record<string, string>): string {
@@ -71,6 +71,12 @@ export const cursorsOf = (dataEncryptionKeys: readonly string[]): Cursors =>
 
 /** GET /v1/jobs: the insertion sequence of the last job served. */
 export const jobCursorPayload = z.strictObject({ seq: z.string().regex(/^[1-9]\d{0,17}$/) });
+
+/** GET /v1/reviews: when the last job served went to review, and its insertion sequence. */
+export const reviewCursorPayload = z.strictObject({
+  at: z.iso.datetime(),
+  seq: z.string().regex(/^[1-9]\d{0,17}$/),
+});
 
 /** GET /v1/jobs/:jobId/events: time and id of the last event served. */
 export const eventCursorPayload = z.strictObject({ at: z.iso.datetime(), id: z.uuid() });

@@ -55,8 +55,9 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
         description:
           'Merged Smile ID Biometric KYC outcomes and their evidence. Bearer tokens from ' +
           'INTERNAL_API_TOKENS read outcomes; tokens from INTERNAL_PII_TOKENS may also read identity ' +
-          'data (`include=idInfo`, `include=body`), and every such read is audited. Errors are ' +
-          '`{"error": {"code", "message"}}`.',
+          'data (`include=idInfo`, `include=body`), and every such read is audited. Tokens from ' +
+          'INTERNAL_REVIEW_TOKENS settle reviews (`POST /v1/jobs/{jobId}/review`) and read the identity ' +
+          'data of a job in review, audited too. Errors are `{"error": {"code", "message"}}`.',
         version: 'v1',
       },
       components: {

@@ -2,8 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CodedError, type Refusal } from '../http/coded-error.js';
 import type { JobStatusAnswer } from '../smileid/job-status-client.js';
-import { auditIdentityRead } from './audited-read.js';
-import { requirePiiAccess } from './bearer-auth.js';
+import { auditIdentityRead, requireIdentityReader } from './audited-read.js';
 import { BEARER_ROUTE, type RouteContext } from './route-context.js';
 import { errorResponses, jobParamsSchema } from './schemas.js';
 
@@ -58,7 +57,9 @@ export const imageRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, cont
       schema: {
         ...BEARER_ROUTE,
         summary: "The job's image links, asked of Smile ID job_status now; never stored",
-        description: 'PII token only; the read is audited. Links expire as Smile ID decides.',
+        description:
+          'PII token, or a review token while the job is in review; the read is audited. Links expire as ' +
+          'Smile ID decides.',
         params: jobParamsSchema,
         response: {
           200: imagesSchema,
@@ -76,7 +77,7 @@ export const imageRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, cont
     },
     async (request) => {
       const { jobId } = request.params;
-      requirePiiAccess(context.callerOf(request));
+      requireIdentityReader(context.callerOf(request), 'images');
       const job = await context.jobs.read(jobId, { withIdInfo: false });
       if (!job) throw new CodedError({ code: 'JOB_NOT_FOUND' });
       const { userId } = job.outcome;

@@ -18,7 +18,9 @@ const readQuerySchema = z.strictObject({
   include: z
     .enum(['idInfo'])
     .optional()
-    .describe('`idInfo` adds identity data: PII token only, and the read is audited'),
+    .describe(
+      '`idInfo` adds identity data: PII token, or a review token while the job is in review; the read is audited',
+    ),
 });
 
 const registrationSchema = z.strictObject({

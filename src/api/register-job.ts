@@ -1,6 +1,7 @@
 import type { PolicyInUse } from '../domain/decision/policy.js';
 import { changeFromRegistration } from '../domain/job-change.js';
 import type { PollModel } from '../domain/poll-schedule.js';
+import { type Metrics, recordDecision } from '../observability/metrics.js';
 import type { JobRegistration, RegistrationStore } from '../store/jobs/registrations.js';
 import { withCompareAndSwap } from '../store/transactions.js';
 
@@ -16,11 +17,13 @@ export function createJobRegistration({
   store,
   pollModel,
   policy,
+  metrics,
 }: {
   store: RegistrationStore;
   pollModel: PollModel;
   /** The decision policy a registered job's decision is derived by (its job type, ID type and country count). */
   policy: PolicyInUse;
+  metrics?: Metrics | undefined;
 }) {
   async function register(registration: JobRegistration, now: Date): Promise<RegistrationResult> {
     return withCompareAndSwap(async () => {
@@ -35,6 +38,7 @@ export function createJobRegistration({
         case 'adopt': {
           const adopted = await store.adopt(job!, { ...change, now });
           if (!adopted) return null;
+          recordDecision(metrics, { before: job!.decision, after: change.decision });
           return change.firstRegistration ? 'created' : 'existing';
         }
       }

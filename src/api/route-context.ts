@@ -5,12 +5,14 @@ import type { EventQueries } from '../store/evidence/event-queries.js';
 import type { AuditLog } from '../store/identity/audit-log.js';
 import type { eraseUserIdentityData } from '../store/identity/identity-maintenance.js';
 import type { JobQueries } from '../store/jobs/job-queries.js';
+import type { UserQueries } from '../store/jobs/user-queries.js';
 import type { WebhookStore } from '../store/webhooks/webhook-store.js';
 import type { SubmissionIntake } from './accept-submission.js';
 import type { Caller } from './bearer-auth.js';
 import type { Cursors } from './cursor.js';
 import type { LongPolls } from './long-polls.js';
 import type { JobRegistrations } from './register-job.js';
+import type { ReviewSettlement } from './settle-review.js';
 
 /** What every /v1 route plugin is given (routes.ts builds it once). */
 export interface RouteContext {
@@ -18,6 +20,10 @@ export interface RouteContext {
   events: EventQueries;
   audit: AuditLog;
   registrations: JobRegistrations;
+  /** POST /v1/jobs/:jobId/review: a person's decision on a job in review, audited. */
+  reviews: ReviewSettlement;
+  /** GET /v1/users/:userId: a user's verification, jobs and risk facts. */
+  users: UserQueries;
   /** Erases one user's identity data from every job of theirs, audited in the same transaction. */
   eraseUserIdentityData: (
     request: Parameters<typeof eraseUserIdentityData>[2],

@@ -7,6 +7,7 @@ import { imageRoutes } from './image-routes.js';
 import { jobListRoutes } from './job-list-routes.js';
 import { jobRoutes } from './job-routes.js';
 import { notificationRoutes } from './notification-routes.js';
+import { reviewRoutes } from './review-routes.js';
 import type { RouteContext } from './route-context.js';
 import { submissionRoutes } from './submission-routes.js';
 import { userRoutes } from './user-routes.js';
@@ -51,6 +52,7 @@ export async function apiRoutes(app: FastifyInstance, options: ApiOptions) {
   await api.register(eventRoutes, context);
   await api.register(imageRoutes, context);
   await api.register(userRoutes, context);
+  await api.register(reviewRoutes, context);
   await api.register(submissionRoutes, context);
   await api.register(changeRoutes, context);
   await api.register(notificationRoutes, context);

@@ -7,7 +7,12 @@ import type { Observation } from '../domain/outcome.js';
 import { CodedError } from '../http/coded-error.js';
 import { loggableError } from '../http/errors.js';
 import { isStorageUnavailable } from '../http/storage-unavailable.js';
-import { type Metrics, recordTransition } from '../observability/metrics.js';
+import {
+  type DecisionMove,
+  type Metrics,
+  recordDecision,
+  recordTransition,
+} from '../observability/metrics.js';
 import type { FieldCipher } from '../security/field-cipher.js';
 import { classifyBody } from '../smileid/classify.js';
 import { type CallbackKeys, verifyCallback } from '../smileid/verify-callback.js';
@@ -45,6 +50,8 @@ export interface StoreResult {
   /** The change of state this callback caused, and when its job was first seen (for metrics). */
   transition?: Transition;
   firstSeenAt?: Date;
+  /** The job's decision before and after this callback (for metrics). */
+  decision?: DecisionMove;
 }
 
 const HOUR_MS = 3_600_000;
@@ -242,6 +249,7 @@ export function createIntake({
       identityConflict: change.identityConflict,
       transition: change.transition,
       firstSeenAt: job?.createdAt ?? callback.receivedAt,
+      decision: { before: job?.decision ?? null, after: change.decision },
     };
   }
 
@@ -291,6 +299,7 @@ export function createIntake({
     }
     if (result.identityConflict) metrics?.identityConflicts.inc();
     recordTransition(metrics, result.transition, result.firstSeenAt, receivedAt);
+    recordDecision(metrics, result.decision);
   }
 
   return { receive };

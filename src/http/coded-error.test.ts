@@ -33,8 +33,13 @@ const SAMPLE_REFUSALS: { [C in ErrorCode]: Extract<Refusal, { code: C }>[] } = {
   ],
   SOURCE_NOT_ALLOWED: [{ code: 'SOURCE_NOT_ALLOWED' }],
   ADMIN_FORBIDDEN: [{ code: 'ADMIN_FORBIDDEN' }],
-  PII_FORBIDDEN: [{ code: 'PII_FORBIDDEN' }],
+  PII_FORBIDDEN: [
+    { code: 'PII_FORBIDDEN', variant: 'token' },
+    { code: 'PII_FORBIDDEN', variant: 'notInReview' },
+  ],
+  REVIEW_FORBIDDEN: [{ code: 'REVIEW_FORBIDDEN' }],
   JOB_NOT_FOUND: [{ code: 'JOB_NOT_FOUND' }],
+  USER_NOT_FOUND: [{ code: 'USER_NOT_FOUND' }],
   ROUTE_NOT_FOUND: [{ code: 'ROUTE_NOT_FOUND', method: 'GET', path: '/nowhere' }],
   NOT_FOUND: [
     { code: 'NOT_FOUND', what: 'dead letter' },
@@ -43,6 +48,7 @@ const SAMPLE_REFUSALS: { [C in ErrorCode]: Extract<Refusal, { code: C }>[] } = {
   REQUEST_TIMEOUT: [{ code: 'REQUEST_TIMEOUT' }],
   JOB_CONFLICT: [{ code: 'JOB_CONFLICT' }],
   NO_USER_ID: [{ code: 'NO_USER_ID' }],
+  NOT_IN_REVIEW: [{ code: 'NOT_IN_REVIEW' }],
   SUBMISSION_CONFLICT: [{ code: 'SUBMISSION_CONFLICT' }],
   JOB_ID_IN_USE: [{ code: 'JOB_ID_IN_USE' }],
   ENDPOINT_CONFIGURED: [{ code: 'ENDPOINT_CONFIGURED' }],

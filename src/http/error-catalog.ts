@@ -150,13 +150,29 @@ export const ERRORS = {
   },
   PII_FORBIDDEN: {
     status: 403,
-    message: 'this token may not read identity data',
-    when: '`?include=idInfo`, `?include=body` or image links with a token that is not in `INTERNAL_PII_TOKENS`',
+    message: {
+      token: 'this token may not read identity data',
+      notInReview: 'a review token may read identity data only of a job in review',
+    },
+    when:
+      '`?include=idInfo`, `?include=body` or image links with a token that is not in `INTERNAL_PII_TOKENS`; ' +
+      'for a token in `INTERNAL_REVIEW_TOKENS`, `?include=idInfo` or image links of a job whose decision is ' +
+      'not `review`, and `?include=body` always',
+  },
+  REVIEW_FORBIDDEN: {
+    status: 403,
+    message: 'this token may not settle reviews',
+    when: '`POST /v1/jobs/:jobId/review` with a token that is not in `INTERNAL_REVIEW_TOKENS`',
   },
   JOB_NOT_FOUND: {
     status: 404,
     message: 'no job with this id',
     when: 'no job with this id',
+  },
+  USER_NOT_FOUND: {
+    status: 404,
+    message: 'no job names this user',
+    when: '`GET /v1/users/:userId`: no job of the service names this user',
   },
   ROUTE_NOT_FOUND: {
     status: 404,
@@ -182,6 +198,13 @@ export const ERRORS = {
     status: 409,
     message: 'the job has no user id yet; Smile ID cannot be asked about it',
     when: 'image links were asked for a job whose user is not known, so job_status cannot be asked',
+  },
+  NOT_IN_REVIEW: {
+    status: 409,
+    message: 'the job is not in review: its decision is not `review`',
+    when:
+      '`POST /v1/jobs/:jobId/review` for a job whose decision is not `review` (still pending, decided by ' +
+      'the policy, or settled by a person already)',
   },
   SUBMISSION_CONFLICT: {
     status: 409,

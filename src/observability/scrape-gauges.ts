@@ -29,18 +29,26 @@ export function createScrapeGauges({
   gauges,
   metrics,
   queues,
+  reviewSlaSeconds,
 }: {
-  gauges: Pick<GaugeQueries, 'jobCounts' | 'submissionCounts' | 'notificationCounts' | 'changeFeedHeldBack'>;
+  gauges: Pick<
+    GaugeQueries,
+    'jobCounts' | 'reviewQueue' | 'submissionCounts' | 'notificationCounts' | 'changeFeedHeldBack'
+  >;
   metrics: Metrics;
   queues: readonly QueueCounter[];
+  /** REVIEW_SLA_HOURS, exported beside the queue's age so that one alert compares them. */
+  reviewSlaSeconds: number;
 }) {
   let refreshedAt = 0;
+  metrics.reviewSla.set(reviewSlaSeconds);
 
   async function refresh(): Promise<void> {
     if (Date.now() - refreshedAt < CACHE_MS) return;
     refreshedAt = Date.now();
     await Promise.all([
       refreshJobs(),
+      refreshReviews(),
       refreshSubmissions(),
       refreshNotifications(),
       refreshChangeFeed(),
@@ -61,6 +69,16 @@ export function createScrapeGauges({
         for (const flag of FLAGS) flags[flag] += row[flag];
       }
       for (const flag of FLAGS) metrics.jobFlags.set({ flag: FLAG_LABELS[flag] }, flags[flag]);
+    } catch {
+      metrics.jobGaugeScrapeErrors.inc();
+    }
+  }
+
+  async function refreshReviews() {
+    try {
+      const queue = await withTimeout(gauges.reviewQueue(), QUERY_TIMEOUT_MS);
+      metrics.reviewQueue.set(queue.jobs);
+      metrics.reviewOldest.set(queue.oldestSeconds);
     } catch {
       metrics.jobGaugeScrapeErrors.inc();
     }

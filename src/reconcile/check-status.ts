@@ -4,7 +4,13 @@ import type { PolicyInUse } from '../domain/decision/policy.js';
 import { changeFromStatus, postponedCheck, type StatusChange } from '../domain/job-change.js';
 import { needsCheck, nextCheck, type PollModel } from '../domain/poll-schedule.js';
 import { statusShowsZip } from '../domain/submission.js';
-import { type Metrics, recordSubmissionUploaded, recordTransition } from '../observability/metrics.js';
+import {
+  type DecisionMove,
+  type Metrics,
+  recordDecision,
+  recordSubmissionUploaded,
+  recordTransition,
+} from '../observability/metrics.js';
 import { classifyJobStatusShape } from '../smileid/classify.js';
 import type { JobStatusAnswer, JobStatusClient } from '../smileid/job-status-client.js';
 import { parseSmileTimestamp } from '../smileid/timestamp.js';
@@ -41,6 +47,8 @@ export interface AppliedStatus extends Pick<StatusChange, 'transition' | 'schedu
   contradicted: boolean;
   /** When the job's submission was accepted, if this answer (showing the zip) marked it uploaded. */
   submissionAcceptedAt: Date | null;
+  /** The job's decision before and after the answer (for metrics). */
+  decision: DecisionMove;
 }
 
 const BAD_SIGNATURE_RETRY_MS = 60_000;
@@ -144,6 +152,7 @@ export function createStatusCheck({
         firstSeenAt: job.createdAt,
         contradicted: change.contradictedClaim !== null,
         submissionAcceptedAt: written.submissionAcceptedAt,
+        decision: { before: job.decision, after: change.decision },
       };
     });
   }
@@ -163,7 +172,9 @@ export function createStatusCheck({
       pollModel,
       policy,
     );
-    await store.postpone(job.outcome.jobId, job.version, schedule, checkedAt);
+    if (await store.postpone(job.outcome.jobId, job.version, schedule, checkedAt)) {
+      recordDecision(metrics, { before: job.decision, after: schedule.decision });
+    }
     const stale = schedule.staleAt !== null;
     if (stale && job.staleAt === null) {
       jobLog.warn(
@@ -238,6 +249,7 @@ export function createStatusCheck({
         const applied = await apply(jobId, answer, checkedAt, job);
         if (!applied) return report('unknown_job');
         recordTransition(metrics, applied.transition, applied.firstSeenAt, checkedAt);
+        recordDecision(metrics, applied.decision);
         if (applied.submissionAcceptedAt !== null) {
           recordSubmissionUploaded(metrics, applied.submissionAcceptedAt, checkedAt);
           jobLog.info({ jobId }, 'submission uploaded to Smile ID, as job_status shows');

@@ -24,6 +24,7 @@ function productionEnv(sources: Record<string, string>): Record<string, string> 
     INTERNAL_API_TOKENS: `live-${randomBytes(8).toString('hex')}`,
     INTERNAL_PII_TOKENS: `live-pii-${randomBytes(8).toString('hex')}`,
     INTERNAL_ADMIN_TOKENS: `live-admin-${randomBytes(8).toString('hex')}`,
+    INTERNAL_REVIEW_TOKENS: `live-review-${randomBytes(8).toString('hex')}`,
     DATA_ENCRYPTION_KEYS: `live-1:${randomBytes(32).toString('base64')}`,
     ...sources,
   };

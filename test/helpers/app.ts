@@ -17,6 +17,7 @@ export const TEST_API_KEY = 'test-api-key';
 export const API_TOKEN = 'api-token-for-tests';
 export const PII_TOKEN = 'pii-token-for-tests';
 export const ADMIN_TOKEN = 'admin-token-for-tests';
+export const REVIEW_TOKEN = 'review-token-for-tests';
 
 /** Cursors as the test apps issue them (they keep the default DATA_ENCRYPTION_KEYS). */
 export const TEST_CURSORS = cursorsOf([DEVELOPMENT_SECRETS.DATA_ENCRYPTION_KEYS]);
@@ -31,6 +32,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     INTERNAL_API_TOKENS: API_TOKEN,
     INTERNAL_PII_TOKENS: PII_TOKEN,
     INTERNAL_ADMIN_TOKENS: ADMIN_TOKEN,
+    INTERNAL_REVIEW_TOKENS: REVIEW_TOKEN,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
     // Redis keys of their own, so rate-limit counters never leak between tests or runs.
     REDIS_PREFIX: `test-${randomBytes(4).toString('hex')}`,

@@ -146,6 +146,7 @@ describe('DOCS_ENABLED', () => {
       INTERNAL_API_TOKENS: 'a',
       INTERNAL_PII_TOKENS: 'b',
       INTERNAL_ADMIN_TOKENS: 'c',
+      INTERNAL_REVIEW_TOKENS: 'd',
       DATA_ENCRYPTION_KEYS: `prod:${Buffer.alloc(32, 7).toString('base64')}`,
       CALLBACK_ALLOWED_CIDRS: 'any',
     };

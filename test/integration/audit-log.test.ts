@@ -94,9 +94,10 @@ describe('the audit trail of identity-data reads', () => {
       at: new Date('2026-01-02T03:04:05.678Z'),
       tokenFingerprint: '0123456789abcdef',
       jobId: `schema-${job.jobId}`,
-      dataRead: 'idInfo',
-      route: 'GET /v1/jobs/:jobId',
+      dataRead: 'review',
+      route: 'POST /v1/jobs/:jobId/review',
       requestId: 'request-1',
+      details: { decision: 'approve', reason: 'documents_match', note: null },
     };
     const created = await t.db.prisma.auditLog.create({ data: entry });
     expect(created).toEqual({ ...entry, id: expect.any(BigInt) });

@@ -95,6 +95,7 @@ describe('the migrated schema and schema.prisma', () => {
       decisionRule: 'previously_registered_by_others',
       decisionPolicyVersion: 'smile-id-default@0123456789ab',
       decidedAt: now,
+      decisionBasis: { state: 'approved', confirmed: true, suspectUserIds: ['user-9'] },
       // Set explicitly (it defaults to the next value of its sequence) so that it round-trips too.
       seq: BigInt(1e12) + BigInt(randomBytes(4).readUInt32BE()),
     };

@@ -75,6 +75,7 @@ describe('Smile ID is never simulated', () => {
     INTERNAL_API_TOKENS: 'live-token-1',
     INTERNAL_PII_TOKENS: 'live-pii-token-1',
     INTERNAL_ADMIN_TOKENS: 'live-admin-token-1',
+    INTERNAL_REVIEW_TOKENS: 'live-review-token-1',
     DATA_ENCRYPTION_KEYS: `live-1:${Buffer.alloc(32, 7).toString('base64')}`,
     CALLBACK_ALLOWED_CIDRS: 'any',
   });

@@ -1,7 +1,8 @@
 import type { JobOutcome } from '../outcome.js';
 import { decide, type PolicyAnswer, sameAnswer } from './decide.js';
-import { type DecisionContext, decisionFacts } from './facts.js';
+import { type DecisionContext, type DecisionFacts, decisionFacts } from './facts.js';
 import { BUILT_IN_RULES, type DecisionSource, type PolicyInUse } from './policy.js';
+import { afterOperatorDecision, reopenedReview } from './review.js';
 
 /** A job's decision as stored and shown: the answer, who gave it, under which policy, since when. */
 export interface JobDecision extends PolicyAnswer {
@@ -13,6 +14,11 @@ export interface JobDecision extends PolicyAnswer {
   policyVersion: string | null;
   /** When the decision last changed: a job decided the same way again keeps it. */
   decidedAt: Date;
+  /**
+   * A person's decision only: the facts the job showed when they decided (review.ts). It stands while the
+   * policy answers the job's facts as it answered these.
+   */
+  basis?: DecisionFacts | undefined;
 }
 
 /** The decision of a job Smile ID has said nothing about yet: a new registration or submission. */
@@ -31,7 +37,8 @@ export function initialDecision(policy: Pick<PolicyInUse, 'version'>, at: Date):
 /**
  * The job's decision after its evidence (or the policy) changed, derived afresh from the outcome: the
  * same for every order in which the evidence arrived. An unchanged answer keeps its `decidedAt` and takes
- * the policy's version, so deciding again is not a change.
+ * the policy's version, so deciding again is not a change. A person's decision stands or goes back to
+ * review (review.ts), and a review reopened that way waits for a person whatever the evidence says next.
  */
 export function redecide(
   outcome: JobOutcome,
@@ -39,8 +46,11 @@ export function redecide(
   policy: PolicyInUse,
   at: Date,
 ): JobDecision {
-  const answer = decide(policy.policy, decisionFacts(outcome, context));
+  const facts = decisionFacts(outcome, context);
   const previous = context.decision;
+  if (previous?.source === 'operator') return afterOperatorDecision(previous, facts, policy, at);
+  if (previous !== null && reopenedReview(previous)) return { ...previous, policyVersion: policy.version };
+  const answer = decide(policy.policy, facts);
   if (previous !== null && previous.source === 'policy' && sameAnswer(previous, answer)) {
     return { ...previous, policyVersion: policy.version };
   }

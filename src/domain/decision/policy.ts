@@ -80,12 +80,14 @@ export interface Policy {
 
 /**
  * Rule ids the service gives itself, which a policy may not use: a job with no result from Smile ID yet,
- * a result job_status has not confirmed, and the fallback.
+ * a result job_status has not confirmed, the fallback, and a person's decision that Smile ID's confirmed
+ * evidence has since overtaken (domain/decision/review.ts).
  */
 export const BUILT_IN_RULES = {
   noResult: 'no_result',
   awaitingConfirmation: 'awaiting_confirmation',
   fallback: 'fallback',
+  evidenceChangedSinceReview: 'evidence_changed_since_review',
 } as const;
 
 export const RESERVED_RULE_IDS: ReadonlySet<string> = new Set(Object.values(BUILT_IN_RULES));

@@ -1,4 +1,5 @@
 import type { DecisionDetails } from '../../domain/decision/decide.js';
+import type { DecisionFacts } from '../../domain/decision/facts.js';
 import type { JobDecision } from '../../domain/decision/job-decision.js';
 import type { DecisionSource, DecisionValue } from '../../domain/decision/policy.js';
 import { type Columns, columnList, keysOf, parameterList, selectList } from '../sql.js';
@@ -15,6 +16,7 @@ export const DECISION_COLUMNS = {
   decisionRule: { name: 'decision_rule', type: 'text' },
   decisionPolicyVersion: { name: 'decision_policy_version', type: 'text' },
   decidedAt: { name: 'decided_at', type: 'timestamptz' },
+  decisionBasis: { name: 'decision_basis', type: 'jsonb' },
 } as const satisfies Columns<string>;
 
 export type DecisionField = keyof typeof DECISION_COLUMNS;
@@ -35,6 +37,7 @@ export function decodeDecision(row: Readonly<Record<string, unknown>>): JobDecis
     rule: row.decisionRule as string,
     policyVersion: (row.decisionPolicyVersion as string | null) ?? null,
     decidedAt: row.decidedAt as Date,
+    ...(row.decisionBasis ? { basis: row.decisionBasis as DecisionFacts } : {}),
   };
 }
 
@@ -48,5 +51,6 @@ export function encodeDecision(decision: JobDecision): Record<DecisionField, unk
     decisionRule: decision.rule,
     decisionPolicyVersion: decision.policyVersion,
     decidedAt: decision.decidedAt,
+    decisionBasis: decision.basis === undefined ? null : JSON.stringify(decision.basis),
   };
 }

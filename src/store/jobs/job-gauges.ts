@@ -16,6 +16,15 @@ SELECT state::text AS state, is_final AS "isFinal", count(*)::int AS jobs,
   'job-gauges',
 );
 
+/** Jobs waiting for a person, and how long the one waiting longest has waited: the partial index answers it. */
+const REVIEW_GAUGES = statement(
+  `
+SELECT count(*)::int AS jobs,
+       COALESCE(greatest(extract(epoch FROM now() - min(decided_at)), 0), 0)::float8 AS "oldestSeconds"
+  FROM jobs WHERE decision = 'review'`,
+  'review-gauges',
+);
+
 /** Submissions per status, and how long the oldest still pending has waited. */
 const SUBMISSION_GAUGES = statement(
   `
@@ -73,6 +82,11 @@ export interface SubmissionGaugeRow {
   oldestSeconds: number;
 }
 
+export interface ReviewGaugeRow {
+  jobs: number;
+  oldestSeconds: number;
+}
+
 export interface JobGaugeRow {
   state: string;
   isFinal: boolean;
@@ -89,6 +103,9 @@ export function createGaugeQueries({ pool }: { pool: pg.Pool }) {
   return {
     async jobCounts(): Promise<JobGaugeRow[]> {
       return (await pool.query<JobGaugeRow>(JOB_GAUGES.bind({}))).rows;
+    },
+    async reviewQueue(): Promise<ReviewGaugeRow> {
+      return (await pool.query<ReviewGaugeRow>(REVIEW_GAUGES.bind({}))).rows[0]!;
     },
     async submissionCounts(): Promise<SubmissionGaugeRow[]> {
       return (await pool.query<SubmissionGaugeRow>(SUBMISSION_GAUGES.bind({}))).rows;

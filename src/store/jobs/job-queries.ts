@@ -65,6 +65,28 @@ const READ_JOB_WITH_ID_INFO = statement<'jobId'>(
 );
 const JOB_EXISTS = statement<'jobId'>('SELECT 1 FROM jobs WHERE job_id = :jobId');
 
+/**
+ * The review queue: jobs whose decision is `review`, those waiting longest first (since their decision
+ * became `review`), from the start or after a position in that order. The partial index on
+ * (decided_at, seq) holds only them, in that order.
+ */
+const reviewQueue = (after: string) =>
+  statement(
+    `SELECT ${SUMMARY_SELECT_LIST}, j.seq::text AS "seq"${WITH_SUBMISSION}
+ WHERE j.decision = 'review'${after}
+ ORDER BY j.decided_at, j.seq LIMIT :limit::integer`,
+  );
+const REVIEW_QUEUE_START = reviewQueue('');
+const REVIEW_QUEUE_AFTER = reviewQueue(
+  ' AND (j.decided_at, j.seq) > (:afterDecidedAt::timestamptz, :afterSeq::bigint)',
+);
+
+/** A place in the review queue: when the job's decision became `review`, then its insertion sequence. */
+export interface ReviewQueuePosition {
+  decidedAt: Date;
+  seq: string;
+}
+
 /** The plain read's SQL (`$1` = job id), which the API benchmark's baseline runs too. */
 export const READ_JOB_SQL = READ_JOB.text;
 
@@ -122,6 +144,16 @@ export function createJobQueries({ pool, cipher }: { pool: pg.Pool; cipher: Fiel
 
     async exists(jobId: string): Promise<boolean> {
       return (await pool.query(JOB_EXISTS.bind({ jobId }))).rowCount === 1;
+    },
+
+    /** Up to `limit` jobs in review, those waiting longest first, after `after`; and whether more follow. */
+    async reviews(after: ReviewQueuePosition | undefined, limit: number) {
+      const query = after
+        ? REVIEW_QUEUE_AFTER.bind({ afterDecidedAt: after.decidedAt, afterSeq: after.seq, limit: limit + 1 })
+        : REVIEW_QUEUE_START.bind({ limit: limit + 1 });
+      const { rows } = await pool.query<Record<string, unknown>>(query);
+      const jobs = rows.slice(0, limit).map((row) => ({ job: decodeJob(row), seq: row.seq as string }));
+      return { jobs, more: rows.length > limit };
     },
 
     /** Up to `limit` jobs with their listing position (`seq`), and whether more follow. */

@@ -13,6 +13,7 @@ function decisionData(decision: JobDecision) {
     decisionRule: decision.rule,
     decisionPolicyVersion: decision.policyVersion,
     decidedAt: decision.decidedAt,
+    decisionBasis: decision.basis === undefined ? Prisma.DbNull : { ...decision.basis },
   };
 }
 
