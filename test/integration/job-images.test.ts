@@ -1,7 +1,7 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulatedJob } from '../../src/simulator/callbacks.js';
-import { API_TOKEN, PII_TOKEN } from '../helpers/app.js';
+import { API_TOKEN, PII_TOKEN, REVIEW_TOKEN } from '../helpers/app.js';
 import { jobWhen, simulatedService, startService, type TestService } from '../helpers/service.js';
 
 interface ImagesBody {
@@ -117,6 +117,43 @@ describe('GET /v1/jobs/:jobId/images against the Smile ID simulator', () => {
   it('refuses an ordinary token with 403 and records nothing', async () => {
     const job = await knownJob();
     const { status, body } = await images(job.jobId, API_TOKEN);
+    expect(status).toBe(403);
+    expect(body.error).toMatchObject({ code: 'PII_FORBIDDEN' });
+    expect(await auditRows(job.jobId)).toEqual([]);
+  });
+
+  it('gives a review token the links of a job in review, audited, and refuses them once the review is settled', async () => {
+    // Smile Secure finds a suspect: the default policy asks a person once job_status confirms the result.
+    const job = await knownJob('suspects');
+    const decided = await jobWhen(
+      ctx.service,
+      job.jobId,
+      (outcome) => (outcome.decision as { value?: string } | undefined)?.value === 'review',
+    );
+    expect(decided).toBeDefined();
+    const { status, body } = await images(job.jobId, REVIEW_TOKEN);
+    expect(status).toBe(200);
+    expect(body.imageLinks?.selfie_image).toMatch(/^https:\/\//);
+    expect(await auditRows(job.jobId)).toEqual([
+      { data_read: 'images', route: 'GET /v1/jobs/:jobId/images' },
+    ]);
+
+    const settled = await fetch(`${ctx.service.baseUrl}/v1/jobs/${job.jobId}/review`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${REVIEW_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ decision: 'approve', reason: 'suspect_is_a_twin' }),
+    });
+    expect(settled.status).toBe(200);
+    const refused = await images(job.jobId, REVIEW_TOKEN);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toMatchObject({ code: 'PII_FORBIDDEN' });
+    expect((await auditRows(job.jobId)).map((row) => row.data_read)).toEqual(['images', 'review']);
+  });
+
+  it('refuses a review token the links of a job not in review, without asking Smile ID', async () => {
+    const job = await knownJob();
+    expect(await jobWhen(ctx.service, job.jobId, (outcome) => outcome.confirmed)).toBeDefined();
+    const { status, body } = await images(job.jobId, REVIEW_TOKEN);
     expect(status).toBe(403);
     expect(body.error).toMatchObject({ code: 'PII_FORBIDDEN' });
     expect(await auditRows(job.jobId)).toEqual([]);
