@@ -9,6 +9,8 @@ import { createReviewSettlement } from './api/settle-review.js';
 import type { AppDependencies, Services } from './app-dependencies.js';
 import { createIntake } from './callbacks/intake.js';
 import { type Config, pollModelOf, webhookSecretsOf } from './config.js';
+import { decideJobs } from './decide/jobs.js';
+import { createDecisionReplay } from './decide/replay.js';
 import { maintenanceJobs } from './maintenance/jobs.js';
 import { createRetentionPurge } from './maintenance/retention.js';
 import { notifyJobs } from './notify/jobs.js';
@@ -30,6 +32,7 @@ import { createStatusStore } from './store/evidence/status-store.js';
 import { type ChangeSignal, createChangeFeed, createChangeSignal } from './store/feed/change-feed.js';
 import { createAuditLog } from './store/identity/audit-log.js';
 import { eraseUserIdentityData } from './store/identity/identity-maintenance.js';
+import { createDecisionReplayStore } from './store/jobs/decision-replay.js';
 import { createDueChecks } from './store/jobs/due-checks.js';
 import { createGaugeQueries } from './store/jobs/job-gauges.js';
 import { createJobQueries } from './store/jobs/job-queries.js';
@@ -256,6 +259,13 @@ function jobModulesOf(
       batchSize: config.RECONCILE_BATCH_SIZE,
       log,
       metrics,
+    }),
+    decideJobs({
+      replay: createDecisionReplay({
+        store: createDecisionReplayStore({ pool: db.pool }),
+        policy: config.DECISION_POLICY,
+        startedAt: new Date(),
+      }),
     }),
     maintenanceJobs({
       purge: createRetentionPurge({

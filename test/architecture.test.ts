@@ -126,8 +126,8 @@ describe('the shape of src/', () => {
     expect(development).toEqual([]);
   });
 
-  it('keeps feature folders apart: callbacks, reconcile, submit, notify and maintenance import none of one another', () => {
-    const features = ['callbacks', 'reconcile', 'submit', 'notify', 'maintenance'];
+  it('keeps feature folders apart: callbacks, reconcile, submit, notify, decide and maintenance import none of one another', () => {
+    const features = ['callbacks', 'reconcile', 'submit', 'notify', 'decide', 'maintenance'];
     const crossing = all
       .filter((module) => features.includes(module.folder))
       .flatMap((module) =>
@@ -141,6 +141,7 @@ describe('the shape of src/', () => {
   it("declares each feature's queued work in its jobs.ts, which only the composition root assembles", () => {
     const jobModules = all.filter((module) => module.file.endsWith('/jobs.ts')).map((module) => module.file);
     expect(jobModules.sort()).toEqual([
+      'decide/jobs.ts',
       'maintenance/jobs.ts',
       'notify/jobs.ts',
       'reconcile/jobs.ts',

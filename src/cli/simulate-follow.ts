@@ -9,6 +9,7 @@ export interface FollowedJob {
   state?: string;
   isFinal?: boolean;
   confirmed?: boolean;
+  decision?: { value: string; reasons: string[]; rule: string; policyVersion: string | null };
   submission?: {
     status: string;
     attempts: number;
@@ -24,7 +25,7 @@ export const readJob = (api: ServiceApi, jobId: string) =>
 
 /**
  * Reads the job every `intervalMs` until `done` holds of it, printing a line whenever its state,
- * confirmation or submission changes. Not reached when `timeoutMs` runs out first, or the submission
+ * confirmation, submission or decision changes. Not reached when `timeoutMs` runs out first, or the submission
  * failed; `job` is the last read.
  */
 export async function followJob(
@@ -58,13 +59,27 @@ export async function followJob(
   }
 }
 
-function describeJob({ state, isFinal, confirmed, submission }: FollowedJob): string {
+function describeJob({ state, isFinal, confirmed, submission, decision }: FollowedJob): string {
   const outcome = `${state}${isFinal ? ' (final)' : ''}, ${confirmed ? 'confirmed' : 'not confirmed'}`;
-  if (!submission) return outcome;
+  const decided = decision ? `; decision ${decision.value} (${decision.rule})` : '';
+  if (!submission) return `${outcome}${decided}`;
   const details = [
     `attempt ${submission.attempts}`,
     ...(submission.smileJobId ? [`Smile ID job ${submission.smileJobId}`] : []),
     ...(submission.error ? [`${submission.error.code}: ${submission.error.message}`] : []),
   ];
-  return `${outcome}; submission ${submission.status} (${details.join(', ')})`;
+  return `${outcome}; submission ${submission.status} (${details.join(', ')})${decided}`;
+}
+
+/** The job's decision in one line, beside the one the default policy gives the scenario once it ends. */
+export function describeDecision(
+  job: FollowedJob | undefined,
+  expected: { scenario: string; value: string; rule: string } | undefined,
+): string {
+  const { decision } = job ?? {};
+  if (!decision) return 'Decision: none shown';
+  const line = `Decision: ${decision.value} (reasons: ${decision.reasons.join(', ')}), by rule ${decision.rule} of ${decision.policyVersion ?? 'no policy yet'}`;
+  if (!expected) return line;
+  return `${line}
+  the default policy decides the ${expected.scenario} scenario, once ended and confirmed: ${expected.value} (${expected.rule})`;
 }

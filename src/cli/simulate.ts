@@ -1,8 +1,14 @@
 import { parseArgs } from 'node:util';
 import { loadEntryPointConfig } from '../config.js';
 import { type SimulatedJob, signCallback, simulatedJob } from '../simulator/callbacks.js';
-import { JOB_LIVES, type JobLife, lifeCallbacks } from '../simulator/job-lives.js';
-import { type FollowedJob, followJob, readJob, type ServiceApi } from './simulate-follow.js';
+import { JOB_LIVES, type JobLife, LIFE_DECISIONS, lifeCallbacks } from '../simulator/job-lives.js';
+import {
+  describeDecision,
+  type FollowedJob,
+  followJob,
+  readJob,
+  type ServiceApi,
+} from './simulate-follow.js';
 import { submitJob } from './simulate-submit.js';
 
 function isJobLife(name: string): name is JobLife {
@@ -16,7 +22,8 @@ function isJobLife(name: string): name is JobLife {
  *
  * With `--simulator URL` (a running `npm run simulator`, which the service polls as Smile ID), the job
  * is registered there instead and the simulator delivers its callbacks; then the outcome is followed
- * until reconciliation has confirmed it against the simulator's job_status.
+ * until reconciliation has confirmed its final result against the simulator's job_status. Either way the
+ * command ends with the job's decision, beside the one the default policy gives the scenario.
  *
  * With `--submit`, the job goes in the front door instead: `POST /v1/submissions` with the bundled
  * JPEGs (src/cli/samples/), which the service uploads to its Smile ID (in development, the simulator in
@@ -62,14 +69,15 @@ if (options.help) {
                             [--simulator http://127.0.0.1:3900 | --submit]
   (neither)    post the job's callbacks to the service, signed with the first SMILE_API_KEYS key
   --simulator  register the job with a running \`npm run simulator\`, which delivers its callbacks;
-               then follow the job until the service has confirmed it with job_status
+               then follow the job until the service has confirmed its final result with job_status
   --submit     submit the job with the bundled JPEGs (a selfie, two liveness images, an ID card front)
                through POST /v1/submissions, as a client would; the service uploads it to its Smile ID
                (in development, the simulator inside \`npm start\`). Then follow the job until it is
                final and confirmed; exits 1 if that takes more than ${FOLLOW_TIMEOUT_MS / 1000} s
-scenarios (--scenario; default review, or approved with --submit):
+scenarios (--scenario; default review, or approved with --submit), and the decision the default
+policy gives each once it has ended and job_status has confirmed it:
 ${Object.entries(SCENARIOS)
-  .map(([name, what]) => `  ${name.padEnd(17)} ${what}`)
+  .map(([name, what]) => `  ${name.padEnd(17)} ${what} → ${LIFE_DECISIONS[name as JobLife].value}`)
   .join('\n')}`);
   process.exit(0);
 }
@@ -142,9 +150,9 @@ async function throughSimulator(simulatorUrl: string, life: JobLife) {
   for (const delivery of report.deliveries ?? []) {
     console.log(`  ${delivery.status} ${delivery.response}  ← ${delivery.label}`);
   }
-  console.log('  … waiting for reconciliation to confirm the job with job_status …');
+  console.log('  … waiting for reconciliation to confirm the job’s final result with job_status …');
   return followJob(api, job.jobId, {
-    done: (outcome) => Boolean(outcome.confirmed),
+    done: (outcome) => Boolean(outcome.isFinal && outcome.confirmed),
     timeoutMs: FOLLOW_TIMEOUT_MS,
   });
 }
@@ -163,7 +171,7 @@ async function throughSubmission(life: JobLife | undefined) {
 function missed(last: FollowedJob | undefined): string {
   const failed = last?.submission?.status === 'failed' ? last.submission.error : null;
   if (failed) return `the submission failed: ${failed.code}: ${failed.message}`;
-  const goal = options.submit ? 'final and confirmed' : 'confirmed';
+  const goal = 'final and confirmed';
   return `the job was not ${goal} within ${FOLLOW_TIMEOUT_MS / 1000} s; is the service's Smile ID answering?`;
 }
 
@@ -179,8 +187,11 @@ try {
     process.exitCode = 1;
   } else {
     const outcome = await readJob(api, job.jobId);
+    const shown = (await outcome.json()) as FollowedJob;
+    const played = options.submit ? (scenario ?? 'approved') : (scenario ?? DEFAULT_SCENARIO);
+    console.log(`\n${describeDecision(shown, { scenario: played, ...LIFE_DECISIONS[played] })}`);
     console.log(`\nGET /v1/jobs/${job.jobId} → ${outcome.status}`);
-    console.log(JSON.stringify(await outcome.json(), null, 2));
+    console.log(JSON.stringify(shown, null, 2));
     if (!followed.reached) {
       console.error(`\n${missed(followed.job)}`);
       process.exitCode = 1;

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadEntryPointConfig } from '../config.js';
+import { JOB_LIVES, LIFE_DECISIONS } from '../simulator/job-lives.js';
 import { buildSimulator } from '../simulator/server.js';
 
 /**
@@ -19,7 +20,8 @@ if (options.help) {
   console.log(`usage: npm run simulator -- [--port 3900] [--host 127.0.0.1] [--latency-ms N]
   Point the service at it with SMILE_API_BASE_URL=http://127.0.0.1:<port>/v1
   POST /__sim/jobs {jobId, userId, life, startDelayMs?, reviewDelayMs?, faults?}   register a job
-       life: approved | review | rejected | id_not_found | suspects | never_started
+       life, and the decision the default policy gives it once ended and confirmed:
+${JOB_LIVES.map((life) => `         ${life.padEnd(17)} → ${LIFE_DECISIONS[life].value} (${LIFE_DECISIONS[life].rule})`).join('\n')}
   POST /__sim/jobs/:jobId/deliver {callbackUrl, order?, duplicate?, drop?}         send its callbacks
   POST /__sim/faults {latencyMs?, failRate?, failNext?, timeoutNext?, badSignature?, resultAsString?, authError?}
   GET  /__sim/stats    POST /__sim/reset`);

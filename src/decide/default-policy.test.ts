@@ -2,12 +2,18 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { decide } from '../domain/decision/decide.js';
 import { decisionFacts } from '../domain/decision/facts.js';
-import type { DecisionValue } from '../domain/decision/policy.js';
+import { DECISION_VALUES, type DecisionValue } from '../domain/decision/policy.js';
 import { mergeObservation } from '../domain/merge.js';
 import { emptyOutcome, type JobOutcome } from '../domain/outcome.js';
 import { RESULT_CODES } from '../domain/result-codes.js';
 import { idInfoCallback, resultCallback, simulatedJob } from '../simulator/callbacks.js';
-import { JOB_LIVES, type JobLife, jobStatusAt, lifeCallbacks } from '../simulator/job-lives.js';
+import {
+  JOB_LIVES,
+  type JobLife,
+  jobStatusAt,
+  LIFE_DECISIONS,
+  lifeCallbacks,
+} from '../simulator/job-lives.js';
 import { classifyBody } from '../smileid/classify.js';
 import { loadPolicyFile } from './policy-file.js';
 
@@ -198,5 +204,15 @@ describe('the default decision policy', () => {
       row.case.split(' ')[2]!.replace(',', ''),
     );
     expect(new Set(lives)).toEqual(new Set(JOB_LIVES));
+    // What the simulator says each life ends in is what this table says, and every decision is reached.
+    const ends = TABLE.filter(
+      (row) => row.case.startsWith('simulator life ') && !row.case.includes(' ms in'),
+    );
+    expect(
+      Object.fromEntries(
+        ends.map((row) => [row.case.split(' ')[2], { value: row.decision, rule: row.rule }]),
+      ),
+    ).toEqual(LIFE_DECISIONS);
+    expect(new Set(Object.values(LIFE_DECISIONS).map((end) => end.value))).toEqual(new Set(DECISION_VALUES));
   });
 });

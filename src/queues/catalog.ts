@@ -157,6 +157,12 @@ export const catalog = {
     data: noData,
     options: () => removed,
   }),
+  replayDecisions: job({
+    queue: QUEUES.maintenance,
+    name: 'replay-decisions',
+    data: noData,
+    options: () => removed,
+  }),
 } as const;
 
 export type CatalogEntry = keyof typeof catalog;

@@ -13,6 +13,7 @@ const maintenance: JobModule = {
     sweepDueSubmissions: done,
     sweepNotifications: done,
     purgeExpiredIdentityData: done,
+    replayDecisions: done,
   },
   schedules: { purgeExpiredIdentityData: { every: 60_000 } },
 };
@@ -37,6 +38,7 @@ describe('planWorkers', () => {
     ]);
     expect(Object.keys(plan.queues[1]!.handlers).sort()).toEqual([
       'purgeExpiredIdentityData',
+      'replayDecisions',
       'sweepDueChecks',
       'sweepDueSubmissions',
       'sweepNotifications',

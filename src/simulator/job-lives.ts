@@ -1,3 +1,4 @@
+import type { DecisionValue } from '../domain/decision/policy.js';
 import {
   idInfoCallback,
   idNotFoundCallback,
@@ -25,6 +26,23 @@ export const JOB_LIVES = [
   'never_started',
 ] as const;
 export type JobLife = (typeof JOB_LIVES)[number];
+
+/**
+ * The decision the default policy (policies/default.yaml) gives each life once it has played out and
+ * job_status has confirmed its end, by the rule that gives it: between them the lives reach every
+ * decision. src/decide/default-policy.test.ts holds the policy to it.
+ */
+export const LIFE_DECISIONS: Readonly<Record<JobLife, { value: DecisionValue; rule: string }>> = {
+  approved: { value: 'approve', rule: 'approved' },
+  review: { value: 'approve', rule: 'approved' },
+  rejected: { value: 'reject', rule: 'rejected' },
+  id_not_found: { value: 'reject', rule: 'rejected' },
+  suspects: { value: 'review', rule: 'smile_secure_suspects' },
+  pure_provisional: { value: 'approve', rule: 'approved' },
+  pending_approval: { value: 'pending', rule: 'pending_approval' },
+  failed: { value: 'retry', rule: 'id_authority_unavailable' },
+  never_started: { value: 'pending', rule: 'no_result' },
+};
 
 /** What job_status says in `result` before anything has happened (docs/smile-id.md#job-status-api). */
 export const NOT_STARTED_RESULT = 'No zip uploaded yet';

@@ -76,14 +76,23 @@ describe('npm start in development, with the default keys and no Smile ID base U
     expect(stats.status).toBe(200);
   });
 
-  it('takes npm run simulate -- --submit from the front door to a final, confirmed result', async () => {
+  it('takes npm run simulate -- --submit from the front door to a final, confirmed result and its decision', async () => {
     const { code, output } = await simulate(['--submit'], env, 75_000);
     expect(code, output).toBe(0);
     expect(output).toMatch(/ 202 submission queued {2}← POST \/v1\/submissions/);
     expect(output).toMatch(/submission uploaded \(attempt 1, Smile ID job \d+\)/);
-    expect(output).toMatch(/approved \(final\), confirmed; submission uploaded/);
+    expect(output).toMatch(
+      /approved \(final\), confirmed; submission uploaded .*; decision approve \(approved\)/,
+    );
+    expect(output).toMatch(
+      /^Decision: approve \(reasons: approved\), by rule approved of smile-id-default@/m,
+    );
+    expect(output).toContain(
+      'the default policy decides the approved scenario, once ended and confirmed: approve',
+    );
     const outcome = JSON.parse(output.slice(output.indexOf('\n{'))) as Record<string, unknown>;
     expect(outcome).toMatchObject({ state: 'approved', isFinal: true, confirmed: true });
+    expect(outcome.decision).toMatchObject({ value: 'approve', rule: 'approved', source: 'policy' });
     expect(outcome.submission).toMatchObject({ status: 'uploaded', attempts: 1, error: null });
   }, 90_000);
 

@@ -251,6 +251,21 @@ describe('the migrated schema and schema.prisma', () => {
     );
   });
 
+  it('round-trips the decision policies a worker started with', async () => {
+    const now = new Date('2026-12-08T01:02:03.456Z');
+    const policy = {
+      version: `test@${randomBytes(6).toString('hex')}`,
+      name: 'test',
+      canonical: { name: 'test', rules: [], fallback: { decision: 'review', reasons: ['no_rule_matched'] } },
+      firstStartedAt: now,
+      lastStartedAt: now,
+    };
+    await db.prisma.decisionPolicy.create({ data: policy });
+    expect(await db.prisma.decisionPolicy.findUniqueOrThrow({ where: { version: policy.version } })).toEqual(
+      policy,
+    );
+  });
+
   it('keeps no sealed payload on a submission that is done', async () => {
     const jobId = `job-${randomUUID()}`;
     const now = new Date();
@@ -276,7 +291,7 @@ describe('the migrated schema and schema.prisma', () => {
       `SELECT table_name, count(*)::int AS count FROM information_schema.columns
         WHERE table_schema = 'public'
           AND table_name IN ('jobs', 'callback_events', 'job_transitions', 'status_snapshots', 'submissions',
-                             'job_changes', 'webhook_endpoints', 'webhook_deliveries')
+                             'job_changes', 'webhook_endpoints', 'webhook_deliveries', 'decision_policies')
         GROUP BY table_name ORDER BY table_name`,
     );
     const { Prisma } = await import('../../src/generated/prisma/client.js');
@@ -290,6 +305,7 @@ describe('the migrated schema and schema.prisma', () => {
       job_changes: declared(Prisma.JobChangeScalarFieldEnum),
       webhook_endpoints: declared(Prisma.WebhookEndpointScalarFieldEnum),
       webhook_deliveries: declared(Prisma.WebhookDeliveryScalarFieldEnum),
+      decision_policies: declared(Prisma.DecisionPolicyScalarFieldEnum),
     });
   });
 });

@@ -19,7 +19,14 @@ describe('the production image', () => {
       /^(?:src\/simulator\/|src\/cli\/simulat|test\/|bench\/)|\.test\.ts$/.test(file),
     );
     expect(unwanted).toEqual([]);
-    for (const entry of ['src/main.ts', 'src/dev.ts', 'src/cli/migrate.ts', 'src/cli/reencrypt.ts']) {
+    const entries = [
+      'src/main.ts',
+      'src/dev.ts',
+      'src/cli/migrate.ts',
+      'src/cli/reencrypt.ts',
+      'src/cli/policy-check.ts',
+    ];
+    for (const entry of entries) {
       expect(files).toContain(entry);
     }
   });

@@ -83,3 +83,17 @@ BEGIN
   RETURN NULL;
 END
 $$;
+
+-- Every decision policy version a worker has run, with its canonical form: which policies decided, and
+-- since when. The replay of a version runs only while it is the one a process started with last, so that
+-- during a rolling deployment the processes still on the previous version stop replaying theirs.
+CREATE TABLE "decision_policies" (
+    "version" TEXT NOT NULL,
+    "name" TEXT NOT NULL,
+    "canonical" JSONB NOT NULL,
+    "first_started_at" TIMESTAMPTZ(3) NOT NULL,
+    "last_started_at" TIMESTAMPTZ(3) NOT NULL,
+
+    CONSTRAINT "decision_policies_pkey" PRIMARY KEY ("version")
+);
+CREATE INDEX "decision_policies_last_started_at_idx" ON "decision_policies"("last_started_at");
