@@ -112,6 +112,19 @@ describe('GET /metrics', () => {
     ).toBeGreaterThanOrEqual(2);
   });
 
+  it('counts the decisions the policy made by value and reason, and exports the review queue beside its SLA', () => {
+    // The rejected job, once job_status confirmed it.
+    expect(sample(text, 'smileid_decisions_total', { decision: 'reject' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, 'smileid_decision_reasons_total', { decision: 'reject', reason: 'rejected' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'smileid_reviews_settled_total', { decision: 'approve' })).toBe(0);
+    expect(sample(text, 'smileid_reviews_reopened_total')).toBe(0);
+    expect(sample(text, 'smileid_review_queue_jobs')).toBeGreaterThanOrEqual(0);
+    expect(sample(text, 'smileid_review_oldest_seconds')).toBeGreaterThanOrEqual(0);
+    expect(sample(text, 'smileid_review_sla_seconds')).toBe(24 * 3600);
+  });
+
   it('reports jobs by state and flags from Postgres, and queue depth from Redis', () => {
     expect(sample(text, 'smileid_jobs', { state: 'approved', final: 'true' })).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'smileid_jobs_flagged', { flag: 'untrusted' })).toBeGreaterThanOrEqual(1);
