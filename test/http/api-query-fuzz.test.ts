@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulatedJob } from '../../src/simulator/callbacks.js';
-import { API_TOKEN, createTestApp, PII_TOKEN, TEST_CURSORS, type TestApp } from '../helpers/app.js';
+import {
+  API_TOKEN,
+  createTestApp,
+  PII_TOKEN,
+  REVIEW_TOKEN,
+  TEST_CURSORS,
+  type TestApp,
+} from '../helpers/app.js';
 import { storeJob } from '../helpers/callbacks.js';
 import { isErrorBody } from '../helpers/http.js';
 import { bearer } from './api-fixtures.js';
@@ -17,6 +24,7 @@ const LIST_PARAMETERS = [
   'cursor',
 ];
 const EVENT_PARAMETERS = ['include', 'limit', 'cursor'];
+const REVIEW_PARAMETERS = ['limit', 'cursor'];
 
 const likelyValue = fc.constantFrom(
   ...['approved', 'pending,failed', 'rejected,', 'true', 'false', 'TRUE', '0', '1', '50', '200', '201', '-1'],
@@ -34,6 +42,12 @@ const cursorValue = fc.oneof(
     .record({ at: fc.date({ noInvalidDate: true }).map((date) => date.toISOString()), id: fc.uuid() })
     .map((payload) => TEST_CURSORS.encode('events', payload)),
   fc.record({ at: fc.string(), id: fc.string() }).map((payload) => TEST_CURSORS.encode('events', payload)),
+  fc
+    .record({
+      at: fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
+      seq: fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map(String),
+    })
+    .map((payload) => TEST_CURSORS.encode('reviews', payload)),
 );
 /** Characters that have broken parsers and databases: NUL, controls, separators, lone surrogates. */
 const awkwardText = fc.string({
@@ -124,6 +138,35 @@ describe('generated query strings', () => {
         expectNoServerError(`/v1/jobs?${query}`, bearerToken),
       ),
       { numRuns: 400 },
+    );
+  });
+
+  it('never make GET /v1/reviews answer 5xx, and every refusal is a coded error', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        queryString(REVIEW_PARAMETERS),
+        fc.constantFrom(API_TOKEN, REVIEW_TOKEN),
+        (query, bearerToken) => expectNoServerError(`/v1/reviews?${query}`, bearerToken),
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never make GET /v1/users/:userId answer 5xx, for known and generated user ids', async () => {
+    const userId = fc.oneof(
+      { weight: 2, arbitrary: fc.constant(job.userId) },
+      { weight: 1, arbitrary: fc.string({ minLength: 1, maxLength: 60 }) },
+      { weight: 1, arbitrary: awkwardText.filter((text) => text.length > 0) },
+    );
+    await fc.assert(
+      fc.asyncProperty(userId, token, async (id, bearerToken) => {
+        const url = `/v1/users/${encode(id)}`;
+        const response = await t.app.inject({ method: 'GET', url, headers: bearer(bearerToken) });
+        expect(response.statusCode, `${url} → ${response.body}`).toBeLessThan(500);
+        if (response.statusCode >= 400) expect(isErrorBody(response.body), response.body).toBe(true);
+        else expect(response.json().jobs.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 300 },
     );
   });
 

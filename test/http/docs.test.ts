@@ -30,7 +30,10 @@ const V1_ROUTES = [
   ['get', '/v1/jobs/{jobId}/events'],
   ['get', '/v1/jobs/{jobId}/images'],
   ['post', '/v1/jobs/{jobId}/reconcile'],
+  ['get', '/v1/users/{userId}'],
   ['delete', '/v1/users/{userId}/identity-data'],
+  ['get', '/v1/reviews'],
+  ['post', '/v1/jobs/{jobId}/review'],
   ['post', '/v1/submissions'],
   ['get', '/v1/changes'],
   ['get', '/v1/notifications/dead-letters'],
@@ -125,6 +128,22 @@ describe('the API documentation', () => {
       expect(body).toContain(field);
     }
     expect(JSON.stringify(document.components?.schemas?.Job)).toContain('#/components/schemas/Submission');
+  });
+
+  it('documents the review routes: the queue, the body a person sends, and who may send it', () => {
+    const settle = document.paths['/v1/jobs/{jobId}/review']?.post;
+    expect(Object.keys(settle?.responses ?? {})).toEqual(
+      expect.arrayContaining(['200', '400', '403', '404', '409']),
+    );
+    expect(JSON.stringify(settle?.responses?.['403'])).toContain('REVIEW_FORBIDDEN');
+    expect(JSON.stringify(settle?.responses?.['409'])).toContain('NOT_IN_REVIEW');
+    const body = JSON.stringify(settle?.requestBody);
+    for (const field of ['decision', 'approve', 'reject', 'reason', 'note']) expect(body).toContain(field);
+    const queue = document.paths['/v1/reviews']?.get;
+    expect(queue?.parameters?.map((parameter) => parameter.name).sort()).toEqual(['cursor', 'limit']);
+    const user = document.paths['/v1/users/{userId}']?.get;
+    expect(JSON.stringify(user?.responses?.['404'])).toContain('USER_NOT_FOUND');
+    expect(JSON.stringify(document.components?.schemas?.User)).toContain('verifiedBy');
   });
 
   it('serves the UI as HTML at /docs', async () => {
