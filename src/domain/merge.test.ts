@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { loadPolicyFile } from '../decide/policy-file.js';
 import {
   idInfoCallback,
   idNotFoundCallback,
@@ -9,6 +10,8 @@ import {
   smileSecureCallback,
 } from '../simulator/callbacks.js';
 import { classifyBody } from '../smileid/classify.js';
+import { type JobDecision, redecide } from './decision/job-decision.js';
+import type { PolicyInUse } from './decision/policy.js';
 import { claimStanding } from './evidence.js';
 import type { Authority } from './facets.js';
 import { mergeObservation, transitionBetween } from './merge.js';
@@ -181,6 +184,32 @@ const reorderedWithDuplicates = observations.chain((original) =>
 
 const RUNS = { numRuns: 300 };
 
+const DEFAULT_POLICY = loadPolicyFile();
+const APPROVE_EVERYTHING: PolicyInUse = {
+  version: 'approve-everything@000000000000',
+  policy: {
+    name: 'approve-everything',
+    rules: [{ id: 'everything', when: {}, decision: 'approve', reasons: ['everything'] }],
+    fallback: { decision: 'approve', reasons: ['everything'] },
+  },
+};
+
+/**
+ * The observations folded in as the stores write them: the decision derived again after each one, from
+ * the outcome and the decision before it, for a job registered with an ID type and country.
+ */
+function decideAll(list: readonly Observation[], policy: PolicyInUse): JobDecision {
+  let outcome: JobOutcome | undefined;
+  let decision: JobDecision | null = null;
+  for (const next of list) {
+    outcome = mergeObservation(outcome, next);
+    const context = { idType: 'NIN', country: 'NG', stale: false, decision };
+    decision = redecide(outcome, context, policy, next.receivedAt);
+  }
+  if (decision === null) throw new Error('decided nothing');
+  return decision;
+}
+
 // ---- properties ----
 
 describe('mergeObservation: order and repetition do not matter', () => {
@@ -188,6 +217,31 @@ describe('mergeObservation: order and repetition do not matter', () => {
     fc.assert(
       fc.property(reorderedWithDuplicates, ({ original, variant }) => {
         expect(foldAll(variant)).toEqual(foldAll(original));
+      }),
+      RUNS,
+    );
+  });
+
+  it('gives the same decision for every permutation and duplication of the same observations', () => {
+    fc.assert(
+      fc.property(reorderedWithDuplicates, ({ original, variant }) => {
+        const { decidedAt: _o, ...decided } = decideAll(original, DEFAULT_POLICY);
+        const { decidedAt: _v, ...again } = decideAll(variant, DEFAULT_POLICY);
+        expect(again).toEqual(decided);
+      }),
+      RUNS,
+    );
+  });
+
+  it('decides nothing but pending on a result job_status has not confirmed, even under a policy that approves everything', () => {
+    fc.assert(
+      fc.property(observations, (list) => {
+        const outcome = foldAll(list);
+        for (const policy of [DEFAULT_POLICY, APPROVE_EVERYTHING]) {
+          const decision = decideAll(list, policy);
+          if (!outcome.confirmed) expect(decision.value).toBe('pending');
+          if (decision.value !== 'pending') expect(outcome).toMatchObject({ confirmed: true });
+        }
       }),
       RUNS,
     );

@@ -73,12 +73,17 @@ describe('forged claims with a borrowed signature', () => {
     expect(again.status).toBe(200);
   });
 
-  it('shows a forged final approval during human review only until its own confirmation check, never confirmed', async () => {
+  it('shows a forged final approval during human review only until its own confirmation check, never confirmed, and decides nothing on it', async () => {
     const job = await simulate('review', { reviewDelayMs: 60_000 });
-    await until(job.jobId, (current) => current.confirmed && current.state === 'provisional');
+    const reviewing = await until(
+      job.jobId,
+      (current) => current.confirmed && current.state === 'provisional',
+    );
+    expect(reviewing?.decision).toMatchObject({ value: 'pending', rule: 'smile_id_review_in_progress' });
     const postedAt = Date.now();
     await post({ ...resultCallback(job, 'approved'), ...borrowedPair() });
-    const seen: ApiBody[] = [];
+    const claimed = await outcome(job.jobId);
+    const seen: ApiBody[] = [claimed];
     const demoted = await until(job.jobId, (current) => {
       seen.push(current);
       return !current.isFinal;
@@ -87,6 +92,17 @@ describe('forged claims with a borrowed signature', () => {
     expect(demoted).toMatchObject({ state: 'provisional', confirmed: true, needsConfirmation: true });
     expect(shownFinalForMs).toBeLessThan(10_000);
     expect(seen.filter((current) => current.state === 'approved' && current.confirmed)).toEqual([]);
+    // Shown approved and final for a few seconds, yet never approved: the claim was not confirmed.
+    if (claimed.state === 'approved') {
+      expect(claimed.decision).toMatchObject({ value: 'pending', rule: 'awaiting_confirmation' });
+    }
+    expect(seen.map((current) => current.decision?.value)).toEqual(seen.map(() => 'pending'));
+    expect(demoted?.decision).toMatchObject({ value: 'pending', rule: 'smile_id_review_in_progress' });
+    const approvedBySearch = await running.service.api(
+      'GET',
+      `/v1/jobs?decision=approve&userId=${job.userId}`,
+    );
+    expect(approvedBySearch.body).toMatchObject({ items: [] });
     // The second look still disagrees: the claim is contradicted and counted.
     const contradicted = await eventually(async () => {
       const rows = await events(job.jobId);
@@ -108,6 +124,7 @@ describe('forged claims with a borrowed signature', () => {
       isFinal: true,
       confirmed: true,
       needsConfirmation: false,
+      decision: { value: 'reject', rule: 'rejected', decidedAt: settled?.decision?.decidedAt },
     });
   });
 
