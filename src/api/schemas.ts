@@ -180,8 +180,9 @@ export const decisionSchema = z
     rule: z
       .string()
       .describe(
-        'The rule that decided: a rule id of the policy, `fallback`, or the service’s own `no_result` and ' +
-          '`awaiting_confirmation`',
+        'The rule that decided: a rule id of the policy, `fallback`, or the service’s own `no_result`, ' +
+          '`awaiting_confirmation` and `evidence_changed_since_review` (a person’s decision no longer holds); ' +
+          'a person’s decision keeps the rule of the review it settled',
       ),
     policyVersion: z
       .string()
