@@ -3,7 +3,6 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_POLICY_FILE, loadPolicyFile, PolicyFileError } from './decide/policy-file.js';
 import type { PolicyInUse } from './domain/decision/policy.js';
-import type { PollModel } from './domain/poll-schedule.js';
 import { internalKind, isThisMachine, originOf, portOf, reaches } from './notify/targets.js';
 import { parseKeyring } from './security/field-cipher.js';
 
@@ -610,18 +609,6 @@ function decisionPolicy(file: string | undefined, problems: string[]): PolicyInU
     return null;
   }
 }
-
-/** The reconciliation section as the poll schedule takes it (docs/design.md#the-polling-model). */
-export const pollModelOf = (config: Config): PollModel => ({
-  horizonMs: config.RECONCILE_HORIZON_HOURS * 3600_000,
-  silentFirstMs: config.POLL_SILENT_FIRST_MS,
-  reviewFirstMs: config.POLL_REVIEW_FIRST_MS,
-  maxIntervalMs: config.POLL_MAX_INTERVAL_MS,
-});
-
-/** The webhook section's secrets by URL: loadConfig has checked there is one per URL. */
-export const webhookSecretsOf = (config: Config): ReadonlyMap<string, string> =>
-  new Map(config.NOTIFY_WEBHOOK_URLS.map((url, index) => [url, config.NOTIFY_WEBHOOK_SECRETS[index]!]));
 
 /** What a submission holds beside its images: ID details, up to 20 partner params, the JSON around them. */
 const SUBMISSION_ROOM_BYTES = 64 * 1024;

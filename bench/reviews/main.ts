@@ -70,7 +70,8 @@ const deep = { decidedAt: middle.jobs.at(-1)!.job.decision.decidedAt, seq: middl
 
 let call = 0;
 const calls: Record<string, () => Promise<unknown>> = {
-  'one job by id (baseline)': () => jobs.read(`job-${(call % settings.BENCH_JOBS) + 1}`, { withIdInfo: false }),
+  'one job by id (baseline)': () =>
+    jobs.read(`job-${(call % settings.BENCH_JOBS) + 1}`, { withIdInfo: false }),
   'GET /v1/reviews, first page of 50': () => jobs.reviews(undefined, 50),
   'GET /v1/reviews, a page halfway': () => jobs.reviews(deep, 50),
   'review gauges (each scrape)': () => gauges.reviewQueue(),

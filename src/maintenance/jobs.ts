@@ -6,13 +6,17 @@ import type { createRetentionPurge } from './retention.js';
  * Maintenance's queued work: the maintenance queue, which runs every feature's sweeps and the retention
  * purge one at a time in each worker process; and the purge.
  */
-export function maintenanceJobs({
-  purge,
-  retentionIntervalMs,
-}: {
-  purge: ReturnType<typeof createRetentionPurge>;
+export interface MaintenanceSettings {
   /** How often the retention purge runs (RETENTION_INTERVAL_MS). */
   retentionIntervalMs: number;
+}
+
+export function maintenanceJobs({
+  purge,
+  settings: { retentionIntervalMs },
+}: {
+  purge: ReturnType<typeof createRetentionPurge>;
+  settings: MaintenanceSettings;
 }): JobModule {
   return {
     feature: 'maintenance',

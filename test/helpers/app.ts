@@ -5,10 +5,11 @@ import { inject } from 'vitest';
 import { cursorsOf } from '../../src/api/cursor.js';
 import { buildApp } from '../../src/app.js';
 import { type Config, DEVELOPMENT_SECRETS, loadConfig } from '../../src/config.js';
-import { createServices } from '../../src/deps.js';
 import type { Metrics } from '../../src/observability/metrics.js';
 import { createFailFastRedis, redisOutages } from '../../src/queues/redis.js';
 import { createFieldCipher, type FieldCipher, parseKeyring } from '../../src/security/field-cipher.js';
+import { createServices } from '../../src/services.js';
+import { settingsOf } from '../../src/settings.js';
 import { createDatabase, type Database } from '../../src/store/connections.js';
 import { capturingLogger } from './logs.js';
 
@@ -77,7 +78,7 @@ export async function createTestApp(
     config.ROLE === 'worker'
       ? undefined
       : createServices({
-          config,
+          settings: settingsOf(config),
           db,
           cipher,
           now: options.now,
