@@ -161,14 +161,16 @@ describe('retention', () => {
           });
         }
       }
-      await service.deps.db.pool.query(
-        "UPDATE jobs SET created_at = now() - interval '31 days' WHERE job_id = $1",
-        [old.jobId],
-      );
+      // Its bodies age first: a purge that runs between the two updates must not find the job old
+      // while its bodies are not.
       await service.deps.db.pool.query(
         `BEGIN; SET LOCAL smileid.maintenance = 'on';
          UPDATE callback_events SET received_at = now() - interval '31 days' WHERE job_id = '${old.jobId}';
          COMMIT;`,
+      );
+      await service.deps.db.pool.query(
+        "UPDATE jobs SET created_at = now() - interval '31 days' WHERE job_id = $1",
+        [old.jobId],
       );
 
       // The scheduled queued job does the purge.
