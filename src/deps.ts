@@ -7,8 +7,9 @@ import { createLongPolls } from './api/long-polls.js';
 import { createJobRegistration } from './api/register-job.js';
 import type { AppDependencies, Services } from './app-dependencies.js';
 import { createIntake } from './callbacks/intake.js';
-import { type Config, pollModelOf, webhookSecretsOf } from './config.js';
+import { type Config, objectStoreOf, pollModelOf, webhookSecretsOf } from './config.js';
 import { maintenanceJobs } from './maintenance/jobs.js';
+import { createBodyMover, createOrphanSweeper } from './maintenance/object-storage.js';
 import { createRetentionPurge } from './maintenance/retention.js';
 import { notifyJobs } from './notify/jobs.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -33,6 +34,8 @@ import { createDueChecks } from './store/jobs/due-checks.js';
 import { createGaugeQueries } from './store/jobs/job-gauges.js';
 import { createJobQueries } from './store/jobs/job-queries.js';
 import { createRegistrationStore } from './store/jobs/registrations.js';
+import type { BodyVault } from './store/objects/body-vault.js';
+import { createObjectStorage, type ObjectStorage } from './store/objects/object-storage.js';
 import { createSubmissionStore } from './store/submissions/submission-store.js';
 import { createWebhookStore } from './store/webhooks/webhook-store.js';
 import { submitJobs } from './submit/jobs.js';
@@ -96,6 +99,7 @@ export function createServices({
   config,
   db,
   cipher,
+  vault,
   stores = sharedStoresOf(db, cipher),
   metrics,
   jobStatus = jobStatusClientOf(config),
@@ -107,6 +111,8 @@ export function createServices({
   config: Config;
   db: Pick<Database, 'pool' | 'prisma'>;
   cipher: FieldCipher;
+  /** Where stored bodies' photos go and come from (the object store, or Postgres with inline storage). */
+  vault: BodyVault;
   /** The stores the workers of this process use too. */
   stores?: SharedStores;
   metrics?: Metrics | undefined;
@@ -122,7 +128,7 @@ export function createServices({
   const { pool, prisma } = db;
   return {
     intake: createIntake({
-      store: createCallbackStore({ pool, cipher }),
+      store: createCallbackStore({ pool, cipher, vault }),
       now,
       cipher,
       metrics,
@@ -137,13 +143,13 @@ export function createServices({
     }),
     api: {
       jobs: createJobQueries({ pool, cipher }),
-      events: createEventQueries({ pool, cipher }),
+      events: createEventQueries({ pool, vault }),
       audit: createAuditLog({ pool, now }),
       registrations: createJobRegistration({
         store: createRegistrationStore({ prisma }),
         pollModel: pollModelOf(config),
       }),
-      eraseUserIdentityData: (request) => eraseUserIdentityData(pool, cipher, request),
+      eraseUserIdentityData: (request) => eraseUserIdentityData(pool, cipher, vault, request),
       jobStatus,
       enqueueCheck,
       submissions: {
@@ -186,6 +192,7 @@ function jobModulesOf(
   shared: {
     db: Pick<Database, 'pool'>;
     cipher: FieldCipher;
+    storage: ObjectStorage;
     stores: SharedStores;
     jobStatus: JobStatusClient;
     acquire: () => Promise<void>;
@@ -193,14 +200,14 @@ function jobModulesOf(
     metrics: Metrics;
   },
 ) {
-  const { db, cipher, stores, jobStatus, log, metrics } = shared;
+  const { db, cipher, storage, stores, jobStatus, log, metrics } = shared;
   const submissionStore = stores.submissions;
   return (producer: Producer<QueueName>): JobModule[] => [
     reconcileJobs({
       producer,
       dueChecks: createDueChecks({ pool: db.pool }),
       statusCheck: createStatusCheck({
-        store: createStatusStore({ pool: db.pool, cipher }),
+        store: createStatusStore({ pool: db.pool, cipher, vault: storage.vault }),
         client: jobStatus,
         log,
         pollModel: pollModelOf(config),
@@ -249,11 +256,19 @@ function jobModulesOf(
     maintenanceJobs({
       purge: createRetentionPurge({
         pool: db.pool,
+        vault: storage.vault,
         changeFeed: stores.feed,
         days: config.RETENTION_DAYS,
         batchSize: config.RETENTION_BATCH_SIZE,
       }),
       retentionIntervalMs: config.RETENTION_INTERVAL_MS,
+      objectStorage:
+        storage.inlineBodies && storage.sweepOrphans
+          ? {
+              moveOut: createBodyMover({ inlineBodies: storage.inlineBodies, metrics }),
+              sweepOrphans: createOrphanSweeper({ sweep: storage.sweepOrphans, metrics }),
+            }
+          : null,
     }),
   ];
 }
@@ -295,6 +310,15 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
   // Stateless: the workers poll with it, and the API asks it for image links at request time.
   const jobStatus = jobStatusClientOf(config, budget.acquire);
   const stores = sharedStoresOf(db, cipher);
+  // Photos: the object store (or Postgres, with inline storage), for the API's reads and the workers alike.
+  const storage = createObjectStorage({
+    settings: objectStoreOf(config),
+    cipher,
+    pool: db.pool,
+    log,
+    metrics,
+    orphanGraceMs: config.OBJECT_STORE_ORPHAN_GRACE_MINUTES * 60_000,
+  });
   const workerRedis = runsWorkers ? createWorkerRedis(config.REDIS_URL, outages) : undefined;
   const worker = workerRedis
     ? buildWorker({
@@ -307,6 +331,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
         modules: jobModulesOf(config, {
           db,
           cipher,
+          storage,
           stores,
           jobStatus,
           acquire: budget.acquire,
@@ -316,7 +341,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
       })
     : undefined;
 
-  const gauges = createGaugeQueries({ pool: db.pool });
+  const gauges = createGaugeQueries({ pool: db.pool, objectStorage: storage.objects !== null });
   const changeSignal = servesHttpApi
     ? createChangeSignal({ url: config.DATABASE_URL, log, outages: postgres })
     : undefined;
@@ -326,6 +351,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
         config,
         db,
         cipher,
+        vault: storage.vault,
         stores,
         metrics,
         jobStatus,
@@ -340,6 +366,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
   return {
     db,
     cipher,
+    storage,
     metrics,
     /** What buildApp needs of these dependencies. */
     forApp: {
@@ -362,6 +389,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
       await producer.close();
       workerRedis?.disconnect();
       fastRedis.disconnect();
+      storage.close();
       await db.close();
     },
     /**

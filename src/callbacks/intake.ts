@@ -12,6 +12,7 @@ import { classifyBody } from '../smileid/classify.js';
 import { type CallbackKeys, verifyCallback } from '../smileid/verify-callback.js';
 import type { CallbackEventRow, CallbackQueries, CallbackStore } from '../store/evidence/callback-store.js';
 import type { StoredJob } from '../store/jobs/job-table.js';
+import type { StashedBody } from '../store/objects/body-vault.js';
 import { withCompareAndSwap } from '../store/transactions.js';
 import { storable } from './storable.js';
 
@@ -108,8 +109,14 @@ export function createIntake({
     const { timestamp, signature, signedAt, doubt, classified } = verifyAndClassify(received, receivedAt);
     const eventId = randomUUID();
     const contentHash = createHash('sha256').update(raw).digest('hex');
-    const callback: Omit<Callback, 'sealedBody'> = {
+    let stashed: Promise<StashedBody> | undefined;
+    const callback: Callback = {
       eventId,
+      // Written when a write first needs it: a duplicate found by the read costs no object.
+      stash: () => {
+        stashed ??= store.stashBody(eventId, raw);
+        return stashed;
+      },
       bodyBytes: raw.length,
       contentHash,
       receivedAt,
@@ -133,11 +140,11 @@ export function createIntake({
             hash: contentHash,
             receivedAt,
           };
-    const stored = (async () =>
-      record({ ...callback, sealedBody: store.sealBody(eventId, raw) }, observation, doubt))();
-    const result = await stored.catch((error: unknown) => {
+    const result = await record(callback, observation, doubt).catch(async (error: unknown) => {
+      await discardUnkept(stashed, undefined);
       throw notStored(error, log, classified.jobId);
     });
+    await discardUnkept(stashed, result);
     log.info(
       {
         jobId: classified.jobId,
@@ -153,6 +160,13 @@ export function createIntake({
     );
     measure(result, classified.kinds.join('+'), raw.length, receivedAt);
     return result;
+  }
+
+  /** Objects written for a body that no row keeps (a duplicate, a withheld body, a failed write) go at once. */
+  async function discardUnkept(stashed: Promise<StashedBody> | undefined, result: StoreResult | undefined) {
+    if (stashed === undefined || (result?.status === 'accepted' && !result.bodyWithheld)) return;
+    const body = await stashed.catch(() => undefined);
+    if (body) store.discardObjects(body);
   }
 
   async function record(
@@ -215,16 +229,16 @@ export function createIntake({
       { ...observed, trusted },
       { untrustedCheckDelayMs: options.untrustedCheckDelayMs },
     );
+    const body = overQuota ? null : await callback.stash();
     const written = await queries.write({
       jobId: observed.jobId,
       version: job?.version,
       change,
       at: callback.receivedAt,
-      evidence: eventRow(callback, {
+      evidence: eventRow(callback, body, {
         trusted,
         untrustedReason,
         smileJobId: observed.smileJobIds[0] ?? null,
-        withheld: overQuota,
         identityConflict: change.identityConflict,
       }),
     });
@@ -248,13 +262,13 @@ export function createIntake({
     untrustedReason: string,
   ): Promise<StoreResult> {
     const overQuota = await isOverQuota(queries, callback);
+    const body = overQuota ? null : await callback.stash();
     const stored = await queries.recordEventOnly(
       jobId,
-      eventRow(callback, {
+      eventRow(callback, body, {
         trusted: false,
         untrustedReason,
         smileJobId: null,
-        withheld: overQuota,
         identityConflict: false,
       }),
     );
@@ -292,10 +306,11 @@ export function createIntake({
   return { receive };
 }
 
-/** A verified callback, ready to be stored: its sealed bytes and what intake learned from them. */
+/** A verified callback, ready to be stored: its body as its row will hold it, and what intake learned. */
 interface Callback {
   eventId: string;
-  sealedBody: Buffer;
+  /** The body sealed, its photos in the object store: made once, on first use. */
+  stash: () => Promise<StashedBody>;
   bodyBytes: number;
   contentHash: string;
   receivedAt: Date;
@@ -307,13 +322,14 @@ interface Callback {
   overflow: string[];
 }
 
+/** The event's row; `body` null when it is withheld (its source over quota). */
 function eventRow(
   callback: Callback,
+  body: StashedBody | null,
   event: {
     trusted: boolean;
     untrustedReason: string | null;
     smileJobId: string | null;
-    withheld: boolean;
     identityConflict: boolean;
   },
 ): CallbackEventRow {
@@ -328,8 +344,9 @@ function eventRow(
     pairDigest: callback.pairDigest,
     smileJobId: event.smileJobId,
     bodyBytes: callback.bodyBytes,
-    body: event.withheld ? null : callback.sealedBody,
-    bodyWithheld: event.withheld,
+    body: body?.sealed ?? null,
+    bodyObjects: body?.objects ?? null,
+    bodyWithheld: body === null,
     identityConflict: event.identityConflict,
     overflow: callback.overflow,
     userDigest: callback.user.digest,

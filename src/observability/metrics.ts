@@ -179,6 +179,41 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
       help: 'Age of the oldest committed change the feed does not list yet, because a transaction of this database that began before it is still open (0 when none).',
       registers,
     }),
+    objectStoreOperations: new Counter({
+      name: 'smileid_object_store_operations_total',
+      help: 'Calls to the object store that holds sealed photos, by operation (put, get, delete, list, head_bucket, create_bucket) and result (ok, unavailable: no answer in time, a 5xx or throttling; not_found; error: refused, e.g. credentials or bucket policy).',
+      labelNames: ['operation', 'result'] as const,
+      registers,
+    }),
+    objectStoreDuration: new Histogram({
+      name: 'smileid_object_store_duration_seconds',
+      help: 'Latency of calls to the object store, by operation, retries included.',
+      labelNames: ['operation'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    bodiesKeptInline: new Counter({
+      name: 'smileid_bodies_kept_inline_total',
+      help: 'Callback and job_status bodies stored whole in Postgres because the object store could not take their photos (unreachable, or refusing); they are moved out later.',
+      labelNames: ['source'] as const,
+      registers,
+    }),
+    /** Filled at scrape time from Postgres (see job-gauges.ts). */
+    inlineBodies: new Gauge({
+      name: 'smileid_inline_bodies',
+      help: 'Stored bodies still whole in Postgres, photos included, waiting to be moved to the object store (kept inline during an outage of the store, or stored before it was configured).',
+      registers,
+    }),
+    bodiesMovedOut: new Counter({
+      name: 'smileid_bodies_moved_out_total',
+      help: 'Bodies kept whole in Postgres whose photos were then moved to the object store.',
+      registers,
+    }),
+    objectOrphansRemoved: new Counter({
+      name: 'smileid_object_orphans_removed_total',
+      help: 'Objects no stored body refers to (a write whose row never committed, a deletion that failed) removed by the orphan sweep after its grace period.',
+      registers,
+    }),
     /** Filled at scrape time from Postgres (see job-gauges.ts). */
     jobs: new Gauge({
       name: 'smileid_jobs',
@@ -236,6 +271,14 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
   }
   for (const event of ['accepted', 'uploaded', 'failed']) metrics.submissions.inc({ event }, 0);
   metrics.callbackRejections.inc({ reason: 'CALLBACK_NOT_STORED' }, 0);
+  for (const operation of ['put', 'get', 'delete', 'list']) {
+    for (const result of ['ok', 'unavailable', 'error'])
+      metrics.objectStoreOperations.inc({ operation, result }, 0);
+  }
+  for (const source of ['callback', 'job_status']) metrics.bodiesKeptInline.inc({ source }, 0);
+  metrics.bodiesMovedOut.inc(0);
+  metrics.objectOrphansRemoved.inc(0);
+
   metrics.submissionCalls.inc({ call: 'prep_upload', result: 'unauthorized' }, 0);
   for (const reason of UNTRUSTED_REASONS) {
     for (const body of ['kept', 'withheld']) metrics.untrustedCallbacks.inc({ reason, body }, 0);

@@ -9,6 +9,7 @@ import type { JobStatusAnswer, JobStatusClient } from '../smileid/job-status-cli
 import { parseSmileTimestamp } from '../smileid/timestamp.js';
 import type { StatusStore } from '../store/evidence/status-store.js';
 import type { StoredJob } from '../store/jobs/job-table.js';
+import type { StashedBody } from '../store/objects/body-vault.js';
 import { withCompareAndSwap } from '../store/transactions.js';
 
 export type CheckOutcome =
@@ -103,12 +104,16 @@ export function createStatusCheck({
     // Whom job_status was asked about: an answer confirms that user only, even if the job changed since.
     const askedUserId = loaded?.outcome.userId ?? null;
     let known = loaded;
-    return withCompareAndSwap(async () => {
+    // One snapshot id and one stashed body for every attempt: a lost compare-and-swap writes nothing.
+    const snapshotId = randomUUID();
+    let stashed: StashedBody | undefined;
+    let kept = false;
+    const applied = await withCompareAndSwap(async () => {
       const job = known ?? (await store.load(jobId));
       known = undefined;
       if (!job) return undefined as AppliedStatus | undefined;
       const change = changeFromStatus(job, answer, { askedUserId, pollModel });
-      const snapshotId = randomUUID();
+      stashed ??= await store.stashBody(snapshotId, status.raw);
       // Smile ID has the zip of a submission still marked otherwise (its worker died mid-PUT, or before
       // it heard the answer): marked uploaded with this answer, in the same transaction.
       const pendingSubmission = job.submission !== null && job.submission.status !== 'uploaded';
@@ -126,13 +131,15 @@ export function createStatusCheck({
             jobComplete: typeof status.body.job_complete === 'boolean' ? status.body.job_complete : null,
             jobSuccess: typeof status.body.job_success === 'boolean' ? status.body.job_success : null,
             bodyBytes: status.raw.length,
-            body: store.sealBody(snapshotId, status.raw),
+            body: stashed.sealed,
+            bodyObjects: stashed.objects,
           },
         },
         change.contradictedClaim === null ? null : { contentHash: change.contradictedClaim },
         pendingSubmission && statusShowsZip(status.body),
       );
       if (!written.written) return null;
+      kept = written.snapshotStored;
       return {
         outcome: change.after,
         transition: change.transition,
@@ -141,7 +148,11 @@ export function createStatusCheck({
         contradicted: change.contradictedClaim !== null,
         submissionAcceptedAt: written.submissionAcceptedAt,
       };
+    }).finally(() => {
+      // The same answer stored before, the job gone, or every attempt lost: no row refers to its objects.
+      if (stashed && !kept) store.discardObjects(stashed);
     });
+    return applied;
   }
 
   /**

@@ -4,13 +4,15 @@ import type { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { cursorsOf } from '../../src/api/cursor.js';
 import { buildApp } from '../../src/app.js';
-import { type Config, DEVELOPMENT_SECRETS, loadConfig } from '../../src/config.js';
+import { type Config, DEVELOPMENT_SECRETS, loadConfig, objectStoreOf } from '../../src/config.js';
 import { createServices } from '../../src/deps.js';
 import type { Metrics } from '../../src/observability/metrics.js';
 import { createFailFastRedis, redisOutages } from '../../src/queues/redis.js';
 import { createFieldCipher, type FieldCipher, parseKeyring } from '../../src/security/field-cipher.js';
 import { createDatabase, type Database } from '../../src/store/connections.js';
+import { createObjectStorage, type ObjectStorage } from '../../src/store/objects/object-storage.js';
 import { capturingLogger } from './logs.js';
+import { testObjectStoreEnv } from './object-store-settings.js';
 
 export const TEST_PARTNER_ID = '085';
 export const TEST_API_KEY = 'test-api-key';
@@ -20,6 +22,24 @@ export const ADMIN_TOKEN = 'admin-token-for-tests';
 
 /** Cursors as the test apps issue them (they keep the default DATA_ENCRYPTION_KEYS). */
 export const TEST_CURSORS = cursorsOf([DEVELOPMENT_SECRETS.DATA_ENCRYPTION_KEYS]);
+
+/** This test file's photos, under a key prefix of their own in the test run's bucket. */
+export const TEST_OBJECT_PREFIX = `test-${randomBytes(4).toString('hex')}/`;
+
+/** Photos' storage as the service builds it from `config`, for tests that compose stores themselves. */
+export function testObjectStorage(
+  config: Config,
+  cipher: FieldCipher,
+  db: Pick<Database, 'pool'>,
+): ObjectStorage {
+  return createObjectStorage({
+    settings: objectStoreOf(config),
+    cipher,
+    pool: db.pool,
+    log: capturingLogger('warn').logger,
+    orphanGraceMs: config.OBJECT_STORE_ORPHAN_GRACE_MINUTES * 60_000,
+  });
+}
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadConfig({
@@ -34,6 +54,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
     // Redis keys of their own, so rate-limit counters never leak between tests or runs.
     REDIS_PREFIX: `test-${randomBytes(4).toString('hex')}`,
+    // Photos go to the test run's S3-compatible server, as they would to a bucket.
+    ...testObjectStoreEnv(inject('objectStoreUrl'), TEST_OBJECT_PREFIX),
     ...overrides,
   });
 }
@@ -41,6 +63,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
 export interface TestApp {
   app: FastifyInstance;
   cipher: FieldCipher;
+  /** Where the app's stored bodies keep their photos. */
+  storage: ObjectStorage;
   db: Database;
   config: Config;
   /** Every log line the app wrote, as raw text. */
@@ -71,6 +95,14 @@ export async function createTestApp(
     : undefined;
   if (redis) await redisReady(redis, 1000);
   const cipher = createFieldCipher(parseKeyring(config.DATA_ENCRYPTION_KEYS));
+  const storage = createObjectStorage({
+    settings: objectStoreOf(config),
+    cipher,
+    pool: db.pool,
+    log: logger,
+    metrics: options.metrics,
+    orphanGraceMs: config.OBJECT_STORE_ORPHAN_GRACE_MINUTES * 60_000,
+  });
   const services =
     config.ROLE === 'worker'
       ? undefined
@@ -78,6 +110,7 @@ export async function createTestApp(
           config,
           db,
           cipher,
+          vault: storage.vault,
           now: options.now,
           changeSignal: options.changeSignal,
           metrics: options.metrics,
@@ -94,11 +127,13 @@ export async function createTestApp(
   return {
     app,
     cipher,
+    storage,
     db,
     config,
     logs,
     async close() {
       await app.close();
+      storage.close();
       redis?.disconnect();
       await db.close();
     },
