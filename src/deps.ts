@@ -12,7 +12,7 @@ import { maintenanceJobs } from './maintenance/jobs.js';
 import { createBodyMover, createOrphanSweeper } from './maintenance/object-storage.js';
 import { createRetentionPurge } from './maintenance/retention.js';
 import { notifyJobs } from './notify/jobs.js';
-import { createMetrics, type Metrics } from './observability/metrics.js';
+import { createMetrics, type Metrics, objectStorageObserverOf } from './observability/metrics.js';
 import { createCallBudget } from './queues/call-budget.js';
 import { catalog, type JobSettings, type QueueName } from './queues/catalog.js';
 import type { JobModule } from './queues/job-module.js';
@@ -316,7 +316,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
     cipher,
     pool: db.pool,
     log,
-    metrics,
+    observer: objectStorageObserverOf(metrics),
     orphanGraceMs: config.OBJECT_STORE_ORPHAN_GRACE_MINUTES * 60_000,
   });
   const workerRedis = runsWorkers ? createWorkerRedis(config.REDIS_URL, outages) : undefined;

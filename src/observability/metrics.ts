@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { ObjectStorageObserver } from '../store/objects/object-store.js';
 
 /**
  * Every metric the service exports, in a registry of its own per app instance (tests build many apps).
@@ -296,6 +297,18 @@ export const UNTRUSTED_REASONS = [
   'signature_replayed',
   'no_job_id',
 ] as const;
+
+/** What photos' storage reports, counted into these metrics. */
+export function objectStorageObserverOf(metrics: Metrics | undefined): ObjectStorageObserver | undefined {
+  if (!metrics) return undefined;
+  return {
+    called(operation, result, seconds) {
+      metrics.objectStoreOperations.inc({ operation, result });
+      metrics.objectStoreDuration.observe({ operation }, seconds);
+    },
+    keptInline: (source) => metrics.bodiesKeptInline.inc({ source }),
+  };
+}
 
 /** Counts a change of job state, and the time to final when it is the job's first final state. */
 export function recordTransition(

@@ -85,6 +85,23 @@ export async function prepareDatabase(databaseUrl: string, log: Logger): Promise
   }
 }
 
+const LOCK_POLL_MS = 100;
+
+/**
+ * The migration lock, asked for again and again rather than waited for in one statement: a concurrent
+ * index build waits for every statement that began before it, and a statement waiting for the lock that
+ * its builder holds would never end.
+ */
+async function takeMigrationLock(client: pg.Client): Promise<void> {
+  for (;;) {
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
+      MIGRATION_LOCK_KEY,
+    ]);
+    if (rows[0]?.locked) return;
+    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+  }
+}
+
 /** Applies pending migrations; returns the names applied by this call. */
 export async function migrate(
   databaseUrl: string,
@@ -95,7 +112,7 @@ export async function migrate(
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await takeMigrationLock(client);
     await client.query(BOOKKEEPING_DDL);
     const { rows } = await client.query<{ migration_name: string; checksum: string }>(
       'SELECT migration_name, checksum FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',

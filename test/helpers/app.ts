@@ -6,7 +6,7 @@ import { cursorsOf } from '../../src/api/cursor.js';
 import { buildApp } from '../../src/app.js';
 import { type Config, DEVELOPMENT_SECRETS, loadConfig, objectStoreOf } from '../../src/config.js';
 import { createServices } from '../../src/deps.js';
-import type { Metrics } from '../../src/observability/metrics.js';
+import { type Metrics, objectStorageObserverOf } from '../../src/observability/metrics.js';
 import { createFailFastRedis, redisOutages } from '../../src/queues/redis.js';
 import { createFieldCipher, type FieldCipher, parseKeyring } from '../../src/security/field-cipher.js';
 import { createDatabase, type Database } from '../../src/store/connections.js';
@@ -100,7 +100,7 @@ export async function createTestApp(
     cipher,
     pool: db.pool,
     log: logger,
-    metrics: options.metrics,
+    observer: objectStorageObserverOf(options.metrics),
     orphanGraceMs: config.OBJECT_STORE_ORPHAN_GRACE_MINUTES * 60_000,
   });
   const services =

@@ -7,9 +7,8 @@ import {
   type PartLayout,
   splitBody,
 } from '../../domain/body-parts.js';
-import type { Metrics } from '../../observability/metrics.js';
 import { type FieldCipher, sealContext } from '../../security/field-cipher.js';
-import { type ObjectStore, ObjectStoreUnavailableError } from './object-store.js';
+import { type ObjectStorageObserver, type ObjectStore, ObjectStoreUnavailableError } from './object-store.js';
 
 /**
  * Where a stored body's bytes live: its row keeps the skeleton (sealed), the object store its bulky
@@ -69,14 +68,14 @@ export function createBodyVault({
   objects,
   cipher,
   log,
-  metrics,
+  observer,
   now = Date.now,
 }: {
   /** Null: every body is kept whole in Postgres (OBJECT_STORE_INLINE=true). */
   objects: ObjectStore | null;
   cipher: FieldCipher;
   log: FastifyBaseLogger;
-  metrics?: Metrics | undefined;
+  observer?: ObjectStorageObserver | undefined;
   now?: () => number;
 }) {
   let pausedUntil = 0;
@@ -113,7 +112,7 @@ export function createBodyVault({
     if (objects === null) return whole(ref, raw);
     if (spans.length === 0) return { ...whole(ref, raw), objects: 0 };
     if (now() < pausedUntil) {
-      metrics?.bodiesKeptInline.inc({ source });
+      observer?.keptInline(source);
       return whole(ref, raw);
     }
     const { skeleton, layout, parts } = splitBody(raw, spans);
@@ -130,7 +129,7 @@ export function createBodyVault({
       };
     } catch (error) {
       pausedUntil = now() + PAUSE_AFTER_FAILURE_MS;
-      metrics?.bodiesKeptInline.inc({ source });
+      observer?.keptInline(source);
       if (!failing) {
         failing = true;
         const { name, message } = error as Error;

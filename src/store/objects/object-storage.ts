@@ -1,10 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type pg from 'pg';
-import type { Metrics } from '../../observability/metrics.js';
 import type { FieldCipher } from '../../security/field-cipher.js';
 import { createBodyVault } from './body-vault.js';
 import { createInlineBodies } from './inline-bodies.js';
-import { createObjectStore, type ObjectStoreSettings } from './object-store.js';
+import { createObjectStore, type ObjectStorageObserver, type ObjectStoreSettings } from './object-store.js';
 import { createOrphanSweep } from './orphans.js';
 
 /**
@@ -16,7 +15,7 @@ export function createObjectStorage({
   cipher,
   pool,
   log,
-  metrics,
+  observer,
   orphanGraceMs,
 }: {
   /** Null: bodies are kept whole in Postgres. */
@@ -24,11 +23,12 @@ export function createObjectStorage({
   cipher: FieldCipher;
   pool: pg.Pool;
   log: FastifyBaseLogger;
-  metrics?: Metrics | undefined;
+  /** Reports calls and inline bodies, for metrics (observability/metrics.ts: objectStorageObserverOf). */
+  observer?: ObjectStorageObserver | undefined;
   orphanGraceMs: number;
 }) {
-  const objects = settings ? createObjectStore(settings, metrics) : null;
-  const vault = createBodyVault({ objects, cipher, log, metrics });
+  const objects = settings ? createObjectStore(settings, observer) : null;
+  const vault = createBodyVault({ objects, cipher, log, observer });
   return {
     objects,
     vault,

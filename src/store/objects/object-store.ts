@@ -8,7 +8,6 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import type { Metrics } from '../../observability/metrics.js';
 import { SOCKET_ERROR_CODES } from '../../util/socket-errors.js';
 
 /**
@@ -32,6 +31,19 @@ export interface ObjectStoreSettings {
 }
 
 export type ObjectOperation = 'put' | 'get' | 'delete' | 'list' | 'head_bucket' | 'create_bucket';
+
+export type ObjectCallResult = 'ok' | 'unavailable' | 'not_found' | 'error';
+
+/**
+ * What photos' storage reports, for metrics (observability/metrics.ts makes one): the store is not to
+ * know how it is measured.
+ */
+export interface ObjectStorageObserver {
+  /** A call to the object store: what it was, how it ended, how long it took. */
+  called(operation: ObjectOperation, result: ObjectCallResult, seconds: number): void;
+  /** A body kept whole in Postgres because the object store could not take its photos. */
+  keptInline(source: 'callback' | 'job_status'): void;
+}
 
 export interface ListedObject {
   key: string;
@@ -78,7 +90,7 @@ function classify(error: unknown): 'unavailable' | 'not_found' | 'fault' {
 
 const DELETE_BATCH = 1000;
 
-export function createObjectStore(settings: ObjectStoreSettings, metrics?: Metrics) {
+export function createObjectStore(settings: ObjectStoreSettings, observer?: ObjectStorageObserver) {
   const client = new S3Client({
     region: settings.region,
     forcePathStyle: settings.forcePathStyle,
@@ -96,13 +108,14 @@ export function createObjectStore(settings: ObjectStoreSettings, metrics?: Metri
 
   async function call<T>(operation: ObjectOperation, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
     try {
       const result = await run(AbortSignal.timeout(settings.timeoutMs));
-      metrics?.objectStoreOperations.inc({ operation, result: 'ok' });
+      observer?.called(operation, 'ok', seconds());
       return result;
     } catch (error) {
       const kind = classify(error);
-      metrics?.objectStoreOperations.inc({ operation, result: kind === 'fault' ? 'error' : kind });
+      observer?.called(operation, kind === 'fault' ? 'error' : kind, seconds());
       if (kind === 'not_found') throw new ObjectNotFoundError('no such object', { cause: error });
       if (kind === 'unavailable') {
         throw new ObjectStoreUnavailableError(
@@ -113,8 +126,6 @@ export function createObjectStore(settings: ObjectStoreSettings, metrics?: Metri
         );
       }
       throw error;
-    } finally {
-      metrics?.objectStoreDuration.observe({ operation }, (performance.now() - started) / 1000);
     }
   }
 
