@@ -100,8 +100,10 @@ export async function startLocalS3({
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://local');
-    const [, bucket = '', ...rest] = url.pathname.split('/');
+    // Split by hand: a URL parser would resolve `..` and `.` segments, which are literal parts of S3 keys.
+    const [rawPath = '/', rawQuery = ''] = (request.url ?? '/').split('?', 2);
+    const query = new URLSearchParams(rawQuery);
+    const [, bucket = '', ...rest] = rawPath.split('/');
     const key = decodeURIComponent(rest.join('/'));
     const method = request.method ?? 'GET';
     const send = (status: number, body: string | Buffer = '', headers: Record<string, string> = {}) => {
@@ -119,9 +121,9 @@ export async function startLocalS3({
         await mkdir(await bucketFolder(bucket, false), { recursive: true });
         return send(200, '', { location: `/${bucket}` });
       }
-      if (method === 'GET' && url.searchParams.get('list-type') === '2')
-        return send(200, await list(bucket, url.searchParams), xml);
-      if (method === 'POST' && url.searchParams.has('delete')) {
+      if (method === 'GET' && query.get('list-type') === '2')
+        return send(200, await list(bucket, query), xml);
+      if (method === 'POST' && query.has('delete')) {
         const folder = await bucketFolder(bucket);
         const { keys, quiet } = readDeleteRequest((await readBody(request)).toString('utf8'));
         for (const each of keys) await rm(path.join(folder, fileOf(each)), { force: true });

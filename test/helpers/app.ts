@@ -23,8 +23,12 @@ export const ADMIN_TOKEN = 'admin-token-for-tests';
 /** Cursors as the test apps issue them (they keep the default DATA_ENCRYPTION_KEYS). */
 export const TEST_CURSORS = cursorsOf([DEVELOPMENT_SECRETS.DATA_ENCRYPTION_KEYS]);
 
-/** This test file's photos, under a key prefix of their own in the test run's bucket. */
-export const TEST_OBJECT_PREFIX = `test-${randomBytes(4).toString('hex')}/`;
+/**
+ * The key prefix of photos in the test run's bucket: one for every test on the shared database, so that
+ * any test's stores read any row's photos, as they read its row. A test that works on a whole database of
+ * its own (the orphan sweep) takes a prefix of its own with it.
+ */
+export const TEST_OBJECT_PREFIX = 'shared/';
 
 /** Photos' storage as the service builds it from `config`, for tests that compose stores themselves. */
 export function testObjectStorage(
