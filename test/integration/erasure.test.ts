@@ -61,6 +61,8 @@ describe('DELETE /v1/users/:userId/identity-data', () => {
       callbackBodies: 4,
       statusBodies: 0,
       submissions: 0,
+      // The photos of their two ID callbacks, in the object store.
+      objects: 2,
     });
     for (const job of [erased, erasedToo]) {
       const outcome = (await read(job.jobId)).json();
@@ -152,6 +154,7 @@ describe('DELETE /v1/users/:userId/identity-data', () => {
       callbackBodies: 0,
       statusBodies: 0,
       submissions: 0,
+      objects: 0,
     });
   });
 
