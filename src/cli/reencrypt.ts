@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { userIdNamedBy } from '../callbacks/named-user.js';
 import { loadEntryPointConfig, objectStoreOf } from '../config.js';
+import { startEmbeddedObjectStore } from '../local-s3/embedded.js';
 import { loggerOptions } from '../observability/logger.js';
 import { createFieldCipher, parseKeyring } from '../security/field-cipher.js';
 import { createDatabase } from '../store/connections.js';
@@ -15,8 +16,11 @@ import { createObjectStorage } from '../store/objects/object-storage.js';
  * the object store are re-sealed with it, before its row. Safe beside live traffic and safe to re-run; once
  * it reports 0, the older keys can be removed from the list.
  */
-const config = loadEntryPointConfig();
-const logger = pino(loggerOptions(config.LOG_LEVEL));
+const loaded = loadEntryPointConfig();
+const logger = pino(loggerOptions(loaded.LOG_LEVEL));
+// In development, the store `npm start` embeds, on the same folder: bodies' photos are re-sealed there.
+const embedded = loaded.OBJECT_STORE_EMBEDDED ? await startEmbeddedObjectStore(loaded, logger) : undefined;
+const config = embedded?.config ?? loaded;
 const cipher = createFieldCipher(parseKeyring(config.DATA_ENCRYPTION_KEYS));
 const db = createDatabase({ url: config.DATABASE_URL, poolSize: 2, timeoutMs: 60_000 });
 const storage = createObjectStorage({
@@ -42,4 +46,5 @@ try {
 } finally {
   storage.close();
   await db.close();
+  await embedded?.close();
 }

@@ -146,18 +146,33 @@ export function joinBody(skeleton: Buffer, layout: readonly PartLayout[], parts:
 
 /**
  * The envelope a split body is stored as: a NUL (no JSON text starts with one, so a whole body is never
- * mistaken for an envelope), "SB", a version, the part count, each part's place, then the skeleton.
+ * mistaken for an envelope), "SB", a version, how the skeleton is kept (as it is, or deflated: sealed
+ * bytes no longer compress, so a skeleton is compressed before it is sealed, if at all), the part
+ * count, each part's place, then the skeleton.
  */
 const MAGIC = Buffer.from([0x00, 0x53, 0x42, 0x01]);
 const FORMS: readonly PartForm[] = ['bytes', 'base64'];
+const SKELETON_FORMS: readonly SkeletonForm[] = ['json', 'deflated'];
+const HEAD_BYTES = MAGIC.length + 1 + 2;
 const PLACE_BYTES = 9;
 
-export function encodeEnvelope(skeleton: Buffer, layout: readonly PartLayout[]): Buffer {
-  const header = Buffer.alloc(MAGIC.length + 2 + layout.length * PLACE_BYTES);
+/** How an envelope keeps its skeleton. */
+export type SkeletonForm = 'json' | 'deflated';
+
+export interface Envelope {
+  /** As kept: deflated when `skeletonForm` says so. */
+  skeleton: Buffer;
+  skeletonForm: SkeletonForm;
+  layout: PartLayout[];
+}
+
+export function encodeEnvelope({ skeleton, skeletonForm, layout }: Envelope): Buffer {
+  const header = Buffer.alloc(HEAD_BYTES + layout.length * PLACE_BYTES);
   MAGIC.copy(header);
-  header.writeUInt16BE(layout.length, MAGIC.length);
+  header.writeUInt8(SKELETON_FORMS.indexOf(skeletonForm), MAGIC.length);
+  header.writeUInt16BE(layout.length, MAGIC.length + 1);
   layout.forEach((place, index) => {
-    const offset = MAGIC.length + 2 + index * PLACE_BYTES;
+    const offset = HEAD_BYTES + index * PLACE_BYTES;
     header.writeUInt32BE(place.at, offset);
     header.writeUInt32BE(place.length, offset + 4);
     header.writeUInt8(FORMS.indexOf(place.form), offset + 8);
@@ -165,16 +180,18 @@ export function encodeEnvelope(skeleton: Buffer, layout: readonly PartLayout[]):
   return Buffer.concat([header, skeleton]);
 }
 
-/** The skeleton and layout of an envelope; undefined for a body stored whole. */
-export function decodeEnvelope(stored: Buffer): { skeleton: Buffer; layout: PartLayout[] } | undefined {
-  if (stored.length < MAGIC.length + 2 || !stored.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
-  const count = stored.readUInt16BE(MAGIC.length);
+/** The parts of an envelope; undefined for a body stored whole. */
+export function decodeEnvelope(stored: Buffer): Envelope | undefined {
+  if (stored.length < HEAD_BYTES || !stored.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+  const skeletonForm = SKELETON_FORMS[stored.readUInt8(MAGIC.length)];
+  if (skeletonForm === undefined) throw new Error('a stored body keeps its skeleton in an unknown form');
+  const count = stored.readUInt16BE(MAGIC.length + 1);
   const layout: PartLayout[] = [];
   for (let index = 0; index < count; index += 1) {
-    const offset = MAGIC.length + 2 + index * PLACE_BYTES;
+    const offset = HEAD_BYTES + index * PLACE_BYTES;
     const form = FORMS[stored.readUInt8(offset + 8)];
     if (form === undefined) throw new Error(`part ${index} of a stored body has an unknown form`);
     layout.push({ at: stored.readUInt32BE(offset), length: stored.readUInt32BE(offset + 4), form });
   }
-  return { skeleton: stored.subarray(MAGIC.length + 2 + count * PLACE_BYTES), layout };
+  return { skeleton: stored.subarray(HEAD_BYTES + count * PLACE_BYTES), skeletonForm, layout };
 }

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_POLL_MODEL } from '../../src/domain/poll-schedule.js';
 import { createMetrics } from '../../src/observability/metrics.js';
@@ -18,7 +19,8 @@ import { countWholeBodies } from '../../src/store/objects/inline-bodies.js';
 import { createTestApp, PII_TOKEN, type TestApp } from '../helpers/app.js';
 import { postCallback, signed } from '../helpers/callbacks.js';
 import { createScratchDatabase, type ScratchDatabase } from '../helpers/database.js';
-import { freePort } from '../helpers/processes.js';
+import { testObjectStoreEnv } from '../helpers/object-store-settings.js';
+import { freePort, spawnService } from '../helpers/processes.js';
 import { silentLogger, unreachableSmileId } from '../helpers/status.js';
 import { bearer } from '../http/api-fixtures.js';
 
@@ -29,6 +31,10 @@ import { bearer } from '../http/api-fixtures.js';
  */
 
 const PHOTO_CHARS = 1_400_000;
+
+/** The environment that points a process at the same object store as `app`. */
+const objectStoreEnvOf = (app: TestApp) =>
+  testObjectStoreEnv(app.config.AWS_ENDPOINT_URL_S3!, app.config.OBJECT_STORE_PREFIX);
 
 interface StoredEvent {
   id: string;
@@ -211,6 +217,40 @@ describe('photos in the object store', () => {
     ).toBe(true);
     // The result callback had nothing bulky: looked at, left as it was.
     expect((await events(job.jobId)).map((event) => event.bodyObjects)).toEqual([1, 0]);
+  });
+
+  it("moves an existing deployment's photos out with `npm run bodies:move-out`, in batches, resumably", async () => {
+    // Bodies stored whole, as a deployment without an object store stored them.
+    const before = await createTestApp({
+      env: { DATABASE_URL: scratch.url, OBJECT_STORE_BUCKET: '', OBJECT_STORE_INLINE: 'true' },
+    });
+    const stored: Array<{ jobId: string; raw: Buffer }> = [];
+    try {
+      for (let index = 0; index < 3; index += 1) {
+        const job = simulatedJob();
+        const body = signed(idInfoCallback(job, { photoBytes: 30_000 }));
+        expect((await postCallback(before.app, body)).statusCode).toBe(200);
+        stored.push({ jobId: job.jobId, raw: Buffer.from(JSON.stringify(body)) });
+      }
+    } finally {
+      await before.close();
+    }
+    expect(await countWholeBodies(t.db.pool)).toBeGreaterThanOrEqual(3);
+    const mover = spawnService(
+      { ...objectStoreEnvOf(t), DATABASE_URL: scratch.url, LOG_LEVEL: 'info' },
+      'src/cli/move-out.ts',
+      ['2'],
+    );
+    const [code] = await once(mover.child, 'exit');
+    expect(code, mover.output()).toBe(0);
+    expect(mover.output()).toMatch(/batch moved/);
+    expect(mover.output()).toMatch(/every stored body keeps its photos in the object store/);
+    expect(await countWholeBodies(t.db.pool)).toBe(0);
+    for (const { jobId, raw } of stored) {
+      const [event] = await events(jobId);
+      expect(event!.bodyObjects).toBe(1);
+      expect((await readBodies(jobId))[0]!.body!.equals(raw)).toBe(true);
+    }
   });
 
   it('answers 503 OBJECT_STORE_UNAVAILABLE with Retry-After for bodies whose photos it cannot fetch', async () => {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { decodeEnvelope } from '../../domain/body-parts.js';
 import { digestContext, type FieldCipher, sealContext } from '../../security/field-cipher.js';
+import { readableJsonOf } from '../objects/body-vault.js';
 import { statement } from '../sql.js';
 import { inTransaction } from '../transactions.js';
 
@@ -44,7 +44,7 @@ export async function redigestUsersBatch(
     for (const row of rows) {
       // The skeleton of a body whose photos are in the object store names its user as the whole body does.
       const opened = cipher.open(row.body, sealContext.callbackBody(row.id));
-      const userId = userIdOf(decodeEnvelope(opened)?.skeleton ?? opened);
+      const userId = userIdOf(readableJsonOf(opened));
       const digest = userId === null ? null : cipher.digest(digestContext.userId, userId);
       await client.query(SET_DIGEST.bind({ id: row.id, digest, keyId }));
     }

@@ -1,7 +1,10 @@
+import { promisify } from 'node:util';
+import { deflateRaw, inflateRaw, inflateRawSync } from 'node:zlib';
 import type { FastifyBaseLogger } from 'fastify';
 import {
   bulkySpans,
   decodeEnvelope,
+  type Envelope,
   encodeEnvelope,
   joinBody,
   type PartLayout,
@@ -39,6 +42,9 @@ export interface StashedBody {
   keys: string[];
 }
 
+const deflate = promisify(deflateRaw);
+const inflate = promisify(inflateRaw);
+
 /** After the store failed, bodies go inline for this long without trying it: callbacks do not wait on it. */
 const PAUSE_AFTER_FAILURE_MS = 5000;
 
@@ -57,6 +63,29 @@ export function parseObjectKey(key: string): { ref: BodyRef; part: number } | un
   const match = OBJECT_KEY.exec(key);
   if (!match) return undefined;
   return { ref: { table: match[1] as BodyTable, id: match[2]! }, part: Number(match[3]) };
+}
+
+/**
+ * The envelope of a split body, its skeleton deflated: JSON of a few KiB shrinks to a third, and sealed
+ * bytes no longer compress, in Postgres's TOAST or anywhere. On the thread pool, so a hostile body of
+ * megabytes of text never holds the event loop.
+ */
+async function envelopeOf(skeleton: Buffer, layout: PartLayout[]): Promise<Buffer> {
+  return encodeEnvelope({ skeleton: await deflate(skeleton), skeletonForm: 'deflated', layout });
+}
+
+async function skeletonOf(envelope: Envelope): Promise<Buffer> {
+  return envelope.skeletonForm === 'deflated' ? inflate(envelope.skeleton) : envelope.skeleton;
+}
+
+/**
+ * The JSON a stored body's user, ids and kinds can be read from, opened: the body itself, or the skeleton
+ * of one whose photos are objects (the photos name nobody). Synchronous, for maintenance in batches.
+ */
+export function readableJsonOf(opened: Buffer): Buffer {
+  const envelope = decodeEnvelope(opened);
+  if (!envelope) return opened;
+  return envelope.skeletonForm === 'deflated' ? inflateRawSync(envelope.skeleton) : envelope.skeleton;
 }
 
 /** Photos kept in a row whose object store is not configured: a fault of configuration, not of the data. */
@@ -104,13 +133,16 @@ export function createBodyVault({
   }
 
   /**
-   * The body split for its row, its parts written to the object store; or, when the store is not
-   * configured, fails or was failing a moment ago, the body whole (`objects: null`).
+   * The body split for its row, its parts written to the object store (none for a body with nothing
+   * bulky, whose skeleton is the whole body); or, when the store is not configured, fails or was failing
+   * a moment ago, the body whole (`objects: null`).
    */
   async function stash(ref: BodyRef, raw: Buffer, source: 'callback' | 'job_status'): Promise<StashedBody> {
-    const spans = bulkySpans(raw);
     if (objects === null) return whole(ref, raw);
-    if (spans.length === 0) return { ...whole(ref, raw), objects: 0 };
+    const spans = bulkySpans(raw);
+    if (spans.length === 0) {
+      return { sealed: cipher.seal(await envelopeOf(raw, []), bodyContext(ref)), objects: 0, keys: [] };
+    }
     if (now() < pausedUntil) {
       observer?.keptInline(source);
       return whole(ref, raw);
@@ -123,7 +155,7 @@ export function createBodyVault({
         log.info({ objectStore: objects.where }, 'object store answers again: photos go to it');
       }
       return {
-        sealed: cipher.seal(encodeEnvelope(skeleton, layout), bodyContext(ref)),
+        sealed: cipher.seal(await envelopeOf(skeleton, layout), bodyContext(ref)),
         objects: parts.length,
         keys,
       };
@@ -161,7 +193,8 @@ export function createBodyVault({
     const plain = cipher.open(stored, bodyContext(ref));
     const envelope = decodeEnvelope(plain);
     if (!envelope) return plain;
-    return joinBody(envelope.skeleton, envelope.layout, await partsOf(ref, envelope.layout));
+    const parts = envelope.layout.length === 0 ? [] : await partsOf(ref, envelope.layout);
+    return joinBody(await skeletonOf(envelope), envelope.layout, parts);
   }
 
   /**
@@ -172,7 +205,7 @@ export function createBodyVault({
     const context = bodyContext(ref);
     const plain = cipher.open(stored, context);
     const envelope = decodeEnvelope(plain);
-    if (envelope) {
+    if (envelope && envelope.layout.length > 0) {
       const parts = await partsOf(ref, envelope.layout);
       await Promise.all(
         parts.map((part, index) =>
@@ -196,7 +229,7 @@ export function createBodyVault({
     if (spans.length === 0) return { sealed: Buffer.from(stored), objects: 0, keys: [] };
     const { skeleton, layout, parts } = splitBody(plain, spans);
     const keys = await putParts(ref, parts);
-    return { sealed: cipher.seal(encodeEnvelope(skeleton, layout), context), objects: parts.length, keys };
+    return { sealed: cipher.seal(await envelopeOf(skeleton, layout), context), objects: parts.length, keys };
   }
 
   /** Removes objects no row will refer to; what fails here, the orphan sweep removes later. */
