@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, configWarnings, DEVELOPMENT_SECRETS, loadConfig, objectStoreOf } from './config.js';
+import { ConfigError, configWarnings, DEVELOPMENT_SECRETS, loadConfig } from './config.js';
+import { objectStoreOf } from './store/objects/object-storage.js';
 
 /** Every variable production insists on. */
 const REQUIRED_IN_PRODUCTION = ['SMILE_PARTNER_ID', ...Object.keys(DEVELOPMENT_SECRETS)];

@@ -1,10 +1,8 @@
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import type { PollModel } from './domain/poll-schedule.js';
 import { internalKind, isThisMachine, originOf, portOf, reaches } from './notify/targets.js';
 import { parseKeyring } from './security/field-cipher.js';
-import type { ObjectStoreSettings } from './store/objects/object-store.js';
 
 /** Development values for secrets: convenient locally, refused with NODE_ENV=production. */
 export const DEVELOPMENT_SECRETS = {
@@ -663,38 +661,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       config.SMILE_API_KEYS[0] === DEVELOPMENT_SECRETS.SMILE_API_KEYS,
   });
 }
-
-/** The reconciliation section as the poll schedule takes it (docs/design.md#the-polling-model). */
-export const pollModelOf = (config: Config): PollModel => ({
-  horizonMs: config.RECONCILE_HORIZON_HOURS * 3600_000,
-  silentFirstMs: config.POLL_SILENT_FIRST_MS,
-  reviewFirstMs: config.POLL_REVIEW_FIRST_MS,
-  maxIntervalMs: config.POLL_MAX_INTERVAL_MS,
-});
-
-/** The webhook section's secrets by URL: loadConfig has checked there is one per URL. */
-export const webhookSecretsOf = (config: Config): ReadonlyMap<string, string> =>
-  new Map(config.NOTIFY_WEBHOOK_URLS.map((url, index) => [url, config.NOTIFY_WEBHOOK_SECRETS[index]!]));
-
-/**
- * The object store section as the object store client takes it (store/objects/object-store.ts), or null
- * when bodies stay whole in Postgres: inline storage chosen, or an embedded store no entry point started.
- */
-export const objectStoreOf = (config: Config): ObjectStoreSettings | null =>
-  config.OBJECT_STORE_BUCKET === undefined || config.OBJECT_STORE_INLINE
-    ? null
-    : {
-        bucket: config.OBJECT_STORE_BUCKET,
-        prefix: config.OBJECT_STORE_PREFIX,
-        forcePathStyle: config.OBJECT_STORE_FORCE_PATH_STYLE,
-        region: config.AWS_REGION,
-        endpoint: config.AWS_ENDPOINT_URL_S3,
-        credentials:
-          config.AWS_ACCESS_KEY_ID !== undefined && config.AWS_SECRET_ACCESS_KEY !== undefined
-            ? { accessKeyId: config.AWS_ACCESS_KEY_ID, secretAccessKey: config.AWS_SECRET_ACCESS_KEY }
-            : undefined,
-        timeoutMs: config.OBJECT_STORE_TIMEOUT_MS,
-      };
 
 /** A bucket and inline storage contradict each other; a key id needs its secret and the reverse. */
 function objectStoreProblems(config: Environment): string[] {

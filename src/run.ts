@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
-import { type Config, configWarnings, objectStoreOf } from './config.js';
+import { type Config, configWarnings } from './config.js';
 import { createDependencies } from './deps.js';
 import { prepareDatabase } from './store/migrate.js';
+import { objectStoreOf } from './store/objects/object-storage.js';
 import { withTimeout } from './util/with-timeout.js';
 
 /** Of SHUTDOWN_TIMEOUT_MS, at most this much is kept for closing connections after a drain that hangs. */

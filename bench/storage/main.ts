@@ -4,12 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { loadConfig, objectStoreOf } from '../../src/config.js';
-import { createServices } from '../../src/deps.js';
+import { loadConfig } from '../../src/config.js';
 import { DEFAULT_POLL_MODEL } from '../../src/domain/poll-schedule.js';
 import { startLocalS3 } from '../../src/local-s3/server.js';
 import { createStatusCheck } from '../../src/reconcile/check-status.js';
 import { createFieldCipher, parseKeyring } from '../../src/security/field-cipher.js';
+import { createServices } from '../../src/services.js';
+import { settingsOf } from '../../src/settings.js';
 import {
   idInfoCallback,
   resultCallback,
@@ -21,7 +22,7 @@ import { jobStatusAt } from '../../src/simulator/job-lives.js';
 import { createDatabase } from '../../src/store/connections.js';
 import { createStatusStore } from '../../src/store/evidence/status-store.js';
 import { migrate } from '../../src/store/migrate.js';
-import { createObjectStorage } from '../../src/store/objects/object-storage.js';
+import { createObjectStorage, objectStoreOf } from '../../src/store/objects/object-storage.js';
 import { createObjectStore } from '../../src/store/objects/object-store.js';
 import { databaseUrl, dropBenchDatabase, recreateBenchDatabase, withClient } from '../shared/database.js';
 import { benchDatabaseName, commonSettings, parseSettings, SMILE_CREDENTIALS } from '../shared/settings.js';
@@ -83,7 +84,7 @@ async function storeJobs(settings: Settings, env: Record<string, string>, url: s
     log,
     orphanGraceMs: 3_600_000,
   });
-  const services = createServices({ config, db, cipher, vault: storage.vault });
+  const services = createServices({ settings: settingsOf(config), db, cipher, vault: storage.vault });
   const check = createStatusCheck({
     store: createStatusStore({ pool: db.pool, cipher, vault: storage.vault }),
     client: { fetchStatus: async () => Promise.reject(new Error('answers are handed in')) },

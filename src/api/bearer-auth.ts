@@ -19,15 +19,13 @@ const FINGERPRINT_HEX_CHARS = 16;
  * Bearer tokens compared in constant time: each candidate is hashed to a fixed length first, so neither
  * a token's content nor its length leaks through timing, and every token is always compared.
  */
-export function createBearerAuth({
-  apiTokens,
-  piiTokens,
-  adminTokens = [],
-}: {
+export interface BearerTokens {
   apiTokens: readonly string[];
   piiTokens: readonly string[];
   adminTokens?: readonly string[];
-}) {
+}
+
+export function createBearerAuth({ apiTokens, piiTokens, adminTokens = [] }: BearerTokens) {
   const digest = (token: string) => createHash('sha256').update(token).digest();
   const api = apiTokens.map(digest);
   const pii = piiTokens.map(digest);

@@ -1,11 +1,11 @@
 import { pino } from 'pino';
-import { loadEntryPointConfig, objectStoreOf } from '../config.js';
+import { loadEntryPointConfig } from '../config.js';
 import { startEmbeddedObjectStore } from '../local-s3/embedded.js';
 import { loggerOptions } from '../observability/logger.js';
 import { createFieldCipher, parseKeyring } from '../security/field-cipher.js';
 import { createDatabase } from '../store/connections.js';
 import { countWholeBodies } from '../store/objects/inline-bodies.js';
-import { createObjectStorage } from '../store/objects/object-storage.js';
+import { createObjectStorage, objectStoreOf } from '../store/objects/object-storage.js';
 
 /**
  * `npm run bodies:move-out`: moves the photos of every body still whole in Postgres — stored before the

@@ -1,13 +1,13 @@
 import { pino } from 'pino';
 import { userIdNamedBy } from '../callbacks/named-user.js';
-import { loadEntryPointConfig, objectStoreOf } from '../config.js';
+import { loadEntryPointConfig } from '../config.js';
 import { startEmbeddedObjectStore } from '../local-s3/embedded.js';
 import { loggerOptions } from '../observability/logger.js';
 import { createFieldCipher, parseKeyring } from '../security/field-cipher.js';
 import { createDatabase } from '../store/connections.js';
 import { reencryptAll } from '../store/identity/identity-maintenance.js';
 import { redigestUsers } from '../store/identity/user-digests.js';
-import { createObjectStorage } from '../store/objects/object-storage.js';
+import { createObjectStorage, objectStoreOf } from '../store/objects/object-storage.js';
 
 /**
  * `npm run keys:reencrypt`: after a new key is put first in DATA_ENCRYPTION_KEYS (and deployed), moves

@@ -13,14 +13,18 @@ const ORPHAN_SWEEP_INTERVAL_MS = 10 * 60_000;
  * purge and the object store's upkeep one at a time in each worker process; the purge; and, when photos
  * go to an object store, moving bodies kept whole in Postgres out to it and the orphan sweep.
  */
+export interface MaintenanceSettings {
+  /** How often the retention purge runs (RETENTION_INTERVAL_MS). */
+  retentionIntervalMs: number;
+}
+
 export function maintenanceJobs({
   purge,
-  retentionIntervalMs,
+  settings: { retentionIntervalMs },
   objectStorage,
 }: {
   purge: ReturnType<typeof createRetentionPurge>;
-  /** How often the retention purge runs (RETENTION_INTERVAL_MS). */
-  retentionIntervalMs: number;
+  settings: MaintenanceSettings;
   /** Null with OBJECT_STORE_INLINE: bodies stay whole by choice, and there is no bucket to sweep. */
   objectStorage: {
     moveOut: ReturnType<typeof createBodyMover>;

@@ -11,19 +11,24 @@ const PURGE_BATCHES_PER_RUN = 20;
  * Retention: identity data older than `days` is erased (bodies, snapshots, identity fields, submissions'
  * content, the bodies' photos in the object store), and the change feed's rows with it.
  */
+export interface RetentionSettings {
+  /** RETENTION_DAYS: identity data older than this is purged. */
+  days: number;
+  /** Rows per statement (RETENTION_BATCH_SIZE). */
+  batchSize: number;
+}
+
 export function createRetentionPurge({
   pool,
   vault,
   changeFeed,
-  days,
-  batchSize,
+  settings: { days, batchSize },
   now = () => new Date(),
 }: {
   pool: pg.Pool;
   vault: BodyVault;
   changeFeed: Pick<ChangeFeed, 'purge'>;
-  days: number;
-  batchSize: number;
+  settings: RetentionSettings;
   now?: () => Date;
 }) {
   return async function purge(log: FastifyBaseLogger) {

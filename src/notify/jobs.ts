@@ -20,39 +20,38 @@ const DELIVERY_LOCK_MS = 5000;
  * Smile ID's budget), and the sweep that makes deliveries of new changes and queues the due ones. With
  * no endpoint configured, nothing is swept; deliveries already queued still run.
  */
-export function notifyJobs({
-  producer,
-  store,
-  urls,
-  secrets,
-  cursors,
-  perEndpoint,
-  timeoutMs,
-  retryDelayMs,
-  retryWindowMs,
-  batchSize,
-  log,
-  metrics,
-  now,
-}: {
-  producer: Pick<Producer<typeof QUEUES.notifications>, 'addBulk'>;
-  store: WebhookStore;
+export interface NotifySettings {
   /** The endpoints (NOTIFY_WEBHOOK_URLS) and the secrets of each. */
   urls: readonly string[];
   secrets: ReadonlyMap<string, string>;
-  /** Signs the feed cursor each message carries, as GET /v1/changes issues it. */
-  cursors: Pick<Cursors, 'change'>;
   /** Deliveries in flight per endpoint (NOTIFY_CONCURRENCY). */
   perEndpoint: number;
   timeoutMs: number;
   retryDelayMs: number;
   retryWindowMs: number;
   batchSize: number;
+}
+
+export function notifyJobs({
+  producer,
+  store,
+  settings,
+  cursors,
+  log,
+  metrics,
+  now,
+}: {
+  producer: Pick<Producer<typeof QUEUES.notifications>, 'addBulk'>;
+  store: WebhookStore;
+  settings: NotifySettings;
+  /** Signs the feed cursor each message carries, as GET /v1/changes issues it. */
+  cursors: Pick<Cursors, 'change'>;
   /** For what happens outside a queued job; a job's own lines go to its logger. */
   log: FastifyBaseLogger;
   metrics?: Metrics | undefined;
   now?: () => Date;
 }): JobModule {
+  const { urls, secrets, perEndpoint, timeoutMs, retryDelayMs, retryWindowMs, batchSize } = settings;
   const enqueue = (deliveryIds: readonly string[]) =>
     producer.addBulk(
       catalog.deliverNotification,

@@ -9,20 +9,7 @@ import { type CheckQueues, createSweeper } from './sweeper.js';
  * Reconciliation's queued work: job_status checks under the checks' share of the Smile ID budget,
  * untrusted bodies' checks under theirs, and the sweep that hands due checks from Postgres to both.
  */
-export function reconcileJobs({
-  producer,
-  dueChecks,
-  statusCheck,
-  concurrency,
-  ratePerSecond,
-  untrustedShare,
-  sweepIntervalMs,
-  batchSize,
-  now,
-}: {
-  producer: Pick<Producer<CheckQueues>, 'addBulk' | 'count'>;
-  dueChecks: DueChecks;
-  statusCheck: Pick<StatusCheck, 'run'>;
+export interface ReconcileSettings {
   /** Checks in flight per worker process (RECONCILE_CONCURRENCY). */
   concurrency: number;
   /** Calls per second to Smile ID, across every process (SMILE_API_RATE_LIMIT_PER_SECOND). */
@@ -31,8 +18,22 @@ export function reconcileJobs({
   untrustedShare: number;
   sweepIntervalMs: number;
   batchSize: number;
+}
+
+export function reconcileJobs({
+  producer,
+  dueChecks,
+  statusCheck,
+  settings,
+  now,
+}: {
+  producer: Pick<Producer<CheckQueues>, 'addBulk' | 'count'>;
+  dueChecks: DueChecks;
+  statusCheck: Pick<StatusCheck, 'run'>;
+  settings: ReconcileSettings;
   now?: () => Date;
 }): JobModule {
+  const { concurrency, ratePerSecond, untrustedShare, sweepIntervalMs, batchSize } = settings;
   const budget = splitBudget(ratePerSecond, untrustedShare);
   const sweeper = createSweeper({
     dueChecks,

@@ -2,7 +2,7 @@ import { QUEUES } from '../queues/catalog.js';
 import type { JobModule } from '../queues/job-module.js';
 import type { Producer } from '../queues/producer.js';
 import type { SubmissionStore } from '../store/submissions/submission-store.js';
-import type { SubmitJob } from './submit-job.js';
+import type { SubmitJob, SubmitSettings } from './submit-job.js';
 import { createSubmissionSweep } from './sweep.js';
 
 /** Submissions are queued at once by the API; the sweep only finds those whose queued job was lost. */
@@ -26,17 +26,14 @@ export function submitJobs({
   producer,
   store,
   submit,
-  concurrency,
-  batchSize,
+  settings: { concurrency, batchSize },
   now,
 }: {
   producer: Pick<Producer<typeof QUEUES.submissions>, 'addBulk'>;
   store: Pick<SubmissionStore, 'claimDue'>;
   /** Null when no PUBLIC_CALLBACK_URL is configured: queued submissions wait for one. */
   submit: Pick<SubmitJob, 'run'> | null;
-  /** Submissions in flight per worker process (SUBMISSION_CONCURRENCY). */
-  concurrency: number;
-  batchSize: number;
+  settings: Pick<SubmitSettings, 'concurrency' | 'batchSize'>;
   now?: () => Date;
 }): JobModule {
   const sweepSubmissions = createSubmissionSweep({ store, producer, batchSize, now });

@@ -13,6 +13,18 @@ import type {
   SubmissionStore,
 } from '../store/submissions/submission-store.js';
 
+export interface SubmitSettings {
+  /** Sent to Smile ID in every submission's prep upload. */
+  partnerId: string;
+  /** Null when no PUBLIC_CALLBACK_URL is configured: queued submissions wait for one. */
+  callbackUrl: string | null;
+  /** SUBMISSION_ATTEMPTS: attempts of any kind, crashes included, before a submission fails. */
+  maxAttempts: number;
+  /** Submissions in flight per worker process (SUBMISSION_CONCURRENCY). */
+  concurrency: number;
+  batchSize: number;
+}
+
 /**
  * The submission flow for one job (docs/smile-id.md#submitting-a-job): prep upload → zip → `PUT`, each
  * step's result stored before the next, so that whatever stops it, the next attempt resumes where it
@@ -40,9 +52,7 @@ export function createSubmitJob({
   store,
   uploads,
   jobStatus,
-  partnerId,
-  callbackUrl,
-  maxAttempts,
+  settings: { partnerId, callbackUrl, maxAttempts },
   pollModel,
   log,
   now = () => new Date(),
@@ -51,9 +61,8 @@ export function createSubmitJob({
   store: SubmissionStore;
   uploads: UploadClient;
   jobStatus: Pick<JobStatusClient, 'fetchStatus'>;
-  partnerId: string;
-  callbackUrl: string;
-  maxAttempts: number;
+  /** A submission flow exists only with a callback URL (submitJobs waits for one otherwise). */
+  settings: Pick<SubmitSettings, 'partnerId' | 'maxAttempts'> & { callbackUrl: string };
   pollModel: PollModel;
   log: FastifyBaseLogger;
   now?: () => Date;

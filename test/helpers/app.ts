@@ -4,13 +4,18 @@ import type { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { cursorsOf } from '../../src/api/cursor.js';
 import { buildApp } from '../../src/app.js';
-import { type Config, DEVELOPMENT_SECRETS, loadConfig, objectStoreOf } from '../../src/config.js';
-import { createServices } from '../../src/deps.js';
+import { type Config, DEVELOPMENT_SECRETS, loadConfig } from '../../src/config.js';
 import { type Metrics, objectStorageObserverOf } from '../../src/observability/metrics.js';
 import { createFailFastRedis, redisOutages } from '../../src/queues/redis.js';
 import { createFieldCipher, type FieldCipher, parseKeyring } from '../../src/security/field-cipher.js';
+import { createServices } from '../../src/services.js';
+import { settingsOf } from '../../src/settings.js';
 import { createDatabase, type Database } from '../../src/store/connections.js';
-import { createObjectStorage, type ObjectStorage } from '../../src/store/objects/object-storage.js';
+import {
+  createObjectStorage,
+  type ObjectStorage,
+  objectStorageSettingsOf,
+} from '../../src/store/objects/object-storage.js';
 import { capturingLogger } from './logs.js';
 import { testObjectStoreEnv } from './object-store-settings.js';
 
@@ -37,11 +42,10 @@ export function testObjectStorage(
   db: Pick<Database, 'pool'>,
 ): ObjectStorage {
   return createObjectStorage({
-    settings: objectStoreOf(config),
+    ...objectStorageSettingsOf(config),
     cipher,
     pool: db.pool,
     log: capturingLogger('warn').logger,
-    orphanGraceMs: config.OBJECT_STORE_ORPHAN_GRACE_MINUTES * 60_000,
   });
 }
 
@@ -100,18 +104,17 @@ export async function createTestApp(
   if (redis) await redisReady(redis, 1000);
   const cipher = createFieldCipher(parseKeyring(config.DATA_ENCRYPTION_KEYS));
   const storage = createObjectStorage({
-    settings: objectStoreOf(config),
+    ...objectStorageSettingsOf(config),
     cipher,
     pool: db.pool,
     log: logger,
     observer: objectStorageObserverOf(options.metrics),
-    orphanGraceMs: config.OBJECT_STORE_ORPHAN_GRACE_MINUTES * 60_000,
   });
   const services =
     config.ROLE === 'worker'
       ? undefined
       : createServices({
-          config,
+          settings: settingsOf(config),
           db,
           cipher,
           vault: storage.vault,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { jobStatusClientOf } from '../../src/deps.js';
+import { settingsOf } from '../../src/settings.js';
 import {
   loadSimulator,
   SIMULATOR_SOURCE,
@@ -9,6 +9,7 @@ import {
   startSimulatedSmileId,
 } from '../../src/simulated-smile-id.js';
 import { simulatedJob } from '../../src/simulator/callbacks.js';
+import { createJobStatusClient } from '../../src/smileid/job-status-client.js';
 import { capturingLogger } from '../helpers/logs.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -40,7 +41,10 @@ describe('Smile ID simulated in the process', () => {
       body: JSON.stringify({ jobId: job.jobId, userId: job.userId, life: 'approved' }),
     });
     expect(registered.status).toBe(201);
-    const answer = await jobStatusClientOf(simulated.config).fetchStatus(job.userId, job.jobId);
+    const answer = await createJobStatusClient(settingsOf(simulated.config).smileApi.status).fetchStatus(
+      job.userId,
+      job.jobId,
+    );
     expect(answer.kind).toBe('status');
     expect(answer.kind === 'status' && answer.body.job_complete).toBe(true);
   });

@@ -90,10 +90,8 @@ describe('the submission flow', () => {
       store,
       uploads,
       jobStatus: createJobStatusClient(clientOptions()),
-      partnerId: TEST_PARTNER_ID,
       // Not an http URL: the simulator starts the job's life without posting callbacks anywhere.
-      callbackUrl: 'test://no-callbacks',
-      maxAttempts,
+      settings: { partnerId: TEST_PARTNER_ID, callbackUrl: 'test://no-callbacks', maxAttempts },
       pollModel: DEFAULT_POLL_MODEL,
       log: silentLogger,
       metrics,
