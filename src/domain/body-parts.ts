@@ -1,4 +1,3 @@
-import { decodeStrictBase64 } from './base64.js';
 
 /**
  * Stored bodies without their photos. A body is cut on its exact bytes, never parsed and serialised
@@ -19,6 +18,8 @@ export const MAX_PARTS = 8;
 export interface Span {
   start: number;
   end: number;
+  /** Its bytes decoded, when they are strict base64 (which encodes back to exactly them). */
+  decoded?: Buffer;
 }
 
 /** How a part is kept: its bytes as received, or decoded from strict base64 (a quarter smaller). */
@@ -44,9 +45,12 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
 
-/** Base64's alphabet and padding, plus the backslash of `\/`, `\n` and `\r`, which some encoders write. */
+/**
+ * Base64's alphabets (standard and URL-safe) and padding, plus the backslash of `\/`, `\n` and `\r`, which
+ * some encoders write.
+ */
 const BASE64_LIKE = new Uint8Array(256);
-for (const char of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\\') {
+for (const char of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_\\') {
   BASE64_LIKE[char.charCodeAt(0)] = 1;
 }
 const DATA_URL = /^data:[\w.+-]+\/[\w.+-]+;base64,/;
@@ -69,6 +73,34 @@ function followedByColon(raw: Uint8Array, from: number): boolean {
   return raw[index] === COLON;
 }
 
+const EQUALS = 0x3d;
+const MINUS = 0x2d;
+const UNDERSCORE = 0x5f;
+
+/**
+ * The bytes of [start, end) when they are strict base64 (RFC 4648 §4: the standard alphabet, `=` padding
+ * at the end only), else undefined. Node's decoder skips what it does not know, so a string with any other
+ * byte decodes to fewer bytes than its length promises; it also takes the URL-safe `-` and `_`, looked
+ * for apart (each one byte search). Only the last four characters can encode bits that no encoder writes:
+ * they alone are encoded again. One decode of a megabyte photo, which its object needs anyway, instead of
+ * a loop over its bytes in JavaScript and an encode of it all.
+ */
+function strictBase64(raw: Buffer, start: number, end: number): Buffer | undefined {
+  const length = end - start;
+  if (length % 4 !== 0) return undefined;
+  const firstEquals = raw.indexOf(EQUALS, start);
+  if (firstEquals >= 0 && firstEquals < end - 2) return undefined;
+  const minus = raw.indexOf(MINUS, start);
+  const underscore = raw.indexOf(UNDERSCORE, start);
+  if ((minus >= 0 && minus < end) || (underscore >= 0 && underscore < end)) return undefined;
+  const padding = raw[end - 1] === EQUALS ? (raw[end - 2] === EQUALS ? 2 : 1) : 0;
+  const decoded = Buffer.from(raw.toString('latin1', start, end), 'base64');
+  if (decoded.length !== (length / 4) * 3 - padding) return undefined;
+  const last = raw.toString('latin1', end - 4, end);
+  return Buffer.from(last, 'base64').toString('base64') === last ? decoded : undefined;
+}
+
+/** Base64-like but not strict: `\/` escapes, line breaks, a data URL's header. Kept as its bytes. */
 function looksLikeBase64(raw: Buffer, { start, end }: Span): boolean {
   // A data URL's header ("data:image/jpeg;base64,") is short: look for it in the first bytes only.
   const head = DATA_URL.exec(raw.toString('latin1', start, Math.min(end, start + 128)));
@@ -92,9 +124,11 @@ export function bulkySpans(raw: Buffer, minChars = BULKY_STRING_MIN_CHARS): Span
     let close = raw.indexOf(QUOTE, open + 1);
     while (close > 0 && escaped(raw, close)) close = raw.indexOf(QUOTE, close + 1);
     if (close < 0) break;
-    const span = { start: open + 1, end: close };
-    if (close - open - 1 >= minChars && !followedByColon(raw, close + 1) && looksLikeBase64(raw, span)) {
-      found.push(span);
+    if (close - open - 1 >= minChars && !followedByColon(raw, close + 1)) {
+      const span = { start: open + 1, end: close };
+      const decoded = strictBase64(raw, span.start, span.end);
+      if (decoded) found.push({ ...span, decoded });
+      else if (looksLikeBase64(raw, span)) found.push(span);
     }
     from = close + 1;
   }
@@ -116,9 +150,8 @@ export function splitBody(raw: Buffer, spans: readonly Span[]): SplitBody {
     pieces.push(raw.subarray(from, span.start));
     skeletonLength += span.start - from;
     const text = raw.subarray(span.start, span.end);
-    const decoded = decodeStrictBase64(text.toString('latin1'));
-    layout.push({ at: skeletonLength, length: text.length, form: decoded ? 'base64' : 'bytes' });
-    parts.push(decoded ?? text);
+    layout.push({ at: skeletonLength, length: text.length, form: span.decoded ? 'base64' : 'bytes' });
+    parts.push(span.decoded ?? text);
     from = span.end;
   }
   pieces.push(raw.subarray(from));
