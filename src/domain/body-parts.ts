@@ -1,4 +1,3 @@
-
 /**
  * Stored bodies without their photos. A body is cut on its exact bytes, never parsed and serialised
  * again: the bulky strings (base64 images — the ID authority's `Photo`, document images — in callbacks
