@@ -40,19 +40,21 @@ type ApiQueue = (typeof API_JOBS)[number]['queue'];
  * The feature job modules a worker process runs (each folder's jobs.ts), over the shared clients. Each
  * takes what it uses: the flows it runs, its stores, its settings.
  */
-function jobModulesOf(
-  settings: Settings,
-  shared: {
-    db: Pick<Database, 'pool'>;
-    cipher: FieldCipher;
-    storage: ObjectStorage;
-    stores: SharedStores;
-    jobStatus: JobStatusClient;
-    acquire: () => Promise<void>;
-    log: FastifyBaseLogger;
-    metrics: Metrics;
-  },
-) {
+/** The clients and stores both sides of a process share, built once. */
+interface SharedClients {
+  db: Pick<Database, 'pool' | 'prisma'>;
+  cipher: FieldCipher;
+  /** Photos: the object store (or Postgres, with inline storage), for the API's reads and the workers alike. */
+  storage: ObjectStorage;
+  stores: SharedStores;
+  jobStatus: JobStatusClient;
+  /** Waits for a call's place in the Smile ID call budget. */
+  acquire: () => Promise<void>;
+  log: FastifyBaseLogger;
+  metrics: Metrics;
+}
+
+function jobModulesOf(settings: Settings, shared: SharedClients) {
   const { db, cipher, storage, stores, jobStatus, log, metrics } = shared;
   const { pollModel, submissions } = settings;
   const { callbackUrl } = submissions;
@@ -114,6 +116,33 @@ function jobModulesOf(
 }
 
 /**
+ * The connections every role opens: Postgres (the pool and, for the API, the change feed's listener
+ * report errors to one outage reporter, so an outage is said once) and the fail-fast Redis of producers,
+ * counters and the call budget (every connection, queue and worker reports to the other).
+ */
+function openConnections(settings: Settings, log: FastifyBaseLogger) {
+  const { database, redis } = settings;
+  const postgres = postgresOutages(database.url, log);
+  const db = createDatabase({ ...database, outages: postgres });
+  const redisOutagesReporter = redisOutages(redis.url, log);
+  const fastRedis = createFailFastRedis(redis.url, redisOutagesReporter);
+  return { postgres, db, redisOutages: redisOutagesReporter, fastRedis };
+}
+
+type Connections = ReturnType<typeof openConnections>;
+
+/** The producer of the jobs the API queues, and what it needs to queue them without waiting. */
+function apiProducerOf(settings: Settings, { fastRedis, redisOutages }: Connections) {
+  return createProducer<ApiQueue>({
+    connection: fastRedis,
+    prefix: settings.redis.prefix,
+    settings: settings.jobs,
+    outages: redisOutages,
+    open: API_JOBS.map((job) => job.queue),
+  });
+}
+
+/**
  * The composition root: every long-lived connection the process opens for its role (ROLE decides here
  * and nowhere else), and one close() that releases them in order: workers first (they finish what they
  * hold), then queues, Redis, Postgres.
@@ -124,30 +153,18 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
   const settings = settingsOf(config);
   const cipher = createFieldCipher(settings.keyring);
   const metrics = createMetrics();
-  // The pool and the change feed's listener report Postgres errors here: an outage is said once.
-  const { database, redis } = settings;
-  const postgres = postgresOutages(database.url, log);
-  const db = createDatabase({ ...database, outages: postgres });
-  // Every connection, queue and worker of this process reports Redis errors here: an outage is said once.
-  const outages = redisOutages(redis.url, log);
-  const fastRedis = createFailFastRedis(redis.url, outages);
-  const producer = createProducer<ApiQueue>({
-    connection: fastRedis,
-    prefix: redis.prefix,
-    settings: settings.jobs,
-    outages,
-    open: API_JOBS.map((job) => job.queue),
-  });
+  const connections = openConnections(settings, log);
+  const { db, fastRedis } = connections;
+  const producer = apiProducerOf(settings, connections);
   // Every call to Smile ID, from any process and for any purpose, takes its place in one budget.
   const budget = createCallBudget({
     redis: fastRedis,
-    prefix: redis.prefix,
+    prefix: settings.redis.prefix,
     perSecond: settings.smileApi.callsPerSecond,
   });
   // Stateless: the workers poll with it, and the API asks it for image links at request time.
   const jobStatus = createJobStatusClient({ ...settings.smileApi.status, slot: budget.acquire });
   const stores = sharedStoresOf(db, cipher);
-  // Photos: the object store (or Postgres, with inline storage), for the API's reads and the workers alike.
   const storage = createObjectStorage({
     ...settings.objectStore,
     cipher,
@@ -155,31 +172,11 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
     log,
     observer: objectStorageObserverOf(metrics),
   });
-  const workerRedis = runsWorkers ? createWorkerRedis(redis.url, outages) : undefined;
-  const worker = workerRedis
-    ? buildWorker({
-        redis: workerRedis,
-        prefix: redis.prefix,
-        settings: settings.jobs,
-        log,
-        metrics,
-        outages,
-        modules: jobModulesOf(settings, {
-          db,
-          cipher,
-          storage,
-          stores,
-          jobStatus,
-          acquire: budget.acquire,
-          log,
-          metrics,
-        }),
-      })
-    : undefined;
-
+  const shared = { db, cipher, storage, stores, jobStatus, acquire: budget.acquire, log, metrics };
+  const worker = runsWorkers ? workerOf(settings, connections, shared) : undefined;
   const gauges = createGaugeQueries({ pool: db.pool, objectStorage: storage.objects !== null });
   const changeSignal = servesHttpApi
-    ? createChangeSignal({ url: database.url, log, outages: postgres })
+    ? createChangeSignal({ url: settings.database.url, log, outages: connections.postgres })
     : undefined;
   void changeSignal?.start();
   const services = servesHttpApi
@@ -191,10 +188,10 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
         stores,
         metrics,
         jobStatus,
+        changeSignal,
         // BullMQ waits for a connection that is down; an API request must not.
         enqueueCheck: (jobId) =>
           withTimeout(producer.add(catalog.checkStatus, { jobId }), ENQUEUE_TIMEOUT_MS),
-        changeSignal,
         enqueueSubmission: (jobId) =>
           withTimeout(producer.add(catalog.submitJob, { jobId }), ENQUEUE_TIMEOUT_MS),
       })
@@ -223,7 +220,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
       await changeSignal?.close();
       await worker?.close();
       await producer.close();
-      workerRedis?.disconnect();
+      worker?.redis.disconnect();
       fastRedis.disconnect();
       storage.close();
       await db.close();
@@ -235,11 +232,26 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
      */
     async forceClose() {
       await changeSignal?.close();
-      workerRedis?.disconnect();
+      worker?.redis.disconnect();
       fastRedis.disconnect();
       await db.close();
     },
   };
+}
+
+/** The worker side, on a Redis connection of its own that waits out outages (BullMQ's workers block). */
+function workerOf(settings: Settings, connections: Connections, shared: SharedClients) {
+  const redis = createWorkerRedis(settings.redis.url, connections.redisOutages);
+  const worker = buildWorker({
+    redis,
+    prefix: settings.redis.prefix,
+    settings: settings.jobs,
+    log: shared.log,
+    metrics: shared.metrics,
+    outages: connections.redisOutages,
+    modules: jobModulesOf(settings, shared),
+  });
+  return { ...worker, redis };
 }
 
 export type Dependencies = ReturnType<typeof createDependencies>;

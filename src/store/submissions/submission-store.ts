@@ -3,6 +3,10 @@ import type { SubmissionContent, SubmissionStatus } from '../../domain/submissio
 import { type FieldCipher, sealContext } from '../../security/field-cipher.js';
 import { statement } from '../sql.js';
 import { inTransaction } from '../transactions.js';
+import { createSubmission } from './create-submission.js';
+import { openContent } from './sealed-content.js';
+
+export type { CreateResult } from './create-submission.js';
 
 /**
  * The `submissions` table: a job submitted through this service, its sealed content until Smile ID has
@@ -30,34 +34,6 @@ export interface StoredSubmission {
   retryPrep: boolean;
   createdAt: Date;
 }
-
-export type CreateResult = 'created' | 'identical' | 'conflict' | 'job_exists';
-
-const DIGEST_CONTEXT = 'submission-content';
-
-/** The job, created registered and pending; it is first checked once Smile ID has the zip. */
-const CREATE_JOB = statement(`
-WITH job AS (
-  INSERT INTO jobs (job_id, user_id, job_type, id_type, country, registered_at, created_at, updated_at,
-                    identity_source, tracked, version)
-  VALUES (:jobId, :userId, :jobType::integer, :idType, :country, :at::timestamptz, :at::timestamptz,
-          :at::timestamptz, 'registration', true, 1)
-  ON CONFLICT (job_id) DO NOTHING
-  RETURNING job_id
-)
-INSERT INTO job_transitions (job_id, from_state, to_state, from_final, to_final, at)
-SELECT job_id, NULL, 'pending', NULL, false, :at::timestamptz FROM job
-RETURNING job_id`);
-
-const INSERT_SUBMISSION = statement(`
-INSERT INTO submissions (job_id, content_digest, digest_key_id, payload, image_count, image_bytes,
-                         created_at, updated_at, next_attempt_at)
-VALUES (:jobId, :digest, :keyId, :payload, :imageCount::integer, :imageBytes::integer, :at::timestamptz,
-        :at::timestamptz, :nextAttemptAt::timestamptz)`);
-
-const READ_DIGEST = statement<'jobId'>(
-  'SELECT content_digest AS digest, digest_key_id AS "keyId" FROM submissions WHERE job_id = :jobId',
-);
 
 const LOAD = statement<'jobId'>(`
 SELECT job_id AS "jobId", status, attempts, payload, prepared, retry_prep AS "retryPrep",
@@ -119,99 +95,25 @@ const POSTPONE = statement<'jobIds' | 'until'>(`
 UPDATE submissions SET next_attempt_at = :until::timestamptz
  WHERE job_id = ANY(:jobIds::text[]) AND status IN ('queued', 'uploading')`);
 
-/** The content as sealed at rest; images as base64 inside the JSON. */
-interface SealedContent extends Omit<SubmissionContent, 'images'> {
-  images: { type: SubmissionContent['images'][number]['type']; jpegBase64: string }[];
-}
+/** What every statement of the store works with. */
+type StoreContext = { pool: pg.Pool; cipher: FieldCipher };
 
 export function createSubmissionStore({ pool, cipher }: { pool: pg.Pool; cipher: FieldCipher }) {
-  const openContent = (jobId: string, sealed: Buffer): SubmissionContent => {
-    const stored = cipher.openJson(sealed, sealContext.submissionPayload(jobId)) as SealedContent;
-    return {
-      ...stored,
-      images: stored.images.map(({ type, jpegBase64 }) => ({
-        type,
-        jpeg: Buffer.from(jpegBase64, 'base64'),
-      })),
-    };
-  };
-
+  const db: StoreContext = { pool, cipher };
   return {
     /**
      * Stores a submission and its registered job in one transaction: `created`; the same content under
      * the same job id again: `identical`; other content: `conflict`; a job id this service already
      * knows without a submission: `job_exists`.
      */
-    async create(
+    create: (
       jobId: string,
       content: SubmissionContent,
       digestParts: readonly string[],
-      { at, nextAttemptAt }: { at: Date; nextAttemptAt: Date },
-    ): Promise<CreateResult> {
-      return inTransaction(pool, async (client) => {
-        const created = await client.query(
-          CREATE_JOB.bind({
-            jobId,
-            userId: content.userId,
-            jobType: content.jobType,
-            idType: content.idInfo.idType,
-            country: content.idInfo.country,
-            at,
-          }),
-        );
-        if (created.rowCount === 0) {
-          const existing = (
-            await client.query<{ digest: string; keyId: string }>(READ_DIGEST.bind({ jobId }))
-          ).rows[0];
-          if (!existing) return 'job_exists';
-          const same = cipher.digestMatches(existing.digest, existing.keyId, DIGEST_CONTEXT, ...digestParts);
-          return same ? 'identical' : 'conflict';
-        }
-        const sealed: SealedContent = {
-          ...content,
-          images: content.images.map(({ type, jpeg }) => ({ type, jpegBase64: jpeg.toString('base64') })),
-        };
-        await client.query(
-          INSERT_SUBMISSION.bind({
-            jobId,
-            digest: cipher.digest(DIGEST_CONTEXT, ...digestParts),
-            keyId: cipher.currentKeyId,
-            payload: cipher.sealJson(sealed, sealContext.submissionPayload(jobId)),
-            imageCount: content.images.length,
-            imageBytes: content.images.reduce((total, image) => total + image.jpeg.length, 0),
-            at,
-            nextAttemptAt,
-          }),
-        );
-        return 'created';
-      });
-    },
+      times: { at: Date; nextAttemptAt: Date },
+    ) => createSubmission(db, jobId, content, digestParts, times),
 
-    async load(jobId: string): Promise<StoredSubmission | undefined> {
-      const row = (
-        await pool.query<{
-          jobId: string;
-          status: SubmissionStatus;
-          attempts: number;
-          payload: Buffer | null;
-          prepared: Buffer | null;
-          retryPrep: boolean;
-          createdAt: Date;
-        }>(LOAD.bind({ jobId }))
-      ).rows[0];
-      if (!row) return undefined;
-      return {
-        jobId,
-        status: row.status,
-        attempts: row.attempts,
-        content: row.payload && openContent(jobId, row.payload),
-        prepared:
-          row.prepared &&
-          (cipher.openJson(row.prepared, sealContext.submissionPrepared(jobId)) as PreparedUpload),
-        retryPrep: row.retryPrep,
-        createdAt: row.createdAt,
-      };
-    },
+    load: (jobId: string) => loadSubmission(db, jobId),
 
     /** The attempt's number, or undefined when the submission is done (uploaded or failed). */
     async beginAttempt(jobId: string, at: Date, leaseUntil: Date): Promise<number | undefined> {
@@ -272,6 +174,35 @@ export function createSubmissionStore({ pool, cipher }: { pool: pg.Pool; cipher:
         return jobIds;
       });
     },
+  };
+}
+
+async function loadSubmission(
+  { pool, cipher }: StoreContext,
+  jobId: string,
+): Promise<StoredSubmission | undefined> {
+  const row = (
+    await pool.query<{
+      jobId: string;
+      status: SubmissionStatus;
+      attempts: number;
+      payload: Buffer | null;
+      prepared: Buffer | null;
+      retryPrep: boolean;
+      createdAt: Date;
+    }>(LOAD.bind({ jobId }))
+  ).rows[0];
+  if (!row) return undefined;
+  return {
+    jobId,
+    status: row.status,
+    attempts: row.attempts,
+    content: row.payload && openContent(cipher, jobId, row.payload),
+    prepared:
+      row.prepared &&
+      (cipher.openJson(row.prepared, sealContext.submissionPrepared(jobId)) as PreparedUpload),
+    retryPrep: row.retryPrep,
+    createdAt: row.createdAt,
   };
 }
 
