@@ -32,6 +32,12 @@ import { bearer } from '../http/api-fixtures.js';
 
 const PHOTO_CHARS = 1_400_000;
 
+/**
+ * This file works on a database of its own, and sweeps its bucket for orphans: its photos take a key
+ * prefix of their own, so that no other test's objects look like orphans to it.
+ */
+const OWN_PREFIX = `photos-test-${randomBytes(4).toString('hex')}/`;
+
 /** The environment that points a process at the same object store as `app`. */
 const objectStoreEnvOf = (app: TestApp) =>
   testObjectStoreEnv(app.config.AWS_ENDPOINT_URL_S3!, app.config.OBJECT_STORE_PREFIX);
@@ -51,7 +57,7 @@ describe('photos in the object store', () => {
 
   beforeAll(async () => {
     scratch = await createScratchDatabase();
-    t = await createTestApp({ env: { DATABASE_URL: scratch.url }, metrics });
+    t = await createTestApp({ env: { DATABASE_URL: scratch.url, OBJECT_STORE_PREFIX: OWN_PREFIX }, metrics });
   });
   afterAll(async () => {
     await t?.close();
@@ -177,6 +183,7 @@ describe('photos in the object store', () => {
     const down = await createTestApp({
       env: {
         DATABASE_URL: scratch.url,
+        OBJECT_STORE_PREFIX: OWN_PREFIX,
         AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${await freePort()}`,
         OBJECT_STORE_TIMEOUT_MS: '300',
       },
@@ -222,7 +229,12 @@ describe('photos in the object store', () => {
   it("moves an existing deployment's photos out with `npm run bodies:move-out`, in batches, resumably", async () => {
     // Bodies stored whole, as a deployment without an object store stored them.
     const before = await createTestApp({
-      env: { DATABASE_URL: scratch.url, OBJECT_STORE_BUCKET: '', OBJECT_STORE_INLINE: 'true' },
+      env: {
+        DATABASE_URL: scratch.url,
+        OBJECT_STORE_PREFIX: OWN_PREFIX,
+        OBJECT_STORE_BUCKET: '',
+        OBJECT_STORE_INLINE: 'true',
+      },
     });
     const stored: Array<{ jobId: string; raw: Buffer }> = [];
     try {
@@ -237,7 +249,12 @@ describe('photos in the object store', () => {
     }
     expect(await countWholeBodies(t.db.pool)).toBeGreaterThanOrEqual(3);
     const mover = spawnService(
-      { ...objectStoreEnvOf(t), DATABASE_URL: scratch.url, LOG_LEVEL: 'info' },
+      {
+        ...objectStoreEnvOf(t),
+        DATABASE_URL: scratch.url,
+        OBJECT_STORE_PREFIX: OWN_PREFIX,
+        LOG_LEVEL: 'info',
+      },
       'src/cli/move-out.ts',
       ['2'],
     );
@@ -259,6 +276,7 @@ describe('photos in the object store', () => {
     const down = await createTestApp({
       env: {
         DATABASE_URL: scratch.url,
+        OBJECT_STORE_PREFIX: OWN_PREFIX,
         AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${await freePort()}`,
         OBJECT_STORE_TIMEOUT_MS: '300',
       },
@@ -289,6 +307,7 @@ describe('photos in the object store', () => {
     const down = await createTestApp({
       env: {
         DATABASE_URL: scratch.url,
+        OBJECT_STORE_PREFIX: OWN_PREFIX,
         AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${await freePort()}`,
         OBJECT_STORE_TIMEOUT_MS: '300',
       },
@@ -321,6 +340,7 @@ describe('photos in the object store', () => {
     const rotated = await createTestApp({
       env: {
         DATABASE_URL: scratch.url,
+        OBJECT_STORE_PREFIX: OWN_PREFIX,
         DATA_ENCRYPTION_KEYS: `${newKey},${t.config.DATA_ENCRYPTION_KEYS.join(',')}`,
       },
     });
@@ -337,6 +357,7 @@ describe('photos in the object store', () => {
       const back = await createTestApp({
         env: {
           DATABASE_URL: scratch.url,
+          OBJECT_STORE_PREFIX: OWN_PREFIX,
           DATA_ENCRYPTION_KEYS: `${t.config.DATA_ENCRYPTION_KEYS.join(',')},${newKey}`,
         },
       });
