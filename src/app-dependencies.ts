@@ -31,7 +31,8 @@ export interface AppDependencies {
   metrics?: Metrics | undefined;
   /** The Postgres reads behind the job gauges of /metrics. */
   gauges?:
-    | Pick<GaugeQueries, 'jobCounts' | 'submissionCounts' | 'notificationCounts' | 'changeFeedHeldBack'>
+    | (Pick<GaugeQueries, 'jobCounts' | 'submissionCounts' | 'notificationCounts' | 'changeFeedHeldBack'> &
+        Partial<Pick<GaugeQueries, 'inlineBodies'>>)
     | undefined;
   /** Queues whose depth /metrics reports. */
   queues?: readonly QueueCounter[];

@@ -18,6 +18,7 @@ import { createAuditLog } from './store/identity/audit-log.js';
 import { eraseUserIdentityData } from './store/identity/identity-maintenance.js';
 import { createJobQueries } from './store/jobs/job-queries.js';
 import { createRegistrationStore } from './store/jobs/registrations.js';
+import type { BodyVault } from './store/objects/body-vault.js';
 import { createSubmissionStore } from './store/submissions/submission-store.js';
 import { createWebhookStore } from './store/webhooks/webhook-store.js';
 
@@ -40,6 +41,7 @@ export function createServices({
   settings,
   db,
   cipher,
+  vault,
   stores = sharedStoresOf(db, cipher),
   metrics,
   jobStatus = createJobStatusClient(settings.smileApi.status),
@@ -51,6 +53,8 @@ export function createServices({
   settings: Pick<Settings, 'callbacks' | 'api' | 'pollModel' | 'smileApi' | 'dataEncryptionKeys'>;
   db: Pick<Database, 'pool' | 'prisma'>;
   cipher: FieldCipher;
+  /** Where stored bodies' photos go and come from (the object store, or Postgres with inline storage). */
+  vault: BodyVault;
   /** The stores the workers of this process use too. */
   stores?: SharedStores;
   metrics?: Metrics | undefined;
@@ -67,7 +71,7 @@ export function createServices({
   const { api } = settings;
   return {
     intake: createIntake({
-      store: createCallbackStore({ pool, cipher }),
+      store: createCallbackStore({ pool, cipher, vault }),
       now,
       cipher,
       metrics,
@@ -75,13 +79,13 @@ export function createServices({
     }),
     api: {
       jobs: createJobQueries({ pool, cipher }),
-      events: createEventQueries({ pool, cipher }),
+      events: createEventQueries({ pool, vault }),
       audit: createAuditLog({ pool, now }),
       registrations: createJobRegistration({
         store: createRegistrationStore({ prisma }),
         pollModel: settings.pollModel,
       }),
-      eraseUserIdentityData: (request) => eraseUserIdentityData(pool, cipher, request),
+      eraseUserIdentityData: (request) => eraseUserIdentityData(pool, cipher, vault, request),
       jobStatus,
       enqueueCheck,
       submissions: {

@@ -9,6 +9,7 @@ import type { JobSettings } from './queues/catalog.js';
 import type { ReconcileSettings } from './reconcile/jobs.js';
 import { type Keyring, parseKeyring } from './security/field-cipher.js';
 import type { SmileApiOptions } from './smileid/smile-api.js';
+import { type ObjectStorageSettings, objectStorageSettingsOf } from './store/objects/object-storage.js';
 import type { SubmitSettings } from './submit/submit-job.js';
 
 /** Smile ID may redeliver a genuine callback late: give its own confirmation a moment to come first. */
@@ -42,6 +43,7 @@ export interface Settings {
   submissions: SubmitSettings;
   notifications: NotifySettings;
   retention: RetentionSettings & MaintenanceSettings;
+  objectStore: ObjectStorageSettings;
 }
 
 /** The internal API: who may call it, how often, and what it accepts. */
@@ -90,6 +92,7 @@ export function settingsOf(config: Config): Settings {
       batchSize: config.RETENTION_BATCH_SIZE,
       retentionIntervalMs: config.RETENTION_INTERVAL_MS,
     },
+    objectStore: objectStorageSettingsOf(config),
   };
 }
 

@@ -1,9 +1,11 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { callbackMetrics, jobStateMetrics, reconciliationMetrics } from './callback-metrics.js';
 import { changeFeedMetrics, notificationMetrics, submissionMetrics } from './delivery-metrics.js';
+import { objectStoreMetrics } from './object-store-metrics.js';
 import { httpMetrics, jobGaugeMetrics, queueMetrics, scheduleMetrics } from './runtime-metrics.js';
 
 export { UNTRUSTED_REASONS } from './callback-metrics.js';
+export { objectStorageObserverOf } from './object-store-metrics.js';
 
 /**
  * Every metric the service exports, in a registry of its own per app instance (tests build many apps).
@@ -24,6 +26,7 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
     ...jobGaugeMetrics(registry),
     ...queueMetrics(registry),
     ...scheduleMetrics(registry),
+    ...objectStoreMetrics(registry),
   };
 }
 

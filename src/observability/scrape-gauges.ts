@@ -30,7 +30,8 @@ export function createScrapeGauges({
   metrics,
   queues,
 }: {
-  gauges: Pick<GaugeQueries, 'jobCounts' | 'submissionCounts' | 'notificationCounts' | 'changeFeedHeldBack'>;
+  gauges: Pick<GaugeQueries, 'jobCounts' | 'submissionCounts' | 'notificationCounts' | 'changeFeedHeldBack'> &
+    Partial<Pick<GaugeQueries, 'inlineBodies'>>;
   metrics: Metrics;
   queues: readonly QueueCounter[];
 }) {
@@ -44,8 +45,19 @@ export function createScrapeGauges({
       refreshSubmissions(),
       refreshNotifications(),
       refreshChangeFeed(),
+      refreshInlineBodies(),
       refreshQueues(),
     ]);
+  }
+
+  async function refreshInlineBodies() {
+    if (!gauges.inlineBodies) return;
+    try {
+      const whole = await withTimeout(gauges.inlineBodies(), QUERY_TIMEOUT_MS);
+      if (whole !== null) metrics.inlineBodies.set(whole);
+    } catch {
+      metrics.jobGaugeScrapeErrors.inc();
+    }
   }
 
   async function refreshJobs() {

@@ -13,6 +13,8 @@ const maintenance: JobModule = {
     sweepDueSubmissions: done,
     sweepNotifications: done,
     purgeExpiredIdentityData: done,
+    moveInlineBodies: done,
+    sweepObjectOrphans: done,
   },
   schedules: { purgeExpiredIdentityData: { every: 60_000 } },
 };
@@ -36,10 +38,12 @@ describe('planWorkers', () => {
       { name: 'maintenance', settings: { concurrency: 1 } },
     ]);
     expect(Object.keys(plan.queues[1]!.handlers).sort()).toEqual([
+      'moveInlineBodies',
       'purgeExpiredIdentityData',
       'sweepDueChecks',
       'sweepDueSubmissions',
       'sweepNotifications',
+      'sweepObjectOrphans',
     ]);
     expect(plan.schedules).toEqual([
       { entry: 'sweepDueChecks', every: 500 },

@@ -147,6 +147,7 @@ describe('DOCS_ENABLED', () => {
       INTERNAL_ADMIN_TOKENS: 'c',
       DATA_ENCRYPTION_KEYS: `prod:${Buffer.alloc(32, 7).toString('base64')}`,
       CALLBACK_ALLOWED_CIDRS: 'any',
+      OBJECT_STORE_BUCKET: 'photos',
     };
     expect(loadConfig(production).DOCS_ENABLED).toBe(false);
     expect(loadConfig({ ...production, DOCS_ENABLED: 'true' }).DOCS_ENABLED).toBe(true);

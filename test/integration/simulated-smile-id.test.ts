@@ -81,6 +81,7 @@ describe('Smile ID is never simulated', () => {
     INTERNAL_ADMIN_TOKENS: 'live-admin-token-1',
     DATA_ENCRYPTION_KEYS: `live-1:${Buffer.alloc(32, 7).toString('base64')}`,
     CALLBACK_ALLOWED_CIDRS: 'any',
+    OBJECT_STORE_BUCKET: 'acme-smileid-photos',
   });
 
   it.each([
