@@ -25,6 +25,11 @@ const DERIVED_DEFAULTS: Readonly<Record<string, string>> = {
   CALLBACK_ALLOWED_CIDRS: '`any` outside production; production requires a value',
   PUBLIC_CALLBACK_URL: '`http://127.0.0.1:$PORT/callbacks/smile-id` outside production; none in production',
   DECISION_POLICY_FILE: 'the default policy, `policies/default.yaml`',
+  OBJECT_STORE_BUCKET:
+    'none: `npm start` embeds a store outside production; production requires one, or `OBJECT_STORE_INLINE=true`',
+  AWS_ACCESS_KEY_ID: "none: the AWS SDK's default chain",
+  AWS_SECRET_ACCESS_KEY: 'none',
+  AWS_ENDPOINT_URL_S3: 'none: AWS S3',
 };
 
 type Field = (typeof environmentSchema.shape)[keyof typeof environmentSchema.shape];

@@ -31,10 +31,11 @@ export interface AppDependencies {
   metrics?: Metrics | undefined;
   /** The Postgres reads behind the job gauges of /metrics. */
   gauges?:
-    | Pick<
+    | (Pick<
         GaugeQueries,
         'jobCounts' | 'reviewQueue' | 'submissionCounts' | 'notificationCounts' | 'changeFeedHeldBack'
-      >
+      > &
+        Partial<Pick<GaugeQueries, 'inlineBodies'>>)
     | undefined;
   /** Queues whose depth /metrics reports. */
   queues?: readonly QueueCounter[];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, configWarnings, DEVELOPMENT_SECRETS, loadConfig } from './config.js';
+import { objectStoreOf } from './store/objects/object-storage.js';
 
 /** Every variable production insists on. */
 const REQUIRED_IN_PRODUCTION = ['SMILE_PARTNER_ID', ...Object.keys(DEVELOPMENT_SECRETS)];
@@ -13,7 +14,12 @@ const PRODUCTION_SECRETS = {
   INTERNAL_REVIEW_TOKENS: 'live-review-token-1',
   DATA_ENCRYPTION_KEYS: `live-1:${Buffer.alloc(32, 7).toString('base64')}`,
   CALLBACK_ALLOWED_CIDRS: '34.240.137.52,44.230.128.108,52.36.32.43,52.213.46.74',
+  OBJECT_STORE_BUCKET: 'acme-smileid-photos',
 } as const;
+
+const NO_PHOTO_STORE_PROBLEM =
+  'OBJECT_STORE_BUCKET must be set when NODE_ENV=production (the S3 bucket for photos), or ' +
+  'OBJECT_STORE_INLINE=true to keep them in Postgres (small deployments only)';
 
 const OPEN_DOOR_PROBLEM =
   "CALLBACK_ALLOWED_CIDRS must be set when NODE_ENV=production: Smile ID's source addresses, " +
@@ -251,9 +257,10 @@ describe('loadConfig in production', () => {
 
   it('names every missing secret and the open callback door when none is set', () => {
     const error = configError({ NODE_ENV: 'production' });
-    expect(error.problems).toHaveLength(REQUIRED_IN_PRODUCTION.length + 1);
+    expect(error.problems).toHaveLength(REQUIRED_IN_PRODUCTION.length + 2);
     for (const name of REQUIRED_IN_PRODUCTION) expect(error.message).toContain(name);
     expect(error.problems).toContain(OPEN_DOOR_PROBLEM);
+    expect(error.problems).toContain(NO_PHOTO_STORE_PROBLEM);
   });
 
   it('accepts the partner id 085, which a real partner may have', () => {
@@ -540,5 +547,72 @@ describe('DECISION_POLICY_FILE', () => {
     expect(configError({ DECISION_POLICY_FILE: 'policies/none.yaml' }).problems).toEqual([
       'DECISION_POLICY_FILE (policies/none.yaml): cannot be read (ENOENT)',
     ]);
+  });
+});
+
+describe('the object store section', () => {
+  it('refuses production without a bucket, unless photos are kept in Postgres on purpose', () => {
+    const error = configError({
+      NODE_ENV: 'production',
+      ...PRODUCTION_SECRETS,
+      OBJECT_STORE_BUCKET: undefined,
+    });
+    expect(error.problems).toEqual([NO_PHOTO_STORE_PROBLEM]);
+    const inline = loadConfig({
+      NODE_ENV: 'production',
+      ...PRODUCTION_SECRETS,
+      OBJECT_STORE_BUCKET: undefined,
+      OBJECT_STORE_INLINE: 'true',
+    });
+    expect(inline).toMatchObject({ OBJECT_STORE_INLINE: true, OBJECT_STORE_EMBEDDED: false });
+    expect(objectStoreOf(inline)).toBeNull();
+  });
+
+  it("passes the bucket, prefix, path style and the AWS SDK's own variables on to the client, explicitly", () => {
+    const config = loadConfig({
+      OBJECT_STORE_BUCKET: 'photos',
+      OBJECT_STORE_PREFIX: 'smileid/',
+      OBJECT_STORE_FORCE_PATH_STYLE: 'true',
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      AWS_ENDPOINT_URL_S3: 'http://minio:9000',
+    });
+    expect(objectStoreOf(config)).toEqual({
+      bucket: 'photos',
+      prefix: 'smileid/',
+      forcePathStyle: true,
+      region: 'eu-west-1',
+      endpoint: 'http://minio:9000',
+      credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret' },
+      timeoutMs: 5000,
+    });
+    // No keys: the SDK's own chain (an instance, task or pod role) finds them.
+    expect(objectStoreOf(loadConfig({ OBJECT_STORE_BUCKET: 'photos' }))).toMatchObject({
+      credentials: undefined,
+      endpoint: undefined,
+      forcePathStyle: false,
+      region: 'us-east-1',
+    });
+  });
+
+  it('embeds a store in development when nothing is configured, never in production', () => {
+    expect(loadConfig({}).OBJECT_STORE_EMBEDDED).toBe(true);
+    expect(objectStoreOf(loadConfig({}))).toBeNull();
+    expect(loadConfig({ OBJECT_STORE_BUCKET: 'photos' }).OBJECT_STORE_EMBEDDED).toBe(false);
+    expect(loadConfig({ OBJECT_STORE_INLINE: 'true' }).OBJECT_STORE_EMBEDDED).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', ...PRODUCTION_SECRETS }).OBJECT_STORE_EMBEDDED).toBe(false);
+  });
+
+  it('refuses a bucket together with inline storage, a key id without its secret, and a bucket name S3 refuses', () => {
+    expect(configError({ OBJECT_STORE_BUCKET: 'photos', OBJECT_STORE_INLINE: 'true' }).problems).toEqual([
+      'OBJECT_STORE_INLINE=true keeps photos in Postgres: it cannot be combined with OBJECT_STORE_BUCKET',
+    ]);
+    expect(configError({ OBJECT_STORE_BUCKET: 'photos', AWS_ACCESS_KEY_ID: 'AKIA' }).problems).toEqual([
+      'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set together, or neither',
+    ]);
+    expect(configError({ OBJECT_STORE_BUCKET: 'Photos_Bucket' }).problems[0]).toMatch(
+      /^OBJECT_STORE_BUCKET: /,
+    );
   });
 });

@@ -452,6 +452,80 @@ const dataSection = z.object({
     .describe('How often the retention job runs, in milliseconds.'),
 });
 
+/** S3 bucket names: 3-63 lower-case letters, digits, dots and hyphens. */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/**
+ * The object store that holds sealed photos (store/objects/). Region, credentials and endpoint are the
+ * AWS SDK's own variables, read here (the only reader of the environment) and passed to it.
+ */
+const objectStoreSection = z.object({
+  OBJECT_STORE_BUCKET: z
+    .string()
+    .regex(BUCKET_NAME, 'needs an S3 bucket name: 3-63 lower-case letters, digits, dots and hyphens')
+    .optional()
+    .describe(
+      "The S3 bucket that holds the photos and other bulky strings of stored bodies (the ID authority's " +
+        '`Photo`, document images), each sealed with `DATA_ENCRYPTION_KEYS`; Postgres keeps the rest. ' +
+        'Required with `NODE_ENV=production` unless `OBJECT_STORE_INLINE=true`. Unset in development, ' +
+        '`npm start` embeds an S3-compatible store on a local folder (docs/operations.md#object-storage).',
+    ),
+  OBJECT_STORE_PREFIX: z
+    .string()
+    .regex(/^[\w!.*'()/-]*$/, "letters, digits and !-_.*'()/ only")
+    .default('')
+    .describe(
+      'Prefix of every object key in the bucket, e.g. `smileid/`, so one bucket can serve several deployments.',
+    ),
+  OBJECT_STORE_FORCE_PATH_STYLE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .describe(
+      '`true` for MinIO and other servers that address buckets by path (`http://host/bucket/key`) ' +
+        'rather than by host name.',
+    ),
+  OBJECT_STORE_INLINE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .describe(
+      '`true` keeps whole bodies, photos included, in Postgres, with no object store: about 1.4 MB per ' +
+        'job instead of a few KiB, for small deployments only. Cannot be combined with `OBJECT_STORE_BUCKET`.',
+    ),
+  OBJECT_STORE_TIMEOUT_MS: positiveInt
+    .default(5000)
+    .describe(
+      'Longest a call to the object store may take, in milliseconds. A callback whose photo cannot be written ' +
+        'in time is stored whole in Postgres and moved out later.',
+    ),
+  OBJECT_STORE_ORPHAN_GRACE_MINUTES: positiveInt
+    .default(60)
+    .describe(
+      'An object no stored body refers to (its row never committed) is removed once it is this old; ' +
+        'longer than any write takes.',
+    ),
+  AWS_REGION: z
+    .string()
+    .min(1)
+    .default('us-east-1')
+    .describe("The bucket's region (the AWS SDK's variable)."),
+  AWS_ACCESS_KEY_ID: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "Credentials for the bucket (the AWS SDK's variable), with `AWS_SECRET_ACCESS_KEY`. Unset, the SDK's " +
+        'default chain applies: an instance, task or pod role, or a profile.',
+    ),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional().describe('The secret of `AWS_ACCESS_KEY_ID`.'),
+  AWS_ENDPOINT_URL_S3: z
+    .url()
+    .optional()
+    .describe(
+      "Endpoint of an S3-compatible server (the AWS SDK's variable), e.g. `http://minio:9000`; unset for " +
+        'AWS S3 itself.',
+    ),
+});
+
 /**
  * The environment, grouped by concern, one variable per field. Each `.describe()` is that variable's
  * documentation: `npm run docs:config` turns the schema into the table in docs/configuration.md, in
@@ -468,6 +542,7 @@ const SECTIONS = [
   decisionsSection,
   notificationsSection,
   dataSection,
+  objectStoreSection,
 ] as const;
 
 export const environmentSchema = z.object({
@@ -481,6 +556,7 @@ export const environmentSchema = z.object({
   ...decisionsSection.shape,
   ...notificationsSection.shape,
   ...dataSection.shape,
+  ...objectStoreSection.shape,
 });
 
 type Environment = z.infer<typeof environmentSchema>;
@@ -523,7 +599,14 @@ function parseSections(input: Record<string, string>, production: boolean) {
 }
 
 export type Config = Readonly<
-  Omit<z.infer<typeof environmentSchema>, 'SMILE_API_BASE_URL' | 'DOCS_ENABLED' | 'PUBLIC_CALLBACK_URL'> & {
+  Omit<
+    z.infer<typeof environmentSchema>,
+    | 'SMILE_API_BASE_URL'
+    | 'DOCS_ENABLED'
+    | 'PUBLIC_CALLBACK_URL'
+    | 'OBJECT_STORE_FORCE_PATH_STYLE'
+    | 'OBJECT_STORE_INLINE'
+  > & {
     SMILE_API_BASE_URL: string;
     DOCS_ENABLED: boolean;
     /** Null in production when unset: submissions are then refused, since Smile ID could not answer them. */
@@ -536,6 +619,14 @@ export type Config = Readonly<
     SMILE_API_SIMULATED: boolean;
     /** The decision policy read from DECISION_POLICY_FILE, or the default one, with its version. */
     DECISION_POLICY: PolicyInUse;
+    OBJECT_STORE_FORCE_PATH_STYLE: boolean;
+    OBJECT_STORE_INLINE: boolean;
+    /**
+     * True outside production when neither a bucket nor inline storage is set: `npm start` then embeds an
+     * S3-compatible store on a local folder (src/embedded-object-store.ts). Never true in production,
+     * which requires one of the two.
+     */
+    OBJECT_STORE_EMBEDDED: boolean;
   }
 >;
 
@@ -574,7 +665,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         `NOTIFY_WEBHOOK_SECRETS: needs one secret per URL of NOTIFY_WEBHOOK_URLS (${parsed.NOTIFY_WEBHOOK_URLS.length}), got ${parsed.NOTIFY_WEBHOOK_SECRETS.length}`,
       );
     }
-    problems.push(...submissionLimitProblems(parsed), ...webhookTargetProblems(parsed));
+    problems.push(
+      ...submissionLimitProblems(parsed),
+      ...webhookTargetProblems(parsed),
+      ...objectStoreProblems(parsed),
+    );
   }
   // Checked on whatever sections parsed, so one run reports every problem.
   if (production) problems.push(...productionProblems(values));
@@ -590,6 +685,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     PUBLIC_CALLBACK_URL:
       config.PUBLIC_CALLBACK_URL ??
       (config.NODE_ENV === 'production' ? null : `http://127.0.0.1:${config.PORT}/callbacks/smile-id`),
+    OBJECT_STORE_FORCE_PATH_STYLE: config.OBJECT_STORE_FORCE_PATH_STYLE === 'true',
+    OBJECT_STORE_INLINE: config.OBJECT_STORE_INLINE === 'true',
+    OBJECT_STORE_EMBEDDED:
+      config.NODE_ENV !== 'production' &&
+      config.OBJECT_STORE_BUCKET === undefined &&
+      config.OBJECT_STORE_INLINE !== 'true',
     SMILE_API_SIMULATED:
       config.NODE_ENV === 'development' &&
       config.SMILE_API_BASE_URL === undefined &&
@@ -608,6 +709,20 @@ function decisionPolicy(file: string | undefined, problems: string[]): PolicyInU
     problems.push(...error.problems.map((problem) => `DECISION_POLICY_FILE (${error.file}): ${problem}`));
     return null;
   }
+}
+
+/** A bucket and inline storage contradict each other; a key id needs its secret and the reverse. */
+function objectStoreProblems(config: Environment): string[] {
+  const problems: string[] = [];
+  if (config.OBJECT_STORE_BUCKET !== undefined && config.OBJECT_STORE_INLINE === 'true') {
+    problems.push(
+      'OBJECT_STORE_INLINE=true keeps photos in Postgres: it cannot be combined with OBJECT_STORE_BUCKET',
+    );
+  }
+  if ((config.AWS_ACCESS_KEY_ID === undefined) !== (config.AWS_SECRET_ACCESS_KEY === undefined)) {
+    problems.push('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set together, or neither');
+  }
+  return problems;
 }
 
 /** What a submission holds beside its images: ID details, up to 20 partner params, the JSON around them. */
@@ -686,7 +801,15 @@ function productionProblems(values: Partial<Environment>): string[] {
             `or \`${ANY_SOURCE}\` to accept callbacks from every address`,
         ]
       : [];
-  return [...partner, ...sources].concat(
+  // Photos in Postgres at production volumes is a decision, never a default: 1.4 MB per job.
+  const photos =
+    values.OBJECT_STORE_BUCKET === undefined && values.OBJECT_STORE_INLINE !== 'true'
+      ? [
+          'OBJECT_STORE_BUCKET must be set when NODE_ENV=production (the S3 bucket for photos), or ' +
+            'OBJECT_STORE_INLINE=true to keep them in Postgres (small deployments only)',
+        ]
+      : [];
+  return [...partner, ...sources, ...photos].concat(
     Object.entries(DEVELOPMENT_SECRETS).flatMap(([name, developmentValue]) => {
       const value = values[name as keyof typeof DEVELOPMENT_SECRETS];
       if (value === undefined) return [`${name} must be set when NODE_ENV=production`];

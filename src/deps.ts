@@ -5,9 +5,10 @@ import type { Config } from './config.js';
 import { decideJobs } from './decide/jobs.js';
 import { createDecisionReplay } from './decide/replay.js';
 import { maintenanceJobs } from './maintenance/jobs.js';
+import { createBodyMover, createOrphanSweeper } from './maintenance/object-storage.js';
 import { createRetentionPurge } from './maintenance/retention.js';
 import { notifyJobs } from './notify/jobs.js';
-import { createMetrics, type Metrics } from './observability/metrics.js';
+import { createMetrics, type Metrics, objectStorageObserverOf } from './observability/metrics.js';
 import { createCallBudget } from './queues/call-budget.js';
 import { catalog, type QueueName } from './queues/catalog.js';
 import type { JobModule } from './queues/job-module.js';
@@ -26,6 +27,7 @@ import { createChangeSignal } from './store/feed/change-feed.js';
 import { createDecisionReplayStore } from './store/jobs/decision-replay.js';
 import { createDueChecks } from './store/jobs/due-checks.js';
 import { createGaugeQueries } from './store/jobs/job-gauges.js';
+import { createObjectStorage, type ObjectStorage } from './store/objects/object-storage.js';
 import { submitJobs } from './submit/jobs.js';
 import { createSubmitJob } from './submit/submit-job.js';
 import { withTimeout } from './util/with-timeout.js';
@@ -45,6 +47,8 @@ type ApiQueue = (typeof API_JOBS)[number]['queue'];
 interface SharedClients {
   db: Pick<Database, 'pool' | 'prisma'>;
   cipher: FieldCipher;
+  /** Photos: the object store (or Postgres, with inline storage), for the API's reads and the workers alike. */
+  storage: ObjectStorage;
   stores: SharedStores;
   jobStatus: JobStatusClient;
   /** Waits for a call's place in the Smile ID call budget. */
@@ -54,7 +58,7 @@ interface SharedClients {
 }
 
 function jobModulesOf(settings: Settings, shared: SharedClients) {
-  const { db, cipher, stores, jobStatus, log, metrics } = shared;
+  const { db, cipher, storage, stores, jobStatus, log, metrics } = shared;
   const { pollModel, submissions } = settings;
   const { callbackUrl } = submissions;
   return (producer: Producer<QueueName>): JobModule[] => [
@@ -62,7 +66,7 @@ function jobModulesOf(settings: Settings, shared: SharedClients) {
       producer,
       dueChecks: createDueChecks({ pool: db.pool }),
       statusCheck: createStatusCheck({
-        store: createStatusStore({ pool: db.pool, cipher }),
+        store: createStatusStore({ pool: db.pool, cipher, vault: storage.vault }),
         client: jobStatus,
         log,
         pollModel,
@@ -104,8 +108,20 @@ function jobModulesOf(settings: Settings, shared: SharedClients) {
       }),
     }),
     maintenanceJobs({
-      purge: createRetentionPurge({ pool: db.pool, changeFeed: stores.feed, settings: settings.retention }),
+      purge: createRetentionPurge({
+        pool: db.pool,
+        vault: storage.vault,
+        changeFeed: stores.feed,
+        settings: settings.retention,
+      }),
       settings: settings.retention,
+      objectStorage:
+        storage.inlineBodies && storage.sweepOrphans
+          ? {
+              moveOut: createBodyMover({ inlineBodies: storage.inlineBodies, metrics }),
+              sweepOrphans: createOrphanSweeper({ sweep: storage.sweepOrphans, metrics }),
+            }
+          : null,
     }),
   ];
 }
@@ -160,9 +176,16 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
   // Stateless: the workers poll with it, and the API asks it for image links at request time.
   const jobStatus = createJobStatusClient({ ...settings.smileApi.status, slot: budget.acquire });
   const stores = sharedStoresOf(db, cipher);
-  const shared = { db, cipher, stores, jobStatus, acquire: budget.acquire, log, metrics };
+  const storage = createObjectStorage({
+    ...settings.objectStore,
+    cipher,
+    pool: db.pool,
+    log,
+    observer: objectStorageObserverOf(metrics),
+  });
+  const shared = { db, cipher, storage, stores, jobStatus, acquire: budget.acquire, log, metrics };
   const worker = runsWorkers ? workerOf(settings, connections, shared) : undefined;
-  const gauges = createGaugeQueries({ pool: db.pool });
+  const gauges = createGaugeQueries({ pool: db.pool, objectStorage: storage.objects !== null });
   const changeSignal = servesHttpApi
     ? createChangeSignal({ url: settings.database.url, log, outages: connections.postgres })
     : undefined;
@@ -172,6 +195,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
         settings,
         db,
         cipher,
+        vault: storage.vault,
         stores,
         metrics,
         jobStatus,
@@ -186,6 +210,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
   return {
     db,
     cipher,
+    storage,
     metrics,
     /** What buildApp needs of these dependencies. */
     forApp: {
@@ -208,6 +233,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
       await producer.close();
       worker?.redis.disconnect();
       fastRedis.disconnect();
+      storage.close();
       await db.close();
     },
     /**

@@ -16,6 +16,12 @@ async function main() {
         'run `npm start` to have it simulated, or set SMILE_API_BASE_URL and SMILE_API_KEYS',
     );
   }
+  if (config.OBJECT_STORE_EMBEDDED) {
+    logger.warn(
+      'photos are kept whole in Postgres: this entry point embeds no object store; run `npm start` to have ' +
+        'one embedded, or set OBJECT_STORE_BUCKET (or OBJECT_STORE_INLINE=true to keep them in Postgres on purpose)',
+    );
+  }
   await run(config, logger);
 }
 

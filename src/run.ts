@@ -3,6 +3,7 @@ import { buildApp } from './app.js';
 import { type Config, configWarnings } from './config.js';
 import { createDependencies } from './deps.js';
 import { prepareDatabase } from './store/migrate.js';
+import { objectStoreOf } from './store/objects/object-storage.js';
 import { withTimeout } from './util/with-timeout.js';
 
 /** Of SHUTDOWN_TIMEOUT_MS, at most this much is kept for closing connections after a drain that hangs. */
@@ -35,7 +36,15 @@ export async function run(
   const app = await buildApp({ config, logger, ...deps.forApp });
   await app.listen({ port: config.PORT, host: config.HOST });
   deps.worker?.start();
-  logger.info({ role: config.ROLE, smileApi: config.SMILE_API_BASE_URL }, 'service started');
+  const objectStore = objectStoreOf(config);
+  logger.info(
+    {
+      role: config.ROLE,
+      smileApi: config.SMILE_API_BASE_URL,
+      photos: objectStore ? `s3://${objectStore.bucket}/${objectStore.prefix}` : 'kept whole in Postgres',
+    },
+    'service started',
+  );
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -21,6 +21,7 @@ import { createJobQueries } from './store/jobs/job-queries.js';
 import { createRegistrationStore } from './store/jobs/registrations.js';
 import { createReviewStore } from './store/jobs/reviews.js';
 import { createUserQueries } from './store/jobs/user-queries.js';
+import type { BodyVault } from './store/objects/body-vault.js';
 import { createSubmissionStore } from './store/submissions/submission-store.js';
 import { createWebhookStore } from './store/webhooks/webhook-store.js';
 
@@ -43,6 +44,7 @@ export function createServices({
   settings,
   db,
   cipher,
+  vault,
   stores = sharedStoresOf(db, cipher),
   metrics,
   jobStatus = createJobStatusClient(settings.smileApi.status),
@@ -57,6 +59,8 @@ export function createServices({
   >;
   db: Pick<Database, 'pool' | 'prisma'>;
   cipher: FieldCipher;
+  /** Where stored bodies' photos go and come from (the object store, or Postgres with inline storage). */
+  vault: BodyVault;
   /** The stores the workers of this process use too. */
   stores?: SharedStores;
   metrics?: Metrics | undefined;
@@ -74,7 +78,7 @@ export function createServices({
   const { policy } = settings.decisions;
   return {
     intake: createIntake({
-      store: createCallbackStore({ pool, cipher }),
+      store: createCallbackStore({ pool, cipher, vault }),
       policy,
       now,
       cipher,
@@ -83,7 +87,7 @@ export function createServices({
     }),
     api: {
       jobs: createJobQueries({ pool, cipher }),
-      events: createEventQueries({ pool, cipher }),
+      events: createEventQueries({ pool, vault }),
       audit: createAuditLog({ pool, now }),
       registrations: createJobRegistration({
         store: createRegistrationStore({ prisma }),
@@ -93,7 +97,7 @@ export function createServices({
       }),
       reviews: createReviewSettlement({ store: createReviewStore({ pool }), now }),
       users: createUserQueries({ pool }),
-      eraseUserIdentityData: (request) => eraseUserIdentityData(pool, cipher, request),
+      eraseUserIdentityData: (request) => eraseUserIdentityData(pool, cipher, vault, request),
       jobStatus,
       enqueueCheck,
       submissions: {

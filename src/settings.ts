@@ -10,6 +10,7 @@ import type { JobSettings } from './queues/catalog.js';
 import type { ReconcileSettings } from './reconcile/jobs.js';
 import { type Keyring, parseKeyring } from './security/field-cipher.js';
 import type { SmileApiOptions } from './smileid/smile-api.js';
+import { type ObjectStorageSettings, objectStorageSettingsOf } from './store/objects/object-storage.js';
 import type { SubmitSettings } from './submit/submit-job.js';
 
 /** Smile ID may redeliver a genuine callback late: give its own confirmation a moment to come first. */
@@ -45,6 +46,7 @@ export interface Settings {
   retention: RetentionSettings & MaintenanceSettings;
   /** The decision policy every writer decides with, and the workers replay. */
   decisions: { policy: PolicyInUse };
+  objectStore: ObjectStorageSettings;
 }
 
 /** The internal API: who may call it, how often, and what it accepts. */
@@ -94,6 +96,7 @@ export function settingsOf(config: Config): Settings {
       retentionIntervalMs: config.RETENTION_INTERVAL_MS,
     },
     decisions: { policy: config.DECISION_POLICY },
+    objectStore: objectStorageSettingsOf(config),
   };
 }
 

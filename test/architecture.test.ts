@@ -107,7 +107,7 @@ describe('the shape of src/', () => {
     expect(upward).toEqual([]);
   });
 
-  it('keeps development machinery out of the production entry point: nothing main.ts reaches loads the simulator', () => {
+  it('keeps development machinery out of the production entry point: nothing main.ts reaches loads the simulator or the embedded object store', () => {
     const byFile = new Map(all.map((module) => [module.file, module]));
     const reached = new Set<string>();
     const reach = (file: string) => {
@@ -121,7 +121,7 @@ describe('the shape of src/', () => {
     reach('main.ts');
     expect(reached.has('run.ts')).toBe(true);
     const development = [...reached].filter((file) =>
-      /^(?:simulator\/|cli\/simulat|simulated-smile-id\.ts$|dev\.ts$)/.test(file),
+      /^(?:simulator\/|local-s3\/|cli\/simulat|simulated-smile-id\.ts$|dev\.ts$)/.test(file),
     );
     expect(development).toEqual([]);
   });

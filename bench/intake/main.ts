@@ -1,5 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { startLocalS3 } from '../../src/local-s3/server.js';
+import { createObjectStore } from '../../src/store/objects/object-store.js';
 import {
   createBaselineTable,
   databaseUrl,
@@ -28,12 +31,52 @@ import { type IntakeSettings, loadIntakeSettings } from './settings.js';
 
 /**
  * `npm run bench:intake`: how fast the built service takes callbacks compared with a bare Fastify route
- * that only parses and INSERTs, on the same machine and Postgres. For every scenario, each server runs
+ * that only parses and INSERTs, on the same machine and Postgres; the service writes photos to the
+ * S3-compatible store of development, started here. For every scenario, each server runs
  * in a fresh process (so its VmHWM is this run's peak) and is driven by a separate load-generator
  * process. It measures; it does not judge by exit code: missed targets still exit 0.
  */
 
 type ServerName = 'baseline' | 'service';
+
+const PHOTOS_BUCKET = 'bench-photos';
+
+/**
+ * The S3-compatible store `npm start` embeds (src/local-s3/), here in the bench's own process on a
+ * temporary folder, so that the service's photos go where they would in development: over HTTP, to a
+ * folder on this machine.
+ */
+async function startPhotoStore() {
+  const directory = await mkdtemp(path.join(os.tmpdir(), 'bench-intake-photos-'));
+  const server = await startLocalS3({ directory });
+  const env = {
+    OBJECT_STORE_BUCKET: PHOTOS_BUCKET,
+    OBJECT_STORE_FORCE_PATH_STYLE: 'true',
+    AWS_ENDPOINT_URL_S3: server.url,
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+  };
+  const client = createObjectStore({
+    bucket: PHOTOS_BUCKET,
+    prefix: '',
+    forcePathStyle: true,
+    region: 'us-east-1',
+    endpoint: server.url,
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+    timeoutMs: 10_000,
+  });
+  await client.ensureBucket();
+  client.close();
+  return {
+    env,
+    close: async () => {
+      await server.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+let photoStoreEnv: Record<string, string> = {};
 
 function startServer(server: ServerName, port: number, settings: IntakeSettings) {
   const url = databaseUrl(settings.BENCH_POSTGRES_URL, settings.BENCH_DATABASE);
@@ -50,6 +93,7 @@ function startServer(server: ServerName, port: number, settings: IntakeSettings)
       PORT: String(port),
       // High enough never to bind: the bench measures intake, not the limiter's refusals.
       CALLBACK_RATE_LIMIT_PER_MINUTE: '1000000000',
+      ...photoStoreEnv,
     },
   );
 }
@@ -115,6 +159,8 @@ async function main() {
     console.log('building the service (npm run build)…');
     await runToCompletion('npm', ['run', 'build'], { cwd: ROOT });
   }
+  const photoStore = await startPhotoStore();
+  photoStoreEnv = photoStore.env;
   await recreateBenchDatabase(settings.BENCH_POSTGRES_URL, settings.BENCH_DATABASE);
   await createBaselineTable(databaseUrl(settings.BENCH_POSTGRES_URL, settings.BENCH_DATABASE));
 
@@ -127,6 +173,7 @@ async function main() {
   }
   // Kept when the bench fails, for a look; the next run drops it anyway.
   await dropBenchDatabase(settings.BENCH_POSTGRES_URL, settings.BENCH_DATABASE);
+  await photoStore.close();
   console.log(`\n${summary(results)}`);
   console.log(
     '\nerrors = non-2xx + 2xx not `accepted`/`duplicate` + socket errors + timeouts; ' +

@@ -54,7 +54,7 @@ export const eventRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, cont
         querystring: eventsQuerySchema(context.cursors),
         response: {
           200: eventPageSchema,
-          ...errorResponses('INVALID_CURSOR', 'PII_FORBIDDEN', 'JOB_NOT_FOUND'),
+          ...errorResponses('INVALID_CURSOR', 'PII_FORBIDDEN', 'JOB_NOT_FOUND', 'OBJECT_STORE_UNAVAILABLE'),
         },
       },
     },

@@ -26,7 +26,7 @@ export interface RouteContext {
   users: UserQueries;
   /** Erases one user's identity data from every job of theirs, audited in the same transaction. */
   eraseUserIdentityData: (
-    request: Parameters<typeof eraseUserIdentityData>[2],
+    request: Parameters<typeof eraseUserIdentityData>[3],
   ) => ReturnType<typeof eraseUserIdentityData>;
   /** Smile ID's job_status, asked directly by routes that must answer with what it says now. */
   jobStatus: Pick<JobStatusClient, 'fetchStatus'>;

@@ -105,6 +105,10 @@ const erasedSchema = z.object({
     .number()
     .int()
     .describe('Submissions whose sealed identity data and images were erased (one not yet uploaded fails)'),
+  objects: z
+    .number()
+    .int()
+    .describe('Photos and other bulky strings of the erased bodies removed from the object store'),
 });
 
 /**
@@ -144,12 +148,14 @@ export const userRoutes: FastifyPluginAsyncZod<RouteContext> = async (api, conte
         summary: "Erase a user's identity data from every job of theirs",
         description:
           'PII token only; audited (one row per job). Erases the ID records, every stored callback and ' +
-          "job_status body, and submissions' identity data and images; outcomes, codes, digests and times remain. " +
+          "job_status body (their photos in the object store too), and submissions' identity data and images; " +
+          'outcomes, codes, digests and times remain. ' +
           'Also erases callback bodies naming the user that are stored with no job. The jobs stay erased: ' +
           'whatever arrives for them later is stored without its body. Answers 200 with zeros when the user ' +
-          'has nothing to erase, so it can be repeated safely.',
+          'has nothing to erase, so it can be repeated safely; should the object store not answer, everything in ' +
+          'Postgres is erased all the same, the answer is `503 OBJECT_STORE_UNAVAILABLE`, and a repeat removes the photos.',
         params: z.strictObject({ userId: userIdSchema }),
-        response: { 200: erasedSchema, ...errorResponses('PII_FORBIDDEN') },
+        response: { 200: erasedSchema, ...errorResponses('PII_FORBIDDEN', 'OBJECT_STORE_UNAVAILABLE') },
       },
     },
     async (request) => {

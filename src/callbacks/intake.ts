@@ -10,6 +10,7 @@ import type { FieldCipher } from '../security/field-cipher.js';
 import { classifyBody } from '../smileid/classify.js';
 import { type CallbackKeys, verifyCallback } from '../smileid/verify-callback.js';
 import type { CallbackStore } from '../store/evidence/callback-store.js';
+import type { StashedBody } from '../store/objects/body-vault.js';
 import { type Callback, type RecordContext, record, type StoreResult } from './record-callback.js';
 import { storable } from './storable.js';
 
@@ -75,18 +76,22 @@ async function receive(flow: IntakeFlow, received: ReceivedCallback): Promise<St
   const receivedAt = flow.now();
   const verified = verifyAndClassify(flow, received, receivedAt);
   const { classified, doubt } = verified;
-  const callback = describe(flow, received, receivedAt, verified);
-  const observation = observationOf(verified, callback);
-  const stored = (async () =>
-    record(
-      flow,
-      { ...callback, sealedBody: flow.store.sealBody(callback.eventId, raw) },
-      observation,
-      doubt,
-    ))();
-  const result = await stored.catch((error: unknown) => {
+  const described = describe(flow, received, receivedAt, verified);
+  const observation = observationOf(verified, described);
+  let stashed: Promise<StashedBody> | undefined;
+  const callback: Callback = {
+    ...described,
+    // Written when a write first needs it: a duplicate found by the read costs no object.
+    stash: () => {
+      stashed ??= flow.store.stashBody(described.eventId, raw);
+      return stashed;
+    },
+  };
+  const result = await record(flow, callback, observation, doubt).catch(async (error: unknown) => {
+    await discardUnkept(flow, stashed, undefined);
     throw notStored(error, log, classified.jobId);
   });
+  await discardUnkept(flow, stashed, result);
   log.info(
     {
       jobId: classified.jobId,
@@ -102,6 +107,17 @@ async function receive(flow: IntakeFlow, received: ReceivedCallback): Promise<St
   );
   measure(flow.metrics, result, classified.kinds.join('+'), raw.length, receivedAt);
   return result;
+}
+
+/** Objects written for a body that no row keeps (a duplicate, a withheld body, a failed write) go at once. */
+async function discardUnkept(
+  { store }: IntakeFlow,
+  stashed: Promise<StashedBody> | undefined,
+  result: StoreResult | undefined,
+) {
+  if (stashed === undefined || (result?.status === 'accepted' && !result.bodyWithheld)) return;
+  const body = await stashed.catch(() => undefined);
+  if (body) store.discardObjects(body);
 }
 
 /**
@@ -130,13 +146,13 @@ function verifyAndClassify(
 
 type Verified = ReturnType<typeof verifyAndClassify>;
 
-/** The event to store, but for its sealed body. */
+/** The event to store, but for its body. */
 function describe(
   { store, cipher }: IntakeFlow,
   { raw, sourceIp }: ReceivedCallback,
   receivedAt: Date,
   { timestamp, signature, classified }: Verified,
-): Omit<Callback, 'sealedBody'> {
+): Omit<Callback, 'stash'> {
   return {
     eventId: randomUUID(),
     bodyBytes: raw.length,
@@ -153,7 +169,7 @@ function describe(
 /** What the callback says of its job, to merge; null when it names none. */
 function observationOf(
   { classified, signedAt }: Verified,
-  { contentHash, receivedAt }: Omit<Callback, 'sealedBody'>,
+  { contentHash, receivedAt }: Omit<Callback, 'stash'>,
 ): Omit<Observation, 'trusted'> | null {
   return classified.jobId === null
     ? null

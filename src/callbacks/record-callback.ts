@@ -5,6 +5,7 @@ import type { Observation } from '../domain/outcome.js';
 import type { DecisionMove } from '../observability/metrics.js';
 import type { CallbackEventRow, CallbackQueries, CallbackStore } from '../store/evidence/callback-store.js';
 import type { StoredJob } from '../store/jobs/job-table.js';
+import type { StashedBody } from '../store/objects/body-vault.js';
 import { withCompareAndSwap } from '../store/transactions.js';
 
 export interface StoreResult {
@@ -27,10 +28,11 @@ export interface StoreResult {
   decision?: DecisionMove;
 }
 
-/** A verified callback, ready to be stored: its sealed bytes and what intake learned from them. */
+/** A verified callback, ready to be stored: its body as its row will hold it, and what intake learned. */
 export interface Callback {
   eventId: string;
-  sealedBody: Buffer;
+  /** The body sealed, its photos in the object store: made once, on first use. */
+  stash: () => Promise<StashedBody>;
   bodyBytes: number;
   contentHash: string;
   receivedAt: Date;
@@ -129,16 +131,16 @@ async function write(
     { ...observed, trusted },
     { untrustedCheckDelayMs: context.options.untrustedCheckDelayMs, policy: context.policy },
   );
+  const body = overQuota ? null : await callback.stash();
   const written = await queries.write({
     jobId: observed.jobId,
     version: job?.version,
     change,
     at: callback.receivedAt,
-    evidence: eventRow(callback, {
+    evidence: eventRow(callback, body, {
       trusted,
       untrustedReason,
       smileJobId: observed.smileJobIds[0] ?? null,
-      withheld: overQuota,
       identityConflict: change.identityConflict,
     }),
   });
@@ -164,13 +166,13 @@ async function recordEventOnly(
   untrustedReason: string,
 ): Promise<StoreResult> {
   const overQuota = await isOverQuota(context, queries, callback);
+  const body = overQuota ? null : await callback.stash();
   const stored = await queries.recordEventOnly(
     jobId,
-    eventRow(callback, {
+    eventRow(callback, body, {
       trusted: false,
       untrustedReason,
       smileJobId: null,
-      withheld: overQuota,
       identityConflict: false,
     }),
   );
@@ -195,13 +197,14 @@ async function isOverQuota(
   return (await queries.keptUntrusted(callback.sourceIp, since)) >= options.untrustedBodyQuotaPerHour;
 }
 
+/** The event's row; `body` null when it is withheld (its source over quota). */
 function eventRow(
   callback: Callback,
+  body: StashedBody | null,
   event: {
     trusted: boolean;
     untrustedReason: string | null;
     smileJobId: string | null;
-    withheld: boolean;
     identityConflict: boolean;
   },
 ): CallbackEventRow {
@@ -216,8 +219,9 @@ function eventRow(
     pairDigest: callback.pairDigest,
     smileJobId: event.smileJobId,
     bodyBytes: callback.bodyBytes,
-    body: event.withheld ? null : callback.sealedBody,
-    bodyWithheld: event.withheld,
+    body: body?.sealed ?? null,
+    bodyObjects: body?.objects ?? null,
+    bodyWithheld: body === null,
     identityConflict: event.identityConflict,
     overflow: callback.overflow,
     userDigest: callback.user.digest,

@@ -71,6 +71,7 @@ const SAMPLE_REFUSALS: { [C in ErrorCode]: Extract<Refusal, { code: C }>[] } = {
     { code: 'SMILE_ID_UNAVAILABLE', variant: 'timeout' },
   ],
   STORAGE_UNAVAILABLE: [{ code: 'STORAGE_UNAVAILABLE' }],
+  OBJECT_STORE_UNAVAILABLE: [{ code: 'OBJECT_STORE_UNAVAILABLE' }],
   SUBMISSIONS_NOT_CONFIGURED: [{ code: 'SUBMISSIONS_NOT_CONFIGURED' }],
   CHANGE_FEED_BUSY: [{ code: 'CHANGE_FEED_BUSY' }],
   SHUTTING_DOWN: [{ code: 'SHUTTING_DOWN' }],
@@ -153,6 +154,7 @@ describe('the catalog', () => {
     const unavailable = codes.filter((code) => statusesOf(code).includes(503));
     expect(unavailable).toEqual([
       'STORAGE_UNAVAILABLE',
+      'OBJECT_STORE_UNAVAILABLE',
       'SUBMISSIONS_NOT_CONFIGURED',
       'CHANGE_FEED_BUSY',
       'SHUTTING_DOWN',

@@ -301,6 +301,15 @@ export const ERRORS = {
       'Postgres is unreachable or did not answer within `DATABASE_TIMEOUT_MS`, on any route, and Smile ID ' +
       '(or the caller) should retry',
   },
+  OBJECT_STORE_UNAVAILABLE: {
+    status: 503,
+    message: 'the object store holding photos is unavailable; retry later',
+    retryAfterSeconds: 5,
+    when:
+      'stored bodies were asked for (`?include=body`), or photos were to be erased, while the object store ' +
+      'did not answer within `OBJECT_STORE_TIMEOUT_MS`; an erasure has then erased everything in Postgres, ' +
+      'and a repeat removes the photos',
+  },
   SUBMISSIONS_NOT_CONFIGURED: {
     status: 503,
     message: 'submissions need PUBLIC_CALLBACK_URL, the address where Smile ID reaches this service',

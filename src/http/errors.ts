@@ -31,7 +31,7 @@ declare module 'fastify' {
 /** One place maps every error to HTTP. Messages are shown only below 500; bodies are never echoed. */
 export function handleError(error: FastifyError | CodedError, request: FastifyRequest, reply: FastifyReply) {
   const { status, code, message, headers } = describe(error);
-  if (code === 'STORAGE_UNAVAILABLE') {
+  if (code === 'STORAGE_UNAVAILABLE' || code === 'OBJECT_STORE_UNAVAILABLE') {
     request.log.warn({ err: loggableError(error) }, message);
   } else if (status >= 500) {
     request.log.error({ err: loggableError(error) }, message);
@@ -68,6 +68,10 @@ function describe(error: FastifyError | CodedError): Answer {
   // Checked before storage: a client hanging up mid-body is an ECONNRESET too, and Fastify marks it 400.
   // Such a refusal keeps the 4xx status Fastify or the plugin gave it.
   if (status >= 400 && status < 500) return { ...answerTo({ code: 'BAD_REQUEST' }), status };
+  // The object store's client names its outages so (store/objects/object-store.ts); checked first, as the
+  // socket error behind one would otherwise read as Postgres's.
+  if ((error as { code?: unknown }).code === 'OBJECT_STORE_UNAVAILABLE')
+    return answerTo({ code: 'OBJECT_STORE_UNAVAILABLE' });
   if (isStorageUnavailable(error)) return answerTo({ code: 'STORAGE_UNAVAILABLE' });
   return answerTo({ code: 'INTERNAL_ERROR' });
 }

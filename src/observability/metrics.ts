@@ -2,10 +2,12 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { callbackMetrics, jobStateMetrics, reconciliationMetrics } from './callback-metrics.js';
 import { decisionMetrics } from './decision-metrics.js';
 import { changeFeedMetrics, notificationMetrics, submissionMetrics } from './delivery-metrics.js';
+import { objectStoreMetrics } from './object-store-metrics.js';
 import { httpMetrics, jobGaugeMetrics, queueMetrics, scheduleMetrics } from './runtime-metrics.js';
 
 export { UNTRUSTED_REASONS } from './callback-metrics.js';
 export { type DecisionMove, recordDecision } from './decision-metrics.js';
+export { objectStorageObserverOf } from './object-store-metrics.js';
 
 /**
  * Every metric the service exports, in a registry of its own per app instance (tests build many apps).
@@ -27,6 +29,7 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
     ...jobGaugeMetrics(registry),
     ...queueMetrics(registry),
     ...scheduleMetrics(registry),
+    ...objectStoreMetrics(registry),
   };
 }
 

@@ -34,7 +34,8 @@ export function createScrapeGauges({
   gauges: Pick<
     GaugeQueries,
     'jobCounts' | 'reviewQueue' | 'submissionCounts' | 'notificationCounts' | 'changeFeedHeldBack'
-  >;
+  > &
+    Partial<Pick<GaugeQueries, 'inlineBodies'>>;
   metrics: Metrics;
   queues: readonly QueueCounter[];
   /** REVIEW_SLA_HOURS, exported beside the queue's age so that one alert compares them. */
@@ -52,8 +53,19 @@ export function createScrapeGauges({
       refreshSubmissions(),
       refreshNotifications(),
       refreshChangeFeed(),
+      refreshInlineBodies(),
       refreshQueues(),
     ]);
+  }
+
+  async function refreshInlineBodies() {
+    if (!gauges.inlineBodies) return;
+    try {
+      const whole = await withTimeout(gauges.inlineBodies(), QUERY_TIMEOUT_MS);
+      if (whole !== null) metrics.inlineBodies.set(whole);
+    } catch {
+      metrics.jobGaugeScrapeErrors.inc();
+    }
   }
 
   async function refreshJobs() {

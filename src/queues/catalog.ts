@@ -20,7 +20,7 @@ export const QUEUES = {
   submissions: 'submissions',
   /** The one check an untrusted body may buy: its own queue, so its own small share of the budget. */
   untrustedChecks: 'untrusted-checks',
-  /** Every feature's sweeps and the retention purge, one at a time. */
+  /** Every feature's sweeps, the retention purge and the object store's upkeep, one at a time. */
   maintenance: 'maintenance',
   /** Webhooks to internal endpoints: not Smile ID's budget, their own concurrency. */
   notifications: 'notifications',
@@ -148,6 +148,18 @@ export const catalog = {
   sweepNotifications: job({
     queue: QUEUES.maintenance,
     name: 'sweep-notifications',
+    data: noData,
+    options: () => removed,
+  }),
+  moveInlineBodies: job({
+    queue: QUEUES.maintenance,
+    name: 'move-inline-bodies',
+    data: noData,
+    options: () => removed,
+  }),
+  sweepObjectOrphans: job({
+    queue: QUEUES.maintenance,
+    name: 'sweep-object-orphans',
     data: noData,
     options: () => removed,
   }),

@@ -14,6 +14,8 @@ const maintenance: JobModule = {
     sweepNotifications: done,
     purgeExpiredIdentityData: done,
     replayDecisions: done,
+    moveInlineBodies: done,
+    sweepObjectOrphans: done,
   },
   schedules: { purgeExpiredIdentityData: { every: 60_000 } },
 };
@@ -37,11 +39,13 @@ describe('planWorkers', () => {
       { name: 'maintenance', settings: { concurrency: 1 } },
     ]);
     expect(Object.keys(plan.queues[1]!.handlers).sort()).toEqual([
+      'moveInlineBodies',
       'purgeExpiredIdentityData',
       'replayDecisions',
       'sweepDueChecks',
       'sweepDueSubmissions',
       'sweepNotifications',
+      'sweepObjectOrphans',
     ]);
     expect(plan.schedules).toEqual([
       { entry: 'sweepDueChecks', every: 500 },

@@ -6,6 +6,7 @@ import { classifyJobStatusShape } from '../smileid/classify.js';
 import type { JobStatusAnswer } from '../smileid/job-status-client.js';
 import { parseSmileTimestamp } from '../smileid/timestamp.js';
 import type { StoredJob } from '../store/jobs/job-table.js';
+import type { StashedBody } from '../store/objects/body-vault.js';
 import { withCompareAndSwap } from '../store/transactions.js';
 import type { CheckFlow } from './check-flow.js';
 
@@ -44,12 +45,16 @@ export async function applyStatus(
   // Whom job_status was asked about: an answer confirms that user only, even if the job changed since.
   const askedUserId = loaded?.outcome.userId ?? null;
   let known = loaded;
+  // One snapshot id and one stashed body for every attempt: a lost compare-and-swap writes nothing.
+  const snapshotId = randomUUID();
+  let stashed: StashedBody | undefined;
+  let kept = false;
   return withCompareAndSwap(async () => {
     const job = known ?? (await store.load(jobId));
     known = undefined;
     if (!job) return undefined as AppliedStatus | undefined;
     const change = changeFromStatus(job, answer, { askedUserId, pollModel, policy });
-    const snapshotId = randomUUID();
+    stashed ??= await store.stashBody(snapshotId, status.raw);
     // Smile ID has the zip of a submission still marked otherwise (its worker died mid-PUT, or before
     // it heard the answer): marked uploaded with this answer, in the same transaction.
     const pendingSubmission = job.submission !== null && job.submission.status !== 'uploaded';
@@ -67,13 +72,15 @@ export async function applyStatus(
           jobComplete: typeof status.body.job_complete === 'boolean' ? status.body.job_complete : null,
           jobSuccess: typeof status.body.job_success === 'boolean' ? status.body.job_success : null,
           bodyBytes: status.raw.length,
-          body: store.sealBody(snapshotId, status.raw),
+          body: stashed.sealed,
+          bodyObjects: stashed.objects,
         },
       },
       change.contradictedClaim === null ? null : { contentHash: change.contradictedClaim },
       pendingSubmission && statusShowsZip(status.body),
     );
     if (!written.written) return null;
+    kept = written.snapshotStored;
     return {
       outcome: change.after,
       transition: change.transition,
@@ -83,5 +90,8 @@ export async function applyStatus(
       submissionAcceptedAt: written.submissionAcceptedAt,
       decision: { before: job.decision, after: change.decision },
     };
+  }).finally(() => {
+    // The same answer stored before, the job gone, or every attempt lost: no row refers to its objects.
+    if (stashed && !kept) store.discardObjects(stashed);
   });
 }

@@ -162,6 +162,8 @@ export const sealContext = {
   snapshotBody: (snapshotId: string) => `status_snapshots.body:${snapshotId}`,
   submissionPayload: (jobId: string) => `submissions.payload:${jobId}`,
   submissionPrepared: (jobId: string) => `submissions.prepared:${jobId}`,
+  /** One part of a stored body, kept in the object store: bound to its row and its place in the body. */
+  bodyPart: (bodyContext: string, part: number) => `${bodyContext}#${part}`,
 };
 
 /** What a keyed digest is of: binds it to its use, so a digest made for one never matches another. */

@@ -85,6 +85,23 @@ export async function prepareDatabase(databaseUrl: string, log: Logger): Promise
   }
 }
 
+const LOCK_POLL_MS = 100;
+
+/**
+ * The migration lock, asked for again and again rather than waited for in one statement: a concurrent
+ * index build waits for every statement that began before it, and a statement waiting for the lock that
+ * its builder holds would never end.
+ */
+async function takeMigrationLock(client: pg.Client): Promise<void> {
+  for (;;) {
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
+      MIGRATION_LOCK_KEY,
+    ]);
+    if (rows[0]?.locked) return;
+    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+  }
+}
+
 /** Applies pending migrations; returns the names applied by this call. */
 export async function migrate(
   databaseUrl: string,
@@ -95,7 +112,7 @@ export async function migrate(
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await takeMigrationLock(client);
     await client.query(BOOKKEEPING_DDL);
     const { rows } = await client.query<{ migration_name: string; checksum: string }>(
       'SELECT migration_name, checksum FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
@@ -121,8 +138,56 @@ export async function migrate(
   }
 }
 
+/**
+ * A migration that is one `CREATE INDEX CONCURRENTLY IF NOT EXISTS`, alone in its file as Prisma Migrate
+ * also requires: Postgres builds such an index only outside a transaction, and in exchange lets writes go
+ * on while it scans the table. Its index name, or undefined for any other migration.
+ */
+export function concurrentIndexOf(sql: string): string | undefined {
+  const statements = sql
+    .replace(/^\s*--.*$/gm, '')
+    .split(';')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+  if (statements.length !== 1) return undefined;
+  return /^CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+IF\s+NOT\s+EXISTS\s+"?(\w+)"?\s+ON\s/i.exec(
+    statements[0]!,
+  )?.[1];
+}
+
+/**
+ * A concurrent index: its bookkeeping row first, then the build, then the row finished. A build that
+ * failed (or a process that died in it) leaves an invalid index of that name, which IF NOT EXISTS would
+ * keep: it is dropped first, and the row of the failed attempt removed, so the next start builds it again.
+ */
+async function applyConcurrently(client: pg.Client, migration: Migration, index: string): Promise<void> {
+  const id = randomUUID();
+  const invalid = await client.query(
+    'SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1 AND NOT i.indisvalid',
+    [index],
+  );
+  if ((invalid.rowCount ?? 0) > 0)
+    await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${pg.escapeIdentifier(index)}`);
+  await client.query(
+    'INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at) VALUES ($1, $2, $3, now())',
+    [id, migration.checksum, migration.name],
+  );
+  try {
+    await client.query(migration.sql);
+  } catch (error) {
+    await client.query('DELETE FROM _prisma_migrations WHERE id = $1', [id]).catch(() => undefined);
+    throw error;
+  }
+  await client.query(
+    'UPDATE _prisma_migrations SET finished_at = now(), applied_steps_count = 1 WHERE id = $1',
+    [id],
+  );
+}
+
 /** One migration and its bookkeeping row commit together, so a crash leaves neither half-done. */
 async function applyOne(client: pg.Client, migration: Migration): Promise<void> {
+  const index = concurrentIndexOf(migration.sql);
+  if (index !== undefined) return applyConcurrently(client, migration, index);
   const id = randomUUID();
   await client.query('BEGIN');
   try {

@@ -48,3 +48,14 @@ export async function inTransaction<T>(
     client.release(lost);
   }
 }
+
+/**
+ * A transaction of a maintenance task that may rewrite stored evidence (re-encryption, retention,
+ * erasure, moving photos out): it announces itself to the immutability triggers (`smileid.maintenance`).
+ */
+export function inMaintenance<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return inTransaction(pool, async (client) => {
+    await client.query("SET LOCAL smileid.maintenance = 'on'");
+    return work(client);
+  });
+}

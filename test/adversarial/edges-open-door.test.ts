@@ -3,9 +3,10 @@ import { once } from 'node:events';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { SMILE_PRODUCTION_SOURCES } from '../../src/callbacks/source-allowlist.js';
 import { resultCallback, simulatedJob } from '../../src/simulator/callbacks.js';
-import { TEST_API_KEY, TEST_PARTNER_ID } from '../helpers/app.js';
+import { TEST_API_KEY, TEST_OBJECT_PREFIX, TEST_PARTNER_ID } from '../helpers/app.js';
 import { signed } from '../helpers/callbacks.js';
 import { isErrorBody } from '../helpers/http.js';
+import { testObjectStoreEnv } from '../helpers/object-store-settings.js';
 import { type ServiceProcess, spawnService, waitForOutput } from '../helpers/processes.js';
 
 const OPEN_DOOR_WARNING = 'CALLBACK_ALLOWED_CIDRS=any: callbacks are accepted from every source address';
@@ -26,6 +27,7 @@ function productionEnv(sources: Record<string, string>): Record<string, string> 
     INTERNAL_ADMIN_TOKENS: `live-admin-${randomBytes(8).toString('hex')}`,
     INTERNAL_REVIEW_TOKENS: `live-review-${randomBytes(8).toString('hex')}`,
     DATA_ENCRYPTION_KEYS: `live-1:${randomBytes(32).toString('base64')}`,
+    ...testObjectStoreEnv(inject('objectStoreUrl'), TEST_OBJECT_PREFIX),
     ...sources,
   };
 }

@@ -172,6 +172,7 @@ describe('forged claims with a borrowed signature', () => {
     const store = createStatusStore({
       pool: running.service.deps.db.pool,
       cipher: running.service.deps.cipher,
+      vault: running.service.deps.storage.vault,
     });
     const check = createStatusCheck({
       store,

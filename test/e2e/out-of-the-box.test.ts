@@ -24,7 +24,7 @@ const logLines = (service: ServiceProcess) =>
     .output()
     .split('\n')
     .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { level: number; msg: string; smileApi?: string });
+    .map((line) => JSON.parse(line) as { level: number; msg: string; smileApi?: string; photos?: string });
 
 /** The simulator's origin, from the warning that names its base URL. */
 const simulatorOrigin = (service: ServiceProcess) =>
@@ -62,10 +62,21 @@ describe('npm start in development, with the default keys and no Smile ID base U
     await service?.stop('SIGKILL');
   });
 
+  it('keeps photos in an S3-compatible store embedded in its own process, and says so first', async () => {
+    const [first] = logLines(service);
+    expect(first?.level).toBe(40);
+    expect(first?.msg).toMatch(
+      /^photos are kept in an S3-compatible store embedded in this process, on .*\.object-store \(http:\/\/127\.0\.0\.1:\d+\); set OBJECT_STORE_BUCKET/,
+    );
+    expect(logLines(service).find((line) => line.msg === 'service started')?.photos).toBe(
+      's3://smileid-bodies/',
+    );
+  });
+
   it('plays Smile ID with the simulator in its own process, and says so before anything else', async () => {
     const lines = logLines(service);
-    expect(lines[0]?.level).toBe(40);
-    expect(lines[0]?.msg).toMatch(
+    expect(lines[1]?.level).toBe(40);
+    expect(lines[1]?.msg).toMatch(
       /^Smile ID is simulated in this process at http:\/\/127\.0\.0\.1:\d+\/v1; /,
     );
     const origin = simulatorOrigin(service);
@@ -96,7 +107,7 @@ describe('npm start in development, with the default keys and no Smile ID base U
     expect(outcome.submission).toMatchObject({ status: 'uploaded', attempts: 1, error: null });
   }, 90_000);
 
-  it('closes the simulator after the app on SIGTERM, and exits cleanly', async () => {
+  it('closes the simulator and the embedded store after the app on SIGTERM, and exits cleanly', async () => {
     const stats = `${simulatorOrigin(service)}/__sim/stats`;
     expect((await fetch(stats)).status).toBe(200);
     expect(await service.stop('SIGTERM')).toBe(0);
@@ -133,5 +144,15 @@ describe('the production entry point (node dist/main.js) in development, with th
     await waitForOutput(service, 'service started');
     expect(service.output()).not.toContain('simulated in this process');
     expect(service.output()).toMatch(/Smile ID is not simulated by this entry point: .*run `npm start`/);
+  });
+
+  it('embeds no object store: photos are kept whole in Postgres, and it says that npm start would embed one', () => {
+    expect(service!.output()).not.toContain('embedded in this process');
+    expect(service!.output()).toMatch(
+      /photos are kept whole in Postgres: this entry point embeds no object store; run `npm start`/,
+    );
+    expect(logLines(service!).find((line) => line.msg === 'service started')?.photos).toBe(
+      'kept whole in Postgres',
+    );
   });
 });

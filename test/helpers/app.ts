@@ -5,13 +5,19 @@ import { inject } from 'vitest';
 import { cursorsOf } from '../../src/api/cursor.js';
 import { buildApp } from '../../src/app.js';
 import { type Config, DEVELOPMENT_SECRETS, loadConfig } from '../../src/config.js';
-import type { Metrics } from '../../src/observability/metrics.js';
+import { type Metrics, objectStorageObserverOf } from '../../src/observability/metrics.js';
 import { createFailFastRedis, redisOutages } from '../../src/queues/redis.js';
 import { createFieldCipher, type FieldCipher, parseKeyring } from '../../src/security/field-cipher.js';
 import { createServices } from '../../src/services.js';
 import { settingsOf } from '../../src/settings.js';
 import { createDatabase, type Database } from '../../src/store/connections.js';
+import {
+  createObjectStorage,
+  type ObjectStorage,
+  objectStorageSettingsOf,
+} from '../../src/store/objects/object-storage.js';
 import { capturingLogger } from './logs.js';
+import { testObjectStoreEnv } from './object-store-settings.js';
 
 export const TEST_PARTNER_ID = '085';
 export const TEST_API_KEY = 'test-api-key';
@@ -22,6 +28,27 @@ export const REVIEW_TOKEN = 'review-token-for-tests';
 
 /** Cursors as the test apps issue them (they keep the default DATA_ENCRYPTION_KEYS). */
 export const TEST_CURSORS = cursorsOf([DEVELOPMENT_SECRETS.DATA_ENCRYPTION_KEYS]);
+
+/**
+ * The key prefix of photos in the test run's bucket: one for every test on the shared database, so that
+ * any test's stores read any row's photos, as they read its row. A test that works on a whole database of
+ * its own (the orphan sweep) takes a prefix of its own with it.
+ */
+export const TEST_OBJECT_PREFIX = 'shared/';
+
+/** Photos' storage as the service builds it from `config`, for tests that compose stores themselves. */
+export function testObjectStorage(
+  config: Config,
+  cipher: FieldCipher,
+  db: Pick<Database, 'pool'>,
+): ObjectStorage {
+  return createObjectStorage({
+    ...objectStorageSettingsOf(config),
+    cipher,
+    pool: db.pool,
+    log: capturingLogger('warn').logger,
+  });
+}
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadConfig({
@@ -37,6 +64,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
     // Redis keys of their own, so rate-limit counters never leak between tests or runs.
     REDIS_PREFIX: `test-${randomBytes(4).toString('hex')}`,
+    // Photos go to the test run's S3-compatible server, as they would to a bucket.
+    ...testObjectStoreEnv(inject('objectStoreUrl'), TEST_OBJECT_PREFIX),
     ...overrides,
   });
 }
@@ -44,6 +73,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
 export interface TestApp {
   app: FastifyInstance;
   cipher: FieldCipher;
+  /** Where the app's stored bodies keep their photos. */
+  storage: ObjectStorage;
   db: Database;
   config: Config;
   /** Every log line the app wrote, as raw text. */
@@ -74,6 +105,13 @@ export async function createTestApp(
     : undefined;
   if (redis) await redisReady(redis, 1000);
   const cipher = createFieldCipher(parseKeyring(config.DATA_ENCRYPTION_KEYS));
+  const storage = createObjectStorage({
+    ...objectStorageSettingsOf(config),
+    cipher,
+    pool: db.pool,
+    log: logger,
+    observer: objectStorageObserverOf(options.metrics),
+  });
   const services =
     config.ROLE === 'worker'
       ? undefined
@@ -81,6 +119,7 @@ export async function createTestApp(
           settings: settingsOf(config),
           db,
           cipher,
+          vault: storage.vault,
           now: options.now,
           changeSignal: options.changeSignal,
           metrics: options.metrics,
@@ -97,11 +136,13 @@ export async function createTestApp(
   return {
     app,
     cipher,
+    storage,
     db,
     config,
     logs,
     async close() {
       await app.close();
+      storage.close();
       redis?.disconnect();
       await db.close();
     },

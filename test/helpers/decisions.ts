@@ -57,7 +57,7 @@ export function decisionDriver(t: TestApp, { metrics }: { metrics?: Metrics } = 
     },
   };
   const check = createStatusCheck({
-    store: createStatusStore({ pool: t.db.pool, cipher: t.cipher }),
+    store: createStatusStore({ pool: t.db.pool, cipher: t.cipher, vault: t.storage.vault }),
     client: smileId,
     log: silentLogger,
     pollModel: DEFAULT_POLL_MODEL,

@@ -14,13 +14,14 @@ export interface ServiceProcess {
 
 /**
  * Runs an entry point as its own process (through tsx): src/main.ts, as `node dist/main.js` would after a
- * build, or src/dev.ts, as `npm start` would.
+ * build, src/dev.ts, as `npm start` would, or a command of src/cli/.
  */
 export function spawnService(
   env: Record<string, string>,
-  entry: 'src/main.ts' | 'src/dev.ts' = 'src/main.ts',
+  entry: 'src/main.ts' | 'src/dev.ts' | `src/cli/${string}.ts` = 'src/main.ts',
+  args: readonly string[] = [],
 ): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -168,6 +168,7 @@ describe('DOCS_ENABLED', () => {
       INTERNAL_REVIEW_TOKENS: 'd',
       DATA_ENCRYPTION_KEYS: `prod:${Buffer.alloc(32, 7).toString('base64')}`,
       CALLBACK_ALLOWED_CIDRS: 'any',
+      OBJECT_STORE_BUCKET: 'photos',
     };
     expect(loadConfig(production).DOCS_ENABLED).toBe(false);
     expect(loadConfig({ ...production, DOCS_ENABLED: 'true' }).DOCS_ENABLED).toBe(true);

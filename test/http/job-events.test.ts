@@ -46,7 +46,7 @@ describe('GET /v1/jobs/:jobId/events', () => {
       clock += 1000;
       expect((await postCallback(t.app, body)).statusCode).toBe(200);
     }
-    const store = createStatusStore({ pool: t.db.pool, cipher: t.cipher });
+    const store = createStatusStore({ pool: t.db.pool, cipher: t.cipher, vault: t.storage.vault });
     const check = createStatusCheck({
       store,
       client: unreachableSmileId,

@@ -88,7 +88,7 @@ describe('the order of due checks', () => {
     const jobId = await dueJob(false, 1000);
     let calls = 0;
     const statusCheck = createStatusCheck({
-      store: createStatusStore({ pool: app.db.pool, cipher: app.cipher }),
+      store: createStatusStore({ pool: app.db.pool, cipher: app.cipher, vault: app.storage.vault }),
       client: {
         fetchStatus: async () => {
           calls += 1;

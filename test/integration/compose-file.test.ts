@@ -28,6 +28,8 @@ const REQUIRED_ENV = {
   CALLBACK_ALLOWED_CIDRS: '34.240.137.52',
   GRAFANA_ADMIN_PASSWORD: 'admin-password',
   GRAFANA_DB_PASSWORD: 'grafana-db-password',
+  MINIO_ROOT_PASSWORD: 'minio-root-password',
+  AWS_SECRET_ACCESS_KEY: 'photos-secret',
 };
 
 /**
@@ -167,13 +169,50 @@ describe('the stack that docker-compose.yml describes', () => {
       return { source: source!, target: target!, mode };
     });
 
-  it('runs postgres, redis, the one-shot steps, api, worker, prometheus and grafana', () => {
+  it('runs postgres, redis, minio, the one-shot steps, api, worker, prometheus and grafana', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['api', 'grafana', 'grafana-login', 'migrate', 'postgres', 'prometheus', 'redis', 'worker'].sort(),
+      [
+        'api',
+        'grafana',
+        'grafana-login',
+        'migrate',
+        'minio',
+        'minio-setup',
+        'postgres',
+        'prometheus',
+        'redis',
+        'worker',
+      ].sort(),
     );
     expect(Object.keys(file.volumes).sort()).toEqual(
-      ['grafana-data', 'postgres-data', 'prometheus-data', 'redis-data'].sort(),
+      ['grafana-data', 'minio-data', 'postgres-data', 'prometheus-data', 'redis-data'].sort(),
     );
+  });
+
+  it('keeps photos in MinIO: a private bucket made before api and worker start, and a login limited to it', () => {
+    expect(mounts('minio')).toContainEqual({ source: 'minio-data', target: '/data', mode: undefined });
+    expect(service('minio').healthcheck?.test).toEqual(['CMD', 'mc', 'ready', 'local']);
+    const setup = service('minio-setup');
+    expect(setup).toMatchObject({ restart: 'no', depends_on: { minio: { condition: 'service_healthy' } } });
+    const script = readFileSync(path.join(ROOT, 'minio/setup.sh'), 'utf8');
+    expect(script).toMatch(/mc mb --ignore-existing "local\/\$OBJECT_STORE_BUCKET"/);
+    expect(script).toMatch(/mc anonymous set none/);
+    expect(script).toMatch(/mc admin policy attach local smileid-photos --user "\$AWS_ACCESS_KEY_ID"/);
+    for (const name of ['api', 'worker']) {
+      const environment = service(name).environment ?? {};
+      expect(service(name).depends_on).toMatchObject({
+        'minio-setup': { condition: 'service_completed_successfully' },
+      });
+      expect(environment).toMatchObject({
+        OBJECT_STORE_BUCKET: setup.environment?.OBJECT_STORE_BUCKET,
+        AWS_ACCESS_KEY_ID: setup.environment?.AWS_ACCESS_KEY_ID,
+        AWS_SECRET_ACCESS_KEY: setup.environment?.AWS_SECRET_ACCESS_KEY,
+        AWS_ENDPOINT_URL_S3: 'http://minio:9000',
+      });
+      // Unquoted in YAML, as compose passes it on: the text `true`.
+      expect(String(environment.OBJECT_STORE_FORCE_PATH_STYLE)).toBe('true');
+      expect(environment.AWS_ACCESS_KEY_ID).not.toBe(service('minio').environment?.MINIO_ROOT_USER);
+    }
   });
 
   it('keeps postgres and redis data in volumes, with redis append-only and never evicting', () => {

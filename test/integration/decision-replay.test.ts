@@ -61,7 +61,7 @@ describe('replaying a new policy over stored jobs', () => {
     scratch = await createScratchDatabase();
     t = await createTestApp({ env: { DATABASE_URL: scratch.url } });
     const check = createStatusCheck({
-      store: createStatusStore({ pool: t.db.pool, cipher: t.cipher }),
+      store: createStatusStore({ pool: t.db.pool, cipher: t.cipher, vault: t.storage.vault }),
       client: unreachableSmileId,
       log: silentLogger,
       pollModel: DEFAULT_POLL_MODEL,

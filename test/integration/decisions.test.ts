@@ -19,7 +19,7 @@ describe('decisions', () => {
   const HORIZON_MS = 3_600_000;
   const check = () =>
     createStatusCheck({
-      store: createStatusStore({ pool: t.db.pool, cipher: t.cipher }),
+      store: createStatusStore({ pool: t.db.pool, cipher: t.cipher, vault: t.storage.vault }),
       client: unreachableSmileId,
       log: silentLogger,
       pollModel: { ...DEFAULT_POLL_MODEL, horizonMs: HORIZON_MS },
@@ -140,7 +140,7 @@ describe('decisions', () => {
       job.jobId,
     ]);
     const failing = createStatusCheck({
-      store: createStatusStore({ pool: t.db.pool, cipher: t.cipher }),
+      store: createStatusStore({ pool: t.db.pool, cipher: t.cipher, vault: t.storage.vault }),
       client: { fetchStatus: async () => ({ kind: 'bad_signature' }) },
       log: silentLogger,
       pollModel: { ...DEFAULT_POLL_MODEL, horizonMs: HORIZON_MS },
@@ -201,7 +201,7 @@ describe('decisions under another policy', () => {
       const body = { ...jobStatusAt('approved', job, 10_000_000), timestamp: 'ts', signature: 'sig' };
       const raw = Buffer.from(JSON.stringify(body));
       await createStatusCheck({
-        store: createStatusStore({ pool: t.db.pool, cipher: t.cipher }),
+        store: createStatusStore({ pool: t.db.pool, cipher: t.cipher, vault: t.storage.vault }),
         client: unreachableSmileId,
         log: silentLogger,
         pollModel: DEFAULT_POLL_MODEL,

@@ -61,6 +61,8 @@ describe('DELETE /v1/users/:userId/identity-data', () => {
       callbackBodies: 4,
       statusBodies: 0,
       submissions: 0,
+      // The photos of their two ID callbacks, in the object store.
+      objects: 2,
     });
     for (const job of [erased, erasedToo]) {
       const outcome = (await read(job.jobId)).json();
@@ -108,7 +110,7 @@ describe('DELETE /v1/users/:userId/identity-data', () => {
 
   it('keeps no body of a job_status answer fetched for an erased job, and no ID record from it', async () => {
     const check = createStatusCheck({
-      store: createStatusStore({ pool: t.db.pool, cipher: t.cipher }),
+      store: createStatusStore({ pool: t.db.pool, cipher: t.cipher, vault: t.storage.vault }),
       client: unreachableSmileId,
       log: silentLogger,
       pollModel: DEFAULT_POLL_MODEL,
@@ -153,6 +155,7 @@ describe('DELETE /v1/users/:userId/identity-data', () => {
       callbackBodies: 0,
       statusBodies: 0,
       submissions: 0,
+      objects: 0,
     });
   });
 
@@ -260,7 +263,7 @@ describe('bodies with no job, stored before user digests or under a key since re
 
     const rotated = await appWithKeys(`${k2},${k1}`);
     try {
-      expect(await reencryptAll(rotated.db.pool, rotated.cipher)).toBeGreaterThan(0);
+      expect(await reencryptAll(rotated.db.pool, rotated.cipher, rotated.storage.vault)).toBeGreaterThan(0);
       expect(await redigestUsers(rotated.db.pool, rotated.cipher, userIdNamedBy)).toBe(2);
       expect(await redigestUsers(rotated.db.pool, rotated.cipher, userIdNamedBy)).toBe(0);
     } finally {

@@ -8,7 +8,7 @@ import {
   simulatedJob,
 } from '../../src/simulator/callbacks.js';
 import { purgeExpired, reencryptAll } from '../../src/store/identity/identity-maintenance.js';
-import { createTestApp, PII_TOKEN, type TestApp } from '../helpers/app.js';
+import { createTestApp, PII_TOKEN, type TestApp, testObjectStorage } from '../helpers/app.js';
 import { postCallback, signed } from '../helpers/callbacks.js';
 import { createScratchDatabase } from '../helpers/database.js';
 import { eventually, startService, startSimulator } from '../helpers/service.js';
@@ -103,7 +103,9 @@ describe('identity data at rest', () => {
       expect((await readIdInfo(rotated.app, job.jobId)).json().idInfo).toMatchObject({
         idNumber: job.idNumber,
       });
-      expect(await reencryptAll(rotated.db.pool, rotated.cipher, 50)).toBeGreaterThan(0);
+      expect(await reencryptAll(rotated.db.pool, rotated.cipher, rotated.storage.vault, 50)).toBeGreaterThan(
+        0,
+      );
       const { rows } = await rotated.db.pool.query<{ key: string | null }>(
         `SELECT sealed_key_id(id_info) AS key FROM jobs WHERE id_info IS NOT NULL
          UNION ALL SELECT sealed_key_id(body) FROM callback_events WHERE body IS NOT NULL
@@ -134,7 +136,8 @@ describe('identity data at rest', () => {
     await t.db.pool.query('UPDATE jobs SET id_info = $2 WHERE job_id = $1', [job.jobId, legacy]);
     expect((await readIdInfo(t.app, job.jobId)).json().idInfo).toMatchObject({ fullName: job.fullName });
     // The database now holds k2 rows (previous test): a cipher knowing both keys moves everything to k1.
-    await reencryptAll(t.db.pool, createFieldCipher(parseKeyring([k1, k2])));
+    const both = createFieldCipher(parseKeyring([k1, k2]));
+    await reencryptAll(t.db.pool, both, testObjectStorage(t.config, both, t.db).vault);
     const { rows } = await t.db.pool.query('SELECT id_info FROM jobs WHERE job_id = $1', [job.jobId]);
     expect(sealedKeyId(rows[0].id_info)).toBe('k1');
     expect(Buffer.from(rows[0].id_info).includes(Buffer.from(job.fullName))).toBe(false);
@@ -161,14 +164,16 @@ describe('retention', () => {
           });
         }
       }
-      await service.deps.db.pool.query(
-        "UPDATE jobs SET created_at = now() - interval '31 days' WHERE job_id = $1",
-        [old.jobId],
-      );
+      // Its bodies age first: a purge that runs between the two updates must not find the job old
+      // while its bodies are not.
       await service.deps.db.pool.query(
         `BEGIN; SET LOCAL smileid.maintenance = 'on';
          UPDATE callback_events SET received_at = now() - interval '31 days' WHERE job_id = '${old.jobId}';
          COMMIT;`,
+      );
+      await service.deps.db.pool.query(
+        "UPDATE jobs SET created_at = now() - interval '31 days' WHERE job_id = $1",
+        [old.jobId],
       );
 
       // The scheduled queued job does the purge.
@@ -210,7 +215,12 @@ describe('retention', () => {
       expect(afterLateCallback.rows[0]).toMatchObject({ id_info: null, event_count: 3 });
       // The purge is a batch job: once everything is purged a run finds nothing left to do.
       expect(
-        await purgeExpired(service.deps.db.pool, new Date(Date.now() - 30 * 86_400_000), 10),
+        await purgeExpired(
+          service.deps.db.pool,
+          service.deps.storage.vault,
+          new Date(Date.now() - 30 * 86_400_000),
+          10,
+        ),
       ).toMatchObject({
         callbackEvents: 0,
       });

@@ -1,9 +1,12 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabase } from '../../src/store/connections.js';
-import { ensureDatabase, migrate, readMigrations } from '../../src/store/migrate.js';
+import { concurrentIndexOf, ensureDatabase, migrate, readMigrations } from '../../src/store/migrate.js';
 import { scratchDatabaseUrl } from '../helpers/database.js';
 
 const log = pino({ level: 'silent' });
@@ -12,6 +15,43 @@ describe('migrations applied by the service', () => {
   const scratch = scratchDatabaseUrl();
   const databaseUrl = scratch.url;
   afterAll(() => scratch.drop());
+
+  it('runs a migration that builds an index concurrently outside a transaction, and drops an invalid leftover first', async () => {
+    expect(concurrentIndexOf('-- why\nCREATE INDEX CONCURRENTLY IF NOT EXISTS "a_idx" ON "t" ("c");\n')).toBe(
+      'a_idx',
+    );
+    expect(concurrentIndexOf('CREATE INDEX "a_idx" ON "t" ("c");')).toBeUndefined();
+    expect(
+      concurrentIndexOf('CREATE INDEX CONCURRENTLY IF NOT EXISTS a ON t (c); SELECT 1;'),
+    ).toBeUndefined();
+
+    const own = scratchDatabaseUrl();
+    try {
+      await ensureDatabase(own.url, log);
+      const directory = await mkdtemp(path.join(os.tmpdir(), 'migrations-'));
+      await mkdir(path.join(directory, '1_table'));
+      await writeFile(path.join(directory, '1_table', 'migration.sql'), 'CREATE TABLE t (c int);');
+      expect(await migrate(own.url, log, directory)).toEqual(['1_table']);
+      // What a build that died halfway leaves: an index of that name, marked invalid.
+      const client = new pg.Client({ connectionString: own.url });
+      await client.connect();
+      await client.query('CREATE INDEX "t_c_idx" ON t (c)');
+      await client.query("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 't_c_idx'::regclass");
+      await mkdir(path.join(directory, '2_index'));
+      await writeFile(
+        path.join(directory, '2_index', 'migration.sql'),
+        'CREATE INDEX CONCURRENTLY IF NOT EXISTS "t_c_idx" ON "t" ("c");',
+      );
+      expect(await migrate(own.url, log, directory)).toEqual(['2_index']);
+      const { rows } = await client.query(
+        "SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = 't_c_idx'::regclass",
+      );
+      await client.end();
+      expect(rows).toEqual([{ valid: true }]);
+    } finally {
+      await own.drop();
+    }
+  });
 
   it('creates a missing database and migrates it once when several instances start at the same time', async () => {
     await Promise.all([1, 2, 3].map(() => ensureDatabase(databaseUrl, log)));
@@ -115,6 +155,7 @@ describe('the migrated schema and schema.prisma', () => {
       smileJobId: '0000000001',
       bodyBytes: 3,
       body: new Uint8Array(Buffer.from('{ }')),
+      bodyObjects: 2,
       bodyWithheld: true,
       identityConflict: true,
       overflow: ['Antifraud.SuspectUsers'],
@@ -140,6 +181,7 @@ describe('the migrated schema and schema.prisma', () => {
       jobSuccess: false,
       bodyBytes: 2,
       body: new Uint8Array(Buffer.from('{}')),
+      bodyObjects: null,
       purgedAt: now,
     };
     await db.prisma.statusSnapshot.create({ data: snapshot });
@@ -266,6 +308,33 @@ describe('the migrated schema and schema.prisma', () => {
     );
   });
 
+  it('round-trips the maintenance position model', async () => {
+    const position = {
+      name: `sweep-${randomUUID()}`,
+      position: 'callback_events/x/0',
+      updatedAt: new Date(),
+    };
+    await db.prisma.maintenancePosition.create({ data: position });
+    expect(await db.prisma.maintenancePosition.findUniqueOrThrow({ where: { name: position.name } })).toEqual(
+      position,
+    );
+  });
+
+  it('builds the indexes of bodies still whole in Postgres, valid, for the backlog to read', async () => {
+    const { rows } = await db.pool.query<{ name: string; valid: boolean; definition: string }>(
+      `SELECT c.relname AS name, i.indisvalid AS valid, pg_get_indexdef(i.indexrelid) AS definition
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE c.relname IN ('callback_events_inline_body_idx', 'status_snapshots_inline_body_idx')
+        ORDER BY c.relname`,
+    );
+    expect(rows.map((row) => [row.name, row.valid])).toEqual([
+      ['callback_events_inline_body_idx', true],
+      ['status_snapshots_inline_body_idx', true],
+    ]);
+    for (const row of rows)
+      expect(row.definition).toMatch(/WHERE \(\(body_objects IS NULL\) AND \(body IS NOT NULL\)\)/);
+  });
+
   it('keeps no sealed payload on a submission that is done', async () => {
     const jobId = `job-${randomUUID()}`;
     const now = new Date();
@@ -291,7 +360,8 @@ describe('the migrated schema and schema.prisma', () => {
       `SELECT table_name, count(*)::int AS count FROM information_schema.columns
         WHERE table_schema = 'public'
           AND table_name IN ('jobs', 'callback_events', 'job_transitions', 'status_snapshots', 'submissions',
-                             'job_changes', 'webhook_endpoints', 'webhook_deliveries', 'decision_policies')
+                             'job_changes', 'webhook_endpoints', 'webhook_deliveries', 'decision_policies',
+                             'maintenance_positions')
         GROUP BY table_name ORDER BY table_name`,
     );
     const { Prisma } = await import('../../src/generated/prisma/client.js');
@@ -306,6 +376,7 @@ describe('the migrated schema and schema.prisma', () => {
       webhook_endpoints: declared(Prisma.WebhookEndpointScalarFieldEnum),
       webhook_deliveries: declared(Prisma.WebhookDeliveryScalarFieldEnum),
       decision_policies: declared(Prisma.DecisionPolicyScalarFieldEnum),
+      maintenance_positions: declared(Prisma.MaintenancePositionScalarFieldEnum),
     });
   });
 });

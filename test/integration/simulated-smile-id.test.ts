@@ -82,6 +82,7 @@ describe('Smile ID is never simulated', () => {
     INTERNAL_REVIEW_TOKENS: 'live-review-token-1',
     DATA_ENCRYPTION_KEYS: `live-1:${Buffer.alloc(32, 7).toString('base64')}`,
     CALLBACK_ALLOWED_CIDRS: 'any',
+    OBJECT_STORE_BUCKET: 'acme-smileid-photos',
   });
 
   it.each([

@@ -15,7 +15,13 @@ import { eraseUserIdentityData, purgeExpired } from '../../src/store/identity/id
 import { createSubmissionStore, type SubmissionStore } from '../../src/store/submissions/submission-store.js';
 import { createSubmitJob, RetryableSubmissionError } from '../../src/submit/submit-job.js';
 import { createSubmissionSweep } from '../../src/submit/sweep.js';
-import { createTestApp, TEST_API_KEY, TEST_PARTNER_ID, type TestApp } from '../helpers/app.js';
+import {
+  createTestApp,
+  TEST_API_KEY,
+  TEST_PARTNER_ID,
+  type TestApp,
+  testObjectStorage,
+} from '../helpers/app.js';
 import { capturingLogger } from '../helpers/logs.js';
 import { startSimulator, type TestSimulator } from '../helpers/service.js';
 import { DEFAULT_POLICY, silentLogger } from '../helpers/status.js';
@@ -135,7 +141,7 @@ describe('the submission flow', () => {
   /** The reconciler's check of one job against the simulator's job_status. */
   const statusCheck = (metrics = createMetrics({ defaultMetrics: false })) =>
     createStatusCheck({
-      store: createStatusStore({ pool: app.db.pool, cipher: app.cipher }),
+      store: createStatusStore({ pool: app.db.pool, cipher: app.cipher, vault: app.storage.vault }),
       client: createJobStatusClient(clientOptions()),
       log: silentLogger,
       pollModel: DEFAULT_POLL_MODEL,
@@ -407,7 +413,7 @@ describe('the submission flow', () => {
   it('sends nothing of a submission erased while its prep upload was in flight', async () => {
     const { jobId, content } = await stored();
     const eraseOnce = async () => {
-      await eraseUserIdentityData(app.db.pool, app.cipher, {
+      await eraseUserIdentityData(app.db.pool, app.cipher, app.storage.vault, {
         userId: content.userId,
         at: new Date(),
         fingerprint: 'test-token',
@@ -430,7 +436,7 @@ describe('the submission flow', () => {
     const { jobId } = await stored();
     const { jobId: done } = await stored();
     expect(await flow(recordingUploads().uploads).run(done)).toBe('uploaded');
-    const purged = await purgeExpired(app.db.pool, new Date(Date.now() + 60_000), 1000);
+    const purged = await purgeExpired(app.db.pool, app.storage.vault, new Date(Date.now() + 60_000), 1000);
     expect(purged.submissions).toBeGreaterThanOrEqual(1);
     expect(await row(jobId)).toMatchObject({ status: 'failed', errorCode: 'ERASED', payloadGone: true });
     expect(await row(done)).toMatchObject({ status: 'uploaded', errorCode: null });
@@ -443,7 +449,7 @@ describe('the submission flow', () => {
     const { createFieldCipher, parseKeyring } = await import('../../src/security/field-cipher.js');
     const newKey = `k-new:${Buffer.alloc(32, 7).toString('base64')}`;
     const rotated = createFieldCipher(parseKeyring([newKey, ...app.config.DATA_ENCRYPTION_KEYS]));
-    await reencryptAll(app.db.pool, rotated);
+    await reencryptAll(app.db.pool, rotated, testObjectStorage(app.config, rotated, app.db).vault);
     const { rows } = await app.db.pool.query(
       'SELECT sealed_key_id(payload) AS key FROM submissions WHERE job_id = $1',
       [jobId],

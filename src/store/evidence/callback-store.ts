@@ -1,7 +1,8 @@
 import type pg from 'pg';
-import { digestContext, type FieldCipher, sealContext } from '../../security/field-cipher.js';
+import { digestContext, type FieldCipher } from '../../security/field-cipher.js';
 import { decodeJob, jobSelectList, type StoredJob } from '../jobs/job-table.js';
 import { type JobWrite, jobWriteStatements } from '../jobs/job-writes.js';
+import type { BodyVault, StashedBody } from '../objects/body-vault.js';
 import { columnList, keysOf, parameterList, statement } from '../sql.js';
 import { inTransaction } from '../transactions.js';
 import { CALLBACK_EVENTS, type CallbackEventField } from './evidence-tables.js';
@@ -32,7 +33,7 @@ SELECT (SELECT e.id FROM callback_events e WHERE e.content_hash = :contentHash) 
 const WRITE = jobWriteStatements(CALLBACK_EVENTS, 'callback');
 
 const EVENT_FIELDS = keysOf(CALLBACK_EVENTS.columns).filter(
-  (field) => field !== 'body' && field !== 'bodyWithheld',
+  (field) => field !== 'body' && field !== 'bodyObjects' && field !== 'bodyWithheld',
 );
 
 /**
@@ -44,9 +45,12 @@ const EVENT_ONLY = statement(
   `
 WITH job AS (SELECT purged_at IS NOT NULL AS erased FROM jobs WHERE job_id = :jobId FOR SHARE),
      decided AS (SELECT COALESCE((SELECT erased FROM job), false) AS erased)
-INSERT INTO callback_events (job_id, ${columnList(CALLBACK_EVENTS.columns, EVENT_FIELDS)}, body, body_withheld)
+INSERT INTO callback_events (job_id, ${columnList(CALLBACK_EVENTS.columns, EVENT_FIELDS)}, body, body_objects,
+                             body_withheld)
 SELECT :jobId, ${parameterList(CALLBACK_EVENTS.columns, EVENT_FIELDS)},
-       CASE WHEN decided.erased THEN NULL ELSE :body::bytea END, :bodyWithheld::boolean OR decided.erased
+       CASE WHEN decided.erased THEN NULL ELSE :body::bytea END,
+       CASE WHEN decided.erased THEN NULL ELSE :bodyObjects::smallint END,
+       :bodyWithheld::boolean OR decided.erased
   FROM decided
 ON CONFLICT (content_hash) DO NOTHING
 RETURNING id, body_withheld AS "bodyWithheld"`,
@@ -130,13 +134,29 @@ function callbackQueries(db: pg.Pool | pg.PoolClient, cipher: FieldCipher) {
 export type CallbackQueries = ReturnType<typeof callbackQueries>;
 
 /** Where a callback becomes rows: reads for the decision, then writes of what was decided. */
-export function createCallbackStore({ pool, cipher }: { pool: pg.Pool; cipher: FieldCipher }) {
+export function createCallbackStore({
+  pool,
+  cipher,
+  vault,
+}: {
+  pool: pg.Pool;
+  cipher: FieldCipher;
+  vault: BodyVault;
+}) {
   return {
     ...callbackQueries(pool, cipher),
 
-    /** The body sealed for its event row, once, however many attempts the write takes. */
-    sealBody(eventId: string, body: Buffer): Buffer {
-      return cipher.seal(body, sealContext.callbackBody(eventId));
+    /**
+     * The body made ready for its event row: sealed, its photos written to the object store (or, when the
+     * store cannot take them, kept whole). Once per callback, however many attempts the write takes.
+     */
+    stashBody(eventId: string, body: Buffer): Promise<StashedBody> {
+      return vault.stash({ table: 'callback_events', id: eventId }, body, 'callback');
+    },
+
+    /** Removes the objects of a body whose row was not written after all (a duplicate, an erased job). */
+    discardObjects(stashed: StashedBody): void {
+      void vault.discard(stashed.keys);
     },
 
     /**

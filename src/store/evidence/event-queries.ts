@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { type FieldCipher, sealContext } from '../../security/field-cipher.js';
+import type { BodyVault } from '../objects/body-vault.js';
 
 /** Which evidence table an event lives in: it decides the context its body was sealed under. */
 export type EventSource = 'callback' | 'job_status';
@@ -66,7 +66,7 @@ SELECT id, 'callback' AS source, body FROM callback_events WHERE id = ANY($1::uu
 UNION ALL
 SELECT id, 'job_status', body FROM status_snapshots WHERE id = ANY($1::uuid[]) AND job_id = $2`;
 
-export function createEventQueries({ pool, cipher }: { pool: pg.Pool; cipher: FieldCipher }) {
+export function createEventQueries({ pool, vault }: { pool: pg.Pool; vault: BodyVault }) {
   /** Up to `limit` events after `cursor`, and whether more follow. */
   async function list(jobId: string, { limit, cursor }: { limit: number; cursor: EventCursor | undefined }) {
     const { rows } = cursor
@@ -75,7 +75,11 @@ export function createEventQueries({ pool, cipher }: { pool: pg.Pool; cipher: Fi
     return { events: rows.slice(0, limit), more: rows.length > limit };
   }
 
-  /** The stored bodies of the given events of one job, opened (callers audit that read first). */
+  /**
+   * The stored bodies of the given events of one job, opened and whole again, photos fetched from the
+   * object store: the bytes received (callers audit that read first). One at a time, so a page of
+   * bodies holds at most one body's photos in flight beyond those already joined.
+   */
   async function bodies(jobId: string, events: readonly EventRow[]): Promise<EventBody[]> {
     if (events.length === 0) return [];
     const ids = events.map((event) => event.id);
@@ -83,16 +87,12 @@ export function createEventQueries({ pool, cipher }: { pool: pg.Pool; cipher: Fi
       BODIES_SQL,
       [ids, jobId],
     );
-    return rows.map(({ id, source, body }) => ({
-      id,
-      body:
-        body === null
-          ? null
-          : cipher.open(
-              body,
-              source === 'callback' ? sealContext.callbackBody(id) : sealContext.snapshotBody(id),
-            ),
-    }));
+    const opened: EventBody[] = [];
+    for (const { id, source, body } of rows) {
+      const table = source === 'callback' ? 'callback_events' : 'status_snapshots';
+      opened.push({ id, body: body === null ? null : await vault.open({ table, id }, body) });
+    }
+    return opened;
   }
 
   return { list, bodies };

@@ -2,7 +2,8 @@ import type { EvidenceTable } from '../jobs/job-writes.js';
 
 /**
  * The two kinds of evidence a job's outcome is merged from, each defined once: a stored callback and a
- * stored job_status answer. Bodies are sealed (field-cipher.ts) before they reach these columns.
+ * stored job_status answer. Bodies are sealed (field-cipher.ts) before they reach these columns, their
+ * photos in the object store (store/objects/body-vault.ts).
  */
 
 export const CALLBACK_EVENTS = {
@@ -21,6 +22,8 @@ export const CALLBACK_EVENTS = {
     smileJobId: { name: 'smile_job_id', type: 'text' },
     bodyBytes: { name: 'body_bytes', type: 'integer' },
     body: { name: 'body', type: 'bytea' },
+    /** Parts of the body in the object store; null: the body is whole in `body` (store/objects/body-vault.ts). */
+    bodyObjects: { name: 'body_objects', type: 'smallint' },
     bodyWithheld: { name: 'body_withheld', type: 'boolean' },
     identityConflict: { name: 'identity_conflict', type: 'boolean' },
     /** Lists longer than their cap: kept whole only in the sealed body. */
@@ -47,6 +50,7 @@ export const STATUS_SNAPSHOTS = {
     jobSuccess: { name: 'job_success', type: 'boolean' },
     bodyBytes: { name: 'body_bytes', type: 'integer' },
     body: { name: 'body', type: 'bytea' },
+    bodyObjects: { name: 'body_objects', type: 'smallint' },
   },
 } as const satisfies EvidenceTable<string>;
 

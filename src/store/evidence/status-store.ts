@@ -1,9 +1,10 @@
 import type pg from 'pg';
 import type { JobDecision } from '../../domain/decision/job-decision.js';
-import { type FieldCipher, sealContext } from '../../security/field-cipher.js';
+import type { FieldCipher } from '../../security/field-cipher.js';
 import { DECISION_COLUMN_LIST, DECISION_PARAMETERS, encodeDecision } from '../jobs/decision-columns.js';
 import { decodeJob, jobSelectList, type StoredJob } from '../jobs/job-table.js';
 import { type JobWrite, jobWriteStatements } from '../jobs/job-writes.js';
+import type { BodyVault, StashedBody } from '../objects/body-vault.js';
 import { statement } from '../sql.js';
 import { SUBMISSION_VIEW_SELECT_LIST } from '../submissions/submission-table.js';
 import { inTransaction } from '../transactions.js';
@@ -48,22 +49,37 @@ export interface StatusWritten {
   written: boolean;
   /** When the job's submission was accepted, if this write marked it uploaded. */
   submissionAcceptedAt: Date | null;
+  /** The snapshot's row was written: false for an answer stored before (or a lost race). */
+  snapshotStored: boolean;
 }
 
 /** Rolls a status write's transaction back when its compare-and-swap lost. */
 class LostRace extends Error {}
 
 /** Where a job_status answer becomes rows: the job as the reconciler reads it, and what it decided. */
-export function createStatusStore({ pool, cipher }: { pool: pg.Pool; cipher: FieldCipher }) {
+export function createStatusStore({
+  pool,
+  cipher,
+  vault,
+}: {
+  pool: pg.Pool;
+  cipher: FieldCipher;
+  vault: BodyVault;
+}) {
   return {
     async load(jobId: string): Promise<StoredJob | undefined> {
       const row = (await pool.query<Record<string, unknown>>(LOAD.bind({ jobId }))).rows[0];
       return row && decodeJob(row, cipher);
     },
 
-    /** The answer's body sealed for its snapshot row. */
-    sealBody(snapshotId: string, body: Buffer): Buffer {
-      return cipher.seal(body, sealContext.snapshotBody(snapshotId));
+    /** The answer made ready for its snapshot row: sealed, its photos in the object store (or kept whole). */
+    stashBody(snapshotId: string, body: Buffer): Promise<StashedBody> {
+      return vault.stash({ table: 'status_snapshots', id: snapshotId }, body, 'job_status');
+    },
+
+    /** Removes the objects of an answer whose row was not written (stored before, or a lost race). */
+    discardObjects(stashed: StashedBody): void {
+      void vault.discard(stashed.keys);
     },
 
     /**
@@ -80,8 +96,9 @@ export function createStatusStore({ pool, cipher }: { pool: pg.Pool; cipher: Fie
     ): Promise<StatusWritten> {
       const query = WRITE(write, cipher);
       if (contradicts === null && !submissionReceived) {
-        const written = (await pool.query<{ written: number }>(query)).rows[0]?.written === 1;
-        return { written, submissionAcceptedAt: null };
+        const row = (await pool.query<{ written: number; evidenceStored: number }>(query)).rows[0];
+        const written = row?.written === 1;
+        return { written, submissionAcceptedAt: null, snapshotStored: written && row?.evidenceStored === 1 };
       }
       return inTransaction(pool, async (client) => {
         // The submission first: the worker's own mark locks the submission, then the job, and two
@@ -95,7 +112,7 @@ export function createStatusStore({ pool, cipher }: { pool: pg.Pool; cipher: Fie
               }),
             )
           : undefined;
-        const { rows } = await client.query<{ written: number }>(query);
+        const { rows } = await client.query<{ written: number; evidenceStored: number }>(query);
         if (rows[0]?.written !== 1) throw new LostRace();
         if (contradicts !== null) {
           await client.query(
@@ -106,9 +123,14 @@ export function createStatusStore({ pool, cipher }: { pool: pg.Pool; cipher: Fie
             }),
           );
         }
-        return { written: true, submissionAcceptedAt: marked?.rows[0]?.createdAt ?? null };
+        return {
+          written: true,
+          submissionAcceptedAt: marked?.rows[0]?.createdAt ?? null,
+          snapshotStored: rows[0].evidenceStored === 1,
+        };
       }).catch((error: unknown) => {
-        if (error instanceof LostRace) return { written: false, submissionAcceptedAt: null };
+        if (error instanceof LostRace)
+          return { written: false, submissionAcceptedAt: null, snapshotStored: false };
         throw error;
       });
     },

@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { digestContext, type FieldCipher, sealContext } from '../../security/field-cipher.js';
+import type { BodyRef, BodyTable, BodyVault } from '../objects/body-vault.js';
 import { statement } from '../sql.js';
-import { inTransaction } from '../transactions.js';
+import { inMaintenance } from '../transactions.js';
 
 /**
  * The two tasks that may rewrite stored identity data: moving it under the newest key, and erasing it
@@ -14,25 +15,40 @@ interface SealedColumn {
   key: 'job_id' | 'id';
   column: 'id_info' | 'body' | 'payload' | 'prepared';
   context: (key: string) => string;
+  /** A stored body: its objects are re-sealed with it (store/objects/body-vault.ts). */
+  body?: BodyTable;
 }
 
 const SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: 'jobs', key: 'job_id', column: 'id_info', context: sealContext.idInfo },
-  { table: 'callback_events', key: 'id', column: 'body', context: sealContext.callbackBody },
-  { table: 'status_snapshots', key: 'id', column: 'body', context: sealContext.snapshotBody },
+  {
+    table: 'callback_events',
+    key: 'id',
+    column: 'body',
+    context: sealContext.callbackBody,
+    body: 'callback_events',
+  },
+  {
+    table: 'status_snapshots',
+    key: 'id',
+    column: 'body',
+    context: sealContext.snapshotBody,
+    body: 'status_snapshots',
+  },
   { table: 'submissions', key: 'job_id', column: 'payload', context: sealContext.submissionPayload },
   { table: 'submissions', key: 'job_id', column: 'prepared', context: sealContext.submissionPrepared },
 ];
 
-function inMaintenance<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  return inTransaction(pool, async (client) => {
-    await client.query("SET LOCAL smileid.maintenance = 'on'");
-    return work(client);
-  });
-}
-
-/** Re-seals values under the newest key (plaintext from before encryption too); returns how many. */
-export async function reencryptBatch(pool: pg.Pool, cipher: FieldCipher, batchSize: number): Promise<number> {
+/**
+ * Re-seals values under the newest key (plaintext from before encryption too); returns how many. A body's
+ * objects are re-sealed before its row, so a row under the newest key has every object under it too.
+ */
+export async function reencryptBatch(
+  pool: pg.Pool,
+  cipher: FieldCipher,
+  vault: BodyVault,
+  batchSize: number,
+): Promise<number> {
   let total = 0;
   for (const target of SEALED_COLUMNS) {
     total += await inMaintenance(pool, async (client) => {
@@ -46,9 +62,12 @@ export async function reencryptBatch(pool: pg.Pool, cipher: FieldCipher, batchSi
         const context = target.context(row.key);
         // Jobs' writers compare-and-swap on version: bumping it makes one that read the old value re-read.
         const bump = target.table === 'jobs' ? ', version = version + 1' : '';
+        const resealed = target.body
+          ? await vault.reseal({ table: target.body, id: row.key }, row.value)
+          : cipher.seal(cipher.open(row.value, context), context);
         await client.query(
           `UPDATE ${target.table} SET ${target.column} = $2${bump} WHERE ${target.key} = $1`,
-          [row.key, cipher.seal(cipher.open(row.value, context), context)],
+          [row.key, resealed],
         );
       }
       return rows.length;
@@ -61,10 +80,15 @@ export async function reencryptBatch(pool: pg.Pool, cipher: FieldCipher, batchSi
  * Re-seals everything not yet under the newest key. Batches skip rows locked by live writes, so it ends
  * only when a count that waits for no lock finds nothing left.
  */
-export async function reencryptAll(pool: pg.Pool, cipher: FieldCipher, batchSize = 500): Promise<number> {
+export async function reencryptAll(
+  pool: pg.Pool,
+  cipher: FieldCipher,
+  vault: BodyVault,
+  batchSize = 500,
+): Promise<number> {
   let total = 0;
   for (;;) {
-    const done = await reencryptBatch(pool, cipher, batchSize);
+    const done = await reencryptBatch(pool, cipher, vault, batchSize);
     total += done;
     if (done === 0 && (await countNotUnderKey(pool, cipher.currentKeyId)) === 0) return total;
     if (done === 0) await new Promise((resolve) => setTimeout(resolve, 200));
@@ -89,30 +113,79 @@ export interface PurgeCounts {
   callbackEvents: number;
   statusSnapshots: number;
   submissions: number;
+  /** Objects (photos) of the purged bodies removed from the object store. */
+  objects: number;
+}
+
+/** A body whose row no longer holds it, and how many objects it had. */
+interface ErasedBody {
+  ref: BodyRef;
+  objects: number;
+}
+
+const bodiesOf = (
+  table: BodyTable,
+  rows: ReadonlyArray<{ id: string; objects: number | null }>,
+): ErasedBody[] =>
+  rows
+    .filter((row) => (row.objects ?? 0) > 0)
+    .map((row) => ({ ref: { table, id: row.id }, objects: row.objects! }));
+
+/**
+ * Removes the objects of bodies whose rows no longer hold them (after that commit: a row never refers to
+ * a removed object), then records them gone. Throws when the store cannot: the rows keep their counts,
+ * so a repeat of the erasure finds them, and the orphan sweep removes them in any case.
+ */
+async function removeObjects(
+  pool: pg.Pool,
+  vault: BodyVault,
+  bodies: readonly ErasedBody[],
+): Promise<number> {
+  if (bodies.length === 0) return 0;
+  const removed = await vault.erase(bodies);
+  await inMaintenance(pool, async (client) => {
+    for (const table of ['callback_events', 'status_snapshots'] as const) {
+      const ids = bodies.filter((body) => body.ref.table === table).map((body) => body.ref.id);
+      if (ids.length > 0)
+        await client.query(`UPDATE ${table} SET body_objects = 0 WHERE id = ANY($1::uuid[])`, [ids]);
+    }
+  });
+  return removed;
 }
 
 /**
  * One batch of retention: raw bodies (with their photos) received before `before` are removed, and the
  * ID authority's record of jobs created before it is erased. Outcomes, codes, hashes and times remain.
- * Jobs' versions are bumped so that a concurrent merge re-reads instead of writing the record back.
+ * Jobs' versions are bumped so that a concurrent merge re-reads instead of writing the record back. The
+ * bodies' objects go once the batch has committed; what the object store cannot take now, the orphan
+ * sweep removes later (no row refers to them any more).
  */
 export async function purgeExpiredBatch(
   pool: pg.Pool,
+  vault: BodyVault,
   before: Date,
   batchSize: number,
 ): Promise<PurgeCounts> {
-  return inMaintenance(pool, async (client) => {
+  const { counts, bodies } = await inMaintenance(pool, async (client) => {
     const purge = async (sql: string) => (await client.query(sql, [before, batchSize])).rowCount ?? 0;
-    return {
-      callbackEvents: await purge(`
+    const purgeBodies = async (sql: string) =>
+      (await client.query<{ id: string; objects: number | null }>(sql, [before, batchSize])).rows;
+    const events = await purgeBodies(`
         UPDATE callback_events SET body = NULL, purged_at = now()
          WHERE id IN (SELECT id FROM callback_events WHERE received_at < $1 AND purged_at IS NULL
-                       LIMIT $2 FOR UPDATE SKIP LOCKED)`),
-      statusSnapshots: await purge(`
+                       LIMIT $2 FOR UPDATE SKIP LOCKED)
+        RETURNING id, body_objects AS objects`);
+    const snapshots = await purgeBodies(`
         UPDATE status_snapshots SET body = NULL, purged_at = now()
          WHERE id IN (SELECT id FROM status_snapshots WHERE fetched_at < $1 AND purged_at IS NULL
-                       LIMIT $2 FOR UPDATE SKIP LOCKED)`),
-      submissions: await purge(`
+                       LIMIT $2 FOR UPDATE SKIP LOCKED)
+        RETURNING id, body_objects AS objects`);
+    return {
+      bodies: [...bodiesOf('callback_events', events), ...bodiesOf('status_snapshots', snapshots)],
+      counts: {
+        callbackEvents: events.length,
+        statusSnapshots: snapshots.length,
+        submissions: await purge(`
         UPDATE submissions
            SET payload = NULL, prepared = NULL, erased_at = now(), updated_at = now(), next_attempt_at = NULL,
                status = CASE WHEN status IN ('queued', 'uploading') THEN 'failed' ELSE status END,
@@ -122,28 +195,33 @@ export async function purgeExpiredBatch(
          WHERE job_id IN (SELECT job_id FROM submissions WHERE created_at < $1
                             AND (payload IS NOT NULL OR prepared IS NOT NULL)
                           LIMIT $2 FOR UPDATE SKIP LOCKED)`),
-      jobs: await purge(`
+        jobs: await purge(`
         UPDATE jobs SET id_info = NULL, purged_at = now(), version = version + 1, updated_at = now()
          WHERE job_id IN (SELECT job_id FROM jobs WHERE created_at < $1 AND (purged_at IS NULL OR id_info IS NOT NULL)
                            LIMIT $2 FOR UPDATE SKIP LOCKED)`),
+      },
     };
   });
+  const objects = await removeObjects(pool, vault, bodies).catch(() => 0);
+  return { ...counts, objects };
 }
 
 /** Purges everything past retention, a batch at a time. */
 export async function purgeExpired(
   pool: pg.Pool,
+  vault: BodyVault,
   before: Date,
   batchSize: number,
   maxBatches = Number.POSITIVE_INFINITY,
 ): Promise<PurgeCounts> {
-  const total: PurgeCounts = { jobs: 0, callbackEvents: 0, statusSnapshots: 0, submissions: 0 };
+  const total: PurgeCounts = { jobs: 0, callbackEvents: 0, statusSnapshots: 0, submissions: 0, objects: 0 };
   for (let batches = 0; batches < maxBatches; batches += 1) {
-    const batch = await purgeExpiredBatch(pool, before, batchSize);
+    const batch = await purgeExpiredBatch(pool, vault, before, batchSize);
     total.jobs += batch.jobs;
     total.callbackEvents += batch.callbackEvents;
     total.statusSnapshots += batch.statusSnapshots;
     total.submissions += batch.submissions;
+    total.objects += batch.objects;
     if (batch.jobs + batch.callbackEvents + batch.statusSnapshots + batch.submissions === 0) return total;
   }
   return total;
@@ -156,6 +234,8 @@ export interface ErasedIdentityData {
   callbackBodies: number;
   statusBodies: number;
   submissions: number;
+  /** Objects (photos) of the erased bodies removed from the object store. */
+  objects: number;
 }
 
 const USER_JOBS = statement<'userId'>(
@@ -170,11 +250,26 @@ SELECT :at, :fingerprint, job_id, 'erasure', :route, :requestId FROM unnest(:job
  * listed key.
  */
 const ERASE_CALLBACK_BODIES = statement<'jobIds' | 'userDigests' | 'at'>(`
-UPDATE callback_events SET body = NULL, purged_at = :at
- WHERE (job_id = ANY(:jobIds::text[]) OR user_digest = ANY(:userDigests::text[])) AND body IS NOT NULL`);
+WITH erased AS (
+  SELECT id, body IS NOT NULL AS "hadBody" FROM callback_events
+   WHERE (job_id = ANY(:jobIds::text[]) OR user_digest = ANY(:userDigests::text[]))
+     AND (body IS NOT NULL OR body_objects > 0)
+     FOR UPDATE)
+UPDATE callback_events e SET body = NULL, purged_at = COALESCE(e.purged_at, :at)
+  FROM erased WHERE e.id = erased.id
+RETURNING e.id, erased."hadBody", e.body_objects AS objects`);
+/**
+ * The user's jobs' job_status answers. Like callback bodies, one erased earlier whose objects the store
+ * could not remove then (`body_objects` still counts them) is taken again, so a repeat removes them.
+ */
 const ERASE_STATUS_BODIES = statement<'jobIds' | 'at'>(`
-UPDATE status_snapshots SET body = NULL, purged_at = :at
- WHERE job_id = ANY(:jobIds::text[]) AND body IS NOT NULL`);
+WITH erased AS (
+  SELECT id, body IS NOT NULL AS "hadBody" FROM status_snapshots
+   WHERE job_id = ANY(:jobIds::text[]) AND (body IS NOT NULL OR body_objects > 0)
+     FOR UPDATE)
+UPDATE status_snapshots s SET body = NULL, purged_at = COALESCE(s.purged_at, :at)
+  FROM erased WHERE s.id = erased.id
+RETURNING s.id, erased."hadBody", s.body_objects AS objects`);
 /** `purged_at` also keeps any later merge from writing an ID record back (store/jobs/job-writes.ts). */
 const ERASE_ID_INFO = statement<'jobIds' | 'at'>(`
 UPDATE jobs SET id_info = NULL, purged_at = COALESCE(purged_at, :at), version = version + 1, updated_at = :at
@@ -211,23 +306,32 @@ UPDATE jobs SET purged_at = :at, version = version + 1, updated_at = :at
 export async function eraseUserIdentityData(
   pool: pg.Pool,
   cipher: FieldCipher,
+  vault: BodyVault,
   request: { userId: string; at: Date; fingerprint: string; route: string; requestId: string },
 ): Promise<ErasedIdentityData> {
   const userDigests = cipher.digestsUnderEveryKey(digestContext.userId, request.userId);
-  return inMaintenance(pool, async (client) => {
+  type ErasedRow = { id: string; hadBody: boolean; objects: number | null };
+  const { erased, bodies } = await inMaintenance(pool, async (client) => {
     const { rows } = await client.query<{ job_id: string }>(USER_JOBS.bind({ userId: request.userId }));
     const jobIds = rows.map((row) => row.job_id);
     const { at } = request;
     if (jobIds.length > 0) await client.query(AUDIT_ERASURE.bind({ ...request, jobIds }));
     const idInfo = (await client.query(ERASE_ID_INFO.bind({ jobIds, at }))).rowCount ?? 0;
     await client.query(MARK_ERASED.bind({ jobIds, at }));
+    const events = (await client.query<ErasedRow>(ERASE_CALLBACK_BODIES.bind({ jobIds, userDigests, at })))
+      .rows;
+    const snapshots = (await client.query<ErasedRow>(ERASE_STATUS_BODIES.bind({ jobIds, at }))).rows;
     return {
-      jobs: jobIds.length,
-      idInfo,
-      callbackBodies:
-        (await client.query(ERASE_CALLBACK_BODIES.bind({ jobIds, userDigests, at }))).rowCount ?? 0,
-      statusBodies: (await client.query(ERASE_STATUS_BODIES.bind({ jobIds, at }))).rowCount ?? 0,
-      submissions: (await client.query(ERASE_SUBMISSIONS.bind({ jobIds, at }))).rowCount ?? 0,
+      bodies: [...bodiesOf('callback_events', events), ...bodiesOf('status_snapshots', snapshots)],
+      erased: {
+        jobs: jobIds.length,
+        idInfo,
+        callbackBodies: events.filter((row) => row.hadBody).length,
+        statusBodies: snapshots.filter((row) => row.hadBody).length,
+        submissions: (await client.query(ERASE_SUBMISSIONS.bind({ jobIds, at }))).rowCount ?? 0,
+      },
     };
   });
+  // After the commit: Postgres holds nothing of the user's any more, whatever the object store answers.
+  return { ...erased, objects: await removeObjects(pool, vault, bodies) };
 }

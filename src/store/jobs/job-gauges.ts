@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { retiredBefore } from '../../domain/webhook-endpoints.js';
 import { FEED_HORIZON } from '../feed/feed-horizon.js';
+import { countWholeBodies } from '../objects/inline-bodies.js';
 import { statement } from '../sql.js';
 
 /** Jobs per state and finality, with the flags dashboards count. */
@@ -98,9 +99,22 @@ export interface JobGaugeRow {
   fraudSuspects: number;
 }
 
-/** The reads /metrics makes of Postgres. */
-export function createGaugeQueries({ pool }: { pool: pg.Pool }) {
+/**
+ * The reads /metrics makes of Postgres. `objectStorage`: photos go to an object store, so bodies still
+ * whole in Postgres are a backlog worth a gauge (with OBJECT_STORE_INLINE every body is, by choice).
+ */
+export function createGaugeQueries({
+  pool,
+  objectStorage = false,
+}: {
+  pool: pg.Pool;
+  objectStorage?: boolean;
+}) {
   return {
+    /** Bodies waiting to be moved to the object store; null without one. */
+    async inlineBodies(): Promise<number | null> {
+      return objectStorage ? countWholeBodies(pool) : null;
+    },
     async jobCounts(): Promise<JobGaugeRow[]> {
       return (await pool.query<JobGaugeRow>(JOB_GAUGES.bind({}))).rows;
     },

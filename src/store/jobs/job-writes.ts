@@ -38,7 +38,8 @@ function evidenceValues<F extends string>(evidence: EvidenceTable<F>): string {
     .map((field) => {
       const { name, type } = evidence.columns[field];
       const parameter = `:${EVIDENCE}${field}::${type}`;
-      if (name === 'body') return `CASE WHEN job.erased THEN NULL ELSE ${parameter} END`;
+      if (name === 'body' || name === 'body_objects')
+        return `CASE WHEN job.erased THEN NULL ELSE ${parameter} END`;
       if (name === 'body_withheld') return `(${parameter} OR job.erased)`;
       return parameter;
     })
@@ -60,7 +61,9 @@ evidence AS (
     FROM job LEFT JOIN evidence ON true
    WHERE :transitioned::boolean
 )
-SELECT count(*)::int AS written, COALESCE(bool_or(job.erased), false) AS erased FROM job`;
+SELECT count(*)::int AS written, COALESCE(bool_or(job.erased), false) AS erased,
+       (SELECT count(*) FROM evidence)::int AS "evidenceStored"
+  FROM job`;
 }
 
 const CREATE_JOB = `
