@@ -53,6 +53,8 @@ describe('webhooks to internal services', () => {
     return service;
   }
 
+  const scrape = (s: TestService) => async () => (await fetch(`${s.baseUrl}/metrics`)).text();
+
   async function endpointReady(s: TestService) {
     await eventually(
       async () => JSON.stringify((await s.admin('GET', '/v1/notifications/endpoints')).body),
@@ -156,7 +158,10 @@ describe('webhooks to internal services', () => {
     await change("state = 'provisional'");
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(of(jobId).map((message) => message.answered)).toEqual([410]);
-    const metrics = await (await fetch(`${s.baseUrl}/metrics`)).text();
+    // Gauges are read from Postgres at most every 5 s, and a slow read keeps the last values.
+    const metrics = await eventually(scrape(s), (text) =>
+      /^smileid_webhook_endpoints_disabled 1$/m.test(text),
+    );
     expect(metrics).toMatch(/^smileid_webhook_endpoints_disabled 1$/m);
 
     const disabled = endpoints.items.find((endpoint) => endpoint.disabledAt !== null)!;
@@ -208,7 +213,7 @@ describe('webhooks to internal services', () => {
     expect(retired).toMatchObject({ retired: true });
     expect(retired.pending).toBeGreaterThan(0);
     expect(current).toMatchObject({ retired: false });
-    const metrics = await (await fetch(`${s.baseUrl}/metrics`)).text();
+    const metrics = await eventually(scrape(s), (text) => /^smileid_webhook_backlog 0$/m.test(text));
     expect(metrics).toMatch(/^smileid_webhook_backlog 0$/m);
     expect(Number(/^smileid_webhook_endpoints_retired (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
     expect(await s.admin('POST', `/v1/notifications/endpoints/${retired.id}/enable`)).toMatchObject({
