@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_API_KEY, TEST_PARTNER_ID } from '../helpers/app.js';
+import { createScratchDatabase, type ScratchDatabase } from '../helpers/database.js';
 import { spawnService, waitForOutput } from '../helpers/processes.js';
 import {
   type Answer,
@@ -19,11 +20,14 @@ import { submissionRequest } from '../helpers/submissions.js';
  */
 describe('webhooks to internal services', () => {
   const secret = newWebhookSecret();
+  // A database of its own: the tests read gauges that count every endpoint and delivery of the database.
+  let scratch: ScratchDatabase;
   let simulator: TestSimulator;
   let receiver: Receiver;
   let service: TestService | undefined;
 
   const env = (receiverUrl: string) => ({
+    DATABASE_URL: scratch.url,
     NOTIFY_WEBHOOK_URLS: receiverUrl,
     NOTIFY_WEBHOOK_SECRETS: secret,
     NOTIFY_TIMEOUT_MS: '500',
@@ -34,6 +38,7 @@ describe('webhooks to internal services', () => {
   });
 
   beforeAll(async () => {
+    scratch = await createScratchDatabase();
     simulator = await startSimulator();
   });
   afterEach(async () => {
@@ -43,6 +48,7 @@ describe('webhooks to internal services', () => {
   });
   afterAll(async () => {
     await simulator?.close();
+    await scratch?.drop();
   });
 
   /** The service, once its first sweep has made the receiver's endpoint (which starts at the feed's end). */
