@@ -29,7 +29,9 @@ export interface Simulator {
  */
 export function buildSimulator(options: SimulatorOptions): Simulator {
   const { partnerId, apiKey, now = () => new Date(), random = Math.random, defaultFaults = {} } = options;
-  const app = Fastify({ loggerInstance: options.logger });
+  // Closing means gone: a connection its client abandoned mid-call (a timed-out job_status call) must not hold
+  // the close open until Node's own timeouts reap it, a minute later.
+  const app = Fastify({ loggerInstance: options.logger, forceCloseConnections: true });
   const state = createState(defaultFaults);
 
   // Releases calls held by latency or timeoutNext before Fastify waits for in-flight requests.
