@@ -1,8 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { sameAnswer } from '../domain/decision/decide.js';
-import { redecide } from '../domain/decision/job-decision.js';
 import type { PolicyInUse } from '../domain/decision/policy.js';
 import type { DecisionReplayStore, ReplayedDecision } from '../store/jobs/decision-replay.js';
+import { replayDecision } from './replay-decision.js';
 
 /** Jobs decided again per statement. */
 export const REPLAY_BATCH_SIZE = 500;
@@ -50,16 +49,11 @@ export function createDecisionReplay({
   async function batch(): Promise<Omit<ReplayRun, 'current'>> {
     const jobs = await store.underAnotherVersion(policy.version, batchSize);
     const at = now();
-    const decisions: ReplayedDecision[] = jobs.map((job) => {
-      const context = { idType: job.idType, country: job.country, stale: job.staleAt !== null };
-      const decision = redecide(job.outcome, { ...context, decision: job.decision }, policy, at);
-      return {
-        jobId: job.outcome.jobId,
-        version: job.version,
-        decision,
-        changed: !sameAnswer(job.decision, decision),
-      };
-    });
+    const decisions: ReplayedDecision[] = jobs.map((job) => ({
+      jobId: job.outcome.jobId,
+      version: job.version,
+      ...replayDecision(job, policy, at),
+    }));
     const written = await store.write(decisions, at);
     return {
       examined: jobs.length,
