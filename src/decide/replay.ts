@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { PolicyInUse } from '../domain/decision/policy.js';
+import { type Metrics, recordDecision } from '../observability/metrics.js';
 import type { DecisionReplayStore, ReplayedDecision } from '../store/jobs/decision-replay.js';
 import { replayDecision } from './replay-decision.js';
 
@@ -35,6 +36,7 @@ export function createDecisionReplay({
   now = () => new Date(),
   batchSize = REPLAY_BATCH_SIZE,
   runBudgetMs = REPLAY_RUN_BUDGET_MS,
+  metrics,
 }: {
   store: DecisionReplayStore;
   policy: PolicyInUse;
@@ -43,6 +45,8 @@ export function createDecisionReplay({
   now?: () => Date;
   batchSize?: number;
   runBudgetMs?: number;
+  /** Counts the decisions the replay changes, as smileid_decisions_total counts every writer's. */
+  metrics?: Metrics | undefined;
 }) {
   let announced = false;
 
@@ -54,11 +58,16 @@ export function createDecisionReplay({
       version: job.version,
       ...replayDecision(job, policy, at),
     }));
-    const written = await store.write(decisions, at);
+    const written = new Set(await store.write(decisions, at));
+    // Counted as every writer counts its decisions, once written: each change is a job.decided webhook.
+    for (const [index, job] of jobs.entries()) {
+      const after = decisions[index]!.decision;
+      if (written.has(job.outcome.jobId)) recordDecision(metrics, { before: job.decision, after });
+    }
     return {
       examined: jobs.length,
       changed: decisions.filter((decision) => decision.changed).length,
-      written,
+      written: written.size,
     };
   }
 
