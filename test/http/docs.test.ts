@@ -126,7 +126,7 @@ describe('the API documentation', () => {
     expect(Object.keys(operation?.responses ?? {})).toEqual(
       expect.arrayContaining(['200', '202', '400', '409', '413', '501', '503']),
     );
-    expect(JSON.stringify(operation?.responses['501'])).toContain('SUBMISSIONS_NOT_CONFIGURED');
+    expect(JSON.stringify(operation?.responses?.['501'])).toContain('SUBMISSIONS_NOT_CONFIGURED');
     const body = JSON.stringify(operation?.requestBody);
     for (const field of ['userId', 'idInfo', 'images', 'jpegBase64', 'partnerParams', 'idCardBack']) {
       expect(body).toContain(field);
