@@ -172,6 +172,8 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
     redis: fastRedis,
     prefix: settings.redis.prefix,
     perSecond: settings.smileApi.callsPerSecond,
+    outages: connections.redisOutages,
+    log,
   });
   // Stateless: the workers poll with it, and the API asks it for image links at request time.
   const jobStatus = createJobStatusClient({ ...settings.smileApi.status, slot: budget.acquire });
