@@ -2,6 +2,7 @@ import type { Job, JobsOptions, Queue } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Metrics } from '../observability/metrics.js';
+import type { OutageReporter } from '../util/outages.js';
 import { createScheduleRuns } from './schedule-runs.js';
 
 /** A job the worker side runs on a schedule: a job scheduler named after the job, on the job's queue. */
@@ -35,6 +36,7 @@ export function createScheduleKeeper({
   redis,
   prefix,
   log,
+  outages,
   metrics,
   checkIntervalMs = SCHEDULE_CHECK_INTERVAL_MS,
   minStallMs = MIN_STALL_MS,
@@ -44,11 +46,13 @@ export function createScheduleKeeper({
   redis: Redis;
   prefix: string;
   log: FastifyBaseLogger;
+  /** Says Redis being down when a run cannot be recorded. */
+  outages: Pick<OutageReporter, 'reportIfUnreachable'>;
   metrics?: Metrics | undefined;
   checkIntervalMs?: number;
   minStallMs?: number;
 }) {
-  const runs = createScheduleRuns({ redis, prefix });
+  const runs = createScheduleRuns({ redis, prefix, outages, log });
   const names = new Set(schedules.map((schedule) => schedule.name));
   const startedAt = Date.now();
   const redeclaredAt = new Map<string, number>();
@@ -131,7 +135,7 @@ export function createScheduleKeeper({
     /** Records the completed runs of the schedules' jobs that `worker` takes. */
     watch(worker: { on(event: 'completed', listener: (job: Job) => void): unknown }) {
       worker.on('completed', (job) => {
-        if (job.repeatJobKey !== undefined && names.has(job.repeatJobKey)) runs.record(job.repeatJobKey);
+        if (job.repeatJobKey !== undefined && names.has(job.repeatJobKey)) void runs.record(job.repeatJobKey);
       });
     },
     check,
