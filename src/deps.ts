@@ -189,7 +189,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
   const worker = runsWorkers ? workerOf(settings, connections, shared) : undefined;
   const gauges = createGaugeQueries({ pool: db.pool, objectStorage: storage.objects !== null });
   const changeSignal = servesHttpApi
-    ? createChangeSignal({ url: settings.database.url, log, outages: connections.postgres })
+    ? createChangeSignal({ url: settings.database.url, outages: connections.postgres })
     : undefined;
   void changeSignal?.start();
   const services = servesHttpApi

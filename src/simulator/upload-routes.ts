@@ -105,6 +105,7 @@ export function uploadRoutes(app: FastifyInstance, context: UploadContext): void
         try {
           const latencyMs = state.faults.uploadLatencyMs ?? 0;
           if (latencyMs > 0) {
+            // The wait rejects only when the simulator starts closing: the upload is answered at once.
             await delay(latencyMs, undefined, { signal: context.closing }).catch(() => undefined);
           }
           return await receiveZip(upload, request.body, reply);
@@ -163,6 +164,9 @@ export function uploadRoutes(app: FastifyInstance, context: UploadContext): void
       startedAt: registeredAt,
       spreadMs: 200,
       ...(context.closing ? { signal: context.closing } : {}),
-    }).catch(() => undefined);
+    }).catch((error: unknown) => {
+      // Each sending reports its own failure; this is one of the simulator's own.
+      app.log.error({ err: error, jobId: upload.jobId }, "could not deliver a simulated job's callbacks");
+    });
   }
 }
