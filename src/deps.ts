@@ -173,6 +173,8 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
     redis: fastRedis,
     prefix: settings.redis.prefix,
     perSecond: settings.smileApi.callsPerSecond,
+    outages: connections.redisOutages,
+    log,
   });
   // Stateless: the workers poll with it, and the API asks it for image links at request time.
   const jobStatus = createJobStatusClient({ ...settings.smileApi.status, slot: budget.acquire });
@@ -188,7 +190,7 @@ export function createDependencies(config: Config, log: FastifyBaseLogger) {
   const worker = runsWorkers ? workerOf(settings, connections, shared) : undefined;
   const gauges = createGaugeQueries({ pool: db.pool, objectStorage: storage.objects !== null });
   const changeSignal = servesHttpApi
-    ? createChangeSignal({ url: settings.database.url, log, outages: connections.postgres })
+    ? createChangeSignal({ url: settings.database.url, outages: connections.postgres })
     : undefined;
   void changeSignal?.start();
   const services = servesHttpApi

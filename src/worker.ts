@@ -42,6 +42,7 @@ export function buildWorker(deps: WorkerDependencies) {
     redis,
     prefix,
     log,
+    outages,
     metrics: deps.metrics,
     ...deps.scheduleKeeper,
   });

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { createFieldCipher, parseKeyring } from '../../src/security/field-cipher.js';
-import { createDatabase } from '../../src/store/connections.js';
+import { createDatabase, postgresOutages } from '../../src/store/connections.js';
 import { createGaugeQueries } from '../../src/store/jobs/job-gauges.js';
 import { createJobQueries } from '../../src/store/jobs/job-queries.js';
 import { createUserQueries } from '../../src/store/jobs/user-queries.js';
@@ -59,7 +59,7 @@ await withClient(url, async (client) => {
   await client.query('ANALYZE jobs');
 });
 
-const db = createDatabase({ url, poolSize: 4, timeoutMs: 30_000 });
+const db = createDatabase({ url, poolSize: 4, timeoutMs: 30_000, outages: postgresOutages(url, pino()) });
 const cipher = createFieldCipher(parseKeyring([BENCH_DATA_ENCRYPTION_KEYS]));
 const jobs = createJobQueries({ pool: db.pool, cipher });
 const gauges = createGaugeQueries({ pool: db.pool });
@@ -116,7 +116,7 @@ try {
   await db.pool.query('ANALYZE jobs');
   // A new pool: prepared statements planned with the index are not reused without it.
   await db.close();
-  const bare = createDatabase({ url, poolSize: 4, timeoutMs: 30_000 });
+  const bare = createDatabase({ url, poolSize: 4, timeoutMs: 30_000, outages: postgresOutages(url, pino()) });
   Object.assign(jobs, createJobQueries({ pool: bare.pool, cipher }));
   Object.assign(gauges, createGaugeQueries({ pool: bare.pool }));
   const queueReads = ['GET /v1/reviews, first page of 50', 'GET /v1/reviews, a page halfway'];

@@ -19,7 +19,7 @@ import {
   smileSecureCallback,
 } from '../../src/simulator/callbacks.js';
 import { jobStatusAt } from '../../src/simulator/job-lives.js';
-import { createDatabase } from '../../src/store/connections.js';
+import { createDatabase, postgresOutages } from '../../src/store/connections.js';
 import { createStatusStore } from '../../src/store/evidence/status-store.js';
 import { migrate } from '../../src/store/migrate.js';
 import { createObjectStorage, objectStoreOf } from '../../src/store/objects/object-storage.js';
@@ -75,7 +75,7 @@ async function storeJobs(settings: Settings, env: Record<string, string>, url: s
     SMILE_API_KEYS: SMILE_CREDENTIALS.apiKey,
     ...env,
   });
-  const db = createDatabase({ url, poolSize: 4, timeoutMs: 30_000 });
+  const db = createDatabase({ url, poolSize: 4, timeoutMs: 30_000, outages: postgresOutages(url, pino()) });
   const cipher = createFieldCipher(parseKeyring(config.DATA_ENCRYPTION_KEYS));
   const storage = createObjectStorage({
     settings: objectStoreOf(config),

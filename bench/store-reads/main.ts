@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { createFieldCipher, parseKeyring } from '../../src/security/field-cipher.js';
-import { createDatabase } from '../../src/store/connections.js';
+import { createDatabase, postgresOutages } from '../../src/store/connections.js';
 import { createJobQueries } from '../../src/store/jobs/job-queries.js';
 import { decodeJob } from '../../src/store/jobs/job-table.js';
 import { migrate } from '../../src/store/migrate.js';
@@ -45,7 +45,7 @@ await withClient(url, (client) =>
   ),
 );
 
-const db = createDatabase({ url, poolSize: 10, timeoutMs: 5000 });
+const db = createDatabase({ url, poolSize: 10, timeoutMs: 5000, outages: postgresOutages(url, pino()) });
 const cipher = createFieldCipher(parseKeyring([BENCH_DATA_ENCRYPTION_KEYS]));
 const queries = createJobQueries({ pool: db.pool, cipher });
 const readers = {

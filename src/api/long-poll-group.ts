@@ -63,6 +63,7 @@ export async function readForGroup(
       const idleLook = lookAgainMs === 0 && timer.aborted;
       const gatherMs = polls.answeredAt + polls.answerIntervalMs - Date.now();
       if (gatherMs > 0)
+        // Rejects only when the group goes idle, which the next line looks at.
         await sleep(gatherMs, undefined, { signal: group.idle.signal }).catch(() => undefined);
       if (group.waiters.size === 0) return;
       changed = polls.watch();

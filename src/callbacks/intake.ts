@@ -116,6 +116,7 @@ async function discardUnkept(
   result: StoreResult | undefined,
 ) {
   if (stashed === undefined || (result?.status === 'accepted' && !result.bodyWithheld)) return;
+  // A body that could not be stashed left no objects, and its error reached the recording that awaited it.
   const body = await stashed.catch(() => undefined);
   if (body) store.discardObjects(body);
 }

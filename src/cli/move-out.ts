@@ -3,7 +3,7 @@ import { loadEntryPointConfig } from '../config.js';
 import { startEmbeddedObjectStore } from '../local-s3/embedded.js';
 import { loggerOptions } from '../observability/logger.js';
 import { createFieldCipher, parseKeyring } from '../security/field-cipher.js';
-import { createDatabase } from '../store/connections.js';
+import { createDatabase, postgresOutages } from '../store/connections.js';
 import { countWholeBodies } from '../store/objects/inline-bodies.js';
 import { createObjectStorage, objectStoreOf } from '../store/objects/object-storage.js';
 
@@ -29,7 +29,12 @@ if (settings === null) {
 }
 const batchSize = Number(process.argv[2] ?? 100);
 const cipher = createFieldCipher(parseKeyring(config.DATA_ENCRYPTION_KEYS));
-const db = createDatabase({ url: config.DATABASE_URL, poolSize: 2, timeoutMs: 60_000 });
+const db = createDatabase({
+  url: config.DATABASE_URL,
+  poolSize: 2,
+  timeoutMs: 60_000,
+  outages: postgresOutages(config.DATABASE_URL, logger),
+});
 const storage = createObjectStorage({
   settings,
   cipher,

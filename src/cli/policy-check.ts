@@ -1,7 +1,9 @@
+import { pino } from 'pino';
 import { loadEntryPointConfig } from '../config.js';
 import { createPolicyCheck, formatReport } from '../decide/policy-check.js';
 import { loadPolicyFile, PolicyFileError } from '../decide/policy-file.js';
-import { createDatabase } from '../store/connections.js';
+import { loggerOptions } from '../observability/logger.js';
+import { createDatabase, postgresOutages } from '../store/connections.js';
 import { createDecisionReplayStore } from '../store/jobs/decision-replay.js';
 
 /**
@@ -27,7 +29,14 @@ try {
 }
 
 const config = loadEntryPointConfig();
-const db = createDatabase({ url: config.DATABASE_URL, poolSize: 1, timeoutMs: 60_000 });
+// On stderr: stdout carries the report alone.
+const logger = pino(loggerOptions(config.LOG_LEVEL), pino.destination(2));
+const db = createDatabase({
+  url: config.DATABASE_URL,
+  poolSize: 1,
+  timeoutMs: 60_000,
+  outages: postgresOutages(config.DATABASE_URL, logger),
+});
 try {
   const check = createPolicyCheck(candidate);
   for await (const jobs of createDecisionReplayStore({ pool: db.pool }).all(PAGE_SIZE)) {

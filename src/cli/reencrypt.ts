@@ -4,7 +4,7 @@ import { loadEntryPointConfig } from '../config.js';
 import { startEmbeddedObjectStore } from '../local-s3/embedded.js';
 import { loggerOptions } from '../observability/logger.js';
 import { createFieldCipher, parseKeyring } from '../security/field-cipher.js';
-import { createDatabase } from '../store/connections.js';
+import { createDatabase, postgresOutages } from '../store/connections.js';
 import { reencryptAll } from '../store/identity/identity-maintenance.js';
 import { redigestUsers } from '../store/identity/user-digests.js';
 import { createObjectStorage, objectStoreOf } from '../store/objects/object-storage.js';
@@ -22,7 +22,12 @@ const logger = pino(loggerOptions(loaded.LOG_LEVEL));
 const embedded = loaded.OBJECT_STORE_EMBEDDED ? await startEmbeddedObjectStore(loaded, logger) : undefined;
 const config = embedded?.config ?? loaded;
 const cipher = createFieldCipher(parseKeyring(config.DATA_ENCRYPTION_KEYS));
-const db = createDatabase({ url: config.DATABASE_URL, poolSize: 2, timeoutMs: 60_000 });
+const db = createDatabase({
+  url: config.DATABASE_URL,
+  poolSize: 2,
+  timeoutMs: 60_000,
+  outages: postgresOutages(config.DATABASE_URL, logger),
+});
 const storage = createObjectStorage({
   settings: objectStoreOf(config),
   cipher,

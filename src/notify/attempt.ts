@@ -50,6 +50,7 @@ export async function attemptDelivery({
   }
   const { status } = response;
   if (response.ok) {
+    // Only the status matters; a body that refuses to be cancelled is already closed or broken.
     await response.body?.cancel().catch(() => undefined);
     return { ok: true, status, error: '', retryAfterMs: null };
   }
@@ -83,6 +84,7 @@ async function readPrefix(body: ReadableStream<Uint8Array> | null, maxBytes: num
   } catch {
     // Timed out or cut off while reading: what came is enough.
   } finally {
+    // Releasing the rest of the body; one that refuses is already closed or broken, with nothing to free.
     await reader.cancel().catch(() => undefined);
   }
   // Not `fatal`: a character cut at the limit, or bytes that are not UTF-8, become U+FFFD.

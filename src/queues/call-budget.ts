@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
+import type { OutageReporter } from '../util/outages.js';
+import { createRepeatedErrorLog } from '../util/repeated-errors.js';
 
 /**
  * One budget of calls per second to Smile ID, kept in Redis and shared by every process and every kind
@@ -9,7 +12,9 @@ import type { Redis } from 'ioredis';
  * no span of one second ever holds more than the budget (a fixed window would let twice the budget pass
  * across its boundary). A caller over the budget waits until the oldest call leaves the log. If Redis
  * cannot be asked, the call goes ahead: the budget protects Smile ID's rate limit, and a short outage of
- * it must not stop confirmations (Smile ID's own 429s are retried with backoff anyway).
+ * it must not stop confirmations (Smile ID's own 429s are retried with backoff anyway). Either way it is
+ * said: an outage by the process's Redis outage reporter, any other failure (the script refused, the key
+ * of another type) as an error, since until it is fixed every call goes ahead unbudgeted.
  */
 
 const WINDOW_MS = 1000;
@@ -32,12 +37,22 @@ export function createCallBudget({
   redis,
   prefix,
   perSecond,
+  outages,
+  log,
 }: {
   redis: Pick<Redis, 'eval'>;
   prefix: string;
   perSecond: number;
+  outages: Pick<OutageReporter, 'reportIfUnreachable'>;
+  log: FastifyBaseLogger;
 }) {
   const key = `${prefix}:smile-api-budget`;
+  const failed = createRepeatedErrorLog({
+    log,
+    level: 'error',
+    message:
+      'could not take a place in the Smile ID call budget; calls go ahead unbudgeted until this is fixed',
+  });
 
   /** Resolves when a call may be made. */
   async function acquire(): Promise<void> {
@@ -46,7 +61,8 @@ export function createCallBudget({
       let waitMs: number;
       try {
         waitMs = Number(await redis.eval(TAKE, 1, key, perSecond, WINDOW_MS, call));
-      } catch {
+      } catch (error) {
+        if (!outages.reportIfUnreachable(error)) failed(error, { key });
         return;
       }
       if (waitMs <= 0) return;

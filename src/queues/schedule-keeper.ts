@@ -2,6 +2,7 @@ import type { Job, JobsOptions, Queue } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Metrics } from '../observability/metrics.js';
+import type { OutageReporter } from '../util/outages.js';
 import { createScheduleRuns, type ScheduleRuns } from './schedule-runs.js';
 import { MIN_STALL_MS, redeclareStalled, sinceRunMs, stallAfterMs } from './schedule-stall.js';
 
@@ -54,6 +55,7 @@ export function createScheduleKeeper({
   redis,
   prefix,
   log,
+  outages,
   metrics,
   checkIntervalMs = SCHEDULE_CHECK_INTERVAL_MS,
   minStallMs = MIN_STALL_MS,
@@ -63,6 +65,8 @@ export function createScheduleKeeper({
   redis: Redis;
   prefix: string;
   log: FastifyBaseLogger;
+  /** Says Redis being down when a run cannot be recorded. */
+  outages: Pick<OutageReporter, 'reportIfUnreachable'>;
   metrics?: Metrics | undefined;
   checkIntervalMs?: number;
   minStallMs?: number;
@@ -73,7 +77,7 @@ export function createScheduleKeeper({
     log,
     metrics,
     minStallMs,
-    runs: createScheduleRuns({ redis, prefix }),
+    runs: createScheduleRuns({ redis, prefix, outages, log }),
     startedAt: Date.now(),
     redeclaredAt: new Map(),
     declareAll: () => declareAll(keeper),
@@ -127,7 +131,8 @@ function start(keeper: Keeper, checkIntervalMs: number) {
 function watchRuns(keeper: Keeper, worker: CompletingWorker) {
   const names = new Set(keeper.schedules.map((schedule) => schedule.name));
   worker.on('completed', (job) => {
-    if (job.repeatJobKey !== undefined && names.has(job.repeatJobKey)) keeper.runs.record(job.repeatJobKey);
+    if (job.repeatJobKey !== undefined && names.has(job.repeatJobKey))
+      void keeper.runs.record(job.repeatJobKey);
   });
 }
 

@@ -37,6 +37,7 @@ export async function deliverOverTime(
   const started: Promise<Delivery>[] = [];
   const sendAt = async (index: number, dueAt: number) => {
     const delay = Math.max(0, dueAt - now().getTime());
+    // The wait rejects only when the signal aborts: the simulator is closing.
     const waited = await sleep(delay, true, { signal: options.signal }).catch(() => false);
     started.push(waited ? send(index).then(reported(options)) : Promise.resolve(notSent(callbacks[index]!)));
   };

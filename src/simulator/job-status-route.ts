@@ -29,6 +29,7 @@ export function jobStatusRoute(app: FastifyInstance, context: JobStatusContext):
       const registered = jobId === undefined ? undefined : state.jobs.get(jobId);
       const fault = decideFault(registered?.faults, state.faults, state.stats.failuresServed, context.random);
       if (fault.latencyMs > 0) {
+        // The wait rejects only when the simulator starts closing.
         const slept = await delay(fault.latencyMs, true, { signal: closing }).catch(() => false);
         if (!slept) return reply.code(503).send(SHUTTING_DOWN);
       }

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { simulatedJob } from './callbacks.js';
 import { deliverOverTime } from './deliver-over-time.js';
 import { lifeCallbacks } from './job-lives.js';
@@ -97,6 +97,7 @@ async function receiveUpload(context: UploadContext, ref: string, body: unknown,
   try {
     const latencyMs = state.faults.uploadLatencyMs ?? 0;
     if (latencyMs > 0) {
+      // The wait rejects only when the simulator starts closing: the upload is answered at once.
       await delay(latencyMs, undefined, { signal: context.closing }).catch(() => undefined);
     }
     return await receiveZip(context, upload, body, reply);
@@ -111,13 +112,18 @@ async function receiveZip(context: UploadContext, upload: PendingUpload, body: u
   if (!checked.ok) return reply.code(400).send({ code: 'ZIP_INVALID', error: checked.reason });
   const mismatch = zipMismatch(upload, checked.package);
   if (mismatch !== undefined) return reply.code(400).send({ code: 'ZIP_INVALID', error: mismatch });
-  if (upload.uploadedAt === undefined) startLife(context, upload, checked.package.partnerParams);
+  if (upload.uploadedAt === undefined) startLife(context, upload, checked.package.partnerParams, reply.log);
   upload.uploadedAt = context.now().getTime();
   return reply.code(200).send();
 }
 
 /** Registers the job with its life, and sends the life's callbacks over time. */
-function startLife(context: UploadContext, upload: PendingUpload, params: Record<string, unknown>) {
+function startLife(
+  context: UploadContext,
+  upload: PendingUpload,
+  params: Record<string, unknown>,
+  log: FastifyBaseLogger,
+) {
   const life = lifeNamedIn(params);
   const job = {
     ...simulatedJob({ jobId: upload.jobId, userId: upload.userId }),
@@ -137,5 +143,8 @@ function startLife(context: UploadContext, upload: PendingUpload, params: Record
     startedAt: registeredAt,
     spreadMs: 200,
     ...(context.closing ? { signal: context.closing } : {}),
-  }).catch(() => undefined);
+  }).catch((error: unknown) => {
+    // Each sending reports its own failure; this is one of the simulator's own.
+    log.error({ err: error, jobId: upload.jobId }, "could not deliver a simulated job's callbacks");
+  });
 }

@@ -62,8 +62,11 @@ export interface DatabaseOptions {
   poolSize: number;
   /** Bound on waiting for a connection and on each statement, so a request never hangs on Postgres. */
   timeoutMs: number;
-  /** Where an idle client's lost connection is reported; without one, it is dropped quietly. */
-  outages?: OutageReporter;
+  /**
+   * Where an idle client's lost connection is reported: the process's one reporter of Postgres outages
+   * (`postgresOutages`), a command-line tool's as much as the service's.
+   */
+  outages: OutageReporter;
 }
 
 /**
@@ -81,14 +84,14 @@ export function createDatabase({ url, poolSize, timeoutMs, outages }: DatabaseOp
     application_name: 'smileid-callbacks',
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
-  if (outages) watchPool(pool, outages);
-  else pool.on('error', () => undefined);
+  watchPool(pool, outages);
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     pool,
     prisma,
     async close() {
       await prisma.$disconnect();
+      // pg refuses only to end a pool twice (close called again): nothing is left open either way.
       await pool.end().catch(() => undefined);
     },
   };

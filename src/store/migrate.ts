@@ -133,6 +133,7 @@ export async function migrate(
     }
     return appliedNow;
   } finally {
+    // Ending the session below releases the lock in any case; this only releases it sooner.
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
     await client.end();
   }
@@ -175,6 +176,8 @@ async function applyConcurrently(client: pg.Client, migration: Migration, index:
   try {
     await client.query(migration.sql);
   } catch (error) {
+    // The migration's error is the one to tell; a row left behind has no finished_at, so the migration
+    // still counts as not applied and the next run tries it again.
     await client.query('DELETE FROM _prisma_migrations WHERE id = $1', [id]).catch(() => undefined);
     throw error;
   }

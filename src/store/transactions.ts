@@ -41,6 +41,8 @@ export async function inTransaction<T>(
     await client.query('COMMIT');
     return result;
   } catch (error) {
+    // The work's error is the one to tell: a ROLLBACK fails only on a lost connection, which ends the
+    // transaction anyway, and the broken client is destroyed below.
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createOutageReporter } from './outages.js';
 
 /** A connection as ioredis's look to the reporter: a status, `error` and `ready` events. */
@@ -20,7 +20,13 @@ class FakeConnection extends EventEmitter {
 const refused = () =>
   Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6390'), { code: 'ECONNREFUSED' });
 
-function reporter(lookIntervalMs = 1000) {
+const LOOK_INTERVAL_MS = 1000;
+
+/**
+ * A reporter on a fake clock: `advance` moves the time its `now` reads and fires its looks on the way,
+ * as the real timers would.
+ */
+function reporter() {
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -28,17 +34,23 @@ function reporter(lookIntervalMs = 1000) {
       done();
     },
   });
-  let clock = 0;
   const outages = createOutageReporter({
     log: pino({ level: 'info' }, sink),
     dependency: { name: 'Redis', address: '127.0.0.1:6390', variable: 'REDIS_URL', remedy: 'start it' },
-    now: () => clock,
-    lookIntervalMs,
+    now: () => Date.now(),
+    lookIntervalMs: LOOK_INTERVAL_MS,
   });
-  return { outages, lines, advance: (ms: number) => (clock += ms) };
+  return { outages, lines, advance: (ms: number) => vi.advanceTimersByTime(ms) };
 }
 
 describe('the outage reporter', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 0 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('says an outage once however many connections, queues and workers report it, and its end once', () => {
     const { outages, lines, advance } = reporter();
     const [first, second] = [new FakeConnection(), new FakeConnection()];
@@ -57,15 +69,18 @@ describe('the outage reporter', () => {
 
     advance(12_000);
     first.ready();
+    advance(LOOK_INTERVAL_MS * 3);
     // Not back while one of its connections is still away.
     expect(lines).toHaveLength(1);
     second.ready();
+    advance(LOOK_INTERVAL_MS);
     expect(lines).toHaveLength(2);
     expect(outages.down).toBe(false);
+    // Dated from when every connection was ready, not from when that had held long enough to be said.
     expect(lines[1]).toMatchObject({
       level: 30,
-      msg: 'Redis at 127.0.0.1:6390 is reachable again after 12 s',
-      downSeconds: 12,
+      msg: 'Redis at 127.0.0.1:6390 is reachable again after 15 s',
+      downSeconds: 15,
       errors: 400,
     });
   });
@@ -104,29 +119,40 @@ describe('the outage reporter', () => {
     });
   });
 
-  it('waits a look before saying an outage that one socket noticed first, and dates it from that error', async () => {
-    const { outages, lines, advance } = reporter(20);
+  it('takes in an error that says the dependency cannot be reached and leaves any other to its caller', () => {
+    const { outages, lines } = reporter();
+    outages.watch(new FakeConnection());
+    const wrongType = new Error('WRONGTYPE Operation against a key holding the wrong kind of value');
+    expect(outages.reportIfUnreachable(wrongType)).toBe(false);
+    expect(lines).toHaveLength(0);
+    expect(outages.reportIfUnreachable(refused())).toBe(true);
+    expect(lines).toEqual([expect.objectContaining({ level: 50, reason: refused().message })]);
+  });
+
+  it('waits a look before saying an outage that one socket noticed first, and dates it from that error', () => {
+    const { outages, lines, advance } = reporter();
     const connection = outages.watch(new FakeConnection());
     connection.ready();
     // A worker's own connection notices first, while the watched one still looks ready.
     outages.listener('worker error')(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
     expect(lines).toHaveLength(0);
-    advance(3000);
+    advance(LOOK_INTERVAL_MS / 2);
     connection.fail(refused());
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 50, reason: 'write EPIPE' });
-    advance(2000);
+    advance(4500);
     connection.ready();
+    advance(LOOK_INTERVAL_MS);
     expect(lines[1]).toMatchObject({ level: 30, downSeconds: 5, errors: 2 });
   });
 
-  it('says as one warning a connection that failed while Redis stayed reachable', async () => {
-    const { outages, lines } = reporter(20);
+  it('says as one warning a connection that failed while Redis stayed reachable', () => {
+    const { outages, lines, advance } = reporter();
     const connection = outages.watch(new FakeConnection());
     connection.ready();
     outages.listener('worker error')(refused());
     outages.listener('queue error')(refused());
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    advance(LOOK_INTERVAL_MS * 5);
     expect(outages.down).toBe(false);
     expect(lines).toEqual([
       expect.objectContaining({
@@ -137,11 +163,68 @@ describe('the outage reporter', () => {
     ]);
   });
 
-  it('says a new outage after the last one ended', () => {
-    const { outages, lines } = reporter();
+  it('says a recovery once every connection has stayed ready for a whole look interval, and only once', () => {
+    const { outages, lines, advance } = reporter();
+    const connection = outages.watch(new FakeConnection());
+    connection.fail(refused());
+    advance(LOOK_INTERVAL_MS * 2.5);
+    connection.ready();
+    advance(LOOK_INTERVAL_MS - 1);
+    expect(lines.map((line) => line.level)).toEqual([50]);
+    expect(outages.down).toBe(true);
+    advance(1);
+    expect(lines.map((line) => line.level)).toEqual([50, 30]);
+    expect(outages.down).toBe(false);
+    advance(LOOK_INTERVAL_MS * 10);
+    expect(lines.map((line) => line.level)).toEqual([50, 30]);
+  });
+
+  it('counts an error within the look interval after every connection is ready into the same outage', () => {
+    const { outages, lines, advance } = reporter();
+    const connection = outages.watch(new FakeConnection());
+    const workerErrors = outages.listener('worker error', { queue: 'status-checks' });
+    connection.fail(refused());
+    advance(3000);
+    connection.ready();
+    advance(LOOK_INTERVAL_MS / 2);
+    // A worker's blocking connection, which the reporter does not watch, is still reconnecting.
+    workerErrors(refused());
+    advance(LOOK_INTERVAL_MS / 2);
+    expect(lines.map((line) => line.level)).toEqual([50]);
+    expect(outages.down).toBe(true);
+    // The watched connection fails again and comes back, within the interval too: down until then, 4.5 s.
+    advance(LOOK_INTERVAL_MS / 4);
+    connection.fail(refused());
+    advance(LOOK_INTERVAL_MS / 4);
+    connection.ready();
+    advance(LOOK_INTERVAL_MS * 5);
+    expect(lines.map((line) => line.msg)).toEqual([
+      expect.stringContaining('is unreachable'),
+      'Redis at 127.0.0.1:6390 is reachable again after 5 s',
+    ]);
+    expect(lines[1]).toMatchObject({ errors: 3 });
+  });
+
+  it('does not say a recovery that a connection left again before the look, even without an error', () => {
+    const { outages, lines, advance } = reporter();
     const connection = outages.watch(new FakeConnection());
     connection.fail(refused());
     connection.ready();
+    advance(LOOK_INTERVAL_MS / 2);
+    connection.status = 'reconnecting';
+    advance(LOOK_INTERVAL_MS * 3);
+    expect(lines).toHaveLength(1);
+    connection.ready();
+    advance(LOOK_INTERVAL_MS);
+    expect(lines.map((line) => line.level)).toEqual([50, 30]);
+  });
+
+  it('says a new outage after the last one ended', () => {
+    const { outages, lines, advance } = reporter();
+    const connection = outages.watch(new FakeConnection());
+    connection.fail(refused());
+    connection.ready();
+    advance(LOOK_INTERVAL_MS);
     connection.fail(refused());
     connection.fail(refused());
     expect(lines.map((line) => line.level)).toEqual([50, 30, 50]);

@@ -53,15 +53,20 @@ export function explainUnreachable(error: unknown, dependency: Dependency): unkn
   });
 }
 
-/** How often, during an outage, the watched connections are looked at for one that came back quietly. */
+/**
+ * How often, during an outage, the watched connections are looked at for one that came back quietly, and
+ * so how long they must all stay ready before their return is said.
+ */
 const LOOK_INTERVAL_MS = 1000;
 
 /**
  * Says once that a dependency went away and once that it is back, however many connections, queues and
  * workers use it: each of them reports every failed reconnect as an error (for Redis, about twenty a
  * second, each with a stack trace, from one worker process). An outage is the time from the first error
- * that says the dependency cannot be reached until every watched connection is ready again; the errors
- * between are counted, not logged. Such an error while every watched connection is still ready (one
+ * that says the dependency cannot be reached until every watched connection is ready again and has
+ * stayed so, with no such error from anything, until the next look a whole interval later: connections
+ * ready for a moment while others still fail are not a recovery, and saying one would say the same
+ * outage twice. The errors between are counted, not logged. Such an error while every watched connection is still ready (one
  * socket noticing first) waits a look to see whether the others follow. Any other error is logged every
  * time, with its stack.
  */
@@ -81,11 +86,23 @@ export function createOutageReporter({
   const connections = new Set<WatchedConnection>();
   /** Errors not said yet: the first one's time and reason, and how many since. */
   let suspected: { since: number; errors: number; reason: string } | undefined;
-  let outage: { since: number; errors: number } | undefined;
+  /** Said; `readySince`: every watched connection has been ready since then, a recovery not said yet. */
+  let outage: { since: number; errors: number; readySince?: number } | undefined;
   let timer: NodeJS.Timeout | undefined;
 
   const allReady = () =>
     connections.size > 0 && [...connections].every((connection) => connection.status === 'ready');
+
+  function startLooking() {
+    clearInterval(timer);
+    timer = setInterval(look, lookIntervalMs);
+    timer.unref();
+  }
+
+  function stopLooking() {
+    clearInterval(timer);
+    timer = undefined;
+  }
 
   function begin(first: { since: number; errors: number; reason: string }) {
     suspected = undefined;
@@ -96,11 +113,23 @@ export function createOutageReporter({
     );
   }
 
+  /** Every watched connection is ready: the recovery is said at the look a whole interval from now. */
+  function holdRecovery() {
+    if (!outage || outage.readySince !== undefined || !allReady()) return;
+    outage.readySince = now();
+    startLooking();
+  }
+
+  /** Says the recovery held since the last look, unless a connection has gone away again meanwhile. */
   function recover() {
-    if (!outage || !allReady()) return;
-    const { since, errors } = outage;
+    if (outage?.readySince === undefined) return;
+    if (!allReady()) {
+      outage.readySince = undefined;
+      return;
+    }
+    const { since, errors, readySince } = outage;
     outage = undefined;
-    const downSeconds = Math.round((now() - since) / 1000);
+    const downSeconds = Math.round((readySince - since) / 1000);
     log.info(
       { ...fields, downSeconds, errors },
       `${name} at ${address} is reachable again after ${downSeconds} s`,
@@ -117,25 +146,29 @@ export function createOutageReporter({
       );
       suspected = undefined;
     }
-    recover();
-    if (!outage) {
-      clearInterval(timer);
-      timer = undefined;
-    }
+    if (outage?.readySince === undefined) holdRecovery();
+    else recover();
+    if (!outage) stopLooking();
   }
 
   function unreachable(error: Error) {
     if (outage) {
+      // However ready the watched connections look, something still cannot reach it: the outage goes on.
       outage.errors += 1;
+      outage.readySince = undefined;
       return;
     }
     suspected ??= { since: now(), errors: 0, reason: error.message };
     suspected.errors += 1;
     if (!allReady()) begin(suspected);
-    if (!timer) {
-      timer = setInterval(look, lookIntervalMs);
-      timer.unref();
-    }
+    if (!timer) startLooking();
+  }
+
+  /** Takes `error` into the outage if it says the dependency cannot be reached; answers whether it did. */
+  function reportIfUnreachable(error: unknown): boolean {
+    if (!isUnreachable(error)) return false;
+    unreachable(error as Error);
+    return true;
   }
 
   /**
@@ -144,21 +177,21 @@ export function createOutageReporter({
    */
   function listener(message: string, bindings: Record<string, unknown> = {}) {
     return (error: unknown) => {
-      if (isUnreachable(error)) unreachable(error as Error);
-      else log.warn({ ...fields, ...bindings, err: error }, message);
+      if (!reportIfUnreachable(error)) log.warn({ ...fields, ...bindings, err: error }, message);
     };
   }
 
   return {
     listener,
-    /** Reports `connection`'s errors, and lets its `ready` end an outage. */
+    reportIfUnreachable,
+    /** Reports `connection`'s errors, and lets its `ready` end an outage once it holds. */
     watch<C extends WatchedConnection>(connection: C, message = `${name.toLowerCase()} connection error`): C {
       connections.add(connection);
       connection.on('error', listener(message));
-      connection.on('ready', recover);
+      connection.on('ready', holdRecovery);
       return connection;
     },
-    /** True from the first error that says the dependency cannot be reached until it is back. */
+    /** True from the first error that says the dependency cannot be reached until its return is said. */
     get down(): boolean {
       return outage !== undefined;
     },

@@ -5,10 +5,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { isStorageUnavailable } from '../../src/http/storage-unavailable.js';
 import { resultCallback, simulatedJob } from '../../src/simulator/callbacks.js';
-import { createDatabase } from '../../src/store/connections.js';
 import { inTransaction } from '../../src/store/transactions.js';
 import { API_TOKEN } from '../helpers/app.js';
 import { signed } from '../helpers/callbacks.js';
+import { testDatabase } from '../helpers/database.js';
 import { isErrorBody } from '../helpers/http.js';
 import { startService, startSimulator, type TestService, type TestSimulator } from '../helpers/service.js';
 
@@ -139,9 +139,8 @@ describe('edges: /v1 while Postgres is unavailable', () => {
 });
 
 describe('edges: which database errors mean "unavailable"', () => {
-  const db = createDatabase({ url: inject('databaseUrl'), poolSize: 2, timeoutMs: 300 });
-  const unreachable = createDatabase({
-    url: 'postgresql://postgres@127.0.0.1:1/nowhere',
+  const db = testDatabase(inject('databaseUrl'), { timeoutMs: 300 });
+  const unreachable = testDatabase('postgresql://postgres@127.0.0.1:1/nowhere', {
     poolSize: 1,
     timeoutMs: 300,
   });

@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createJobRegistration } from '../../src/api/register-job.js';
 import { DEFAULT_POLL_MODEL } from '../../src/domain/poll-schedule.js';
 import { simulatedJob } from '../../src/simulator/callbacks.js';
-import { createDatabase } from '../../src/store/connections.js';
 import { createRegistrationStore } from '../../src/store/jobs/registrations.js';
 import { TEST_API_KEY, TEST_PARTNER_ID } from '../helpers/app.js';
+import { testDatabase } from '../helpers/database.js';
 import { type ServiceProcess, spawnService, waitForOutput } from '../helpers/processes.js';
 import { eventually, startSimulator, type TestSimulator } from '../helpers/service.js';
 import { DEFAULT_POLICY } from '../helpers/status.js';
@@ -53,7 +53,7 @@ describe('several worker processes on one queue', () => {
         reviewDelayMs: 2500,
       });
     }
-    const db = createDatabase({ url: inject('databaseUrl'), poolSize: 2, timeoutMs: 5000 });
+    const db = testDatabase(inject('databaseUrl'));
     const registrations = createJobRegistration({
       store: createRegistrationStore({ prisma: db.prisma }),
       pollModel: { ...DEFAULT_POLL_MODEL, horizonMs: 3_600_000 },

@@ -10,7 +10,7 @@ import { createFailFastRedis, redisOutages } from '../../src/queues/redis.js';
 import { createFieldCipher, type FieldCipher, parseKeyring } from '../../src/security/field-cipher.js';
 import { createServices } from '../../src/services.js';
 import { settingsOf } from '../../src/settings.js';
-import { createDatabase, type Database } from '../../src/store/connections.js';
+import { createDatabase, type Database, postgresOutages } from '../../src/store/connections.js';
 import {
   createObjectStorage,
   type ObjectStorage,
@@ -99,6 +99,7 @@ export async function createTestApp(
     url: config.DATABASE_URL,
     poolSize: 10,
     timeoutMs: config.DATABASE_TIMEOUT_MS,
+    outages: postgresOutages(config.DATABASE_URL, logger),
   });
   const redis = options.withRedis
     ? createFailFastRedis(config.REDIS_URL, redisOutages(config.REDIS_URL, logger))

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { pino } from 'pino';
 import { inject } from 'vitest';
+import { createDatabase, type Database, postgresOutages } from '../../src/store/connections.js';
 import { ensureDatabase, migrate } from '../../src/store/migrate.js';
 
 export interface ScratchDatabase {
@@ -39,4 +40,17 @@ export async function createScratchDatabase(): Promise<ScratchDatabase> {
   await ensureDatabase(scratch.url, log);
   await migrate(scratch.url, log);
   return scratch;
+}
+
+/**
+ * The service's pool on `url`, its Postgres outages said on the test's output (warn and above): a test
+ * that loses its database shows why.
+ */
+export function testDatabase(url: string, { poolSize = 2, timeoutMs = 5000 } = {}): Database {
+  return createDatabase({
+    url,
+    poolSize,
+    timeoutMs,
+    outages: postgresOutages(url, pino({ level: 'warn' })),
+  });
 }

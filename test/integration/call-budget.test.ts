@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createCallBudget } from '../../src/queues/call-budget.js';
+import { redisOutages } from '../../src/queues/redis.js';
+import { capturingLogger } from '../helpers/logs.js';
 
 /** The Smile ID call budget on real Redis, shared by two connections as two processes would share it. */
 describe('the Smile ID call budget', () => {
@@ -13,8 +15,21 @@ describe('the Smile ID call budget', () => {
     second.disconnect();
   });
 
+  /** A budget as the service builds it, with the process's Redis outage reporter, logging into memory. */
+  function budgetOn(redis: Pick<Redis, 'eval'>, options: { prefix: string; perSecond: number }) {
+    const { logger, logs } = capturingLogger('info');
+    const outages = redisOutages(inject('redisUrl'), logger);
+    const budget = createCallBudget({ redis, ...options, outages, log: logger });
+    const lines = () =>
+      logs()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown> & { msg: string; level: number });
+    return { budget, lines };
+  }
+
   it('lets through no more calls per second than its budget, across every process, and the rest later', async () => {
-    const budgets = [first, second].map((redis) => createCallBudget({ redis, prefix, perSecond: 5 }));
+    const budgets = [first, second].map((redis) => budgetOn(redis, { prefix, perSecond: 5 }).budget);
     let passed = 0;
     const calls = Array.from({ length: 12 }, (_, index) =>
       budgets[index % 2]!.acquire().then(() => {
@@ -28,8 +43,8 @@ describe('the Smile ID call budget', () => {
   });
 
   it('never lets more than its budget start within any one second, even across a second boundary', async () => {
-    const budgets = [first, second].map((redis) =>
-      createCallBudget({ redis, prefix: `${prefix}-sliding`, perSecond: 5 }),
+    const budgets = [first, second].map(
+      (redis) => budgetOn(redis, { prefix: `${prefix}-sliding`, perSecond: 5 }).budget,
     );
     const started: number[] = [];
     const call = (index: number) => budgets[index % 2]!.acquire().then(() => started.push(Date.now()));
@@ -47,11 +62,38 @@ describe('the Smile ID call budget', () => {
     expect(tightestSecond).toBeGreaterThanOrEqual(800);
   });
 
-  it('lets a call through when Redis cannot be asked', async () => {
+  it('lets a call through when Redis cannot be asked, and leaves saying so to the outage reporter', async () => {
     const down = { eval: async () => Promise.reject(new Error('Connection is closed.')) };
-    const budget = createCallBudget({ redis: down, prefix, perSecond: 1 });
+    const { budget, lines } = budgetOn(down, { prefix, perSecond: 1 });
     await expect(Promise.all([budget.acquire(), budget.acquire(), budget.acquire()])).resolves.toHaveLength(
       3,
     );
+    expect(lines()).toEqual([
+      expect.objectContaining({
+        level: 50,
+        dependency: 'redis',
+        msg: expect.stringMatching(/^Redis at \S+ is unreachable \(Connection is closed\.\)/),
+      }),
+    ]);
+  });
+
+  it('says any other failure of Redis as an error, once, and still lets the calls through', async () => {
+    const wrongPrefix = `${prefix}-wrong-type`;
+    // The budget's key taken by a value of another kind: every call to the script fails with WRONGTYPE.
+    await first.set(`${wrongPrefix}:smile-api-budget`, 'not a sorted set');
+    const { budget, lines } = budgetOn(first, { prefix: wrongPrefix, perSecond: 1 });
+    await expect(Promise.all([budget.acquire(), budget.acquire(), budget.acquire()])).resolves.toHaveLength(
+      3,
+    );
+    await budget.acquire();
+    expect(lines()).toEqual([
+      expect.objectContaining({
+        level: 50,
+        key: `${wrongPrefix}:smile-api-budget`,
+        msg: 'could not take a place in the Smile ID call budget; calls go ahead unbudgeted until this is fixed',
+        err: expect.objectContaining({ message: expect.stringContaining('WRONGTYPE') }),
+      }),
+    ]);
+    await first.del(`${wrongPrefix}:smile-api-budget`);
   });
 });

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postgresOutages } from '../../src/store/connections.js';
 import { createChangeSignal } from '../../src/store/feed/change-feed.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createScratchDatabase, type ScratchDatabase } from '../helpers/database.js';
@@ -25,7 +27,10 @@ describe('the change feed', () => {
 
   beforeAll(async () => {
     scratch = await createScratchDatabase();
-    signal = createChangeSignal({ url: scratch.url });
+    signal = createChangeSignal({
+      url: scratch.url,
+      outages: postgresOutages(scratch.url, pino({ level: 'warn' })),
+    });
     await signal.start();
     app = await createTestApp({ env: { DATABASE_URL: scratch.url }, changeSignal: signal });
   });

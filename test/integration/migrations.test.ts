@@ -5,9 +5,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDatabase } from '../../src/store/connections.js';
 import { concurrentIndexOf, ensureDatabase, migrate, readMigrations } from '../../src/store/migrate.js';
-import { scratchDatabaseUrl } from '../helpers/database.js';
+import { scratchDatabaseUrl, testDatabase } from '../helpers/database.js';
 
 const log = pino({ level: 'silent' });
 
@@ -78,7 +77,7 @@ describe('migrations applied by the service', () => {
 });
 
 describe('the migrated schema and schema.prisma', () => {
-  const db = createDatabase({ url: inject('databaseUrl'), poolSize: 2, timeoutMs: 5000 });
+  const db = testDatabase(inject('databaseUrl'));
   afterAll(() => db.close());
   let jobId: string;
   beforeAll(() => {

@@ -37,7 +37,7 @@ describe('a service whose Postgres cannot be reached', () => {
   }, async () => {
     const { logger, logs } = capturingLogger('info');
     const outages = postgresOutages(UNREACHABLE_DATABASE_URL, logger);
-    const signal = createChangeSignal({ url: UNREACHABLE_DATABASE_URL, log: logger, outages });
+    const signal = createChangeSignal({ url: UNREACHABLE_DATABASE_URL, outages });
     try {
       await signal.start();
       // It retries every second meanwhile.
@@ -70,7 +70,7 @@ describe('a service whose Postgres cannot be reached', () => {
     url.host = `127.0.0.1:${port}`;
     const { logger, logs } = capturingLogger('info');
     const outages = postgresOutages(url.toString(), logger);
-    const signal = createChangeSignal({ url: url.toString(), log: logger, outages });
+    const signal = createChangeSignal({ url: url.toString(), outages });
     let proxy: Server | undefined;
     try {
       await signal.start();

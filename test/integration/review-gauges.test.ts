@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { createScrapeGauges } from '../../src/observability/scrape-gauges.js';
-import { createDatabase, type Database } from '../../src/store/connections.js';
+import type { Database } from '../../src/store/connections.js';
 import { createGaugeQueries } from '../../src/store/jobs/job-gauges.js';
-import { createScratchDatabase, type ScratchDatabase } from '../helpers/database.js';
+import { createScratchDatabase, type ScratchDatabase, testDatabase } from '../helpers/database.js';
 
 /**
  * The review queue's gauges, read from Postgres at scrape time: how many jobs wait for a person, how long
@@ -16,7 +16,7 @@ describe('the review queue gauges', () => {
 
   beforeAll(async () => {
     scratch = await createScratchDatabase();
-    db = createDatabase({ url: scratch.url, poolSize: 2, timeoutMs: 5000 });
+    db = testDatabase(scratch.url);
   });
   afterAll(async () => {
     await db?.close();

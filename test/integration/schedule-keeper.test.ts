@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { createMetrics } from '../../src/observability/metrics.js';
+import { redisOutages } from '../../src/queues/redis.js';
 import { createScheduleKeeper, type ScheduleKeeper } from '../../src/queues/schedule-keeper.js';
 import { testConfig } from '../helpers/app.js';
 import { capturingLogger } from '../helpers/logs.js';
@@ -41,6 +42,7 @@ describe('the schedule keeper', () => {
       redis,
       prefix,
       log: logger,
+      outages: redisOutages(inject('redisUrl'), logger),
       metrics,
       checkIntervalMs: 200,
       minStallMs: 1500,

@@ -124,18 +124,11 @@ const RECONNECT_MS = 1000;
 /**
  * Wakes long polls when a change commits: one connection per process LISTENs on `job_changes`, which
  * the trigger NOTIFYs. While it is reconnecting, waits end at their own deadline, and the feed is read
- * again then, so nothing is missed, only seen later. With `outages`, an outage of Postgres is said once
- * and its end once, however often the listener retries meanwhile.
+ * again then, so nothing is missed, only seen later. Its failures go to `outages` (the process's one
+ * reporter of Postgres outages), so an outage is said once and its end once, however often the listener
+ * retries meanwhile, and any other failure is logged.
  */
-export function createChangeSignal({
-  url,
-  log,
-  outages,
-}: {
-  url: string;
-  log?: { warn: (...args: unknown[]) => void };
-  outages?: OutageReporter;
-}) {
+export function createChangeSignal({ url, outages }: { url: string; outages: OutageReporter }) {
   const changes = new EventEmitter();
   changes.setMaxListeners(0);
   // Counts the signals, so that one arriving between a reader's look and its wait is not missed.
@@ -149,11 +142,10 @@ export function createChangeSignal({
   let retry: NodeJS.Timeout | undefined;
   // The listener as the outage reporter watches it: ready while it listens.
   const listening = Object.assign(new EventEmitter(), { status: 'connecting' });
-  if (outages) outages.watch(listening as EventEmitter & WatchedConnection, 'change feed listener error');
-  const failed = (error: unknown, message: string) => {
+  outages.watch(listening as EventEmitter & WatchedConnection, 'change feed listener error; reconnecting');
+  const failed = (error: unknown) => {
     listening.status = 'reconnecting';
-    if (outages) listening.emit('error', error);
-    else log?.warn({ err: error }, message);
+    listening.emit('error', error);
   };
 
   async function connect(): Promise<void> {
@@ -161,7 +153,8 @@ export function createChangeSignal({
     const next = new pg.Client({ connectionString: url });
     next.on('notification', signal);
     next.on('error', (error) => {
-      failed(error, 'change feed listener lost its connection; reconnecting');
+      failed(error);
+      // Said just above; ending a client whose connection is already lost has nothing left to fail.
       next.end().catch(() => undefined);
       if (client === next) client = undefined;
       schedule();
@@ -179,7 +172,8 @@ export function createChangeSignal({
       // A change may have committed while no connection listened.
       signal();
     } catch (error) {
-      failed(error, 'change feed listener could not connect; retrying');
+      failed(error);
+      // Said just above; ending a client that never connected has nothing left to fail.
       next.end().catch(() => undefined);
       schedule();
     }
@@ -203,6 +197,7 @@ export function createChangeSignal({
       const seen = generation;
       return async (until) => {
         if (generation !== seen || closed) return;
+        // `changes` never emits 'error': this rejects only when `until` aborts, which ends the wait too.
         await once(changes, 'change', { signal: until }).catch(() => undefined);
       };
     },
@@ -210,6 +205,7 @@ export function createChangeSignal({
       closed = true;
       clearTimeout(retry);
       signal();
+      // Closing: a listener whose connection is already lost is as closed as one that ends cleanly.
       await client?.end().catch(() => undefined);
       client = undefined;
     },
