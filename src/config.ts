@@ -262,7 +262,7 @@ const apiSection = z.object({
     .default(500)
     .describe(
       'Requests that may wait at once for changes (`GET /v1/changes?wait=`) in one API process; past it, ' +
-        '`503 CHANGE_FEED_BUSY` with `Retry-After`. Waiters at the same position share their reads of the feed.',
+        '`429 CHANGE_FEED_BUSY` with `Retry-After`. Waiters at the same position share their reads of the feed.',
     ),
 });
 
@@ -275,7 +275,7 @@ const submissionsSection = z.object({
       'The `callback_url` sent to Smile ID with each submission: where Smile ID reaches ' +
         '`POST /callbacks/smile-id` from the internet. Unset outside production, ' +
         '`http://127.0.0.1:$PORT/callbacks/smile-id` (enough for the simulator, never for Smile ID itself); ' +
-        'unset in production, `POST /v1/submissions` answers `503 SUBMISSIONS_NOT_CONFIGURED`.',
+        'unset in production, `POST /v1/submissions` answers `501 SUBMISSIONS_NOT_CONFIGURED`.',
     ),
   SUBMISSION_MAX_BYTES: positiveInt
     .default(16 * 1024 * 1024)

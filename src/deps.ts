@@ -105,6 +105,7 @@ function jobModulesOf(settings: Settings, shared: SharedClients) {
         store: createDecisionReplayStore({ pool: db.pool }),
         policy: settings.decisions.policy,
         startedAt: new Date(),
+        metrics,
       }),
     }),
     maintenanceJobs({

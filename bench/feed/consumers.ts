@@ -34,9 +34,11 @@ async function consume(index: number): Promise<void> {
         { headers: { authorization: `Bearer ${request.token}` }, signal: stopping.signal },
       );
       report.polls += 1;
-      if (response.status === 503) {
+      if (response.status === 429) {
+        // Too many waits in the service (CHANGE_FEED_BUSY) is its cap at work; a rate limit is an error.
+        const { error } = (await response.json()) as { error: { code: string } };
+        if (error.code !== 'CHANGE_FEED_BUSY') throw new Error(`GET /v1/changes answered 429 ${error.code}`);
         report.busy += 1;
-        await response.body?.cancel();
         await sleep(Number(response.headers.get('retry-after') ?? 1) * 1000, undefined, {
           signal: stopping.signal,
         });

@@ -70,7 +70,7 @@ function report(run: FeedRun, consumers: number): string {
     `callback p95 with ${consumers} consumers / without: ${number(ratio, 2)}× (goal ≤ ${GOAL_RATIO}×: ${
       ratio <= GOAL_RATIO ? 'holds' : 'MISSED'
     })`,
-    `consumers: ${number(polls)} polls answered, ${number(busy)} busy (503), ${number(errors)} errors` +
+    `consumers: ${number(polls)} polls answered, ${number(busy)} busy (429), ${number(errors)} errors` +
       `${firstError ? ` (first: ${firstError})` : ''}; ${number(exact.length)} of ${number(changes.length)} ` +
       `handed each of the ${number(run.changesFollowed)} changes exactly once ` +
       `(min ${number(Math.min(...changes))}, max ${number(Math.max(...changes))})`,

@@ -15,7 +15,7 @@ export interface ConsumersReport {
   /** Changes each consumer was handed, and how many distinct jobs among them (one change a job here). */
   changes: number[];
   distinctJobs: number[];
-  /** 503 CHANGE_FEED_BUSY answers, and anything else that was not a 200. */
+  /** 429 CHANGE_FEED_BUSY answers, and anything else that was not a 200. */
   busy: number;
   errors: number;
   firstError: string | null;

@@ -181,7 +181,8 @@ export const decisionSchema = z
       .string()
       .describe(
         'The rule that decided: a rule id of the policy, `fallback`, or the service’s own `no_result`, ' +
-          '`awaiting_confirmation` and `evidence_changed_since_review` (a person’s decision no longer holds); ' +
+          '`awaiting_confirmation`, `evidence_changed_since_review` (a person’s decision no longer holds) and ' +
+          '`unconfirmed_claim` (only a claim job_status has not confirmed would give the policy’s answer); ' +
           'a person’s decision keeps the rule of the review it settled',
       ),
     policyVersion: z

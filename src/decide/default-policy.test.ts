@@ -6,7 +6,7 @@ import { DECISION_VALUES, type DecisionValue } from '../domain/decision/policy.j
 import { mergeObservation } from '../domain/merge.js';
 import { emptyOutcome, type JobOutcome } from '../domain/outcome.js';
 import { RESULT_CODES } from '../domain/result-codes.js';
-import { idInfoCallback, resultCallback, simulatedJob } from '../simulator/callbacks.js';
+import { idInfoCallback, resultCallback, simulatedJob, smileSecureCallback } from '../simulator/callbacks.js';
 import {
   JOB_LIVES,
   type JobLife,
@@ -170,6 +170,19 @@ const TABLE: Row[] = [
       }),
     decision: 'approve',
     rule: 'approved',
+  },
+  {
+    // Smile Secure may only ever come by callback: a claim of suspects sends the job to a person all the same.
+    case: 'approved, Smile Secure suspects only a callback names',
+    outcome: () =>
+      fold(
+        completedWith('1210'),
+        smileSecureCallback(job, [{ user_id: 'user-suspect', reason: 'same face' }]),
+        'callback',
+        T0 + 1_000,
+      ),
+    decision: 'review',
+    rule: 'smile_secure_suspects',
   },
   {
     case: 'still in Smile ID’s review at the horizon',

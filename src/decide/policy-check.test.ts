@@ -106,4 +106,15 @@ describe('policy check', () => {
     expect(text).toMatch(/ {2}approve → approve +2 {3}by rule: served 2\n/);
     expect(text).toMatch(/ {2}fallback +2 +2\n/);
   });
+
+  it('counts as kept what the replay keeps: a review reopened after a person’s decision, whatever the candidate says', () => {
+    const reopened: JobDecision = {
+      ...decided('review', 'evidence_changed_since_review'),
+      reasons: ['evidence_changed_since_review', 'rejected'],
+    };
+    const alone = createPolicyCheck(candidate);
+    alone.add(job('approved', 'NG', reopened));
+    expect(alone.report()).toMatchObject({ jobs: 1, byOperator: 0, changed: 0 });
+    expect(alone.report().rules.get('evidence_changed_since_review')).toEqual({ jobs: 1, changed: 0 });
+  });
 });

@@ -1,22 +1,14 @@
-import { decide, sameAnswer } from '../domain/decision/decide.js';
-import { decisionFacts } from '../domain/decision/facts.js';
-import type { JobDecision } from '../domain/decision/job-decision.js';
 import { BUILT_IN_RULES, type DecisionValue, type PolicyInUse } from '../domain/decision/policy.js';
-import type { JobOutcome } from '../domain/outcome.js';
+import { type ReplayedJob, replayDecision } from './replay-decision.js';
 
 /**
  * `npm run policy:check`'s reckoning: a candidate policy replayed over stored jobs (their outcomes, never
- * their identity data), against the decisions they hold. Pure: the command reads the jobs and prints.
+ * their identity data), against the decisions they hold, by the replay's own derivation. Pure: the
+ * command reads the jobs and prints.
  */
 
-/** What the replay reads of a stored job. */
-export interface CheckedJob {
-  outcome: JobOutcome;
-  idType: string | null;
-  country: string | null;
-  staleAt: Date | null;
-  decision: JobDecision;
-}
+/** What the check reads of a stored job: what the replay reads. */
+export type CheckedJob = ReplayedJob;
 
 export interface Transition {
   from: DecisionValue;
@@ -37,7 +29,7 @@ export interface PolicyCheckReport {
   rules: Map<string, { jobs: number; changed: number }>;
 }
 
-export function createPolicyCheck(candidate: PolicyInUse) {
+export function createPolicyCheck(candidate: PolicyInUse, at: Date = new Date()) {
   const report: PolicyCheckReport = {
     jobs: 0,
     byOperator: 0,
@@ -53,16 +45,16 @@ export function createPolicyCheck(candidate: PolicyInUse) {
 
   function add(job: CheckedJob): void {
     report.jobs += 1;
+    // The replay reads only the jobs the policy owns (store/jobs/decision-replay.ts).
     if (job.decision.source === 'operator') {
       report.byOperator += 1;
       return;
     }
-    const context = { idType: job.idType, country: job.country, stale: job.staleAt !== null };
-    const answer = decide(candidate.policy, decisionFacts(job.outcome, context));
+    const { decision: answer, changed } = replayDecision(job, candidate, at);
     const rule = report.rules.get(answer.rule) ?? { jobs: 0, changed: 0 };
     report.rules.set(answer.rule, rule);
     rule.jobs += 1;
-    if (sameAnswer(job.decision, answer)) return;
+    if (!changed) return;
     rule.changed += 1;
     report.changed += 1;
     const key = `${job.decision.value}→${answer.value}`;

@@ -1,8 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { sameAnswer } from '../domain/decision/decide.js';
-import { redecide } from '../domain/decision/job-decision.js';
 import type { PolicyInUse } from '../domain/decision/policy.js';
+import { type Metrics, recordDecision } from '../observability/metrics.js';
 import type { DecisionReplayStore, ReplayedDecision } from '../store/jobs/decision-replay.js';
+import { replayDecision } from './replay-decision.js';
 
 /** Jobs decided again per statement. */
 export const REPLAY_BATCH_SIZE = 500;
@@ -36,6 +36,7 @@ export function createDecisionReplay({
   now = () => new Date(),
   batchSize = REPLAY_BATCH_SIZE,
   runBudgetMs = REPLAY_RUN_BUDGET_MS,
+  metrics,
 }: {
   store: DecisionReplayStore;
   policy: PolicyInUse;
@@ -44,27 +45,29 @@ export function createDecisionReplay({
   now?: () => Date;
   batchSize?: number;
   runBudgetMs?: number;
+  /** Counts the decisions the replay changes, as smileid_decisions_total counts every writer's. */
+  metrics?: Metrics | undefined;
 }) {
   let announced = false;
 
   async function batch(): Promise<Omit<ReplayRun, 'current'>> {
     const jobs = await store.underAnotherVersion(policy.version, batchSize);
     const at = now();
-    const decisions: ReplayedDecision[] = jobs.map((job) => {
-      const context = { idType: job.idType, country: job.country, stale: job.staleAt !== null };
-      const decision = redecide(job.outcome, { ...context, decision: job.decision }, policy, at);
-      return {
-        jobId: job.outcome.jobId,
-        version: job.version,
-        decision,
-        changed: !sameAnswer(job.decision, decision),
-      };
-    });
-    const written = await store.write(decisions, at);
+    const decisions: ReplayedDecision[] = jobs.map((job) => ({
+      jobId: job.outcome.jobId,
+      version: job.version,
+      ...replayDecision(job, policy, at),
+    }));
+    const written = new Set(await store.write(decisions, at));
+    // Counted as every writer counts its decisions, once written: each change is a job.decided webhook.
+    for (const [index, job] of jobs.entries()) {
+      const after = decisions[index]!.decision;
+      if (written.has(job.outcome.jobId)) recordDecision(metrics, { before: job.decision, after });
+    }
     return {
       examined: jobs.length,
       changed: decisions.filter((decision) => decision.changed).length,
-      written,
+      written: written.size,
     };
   }
 

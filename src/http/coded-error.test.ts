@@ -60,9 +60,11 @@ const SAMPLE_REFUSALS: { [C in ErrorCode]: Extract<Refusal, { code: C }>[] } = {
     { code: 'UNSUPPORTED_MEDIA_TYPE', variant: 'invalid' },
   ],
   RATE_LIMITED: [{ code: 'RATE_LIMITED' }],
+  CHANGE_FEED_BUSY: [{ code: 'CHANGE_FEED_BUSY' }],
   HEADERS_TOO_LARGE: [{ code: 'HEADERS_TOO_LARGE' }],
   INTERNAL_ERROR: [{ code: 'INTERNAL_ERROR' }],
   CALLBACK_NOT_STORED: [{ code: 'CALLBACK_NOT_STORED' }],
+  SUBMISSIONS_NOT_CONFIGURED: [{ code: 'SUBMISSIONS_NOT_CONFIGURED' }],
   SMILE_ID_BAD_SIGNATURE: [{ code: 'SMILE_ID_BAD_SIGNATURE' }],
   SMILE_ID_UNAUTHORIZED: [{ code: 'SMILE_ID_UNAUTHORIZED', smileCode: '2205' }],
   SMILE_ID_ERROR: [{ code: 'SMILE_ID_ERROR', smileCode: '2203' }],
@@ -72,8 +74,6 @@ const SAMPLE_REFUSALS: { [C in ErrorCode]: Extract<Refusal, { code: C }>[] } = {
   ],
   STORAGE_UNAVAILABLE: [{ code: 'STORAGE_UNAVAILABLE' }],
   OBJECT_STORE_UNAVAILABLE: [{ code: 'OBJECT_STORE_UNAVAILABLE' }],
-  SUBMISSIONS_NOT_CONFIGURED: [{ code: 'SUBMISSIONS_NOT_CONFIGURED' }],
-  CHANGE_FEED_BUSY: [{ code: 'CHANGE_FEED_BUSY' }],
   SHUTTING_DOWN: [{ code: 'SHUTTING_DOWN' }],
 };
 
@@ -148,17 +148,29 @@ describe('the catalog', () => {
     expect(first).toEqual([...first].sort((a, b) => a - b));
   });
 
-  it('keeps 503 for an unreachable store and a few deliberately temporary states, each with a reason', () => {
-    // A new 503 is a decision: a caller (Smile ID above all) reads it as "retry later", so a fault must
-    // never be one. Add a code here only for a state that passes by itself or by an operator's hand.
+  it('answers 503 only for a store that is away, or the service itself, and always with Retry-After', () => {
+    // A caller (Smile ID above all) reads 503 as "unavailable, retry later": a fault, a missing setting or
+    // too much load from callers must never be one. Each code allowed here, and why it is "unavailable".
+    const UNAVAILABLE: Partial<Record<ErrorCode, string>> = {
+      STORAGE_UNAVAILABLE: 'Postgres cannot be reached or answer in time',
+      OBJECT_STORE_UNAVAILABLE: 'the object store holding photos cannot be reached or answer in time',
+      // Not a store, but the whole service going away: RFC 9110's "temporarily unable to handle", and
+      // the retry reaches another process or this one once restarted.
+      SHUTTING_DOWN: 'the process is draining its connections before it exits',
+    };
     const unavailable = codes.filter((code) => statusesOf(code).includes(503));
-    expect(unavailable).toEqual([
-      'STORAGE_UNAVAILABLE',
-      'OBJECT_STORE_UNAVAILABLE',
-      'SUBMISSIONS_NOT_CONFIGURED',
-      'CHANGE_FEED_BUSY',
-      'SHUTTING_DOWN',
-    ]);
+    expect(unavailable).toEqual(Object.keys(UNAVAILABLE));
+    for (const code of unavailable) {
+      expect((ERRORS[code] as { retryAfterSeconds?: number }).retryAfterSeconds, code).toBeGreaterThan(0);
+    }
+  });
+
+  it('answers a configuration that leaves submissions out 501, and too many waits for changes 429 with Retry-After', () => {
+    expect(answerTo({ code: 'SUBMISSIONS_NOT_CONFIGURED' })).toMatchObject({ status: 501, headers: {} });
+    expect(answerTo({ code: 'CHANGE_FEED_BUSY' })).toMatchObject({
+      status: 429,
+      headers: { 'retry-after': '2' },
+    });
   });
 
   it('names only codes in SNAKE_CASE, and each says when it is answered', () => {

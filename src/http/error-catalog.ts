@@ -19,9 +19,11 @@ const thousands = (value: number) => value.toLocaleString('en-US');
  * Every error code the service answers with, declared once, in the order of the docs' table (by status).
  * Flows and routes name a code (src/http/coded-error.ts); only the error handler turns it into HTTP.
  *
- * 503 means "come back later": an unreachable or overloaded Postgres (`STORAGE_UNAVAILABLE`, which only
- * the error handler's classification of a database error gives), and the few states below that are
- * deliberately temporary. A fault is never a 503: anything not from this catalog answers 500.
+ * 503 means "a store is away, come back later": an unreachable or overloaded Postgres
+ * (`STORAGE_UNAVAILABLE`, which only the error handler's classification of a database error gives) or
+ * object store, and the service itself going away (`SHUTTING_DOWN`). Too much load from callers is a 429,
+ * a function the configuration leaves out a 501. A fault is never a 503: anything not from this catalog
+ * answers 500.
  */
 export const ERRORS = {
   EMPTY_BODY: {
@@ -253,6 +255,17 @@ export const ERRORS = {
     message: 'too many requests',
     when: "more requests per minute from one client address than the route's limit",
   },
+  CHANGE_FEED_BUSY: {
+    // Too many requests of one kind at once: the caller's load, refused like a rate limit, not a store
+    // that is away. Another process of the API (or the same request without `wait`) is answered.
+    status: 429,
+    message: 'too many requests wait for changes; retry later, or without wait',
+    // Places free up as waits are answered, and a change answers many at once.
+    retryAfterSeconds: 2,
+    when:
+      '`GET /v1/changes?wait=` while `CHANGE_FEED_MAX_WAITERS` requests already wait in that API process ' +
+      '(a request without `wait` is still answered)',
+  },
   HEADERS_TOO_LARGE: {
     status: 431,
     message: 'request headers are too large',
@@ -271,6 +284,12 @@ export const ERRORS = {
       'under a key id no longer in `DATA_ENCRYPTION_KEYS`); sent without `Retry-After`, logged with the ' +
       "error's class and message, counted and alerted on " +
       '([operations](operations.md#smileidcallbacksnotstored))',
+  },
+  SUBMISSIONS_NOT_CONFIGURED: {
+    // The service as configured does not offer submissions: no retry mends that, only an operator.
+    status: 501,
+    message: 'submissions need PUBLIC_CALLBACK_URL, the address where Smile ID reaches this service',
+    when: 'submissions in production without `PUBLIC_CALLBACK_URL`',
   },
   SMILE_ID_BAD_SIGNATURE: {
     status: 502,
@@ -309,20 +328,6 @@ export const ERRORS = {
       'stored bodies were asked for (`?include=body`), or photos were to be erased, while the object store ' +
       'did not answer within `OBJECT_STORE_TIMEOUT_MS`; an erasure has then erased everything in Postgres, ' +
       'and a repeat removes the photos',
-  },
-  SUBMISSIONS_NOT_CONFIGURED: {
-    status: 503,
-    message: 'submissions need PUBLIC_CALLBACK_URL, the address where Smile ID reaches this service',
-    when: 'submissions in production without `PUBLIC_CALLBACK_URL`',
-  },
-  CHANGE_FEED_BUSY: {
-    status: 503,
-    message: 'too many requests wait for changes; retry later, or without wait',
-    // Places free up as waits are answered, and a change answers many at once.
-    retryAfterSeconds: 2,
-    when:
-      '`GET /v1/changes?wait=` while `CHANGE_FEED_MAX_WAITERS` requests already wait in that API process ' +
-      '(a request without `wait` is still answered)',
   },
   SHUTTING_DOWN: {
     status: 503,

@@ -17,7 +17,7 @@ export function decisionMetrics(registry: Registry) {
     }),
     decisionReasons: new Counter({
       name: 'smileid_decision_reasons_total',
-      help: "The reasons of the policy's decisions, by decision and reason (the policy's own vocabulary and the service's: no_result, awaiting_confirmation, stale, evidence_changed_since_review).",
+      help: "The reasons of the policy's decisions, by decision and reason (the policy's own vocabulary and the service's: no_result, awaiting_confirmation, stale, evidence_changed_since_review, unconfirmed_claim).",
       labelNames: ['decision', 'reason'] as const,
       registers,
     }),

@@ -116,13 +116,17 @@ describe('the API documentation', () => {
     }
     const images = document.paths['/v1/jobs/{jobId}/images']?.get?.responses ?? {};
     expect(JSON.stringify(images['504'])).toContain('SMILE_ID_UNAVAILABLE');
+    const changes = document.paths['/v1/changes']?.get?.responses ?? {};
+    expect(JSON.stringify(changes['429'])).toContain('CHANGE_FEED_BUSY');
+    expect(JSON.stringify(changes['503'])).not.toContain('CHANGE_FEED_BUSY');
   });
 
   it('documents the submission route: its body, its answers and the Submission in every job', () => {
     const operation = document.paths['/v1/submissions']?.post;
     expect(Object.keys(operation?.responses ?? {})).toEqual(
-      expect.arrayContaining(['200', '202', '400', '409', '413', '503']),
+      expect.arrayContaining(['200', '202', '400', '409', '413', '501', '503']),
     );
+    expect(JSON.stringify(operation?.responses?.['501'])).toContain('SUBMISSIONS_NOT_CONFIGURED');
     const body = JSON.stringify(operation?.requestBody);
     for (const field of ['userId', 'idInfo', 'images', 'jpegBase64', 'partnerParams', 'idCardBack']) {
       expect(body).toContain(field);

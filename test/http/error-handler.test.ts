@@ -66,7 +66,7 @@ describe('the error handler', () => {
 
   it('answers a coded error with the status, message and Retry-After the catalog declares', async () => {
     const busy = await get('/busy');
-    expectErrorBody(busy, 503, 'CHANGE_FEED_BUSY');
+    expectErrorBody(busy, 429, 'CHANGE_FEED_BUSY');
     expect(busy.headers['retry-after']).toBe('2');
 
     const timeout = await get('/smile-id-timeout');

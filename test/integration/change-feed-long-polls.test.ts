@@ -188,7 +188,7 @@ describe('long polls of the change feed', () => {
     }
   });
 
-  it('answers 503 CHANGE_FEED_BUSY with Retry-After past CHANGE_FEED_MAX_WAITERS, and waits again once places free up', async () => {
+  it('answers 429 CHANGE_FEED_BUSY with Retry-After past CHANGE_FEED_MAX_WAITERS, and waits again once places free up', async () => {
     const capped = createMetrics({ defaultMetrics: false });
     const small = await createTestApp({
       env: { DATABASE_URL: scratch.url, CHANGE_FEED_MAX_WAITERS: '2' },
@@ -201,7 +201,7 @@ describe('long polls of the change feed', () => {
       await waiting(2, capped);
 
       const refused = await get(small, `?after=${after}&wait=20`);
-      expect(refused.statusCode).toBe(503);
+      expect(refused.statusCode).toBe(429);
       expect(refused.json().error.code).toBe('CHANGE_FEED_BUSY');
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
       // A look without waiting is no wait: still answered.

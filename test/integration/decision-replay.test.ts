@@ -6,6 +6,7 @@ import { loadPolicyFile } from '../../src/decide/policy-file.js';
 import { createDecisionReplay } from '../../src/decide/replay.js';
 import { DEFAULT_POLL_MODEL } from '../../src/domain/poll-schedule.js';
 import { becameDecided } from '../../src/notify/messages.js';
+import { createMetrics } from '../../src/observability/metrics.js';
 import { createStatusCheck } from '../../src/reconcile/check-status.js';
 import { type SimulatedJob, simulatedJob } from '../../src/simulator/callbacks.js';
 import { type JobLife, jobStatusAt } from '../../src/simulator/job-lives.js';
@@ -136,7 +137,8 @@ describe('replaying a new policy over stored jobs', () => {
   it('decides every job the policy owns again under the new version, feeding each change and leaving a person’s decision', async () => {
     const store = createDecisionReplayStore({ pool: t.db.pool });
     const startedAt = new Date();
-    const replay = createDecisionReplay({ store, policy: strict, startedAt, batchSize: 2 });
+    const metrics = createMetrics({ defaultMetrics: false });
+    const replay = createDecisionReplay({ store, policy: strict, startedAt, batchSize: 2, metrics });
     const before = await decisionOf(jobs.rejected!);
     const { rows: last } = await t.db.pool.query<{ id: string }>(
       'SELECT max(id)::text AS id FROM job_changes',
@@ -167,6 +169,12 @@ describe('replaying a new policy over stored jobs', () => {
       'servedCountry',
     ]);
     expect(changes.every(becameDecided)).toBe(true);
+    // Each change fed is counted as the decision it is, as every writer counts its own.
+    const counted = (await metrics.decisions.get()).values.filter((sample) => sample.value > 0);
+    expect(counted.map(({ labels, value }) => [labels.decision, value]).sort()).toEqual([
+      ['approve', 2],
+      ['review', 1],
+    ]);
 
     expect(await replay.run(silentLogger)).toEqual({ current: true, examined: 0, changed: 0, written: 0 });
   });

@@ -266,7 +266,7 @@ describe('POST /v1/submissions', () => {
     }
   });
 
-  it('answers 503 SUBMISSIONS_NOT_CONFIGURED in production without PUBLIC_CALLBACK_URL', async () => {
+  it('answers 501 SUBMISSIONS_NOT_CONFIGURED in production without PUBLIC_CALLBACK_URL', async () => {
     const { createTestApp } = await import('../helpers/app.js');
     const app = await createTestApp({
       env: {
@@ -282,7 +282,7 @@ describe('POST /v1/submissions', () => {
         headers: { authorization: 'Bearer api-token-for-tests' },
         payload: submissionRequest(),
       });
-      expect(response.statusCode).toBe(503);
+      expect(response.statusCode).toBe(501);
       expect(response.json()).toMatchObject({ error: { code: 'SUBMISSIONS_NOT_CONFIGURED' } });
     } finally {
       await app.close();

@@ -20,6 +20,7 @@ const facts = (overrides: Partial<DecisionFacts> = {}): DecisionFacts => ({
   smileSecure: 'none',
   suspectUserIds: [],
   confidenceValue: 99,
+  claimed: [],
   ...overrides,
 });
 
@@ -111,6 +112,82 @@ describe('decide', () => {
     expect(decide(rules, suspected).details).toEqual({ suspectUserIds: ['user-s'] });
     const counted = policy([rule('many', { suspectUsers: { atLeast: 1 } }, 'review')]);
     expect(decide(counted, suspected).details).toEqual({ suspectUserIds: ['user-s'] });
+  });
+});
+
+describe('decide on claims job_status has not confirmed', () => {
+  /** policies/examples/strict.yaml in short: a shared or unknown ID number is reviewed, else approved. */
+  const strict = policy([
+    rule(
+      'id_number_shared',
+      { state: ['approved'], previouslyRegisteredByOthers: [true, 'unknown'] },
+      'review',
+    ),
+    rule('clear_exact_match', { state: ['approved'], resultCode: ['1210'] }, 'approve'),
+  ]);
+  const rejectsSuspects = policy([
+    rule('suspects', { smileSecure: ['suspects_found'] }, 'reject'),
+    rule('approved', { state: ['approved'] }, 'approve'),
+  ]);
+
+  it('sends to review an approval that only a claim job_status has not confirmed gives, even through a rule that does not read it', () => {
+    const claimedFresh = facts({ claimed: ['previouslyRegisteredByOthers'] });
+    expect(decide(strict, claimedFresh)).toEqual({
+      value: 'review',
+      reasons: ['unconfirmed_claim', 'clear_exact_match'],
+      details: {},
+      rule: 'unconfirmed_claim',
+    });
+    // Confirmed by job_status, the same fact approves.
+    expect(decide(strict, facts()).value).toBe('approve');
+  });
+
+  it('sends to review a rejection that only claimed suspects give, naming them', () => {
+    const claimedSuspects = facts({
+      smileSecure: 'suspects_found',
+      suspectUserIds: ['user-s'],
+      claimed: ['smileSecure'],
+    });
+    expect(decide(rejectsSuspects, claimedSuspects)).toEqual({
+      value: 'review',
+      reasons: ['unconfirmed_claim', 'suspects'],
+      details: { suspectUserIds: ['user-s'] },
+      rule: 'unconfirmed_claim',
+    });
+    expect(decide(rejectsSuspects, { ...claimedSuspects, claimed: [] }).value).toBe('reject');
+  });
+
+  it('lets a claim send a job to review or keep it pending as the policy says', () => {
+    const reviewsSuspects = policy([
+      rule('suspects', { smileSecure: ['suspects_found'] }, 'review'),
+      rule('approved', { state: ['approved'] }, 'approve'),
+    ]);
+    const claimedSuspects = facts({
+      smileSecure: 'suspects_found',
+      suspectUserIds: ['user-s'],
+      claimed: ['smileSecure'],
+    });
+    expect(decide(reviewsSuspects, claimedSuspects)).toEqual({
+      value: 'review',
+      reasons: ['suspects'],
+      details: { suspectUserIds: ['user-s'] },
+      rule: 'suspects',
+    });
+    const waits = policy([rule('wait', { smileSecure: ['system_error'] }, 'pending')]);
+    expect(decide(waits, facts({ smileSecure: 'system_error', claimed: ['smileSecure'] })).value).toBe(
+      'pending',
+    );
+  });
+
+  it('keeps the policy’s answer when the claims do not change the decision', () => {
+    const claimedNoSuspects = facts({ smileSecure: 'no_suspects', claimed: ['smileSecure'] });
+    expect(decide(rejectsSuspects, claimedNoSuspects)).toMatchObject({ value: 'approve', rule: 'approved' });
+    const registeredBefore = facts({
+      previouslyRegisteredByOthers: true,
+      otherRegistrantUserIds: ['user-a'],
+      claimed: ['previouslyRegisteredByOthers'],
+    });
+    expect(decide(strict, registeredBefore)).toMatchObject({ value: 'review', rule: 'id_number_shared' });
   });
 });
 

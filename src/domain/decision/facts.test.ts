@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { HeldResult } from '../evidence.js';
 import type { ResultFacet } from '../facets.js';
 import { emptyOutcome, type JobOutcome } from '../outcome.js';
-import { decisionFacts } from './facts.js';
+import { decisionFacts, withoutClaims } from './facts.js';
 
 const CONTEXT = { idType: 'NIN', country: 'NG', stale: false };
 
@@ -21,6 +21,9 @@ const confirmedResult = (facet: Partial<ResultFacet>): HeldResult => ({
   rank: { final: true, authority: 'job_status', at: 1, hash: 'h' },
   receivedAt: 2,
 });
+
+const STATED_BY_JOB_STATUS = { final: true, authority: 'job_status' as const, at: 1, hash: 'h' };
+const STATED_BY_CALLBACK = { ...STATED_BY_JOB_STATUS, authority: 'callback' as const };
 
 const outcome = (overrides: Partial<JobOutcome> = {}): JobOutcome => ({
   ...emptyOutcome('job-1'),
@@ -51,6 +54,7 @@ describe('decisionFacts', () => {
       smileSecure: 'none',
       suspectUserIds: [],
       confidenceValue: 97.5,
+      claimed: [],
     });
   });
 
@@ -103,5 +107,56 @@ describe('decisionFacts', () => {
       confidenceValue: null,
       idType: null,
     });
+  });
+
+  it('marks as claimed what only callbacks said of earlier registrants and of Smile Secure', () => {
+    const claimedByCallbacks = outcome({
+      idNumberPreviouslyRegistered: false,
+      smileSecureCode: '5211',
+      suspectUsers: [{ userId: 'user-s', reason: null }],
+      ranks: { smileSecure: STATED_BY_CALLBACK },
+    });
+    expect(decisionFacts(claimedByCallbacks, CONTEXT).claimed).toEqual([
+      'previouslyRegisteredByOthers',
+      'smileSecure',
+    ]);
+    const statedByJobStatus = outcome({
+      idNumberPreviouslyRegistered: false,
+      smileSecureCode: '5211',
+      suspectUsers: [{ userId: 'user-s', reason: null }],
+      ranks: { smileSecure: STATED_BY_JOB_STATUS },
+      evidence: {
+        claims: {},
+        statusFetches: [2],
+        status: confirmedResult({}),
+        idRiskRank: STATED_BY_JOB_STATUS,
+      },
+    });
+    expect(decisionFacts(statedByJobStatus, CONTEXT).claimed).toEqual([]);
+    // Nothing said at all is not a claim: unknown and no signal are what the job shows without one.
+    expect(decisionFacts(outcome(), CONTEXT).claimed).toEqual([]);
+  });
+
+  it('reads the facts without their claims as unknown registrants and no Smile Secure signal', () => {
+    const claimed = decisionFacts(
+      outcome({
+        idNumberPreviouslyRegistered: true,
+        previousRegistrantUserIds: ['user-2'],
+        smileSecureCode: '5211',
+        suspectUsers: [{ userId: 'user-s', reason: null }],
+        ranks: { smileSecure: STATED_BY_CALLBACK },
+      }),
+      CONTEXT,
+    );
+    expect(withoutClaims(claimed)).toEqual({
+      ...claimed,
+      previouslyRegisteredByOthers: 'unknown',
+      otherRegistrantUserIds: [],
+      smileSecure: 'none',
+      suspectUserIds: [],
+      claimed: [],
+    });
+    const nothingClaimed = decisionFacts(outcome({ idNumberPreviouslyRegistered: null }), CONTEXT);
+    expect(withoutClaims(nothingClaimed)).toEqual(nothingClaimed);
   });
 });

@@ -32,7 +32,21 @@ export interface DecisionFacts {
   smileSecure: SmileSecureMeaning;
   suspectUserIds: string[];
   confidenceValue: number | null;
+  /**
+   * The risk facts above that only callbacks have stated: no job_status answer has confirmed them, so
+   * no decision but `review` or `pending` may rest on them (decide.ts).
+   */
+  claimed: ClaimedFact[];
 }
+
+/**
+ * The facts a callback can state that job_status may never confirm. Whether the ID number was registered
+ * before is confirmed once a job_status answer states it (an ID-information entry of its `history`);
+ * Smile Secure's signal once its `history` carries the Smile Secure callback, which Smile ID does not
+ * promise: it may only ever arrive by callback, and then it stays a claim.
+ */
+export const CLAIMABLE_FACTS = ['previouslyRegisteredByOthers', 'smileSecure'] as const;
+export type ClaimedFact = (typeof CLAIMABLE_FACTS)[number];
 
 /** What the job's row says beside its outcome. */
 export interface DecisionContext {
@@ -62,7 +76,37 @@ export function decisionFacts(outcome: JobOutcome, context: DecisionContext): De
     smileSecure: secure?.meaning ?? 'none',
     suspectUserIds: outcome.suspectUsers.map((suspect) => suspect.userId),
     confidenceValue: shown?.confidenceValue ?? null,
+    claimed: claimedFacts(outcome),
   };
+}
+
+/**
+ * Which risk facts a callback stated and job_status has not: the registration facts until a job_status
+ * answer stated them (merge.ts records its rank), Smile Secure while a callback's signal fills its slot.
+ */
+function claimedFacts(outcome: JobOutcome): ClaimedFact[] {
+  const claimed: ClaimedFact[] = [];
+  const registrationStated =
+    outcome.idNumberPreviouslyRegistered !== null || outcome.previousRegistrantUserIds.length > 0;
+  if (registrationStated && outcome.evidence.idRiskRank === undefined) {
+    claimed.push('previouslyRegisteredByOthers');
+  }
+  if (outcome.ranks.smileSecure?.authority === 'callback') claimed.push('smileSecure');
+  return claimed;
+}
+
+/** The facts as they would be had no callback stated what job_status has not confirmed. */
+export function withoutClaims(facts: DecisionFacts): DecisionFacts {
+  const unclaimed: DecisionFacts = { ...facts, claimed: [] };
+  if (facts.claimed.includes('previouslyRegisteredByOthers')) {
+    unclaimed.previouslyRegisteredByOthers = 'unknown';
+    unclaimed.otherRegistrantUserIds = [];
+  }
+  if (facts.claimed.includes('smileSecure')) {
+    unclaimed.smileSecure = 'none';
+    unclaimed.suspectUserIds = [];
+  }
+  return unclaimed;
 }
 
 /**

@@ -80,14 +80,16 @@ export interface Policy {
 
 /**
  * Rule ids the service gives itself, which a policy may not use: a job with no result from Smile ID yet,
- * a result job_status has not confirmed, the fallback, and a person's decision that Smile ID's confirmed
- * evidence has since overtaken (domain/decision/review.ts).
+ * a result job_status has not confirmed, the fallback, a person's decision that Smile ID's confirmed
+ * evidence has since overtaken (domain/decision/review.ts), and an answer that only a claim job_status has
+ * not confirmed would give (domain/decision/decide.ts).
  */
 export const BUILT_IN_RULES = {
   noResult: 'no_result',
   awaitingConfirmation: 'awaiting_confirmation',
   fallback: 'fallback',
   evidenceChangedSinceReview: 'evidence_changed_since_review',
+  unconfirmedClaim: 'unconfirmed_claim',
 } as const;
 
 export const RESERVED_RULE_IDS: ReadonlySet<string> = new Set(Object.values(BUILT_IN_RULES));

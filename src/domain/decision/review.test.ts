@@ -52,6 +52,7 @@ const facts = (overrides: Partial<DecisionFacts> = {}): DecisionFacts => ({
   smileSecure: 'suspects_found',
   suspectUserIds: ['user-suspect'],
   confidenceValue: null,
+  claimed: [],
   ...overrides,
 });
 

@@ -37,8 +37,14 @@ export function decodeDecision(row: Readonly<Record<string, unknown>>): JobDecis
     rule: row.decisionRule as string,
     policyVersion: (row.decisionPolicyVersion as string | null) ?? null,
     decidedAt: row.decidedAt as Date,
-    ...(row.decisionBasis ? { basis: row.decisionBasis as DecisionFacts } : {}),
+    ...(row.decisionBasis ? { basis: basisOf(row.decisionBasis) } : {}),
   };
+}
+
+/** A basis kept before facts said which were claimed reads as the facts the person saw, none claimed. */
+function basisOf(stored: unknown): DecisionFacts {
+  const basis = stored as Partial<DecisionFacts> & Omit<DecisionFacts, 'claimed'>;
+  return { ...basis, claimed: basis.claimed ?? [] };
 }
 
 /** The decision as parameter values keyed by field, JSON as text. */

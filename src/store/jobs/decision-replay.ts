@@ -52,7 +52,8 @@ UPDATE jobs j SET decision = b.decision,
        decided_at = b."decidedAt", version = j.version + 1,
        updated_at = CASE WHEN b.changed THEN :at::timestamptz ELSE j.updated_at END
   FROM batch b
- WHERE j.job_id = b."jobId" AND j.version = b.version AND j.decision_source = 'policy'`);
+ WHERE j.job_id = b."jobId" AND j.version = b.version AND j.decision_source = 'policy'
+RETURNING j.job_id AS "jobId"`);
 
 /** A process started with this policy version at `startedAt`: recorded, the latest start kept. */
 const ANNOUNCE = statement<'version' | 'name' | 'canonical' | 'startedAt'>(`
@@ -97,9 +98,9 @@ export function createDecisionReplayStore({ pool }: { pool: pg.Pool }) {
       return rows.map((row) => decodeJob(row));
     },
 
-    /** Writes a batch of decisions; returns how many were written (the others changed since they were read). */
-    async write(decisions: readonly ReplayedDecision[], at: Date): Promise<number> {
-      if (decisions.length === 0) return 0;
+    /** Writes a batch of decisions; returns the jobs written (the others changed since they were read). */
+    async write(decisions: readonly ReplayedDecision[], at: Date): Promise<string[]> {
+      if (decisions.length === 0) return [];
       const rows = decisions.map(({ jobId, version, changed, decision }) => ({
         jobId,
         version,
@@ -111,8 +112,8 @@ export function createDecisionReplayStore({ pool }: { pool: pg.Pool }) {
         policyVersion: decision.policyVersion,
         decidedAt: decision.decidedAt.toISOString(),
       }));
-      const { rowCount } = await pool.query(WRITE.bind({ rows: JSON.stringify(rows), at }));
-      return rowCount ?? 0;
+      const written = await pool.query<{ jobId: string }>(WRITE.bind({ rows: JSON.stringify(rows), at }));
+      return written.rows.map((row) => row.jobId);
     },
 
     /** Every stored job, in insertion order, `pageSize` at a time. */
