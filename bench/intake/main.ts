@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startLocalS3 } from '../../src/local-s3/server.js';
+import { LOCAL_S3_CREDENTIALS, startLocalS3 } from '../../src/local-s3/server.js';
 import { createObjectStore } from '../../src/store/objects/object-store.js';
 import {
   createBaselineTable,
@@ -53,8 +53,8 @@ async function startPhotoStore() {
     OBJECT_STORE_BUCKET: PHOTOS_BUCKET,
     OBJECT_STORE_FORCE_PATH_STYLE: 'true',
     AWS_ENDPOINT_URL_S3: server.url,
-    AWS_ACCESS_KEY_ID: 'bench',
-    AWS_SECRET_ACCESS_KEY: 'bench',
+    AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
   };
   const client = createObjectStore({
     bucket: PHOTOS_BUCKET,
@@ -62,7 +62,7 @@ async function startPhotoStore() {
     forcePathStyle: true,
     region: 'us-east-1',
     endpoint: server.url,
-    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+    credentials: { ...LOCAL_S3_CREDENTIALS },
     timeoutMs: 10_000,
   });
   await client.ensureBucket();

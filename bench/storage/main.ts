@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { z } from 'zod';
 import { loadConfig } from '../../src/config.js';
 import { DEFAULT_POLL_MODEL } from '../../src/domain/poll-schedule.js';
-import { startLocalS3 } from '../../src/local-s3/server.js';
+import { LOCAL_S3_CREDENTIALS, startLocalS3 } from '../../src/local-s3/server.js';
 import { createStatusCheck } from '../../src/reconcile/check-status.js';
 import { createFieldCipher, parseKeyring } from '../../src/security/field-cipher.js';
 import { createServices } from '../../src/services.js';
@@ -130,7 +130,7 @@ async function objectBytes(endpoint: string, bucket: string): Promise<number> {
     forcePathStyle: true,
     region: 'us-east-1',
     endpoint,
-    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+    credentials: { ...LOCAL_S3_CREDENTIALS },
     timeoutMs: 10_000,
   });
   let total = 0;
@@ -182,7 +182,7 @@ async function main() {
       forcePathStyle: true,
       region: 'us-east-1',
       endpoint: server.url,
-      credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+      credentials: { ...LOCAL_S3_CREDENTIALS },
       timeoutMs: 10_000,
     });
     await store.ensureBucket();
@@ -193,8 +193,8 @@ async function main() {
       OBJECT_STORE_BUCKET: bucket,
       OBJECT_STORE_FORCE_PATH_STYLE: 'true',
       AWS_ENDPOINT_URL_S3: server.url,
-      AWS_ACCESS_KEY_ID: 'bench',
-      AWS_SECRET_ACCESS_KEY: 'bench',
+      AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
     });
     // The bucket holds the warm-up jobs' objects too.
     const bucketPerJob =

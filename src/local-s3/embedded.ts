@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import { createObjectStore } from '../store/objects/object-store.js';
-import { startLocalS3 } from './server.js';
+import { LOCAL_S3_CREDENTIALS, startLocalS3 } from './server.js';
 
 /**
  * Out of the box, `npm start` in development has no bucket configured: photos then go to an S3-compatible
@@ -34,7 +34,7 @@ export async function startEmbeddedObjectStore(
       'the object store is embedded only outside production, with no bucket and no inline storage',
     );
   }
-  const server = await startLocalS3({ directory });
+  const server = await startLocalS3({ directory, credentials: [LOCAL_S3_CREDENTIALS] });
   const embedded: Config = Object.freeze({
     ...config,
     OBJECT_STORE_BUCKET: EMBEDDED_BUCKET,
@@ -42,9 +42,8 @@ export async function startEmbeddedObjectStore(
     OBJECT_STORE_FORCE_PATH_STYLE: true,
     OBJECT_STORE_EMBEDDED: false,
     AWS_ENDPOINT_URL_S3: server.url,
-    // It checks no signature, but the SDK signs every request and wants something to sign with.
-    AWS_ACCESS_KEY_ID: 'embedded',
-    AWS_SECRET_ACCESS_KEY: 'embedded',
+    AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
   });
   const client = createObjectStore({
     bucket: EMBEDDED_BUCKET,
@@ -52,7 +51,7 @@ export async function startEmbeddedObjectStore(
     forcePathStyle: true,
     region: config.AWS_REGION,
     endpoint: server.url,
-    credentials: { accessKeyId: 'embedded', secretAccessKey: 'embedded' },
+    credentials: { ...LOCAL_S3_CREDENTIALS },
     timeoutMs: config.OBJECT_STORE_TIMEOUT_MS,
   });
   try {

@@ -1,3 +1,4 @@
+import { LOCAL_S3_CREDENTIALS } from '../../src/local-s3/server.js';
 import type { ObjectStoreSettings } from '../../src/store/objects/object-store.js';
 
 /** The bucket of the test run's S3-compatible server (test/global-setup.ts). */
@@ -11,7 +12,7 @@ export function testObjectStoreSettings(url: string, prefix: string): ObjectStor
     forcePathStyle: true,
     region: 'us-east-1',
     endpoint: url,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    credentials: { ...LOCAL_S3_CREDENTIALS },
     timeoutMs: 5000,
   };
 }
@@ -24,7 +25,7 @@ export function testObjectStoreEnv(url: string, prefix: string): Record<string, 
     OBJECT_STORE_FORCE_PATH_STYLE: 'true',
     AWS_ENDPOINT_URL_S3: url,
     AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
   };
 }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalS3, startLocalS3 } from '../../src/local-s3/server.js';
+import { LOCAL_S3_CREDENTIALS, type LocalS3, startLocalS3 } from '../../src/local-s3/server.js';
 import {
   createObjectStore,
   ObjectNotFoundError,
@@ -24,7 +24,7 @@ const settings = (url: string, bucket = 'photos', prefix = '') => ({
   forcePathStyle: true,
   region: 'us-east-1',
   endpoint: url,
-  credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+  credentials: { ...LOCAL_S3_CREDENTIALS },
   timeoutMs: 2000,
 });
 
