@@ -40,7 +40,8 @@ describe('several worker processes on one queue', () => {
       LOG_LEVEL: 'info',
     };
     workers = [spawnService(env), spawnService(env), spawnService(env)];
-    await Promise.all(workers.map((worker) => waitForOutput(worker, 'service started')));
+    // Three processes loading TypeScript at once on a shared machine: a minute catches a start that hangs.
+    await Promise.all(workers.map((worker) => waitForOutput(worker, 'service started', 60_000)));
 
     // Each call takes 150 ms, so overlapping polls of one job would be seen by the simulator.
     await sim.control('/faults', { latencyMs: 150 });
@@ -104,5 +105,5 @@ describe('several worker processes on one queue', () => {
       [jobIds],
     );
     expect(rows[0].n).toBe(jobs.length);
-  });
+  }, 150_000);
 });
