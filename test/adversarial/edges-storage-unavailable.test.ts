@@ -10,7 +10,13 @@ import { API_TOKEN } from '../helpers/app.js';
 import { signed } from '../helpers/callbacks.js';
 import { testDatabase } from '../helpers/database.js';
 import { isErrorBody } from '../helpers/http.js';
-import { startService, startSimulator, type TestService, type TestSimulator } from '../helpers/service.js';
+import {
+  eventually,
+  startService,
+  startSimulator,
+  type TestService,
+  type TestSimulator,
+} from '../helpers/service.js';
 
 /**
  * A TCP relay between the service and Postgres that the test can cut (every connection dropped, new
@@ -61,8 +67,13 @@ describe('edges: /v1 while Postgres is unavailable', () => {
     relay = await postgresRelay(new URL(inject('databaseUrl')));
     simulator = await startSimulator();
     service = await startService(simulator.url, { DATABASE_URL: relay.url(), DATABASE_TIMEOUT_MS: '1000' });
-    const registered = await service.api('POST', '/v1/jobs', { jobId, userId: 'u' });
-    expect(registered.status).toBe(201);
+    // With a 1 s statement timeout, a busy machine's first write may answer 503: the same request again
+    // registers the job (200 if the first one did after all).
+    const registered = await eventually(async () => {
+      const answer = await service.api('POST', '/v1/jobs', { jobId, userId: 'u' });
+      return answer.status === 503 ? undefined : answer;
+    });
+    expect([200, 201]).toContain(registered?.status);
   });
   afterAll(async () => {
     await relay.restore().catch(() => undefined);
