@@ -39,10 +39,6 @@ const ENQUEUE_TIMEOUT_MS = 1000;
 const API_JOBS = [catalog.checkStatus, catalog.submitJob] as const;
 type ApiQueue = (typeof API_JOBS)[number]['queue'];
 
-/**
- * The feature job modules a worker process runs (each folder's jobs.ts), over the shared clients. Each
- * takes what it uses: the flows it runs, its stores, its settings.
- */
 /** The clients and stores both sides of a process share, built once. */
 interface SharedClients {
   db: Pick<Database, 'pool' | 'prisma'>;
@@ -57,6 +53,10 @@ interface SharedClients {
   metrics: Metrics;
 }
 
+/**
+ * The feature job modules a worker process runs (each folder's jobs.ts), over the shared clients. Each
+ * takes what it uses: the flows it runs, its stores, its settings.
+ */
 function jobModulesOf(settings: Settings, shared: SharedClients) {
   const { db, cipher, storage, stores, jobStatus, log, metrics } = shared;
   const { pollModel, submissions } = settings;

@@ -54,12 +54,10 @@ describe('forged claims with a borrowed signature', () => {
     };
     expect((await post(forged)).status).toBe(200);
     const shown = await outcome(job.jobId);
-    expect(shown).toMatchObject({
-      userId: job.userId,
-      jobType: 1,
-      userIdSource: 'registration',
-      confirmed: false,
-    });
+    expect(shown).toMatchObject({ userId: job.userId, jobType: 1, userIdSource: 'registration' });
+    // On a slow machine the registration's own check may already have found the job in review; either way
+    // the claimed approval is never shown as confirmed.
+    if (shown.state === 'approved') expect(shown.confirmed).toBe(false);
     expect(await events(job.jobId)).toEqual([expect.objectContaining({ identityConflict: true })]);
     // job_status is asked about the registered user, finds the job in review and overrules the claim.
     await until(job.jobId, (current) => current.confirmed && current.state === 'provisional');
