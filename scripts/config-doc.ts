@@ -27,8 +27,10 @@ const DERIVED_DEFAULTS: Readonly<Record<string, string>> = {
   DECISION_POLICY_FILE: 'the default policy, `policies/default.yaml`',
   OBJECT_STORE_BUCKET:
     'none: `npm start` embeds a store outside production; production requires one, or `OBJECT_STORE_INLINE=true`',
+  AWS_REGION: "none: the AWS SDK's lookup; `us-east-1` with `AWS_ENDPOINT_URL_S3`",
   AWS_ACCESS_KEY_ID: "none: the AWS SDK's default chain",
   AWS_SECRET_ACCESS_KEY: 'none',
+  AWS_SESSION_TOKEN: 'none',
   AWS_ENDPOINT_URL_S3: 'none: AWS S3',
 };
 

@@ -587,13 +587,29 @@ describe('the object store section', () => {
       credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret' },
       timeoutMs: 5000,
     });
-    // No keys: the SDK's own chain (an instance, task or pod role) finds them.
+    // No keys: the SDK's own chain (an instance, task or pod role) finds them; no region: its lookup does.
     expect(objectStoreOf(loadConfig({ OBJECT_STORE_BUCKET: 'photos' }))).toMatchObject({
       credentials: undefined,
       endpoint: undefined,
       forcePathStyle: false,
-      region: 'us-east-1',
+      region: undefined,
     });
+  });
+
+  it('passes the session token of temporary keys on with them, and refuses one without keys', () => {
+    const temporary = { AWS_ACCESS_KEY_ID: 'ASIAEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' };
+    expect(
+      objectStoreOf(loadConfig({ OBJECT_STORE_BUCKET: 'photos', ...temporary, AWS_SESSION_TOKEN: 'token' })),
+    ).toMatchObject({
+      credentials: { accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' },
+    });
+    expect(objectStoreOf(loadConfig({ OBJECT_STORE_BUCKET: 'photos', ...temporary }))?.credentials).toEqual({
+      accessKeyId: 'ASIAEXAMPLE',
+      secretAccessKey: 'secret',
+    });
+    expect(configError({ OBJECT_STORE_BUCKET: 'photos', AWS_SESSION_TOKEN: 'token' }).problems).toEqual([
+      'AWS_SESSION_TOKEN belongs to temporary keys: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY with it',
+    ]);
   });
 
   it('embeds a store in development when nothing is configured, never in production', () => {

@@ -506,8 +506,12 @@ const objectStoreSection = z.object({
   AWS_REGION: z
     .string()
     .min(1)
-    .default('us-east-1')
-    .describe("The bucket's region (the AWS SDK's variable)."),
+    .optional()
+    .describe(
+      "The bucket's region (the AWS SDK's variable). Unset, the SDK finds it as it does for any client: the " +
+        "`region` of the profile (`AWS_PROFILE`, `~/.aws/config`), or the instance's metadata on EC2; a start " +
+        'that finds none stops and says so. Unset with `AWS_ENDPOINT_URL_S3` (MinIO and the like): `us-east-1`.',
+    ),
   AWS_ACCESS_KEY_ID: z
     .string()
     .min(1)
@@ -517,6 +521,14 @@ const objectStoreSection = z.object({
         'default chain applies: an instance, task or pod role, or a profile.',
     ),
   AWS_SECRET_ACCESS_KEY: z.string().min(1).optional().describe('The secret of `AWS_ACCESS_KEY_ID`.'),
+  AWS_SESSION_TOKEN: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "The session token of temporary keys (the AWS SDK's variable), e.g. from `aws sts assume-role`, with " +
+        '`AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`. A secret.',
+    ),
   AWS_ENDPOINT_URL_S3: z
     .url()
     .optional()
@@ -721,6 +733,11 @@ function objectStoreProblems(config: Environment): string[] {
   }
   if ((config.AWS_ACCESS_KEY_ID === undefined) !== (config.AWS_SECRET_ACCESS_KEY === undefined)) {
     problems.push('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set together, or neither');
+  }
+  if (config.AWS_SESSION_TOKEN !== undefined && config.AWS_ACCESS_KEY_ID === undefined) {
+    problems.push(
+      'AWS_SESSION_TOKEN belongs to temporary keys: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY with it',
+    );
   }
   return problems;
 }

@@ -119,7 +119,11 @@ function jobModulesOf(settings: Settings, shared: SharedClients) {
       objectStorage:
         storage.inlineBodies && storage.sweepOrphans
           ? {
-              moveOut: createBodyMover({ inlineBodies: storage.inlineBodies, metrics }),
+              moveOut: createBodyMover({
+                inlineBodies: storage.inlineBodies,
+                store: storage.objects ?? undefined,
+                metrics,
+              }),
               sweepOrphans: createOrphanSweeper({ sweep: storage.sweepOrphans, metrics }),
             }
           : null,

@@ -4,6 +4,7 @@ import { type Config, configWarnings } from './config.js';
 import { createDependencies } from './deps.js';
 import { prepareDatabase } from './store/migrate.js';
 import { objectStoreOf } from './store/objects/object-storage.js';
+import { regionOf } from './store/objects/object-store.js';
 import { withTimeout } from './util/with-timeout.js';
 
 /** Of SHUTDOWN_TIMEOUT_MS, at most this much is kept for closing connections after a drain that hangs. */
@@ -30,13 +31,16 @@ export async function run(
     );
   }
 
+  const objectStore = objectStoreOf(config);
+  // A bucket whose region neither AWS_REGION nor the SDK's lookup gives stops the start, saying so,
+  // rather than every photo at its first call.
+  if (objectStore) await regionOf(objectStore);
   await prepareDatabase(config.DATABASE_URL, logger);
 
   const deps = createDependencies(config, logger);
   const app = await buildApp({ config, logger, ...deps.forApp });
   await app.listen({ port: config.PORT, host: config.HOST });
   deps.worker?.start();
-  const objectStore = objectStoreOf(config);
   logger.info(
     {
       role: config.ROLE,

@@ -38,6 +38,12 @@ export function createRetentionPurge({
     if (purged.jobs + purged.callbackEvents + purged.statusSnapshots + purged.submissions > 0) {
       log.info({ ...purged, before }, 'retention purged identity data');
     }
+    if (purged.objectsLeft > 0) {
+      log.warn(
+        { objectsLeft: purged.objectsLeft },
+        'the object store did not remove the photos of some purged bodies: the orphan sweep removes them once it can',
+      );
+    }
     const changes = await changeFeed.purge(before, batchSize, now());
     if (changes > 0) log.info({ changes, before }, 'retention purged the change feed');
     return { ...purged, changes };

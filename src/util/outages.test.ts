@@ -230,3 +230,67 @@ describe('the outage reporter', () => {
     expect(lines.map((line) => line.level)).toEqual([50, 30, 50]);
   });
 });
+
+describe('the outage reporter of a dependency reached by calls', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 0 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const timedOut = () => new Error('object store put failed: connect ECONNREFUSED 127.0.0.1:9000');
+
+  it('says an outage at the first unanswered call, and its end once answered calls have held a look', () => {
+    const { outages, lines, advance } = reporter();
+    for (let call = 0; call < 50; call += 1) outages.unanswered(timedOut());
+    expect(outages.down).toBe(true);
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 50, reason: timedOut().message, variable: 'REDIS_URL' }),
+    ]);
+    advance(7000);
+    outages.answered();
+    outages.answered();
+    expect(lines).toHaveLength(1);
+    advance(LOOK_INTERVAL_MS);
+    expect(outages.down).toBe(false);
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatchObject({ level: 30, downSeconds: 7, errors: 50 });
+    advance(LOOK_INTERVAL_MS * 5);
+    expect(lines).toHaveLength(2);
+  });
+
+  it('continues the same outage when a call goes unanswered before an answered one has held a look', () => {
+    const { outages, lines, advance } = reporter();
+    outages.unanswered(timedOut());
+    outages.answered();
+    advance(LOOK_INTERVAL_MS / 2);
+    outages.unanswered(timedOut());
+    advance(LOOK_INTERVAL_MS * 3);
+    expect(lines.map((line) => line.level)).toEqual([50]);
+    expect(outages.down).toBe(true);
+    outages.answered();
+    advance(LOOK_INTERVAL_MS);
+    expect(lines.map((line) => line.level)).toEqual([50, 30]);
+  });
+
+  it('says nothing of calls answered while there is no outage', () => {
+    const { outages, lines, advance } = reporter();
+    outages.answered();
+    outages.answered();
+    advance(LOOK_INTERVAL_MS * 2);
+    expect(lines).toEqual([]);
+    expect(outages.down).toBe(false);
+  });
+
+  it('says a new outage after the last one ended', () => {
+    const { outages, lines, advance } = reporter();
+    outages.unanswered(timedOut());
+    outages.answered();
+    advance(LOOK_INTERVAL_MS);
+    outages.unanswered(timedOut());
+    outages.unanswered(timedOut());
+    expect(lines.map((line) => line.level)).toEqual([50, 30, 50]);
+    expect(outages.down).toBe(true);
+  });
+});

@@ -68,7 +68,8 @@ const LOOK_INTERVAL_MS = 1000;
  * ready for a moment while others still fail are not a recovery, and saying one would say the same
  * outage twice. The errors between are counted, not logged. Such an error while every watched connection is still ready (one
  * socket noticing first) waits a look to see whether the others follow. Any other error is logged every
- * time, with its stack.
+ * time, with its stack. A dependency reached by calls rather than connections reports each call instead
+ * (`unanswered`, `answered`).
  */
 export function createOutageReporter({
   log,
@@ -83,7 +84,12 @@ export function createOutageReporter({
 }) {
   const { name, address, variable } = dependency;
   const fields = { dependency: name.toLowerCase(), address, variable };
-  const connections = new Set<WatchedConnection>();
+  const connections = new Set<{ readonly status: string }>();
+  /**
+   * A dependency reached by calls rather than a connection (the object store, over HTTP) is watched as one
+   * connection made of its calls: unready from a call that could not reach it until one that did.
+   */
+  const calls = { status: 'ready' };
   /** Errors not said yet: the first one's time and reason, and how many since. */
   let suspected: { since: number; errors: number; reason: string } | undefined;
   /** Said; `readySince`: every watched connection has been ready since then, a recovery not said yet. */
@@ -190,6 +196,21 @@ export function createOutageReporter({
       connection.on('error', listener(message));
       connection.on('ready', holdRecovery);
       return connection;
+    },
+    /**
+     * A call that could not reach the dependency, for one reached by calls rather than a connection: it
+     * begins an outage, or counts in the one under way. The caller has decided that `error` says so.
+     */
+    unanswered(error: Error): void {
+      calls.status = 'unanswered';
+      connections.add(calls);
+      unreachable(error);
+    },
+    /** A call that reached the dependency: ends an outage its calls began, once every connection is ready. */
+    answered(): void {
+      if (calls.status === 'ready') return;
+      calls.status = 'ready';
+      holdRecovery();
     },
     /** True from the first error that says the dependency cannot be reached until its return is said. */
     get down(): boolean {

@@ -115,6 +115,11 @@ export interface PurgeCounts {
   submissions: number;
   /** Objects (photos) of the purged bodies removed from the object store. */
   objects: number;
+  /**
+   * Objects of the purged bodies the store did not remove (it failed: the call is counted in
+   * `smileid_object_store_operations_total`): no row refers to them any more, so the orphan sweep does.
+   */
+  objectsLeft: number;
 }
 
 /** A body whose row no longer holds it, and how many objects it had. */
@@ -157,8 +162,9 @@ async function removeObjects(
  * One batch of retention: raw bodies (with their photos) received before `before` are removed, and the
  * ID authority's record of jobs created before it is erased. Outcomes, codes, hashes and times remain.
  * Jobs' versions are bumped so that a concurrent merge re-reads instead of writing the record back. The
- * bodies' objects go once the batch has committed; what the object store cannot take now, the orphan
- * sweep removes later (no row refers to them any more).
+ * bodies' objects go once the batch has committed; what the object store does not remove now is counted
+ * as left, and the orphan sweep removes it later (no row refers to it any more, and a later run of
+ * retention does not find these rows again).
  */
 export async function purgeExpiredBatch(
   pool: pg.Pool,
@@ -202,8 +208,11 @@ export async function purgeExpiredBatch(
       },
     };
   });
-  const objects = await removeObjects(pool, vault, bodies).catch(() => 0);
-  return { ...counts, objects };
+  try {
+    return { ...counts, objects: await removeObjects(pool, vault, bodies), objectsLeft: 0 };
+  } catch {
+    return { ...counts, objects: 0, objectsLeft: bodies.reduce((sum, body) => sum + body.objects, 0) };
+  }
 }
 
 /** Purges everything past retention, a batch at a time. */
@@ -214,7 +223,14 @@ export async function purgeExpired(
   batchSize: number,
   maxBatches = Number.POSITIVE_INFINITY,
 ): Promise<PurgeCounts> {
-  const total: PurgeCounts = { jobs: 0, callbackEvents: 0, statusSnapshots: 0, submissions: 0, objects: 0 };
+  const total: PurgeCounts = {
+    jobs: 0,
+    callbackEvents: 0,
+    statusSnapshots: 0,
+    submissions: 0,
+    objects: 0,
+    objectsLeft: 0,
+  };
   for (let batches = 0; batches < maxBatches; batches += 1) {
     const batch = await purgeExpiredBatch(pool, vault, before, batchSize);
     total.jobs += batch.jobs;
@@ -222,6 +238,7 @@ export async function purgeExpired(
     total.statusSnapshots += batch.statusSnapshots;
     total.submissions += batch.submissions;
     total.objects += batch.objects;
+    total.objectsLeft += batch.objectsLeft;
     if (batch.jobs + batch.callbackEvents + batch.statusSnapshots + batch.submissions === 0) return total;
   }
   return total;

@@ -8,10 +8,12 @@ import {
   encodeEnvelope,
   joinBody,
   type PartLayout,
+  type Span,
   splitBody,
 } from '../../domain/body-parts.js';
 import { type FieldCipher, sealContext } from '../../security/field-cipher.js';
 import { type ObjectStorageObserver, type ObjectStore, ObjectStoreUnavailableError } from './object-store.js';
+import { createPutFailures, type PutFailures } from './put-failures.js';
 
 /**
  * Where a stored body's bytes live: its row keeps the skeleton (sealed), the object store its bulky
@@ -44,9 +46,6 @@ export interface StashedBody {
 
 const deflate = promisify(deflateRaw);
 const inflate = promisify(inflateRaw);
-
-/** After the store failed, bodies go inline for this long without trying it: callbacks do not wait on it. */
-const PAUSE_AFTER_FAILURE_MS = 5000;
 
 export const bodyContext = (ref: BodyRef): string =>
   ref.table === 'callback_events' ? sealContext.callbackBody(ref.id) : sealContext.snapshotBody(ref.id);
@@ -93,6 +92,177 @@ export class ObjectStoreNotConfiguredError extends Error {
   override name = 'ObjectStoreNotConfiguredError';
 }
 
+/** What the vault's steps share. */
+interface Vault {
+  /** Null: every body is kept whole in Postgres. */
+  objects: ObjectStore | null;
+  cipher: FieldCipher;
+  log: FastifyBaseLogger;
+  observer?: ObjectStorageObserver | undefined;
+  failures: PutFailures;
+}
+
+type Source = 'callback' | 'job_status';
+
+const whole = ({ cipher }: Vault, ref: BodyRef, raw: Buffer): StashedBody => ({
+  sealed: cipher.seal(raw, bodyContext(ref)),
+  objects: null,
+  keys: [],
+});
+
+/** The store the vault was given, or a fault of configuration when it was given none. */
+function storeOf({ objects }: Vault, problem: string): ObjectStore {
+  if (objects === null) throw new ObjectStoreNotConfiguredError(problem);
+  return objects;
+}
+
+/** Writes a body's parts, each sealed on its own; when one fails, removes those written and throws. */
+async function putParts(vault: Vault, ref: BodyRef, parts: readonly Buffer[]): Promise<string[]> {
+  const objects = storeOf(vault, 'no object store to write photos to');
+  const context = bodyContext(ref);
+  const keys = objectKeysOf(ref, parts.length);
+  const written = await Promise.allSettled(
+    parts.map((part, index) =>
+      objects.put(keys[index]!, vault.cipher.seal(part, sealContext.bodyPart(context, index))),
+    ),
+  );
+  const failed = written.find((result) => result.status === 'rejected');
+  if (failed) {
+    void discard(vault, keys);
+    throw failed.reason;
+  }
+  return keys;
+}
+
+/** A body split, its parts written to the store; or, when the store fails or was failing a moment ago, whole. */
+async function split(
+  vault: Vault,
+  ref: BodyRef,
+  raw: Buffer,
+  spans: readonly Span[],
+  source: Source,
+): Promise<StashedBody> {
+  if (vault.failures.paused) {
+    vault.observer?.keptInline(source);
+    return whole(vault, ref, raw);
+  }
+  const { skeleton, layout, parts } = splitBody(raw, spans);
+  try {
+    const keys = await putParts(vault, ref, parts);
+    vault.failures.succeeded();
+    const sealed = vault.cipher.seal(await envelopeOf(skeleton, layout), bodyContext(ref));
+    return { sealed, objects: parts.length, keys };
+  } catch (error) {
+    vault.failures.failed(error);
+    vault.observer?.keptInline(source);
+    return whole(vault, ref, raw);
+  }
+}
+
+/**
+ * The body split for its row, its parts written to the object store (none for a body with nothing
+ * bulky, whose skeleton is the whole body); or, when the store is not configured, fails or was failing
+ * a moment ago, the body whole (`objects: null`).
+ */
+async function stash(vault: Vault, ref: BodyRef, raw: Buffer, source: Source): Promise<StashedBody> {
+  if (vault.objects === null) return whole(vault, ref, raw);
+  const spans = bulkySpans(raw);
+  if (spans.length === 0) {
+    return { sealed: vault.cipher.seal(await envelopeOf(raw, []), bodyContext(ref)), objects: 0, keys: [] };
+  }
+  return split(vault, ref, raw, spans, source);
+}
+
+async function partsOf(vault: Vault, ref: BodyRef, layout: readonly PartLayout[]): Promise<Buffer[]> {
+  const objects = storeOf(
+    vault,
+    'a stored body has photos in the object store, but OBJECT_STORE_BUCKET is not set',
+  );
+  const context = bodyContext(ref);
+  return Promise.all(
+    layout.map(async (_place, index) =>
+      vault.cipher.open(await objects.get(objectKeyOf(ref, index)), sealContext.bodyPart(context, index)),
+    ),
+  );
+}
+
+/** The body as received, from its row's `body` and its objects. */
+async function open(vault: Vault, ref: BodyRef, stored: Uint8Array): Promise<Buffer> {
+  const plain = vault.cipher.open(stored, bodyContext(ref));
+  const envelope = decodeEnvelope(plain);
+  if (!envelope) return plain;
+  const parts = envelope.layout.length === 0 ? [] : await partsOf(vault, ref, envelope.layout);
+  return joinBody(await skeletonOf(envelope), envelope.layout, parts);
+}
+
+/**
+ * The row's `body` sealed again under the newest key, its objects first (rewritten in place), so a row
+ * under the newest key never has an object under an older one.
+ */
+async function reseal(vault: Vault, ref: BodyRef, stored: Uint8Array): Promise<Buffer> {
+  const { cipher } = vault;
+  const context = bodyContext(ref);
+  const plain = cipher.open(stored, context);
+  const envelope = decodeEnvelope(plain);
+  if (envelope && envelope.layout.length > 0) {
+    const parts = await partsOf(vault, ref, envelope.layout);
+    const objects = storeOf(vault, 'no object store to re-seal photos in');
+    await Promise.all(
+      parts.map((part, index) =>
+        objects.put(objectKeyOf(ref, index), cipher.seal(part, sealContext.bodyPart(context, index))),
+      ),
+    );
+  }
+  return cipher.seal(plain, context);
+}
+
+/**
+ * A body kept whole, split now: its parts written (the store must answer, or this throws) and the
+ * envelope for its row; `objects: 0` when it has nothing bulky, and its row needs no rewrite.
+ */
+async function moveOut(vault: Vault, ref: BodyRef, stored: Uint8Array): Promise<StashedBody> {
+  storeOf(vault, 'no object store to move bodies to');
+  const context = bodyContext(ref);
+  const plain = vault.cipher.open(stored, context);
+  if (decodeEnvelope(plain)) throw new Error(`${ref.table} ${ref.id} is already split`);
+  const spans = bulkySpans(plain);
+  if (spans.length === 0) return { sealed: Buffer.from(stored), objects: 0, keys: [] };
+  const { skeleton, layout, parts } = splitBody(plain, spans);
+  const keys = await putParts(vault, ref, parts);
+  const sealed = vault.cipher.seal(await envelopeOf(skeleton, layout), context);
+  return { sealed, objects: parts.length, keys };
+}
+
+/**
+ * Removes objects no row will refer to. What the store does not remove now stays an orphan, which the
+ * orphan sweep removes once past its grace: said, as the store holds it meanwhile; during an outage of
+ * the store, already said once, only at debug level, as every failed put would say it again.
+ */
+async function discard({ objects, log }: Vault, keys: readonly string[]): Promise<void> {
+  if (objects === null || keys.length === 0) return;
+  const outageSaid = objects.down;
+  try {
+    await objects.remove(keys);
+  } catch (error) {
+    const { name, message } = error as Error;
+    const level = error instanceof ObjectStoreUnavailableError && outageSaid ? 'debug' : 'warn';
+    log[level](
+      { objectStore: objects.where, keys, error: { name, message } },
+      'objects no stored body refers to could not be removed now: the orphan sweep removes them',
+    );
+  }
+}
+
+/** Removes the objects of bodies being erased; throws when the store cannot (the erasure is retried). */
+async function erase(
+  vault: Vault,
+  bodies: ReadonlyArray<{ ref: BodyRef; objects: number }>,
+): Promise<number> {
+  const keys = bodies.flatMap(({ ref, objects: count }) => objectKeysOf(ref, count));
+  if (keys.length === 0) return 0;
+  return storeOf(vault, 'photos to erase are in an object store that is not configured').remove(keys);
+}
+
 export function createBodyVault({
   objects,
   cipher,
@@ -107,149 +277,17 @@ export function createBodyVault({
   observer?: ObjectStorageObserver | undefined;
   now?: () => number;
 }) {
-  let pausedUntil = 0;
-  let failing = false;
-
-  const whole = (ref: BodyRef, raw: Buffer): StashedBody => ({
-    sealed: cipher.seal(raw, bodyContext(ref)),
-    objects: null,
-    keys: [],
-  });
-
-  async function putParts(ref: BodyRef, parts: readonly Buffer[]): Promise<string[]> {
-    const context = bodyContext(ref);
-    const keys = objectKeysOf(ref, parts.length);
-    const written = await Promise.allSettled(
-      parts.map((part, index) =>
-        objects!.put(keys[index]!, cipher.seal(part, sealContext.bodyPart(context, index))),
-      ),
-    );
-    const failed = written.find((result) => result.status === 'rejected');
-    if (failed) {
-      void discard(keys);
-      throw failed.reason;
-    }
-    return keys;
-  }
-
-  /**
-   * The body split for its row, its parts written to the object store (none for a body with nothing
-   * bulky, whose skeleton is the whole body); or, when the store is not configured, fails or was failing
-   * a moment ago, the body whole (`objects: null`).
-   */
-  async function stash(ref: BodyRef, raw: Buffer, source: 'callback' | 'job_status'): Promise<StashedBody> {
-    if (objects === null) return whole(ref, raw);
-    const spans = bulkySpans(raw);
-    if (spans.length === 0) {
-      return { sealed: cipher.seal(await envelopeOf(raw, []), bodyContext(ref)), objects: 0, keys: [] };
-    }
-    if (now() < pausedUntil) {
-      observer?.keptInline(source);
-      return whole(ref, raw);
-    }
-    const { skeleton, layout, parts } = splitBody(raw, spans);
-    try {
-      const keys = await putParts(ref, parts);
-      if (failing) {
-        failing = false;
-        log.info({ objectStore: objects.where }, 'object store answers again: photos go to it');
-      }
-      return {
-        sealed: cipher.seal(await envelopeOf(skeleton, layout), bodyContext(ref)),
-        objects: parts.length,
-        keys,
-      };
-    } catch (error) {
-      pausedUntil = now() + PAUSE_AFTER_FAILURE_MS;
-      observer?.keptInline(source);
-      if (!failing) {
-        failing = true;
-        const { name, message } = error as Error;
-        log.error(
-          { objectStore: objects.where, error: { name, message } },
-          'object store cannot take photos: bodies are kept whole in Postgres and moved out once it answers',
-        );
-      }
-      return whole(ref, raw);
-    }
-  }
-
-  async function partsOf(ref: BodyRef, layout: readonly PartLayout[]): Promise<Buffer[]> {
-    if (objects === null) {
-      throw new ObjectStoreNotConfiguredError(
-        'a stored body has photos in the object store, but OBJECT_STORE_BUCKET is not set',
-      );
-    }
-    const context = bodyContext(ref);
-    return Promise.all(
-      layout.map(async (_place, index) =>
-        cipher.open(await objects.get(objectKeyOf(ref, index)), sealContext.bodyPart(context, index)),
-      ),
-    );
-  }
-
-  /** The body as received, from its row's `body` and its objects. */
-  async function open(ref: BodyRef, stored: Uint8Array): Promise<Buffer> {
-    const plain = cipher.open(stored, bodyContext(ref));
-    const envelope = decodeEnvelope(plain);
-    if (!envelope) return plain;
-    const parts = envelope.layout.length === 0 ? [] : await partsOf(ref, envelope.layout);
-    return joinBody(await skeletonOf(envelope), envelope.layout, parts);
-  }
-
-  /**
-   * The row's `body` sealed again under the newest key, its objects first (rewritten in place), so a row
-   * under the newest key never has an object under an older one.
-   */
-  async function reseal(ref: BodyRef, stored: Uint8Array): Promise<Buffer> {
-    const context = bodyContext(ref);
-    const plain = cipher.open(stored, context);
-    const envelope = decodeEnvelope(plain);
-    if (envelope && envelope.layout.length > 0) {
-      const parts = await partsOf(ref, envelope.layout);
-      await Promise.all(
-        parts.map((part, index) =>
-          objects!.put(objectKeyOf(ref, index), cipher.seal(part, sealContext.bodyPart(context, index))),
-        ),
-      );
-    }
-    return cipher.seal(plain, context);
-  }
-
-  /**
-   * A body kept whole, split now: its parts written (the store must answer, or this throws) and the
-   * envelope for its row; `objects: 0` when it has nothing bulky, and its row needs no rewrite.
-   */
-  async function moveOut(ref: BodyRef, stored: Uint8Array): Promise<StashedBody> {
-    if (objects === null) throw new ObjectStoreNotConfiguredError('no object store to move bodies to');
-    const context = bodyContext(ref);
-    const plain = cipher.open(stored, context);
-    if (decodeEnvelope(plain)) throw new Error(`${ref.table} ${ref.id} is already split`);
-    const spans = bulkySpans(plain);
-    if (spans.length === 0) return { sealed: Buffer.from(stored), objects: 0, keys: [] };
-    const { skeleton, layout, parts } = splitBody(plain, spans);
-    const keys = await putParts(ref, parts);
-    return { sealed: cipher.seal(await envelopeOf(skeleton, layout), context), objects: parts.length, keys };
-  }
-
-  /** Removes objects no row will refer to; what fails here, the orphan sweep removes later. */
-  async function discard(keys: readonly string[]): Promise<void> {
-    if (objects === null || keys.length === 0) return;
-    await objects.remove(keys).catch(() => undefined);
-  }
-
-  /** Removes the objects of bodies being erased; throws when the store cannot (the erasure is retried). */
-  async function erase(bodies: ReadonlyArray<{ ref: BodyRef; objects: number }>): Promise<number> {
-    const keys = bodies.flatMap(({ ref, objects: count }) => objectKeysOf(ref, count));
-    if (keys.length === 0) return 0;
-    if (objects === null)
-      throw new ObjectStoreNotConfiguredError(
-        'photos to erase are in an object store that is not configured',
-      );
-    return objects.remove(keys);
-  }
-
-  return { stash, open, reseal, moveOut, discard, erase, configured: objects !== null };
+  const failures = createPutFailures({ log, where: objects?.where ?? 'none', now });
+  const vault: Vault = { objects, cipher, log, observer, failures };
+  return {
+    stash: (ref: BodyRef, raw: Buffer, source: Source) => stash(vault, ref, raw, source),
+    open: (ref: BodyRef, stored: Uint8Array) => open(vault, ref, stored),
+    reseal: (ref: BodyRef, stored: Uint8Array) => reseal(vault, ref, stored),
+    moveOut: (ref: BodyRef, stored: Uint8Array) => moveOut(vault, ref, stored),
+    discard: (keys: readonly string[]) => discard(vault, keys),
+    erase: (bodies: ReadonlyArray<{ ref: BodyRef; objects: number }>) => erase(vault, bodies),
+    configured: objects !== null,
+  };
 }
 
 export type BodyVault = ReturnType<typeof createBodyVault>;

@@ -5,6 +5,7 @@ import type { FieldCipher } from '../../security/field-cipher.js';
 import { createBodyVault } from './body-vault.js';
 import { createInlineBodies } from './inline-bodies.js';
 import { createObjectStore, type ObjectStorageObserver, type ObjectStoreSettings } from './object-store.js';
+import { objectStoreOutages } from './object-store-outages.js';
 import { createOrphanSweep } from './orphans.js';
 
 /** Photos' storage: the bucket (null: bodies kept whole in Postgres) and the orphan sweep's grace. */
@@ -22,7 +23,8 @@ export const objectStorageSettingsOf = (config: Config): ObjectStorageSettings =
 /**
  * The object store client's settings (store/objects/object-store.ts), or null when bodies stay whole in
  * Postgres: inline storage chosen, or an embedded store that no entry point started. Region, credentials
- * and endpoint are the AWS SDK's own variables, passed on explicitly.
+ * and endpoint are the AWS SDK's own variables, passed on explicitly; an unset region is the SDK's to
+ * find (object-store.ts: regionOf).
  */
 export const objectStoreOf = (config: Config): ObjectStoreSettings | null =>
   config.OBJECT_STORE_BUCKET === undefined || config.OBJECT_STORE_INLINE
@@ -33,16 +35,25 @@ export const objectStoreOf = (config: Config): ObjectStoreSettings | null =>
         forcePathStyle: config.OBJECT_STORE_FORCE_PATH_STYLE,
         region: config.AWS_REGION,
         endpoint: config.AWS_ENDPOINT_URL_S3,
-        credentials:
-          config.AWS_ACCESS_KEY_ID !== undefined && config.AWS_SECRET_ACCESS_KEY !== undefined
-            ? { accessKeyId: config.AWS_ACCESS_KEY_ID, secretAccessKey: config.AWS_SECRET_ACCESS_KEY }
-            : undefined,
+        credentials: credentialsOf(config),
         timeoutMs: config.OBJECT_STORE_TIMEOUT_MS,
       };
 
+/** Keys given in the environment, with the session token of temporary (STS) ones; unset: the SDK's chain. */
+function credentialsOf(config: Config): ObjectStoreSettings['credentials'] {
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = config;
+  if (accessKeyId === undefined || secretAccessKey === undefined) return undefined;
+  return {
+    accessKeyId,
+    secretAccessKey,
+    ...(config.AWS_SESSION_TOKEN === undefined ? {} : { sessionToken: config.AWS_SESSION_TOKEN }),
+  };
+}
+
 /**
- * Photos' storage for one process: the object store client (none with inline storage), the vault every
- * body goes through, the backlog of bodies still whole in Postgres and the orphan sweep.
+ * Photos' storage for one process: the object store client (none with inline storage), the reporter of
+ * its outages every call reports to, the vault every body goes through, the backlog of bodies still
+ * whole in Postgres and the orphan sweep.
  */
 export function createObjectStorage({
   settings,
@@ -61,10 +72,12 @@ export function createObjectStorage({
   observer?: ObjectStorageObserver | undefined;
   orphanGraceMs: number;
 }) {
-  const objects = settings ? createObjectStore(settings, observer) : null;
+  const outages = settings ? objectStoreOutages(settings, log) : undefined;
+  const objects = settings ? createObjectStore(settings, { observer, outages }) : null;
   const vault = createBodyVault({ objects, cipher, log, observer });
   return {
     objects,
+    outages,
     vault,
     inlineBodies: objects ? createInlineBodies({ pool, vault }) : null,
     sweepOrphans: objects ? createOrphanSweep({ pool, objects, graceMs: orphanGraceMs }) : null,

@@ -8,6 +8,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import type { OutageReporter } from '../../util/outages.js';
 import { SOCKET_ERROR_CODES } from '../../util/socket-errors.js';
 
 /**
@@ -21,11 +22,12 @@ export interface ObjectStoreSettings {
   /** Prepended to every key, e.g. `smileid/`. */
   prefix: string;
   forcePathStyle: boolean;
-  region: string;
+  /** AWS_REGION; unset, the SDK's own lookup (see `regionOf`). */
+  region: string | undefined;
   /** AWS_ENDPOINT_URL_S3: a MinIO-like server, or unset for AWS itself. */
   endpoint: string | undefined;
   /** Unset: the SDK's default chain (an instance, task or pod role, a profile). */
-  credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
   /** Longest one call may take, its retry included. */
   timeoutMs: number;
 }
@@ -90,10 +92,31 @@ function classify(error: unknown): 'unavailable' | 'not_found' | 'fault' {
 
 const DELETE_BATCH = 1000;
 
-export function createObjectStore(settings: ObjectStoreSettings, observer?: ObjectStorageObserver) {
+/**
+ * The region an S3-compatible server at AWS_ENDPOINT_URL_S3 is signed for when AWS_REGION is unset: such
+ * servers (MinIO, the embedded store) take any unless told otherwise, and SigV4 needs one.
+ */
+const S3_COMPATIBLE_REGION = 'us-east-1';
+
+/**
+ * A body's parts are sealed with AES-GCM, which refuses any changed byte: the SHA-256 of a megabyte that
+ * SigV4 would sign adds nothing, so requests are signed without it (the headers still are). A middleware
+ * of the SDK's `build` step.
+ */
+function unsignedPayload<Args extends { request: unknown }, Result>(next: (args: Args) => Promise<Result>) {
+  return async (args: Args): Promise<Result> => {
+    const request = args.request as { headers?: Record<string, string> };
+    if (request.headers) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+    return next(args);
+  };
+}
+
+/** The SDK client for `settings`: region, endpoint and credentials as configured, else the SDK's own. */
+export function s3ClientOf(settings: ObjectStoreSettings): S3Client {
+  const region = settings.region ?? (settings.endpoint ? S3_COMPATIBLE_REGION : undefined);
   const client = new S3Client({
-    region: settings.region,
     forcePathStyle: settings.forcePathStyle,
+    ...(region ? { region } : {}),
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     ...(settings.credentials ? { credentials: settings.credentials } : {}),
     // One quick retry: a body waits for this call before its callback is answered, and goes inline
@@ -107,126 +130,192 @@ export function createObjectStore(settings: ObjectStoreSettings, observer?: Obje
     // refusal costs at most one wasted megabyte.
     expectContinueHeader: false,
   });
-  const { bucket, prefix } = settings;
-  // A body's parts are sealed with AES-GCM, which refuses any changed byte: the SHA-256 of a megabyte that
-  // SigV4 would sign adds nothing, so puts are signed without it (the headers still are).
-  client.middlewareStack.add(
-    (next) => async (args) => {
-      const request = args.request as { headers?: Record<string, string> };
-      if (request.headers) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
-      return next(args);
-    },
-    { step: 'build', name: 'unsignedPayload' },
-  );
+  client.middlewareStack.add(unsignedPayload, { step: 'build', name: 'unsignedPayload' });
+  return client;
+}
 
-  async function call<T>(operation: ObjectOperation, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const started = performance.now();
-    const seconds = () => (performance.now() - started) / 1000;
-    try {
-      const result = await run(AbortSignal.timeout(settings.timeoutMs));
-      observer?.called(operation, 'ok', seconds());
-      return result;
-    } catch (error) {
-      const kind = classify(error);
-      observer?.called(operation, kind === 'fault' ? 'error' : kind, seconds());
-      if (kind === 'not_found') throw new ObjectNotFoundError('no such object', { cause: error });
-      if (kind === 'unavailable') {
-        throw new ObjectStoreUnavailableError(
-          `object store ${operation} failed: ${(error as Error).message}`,
-          {
-            cause: error,
-          },
-        );
-      }
-      throw error;
+/**
+ * The region calls will be signed for: AWS_REGION, else what the SDK finds (the profile's `region`,
+ * instance metadata). Asked at start, so that a deployment with none stops with a sentence that says
+ * what to set, not at its first photo with the SDK's "Region is missing".
+ */
+export async function regionOf(settings: ObjectStoreSettings): Promise<string> {
+  const client = s3ClientOf(settings);
+  try {
+    return await client.config.region();
+  } catch (error) {
+    throw new Error(
+      `the object store's region is unknown: AWS_REGION is not set and the AWS SDK found none ` +
+        `(${(error as Error).message}); set AWS_REGION to the region of OBJECT_STORE_BUCKET`,
+      { cause: error },
+    );
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Who hears of each call: metrics (by operation and result), and the outage reporter of the store. */
+export interface CallListeners {
+  observer?: ObjectStorageObserver | undefined;
+  /** Told of every call that could not reach the store and every one that did. */
+  outages?: Pick<OutageReporter, 'unanswered' | 'answered' | 'down'> | undefined;
+}
+
+/**
+ * One call to the store, within `timeoutMs`, timed and reported. Its failure is translated: a key the
+ * store does not hold is `ObjectNotFoundError`, a store that cannot answer now is
+ * `ObjectStoreUnavailableError`, and anything else (a refusal, a bug) is thrown as it is.
+ */
+export async function timedCall<T>(
+  operation: ObjectOperation,
+  { timeoutMs, observer, outages }: CallListeners & { timeoutMs: number },
+  run: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
+  try {
+    const result = await run(AbortSignal.timeout(timeoutMs));
+    observer?.called(operation, 'ok', seconds());
+    outages?.answered();
+    return result;
+  } catch (error) {
+    const kind = classify(error);
+    observer?.called(operation, kind === 'fault' ? 'error' : kind, seconds());
+    if (kind === 'not_found') {
+      outages?.answered();
+      throw new ObjectNotFoundError('no such object', { cause: error });
+    }
+    if (kind === 'fault') throw error;
+    const unavailable = new ObjectStoreUnavailableError(
+      `object store ${operation} failed: ${(error as Error).message}`,
+      { cause: error },
+    );
+    outages?.unanswered(unavailable);
+    throw unavailable;
+  }
+}
+
+/** What each operation needs: the client, where its keys go, and how a call is made. */
+interface StoreContext {
+  client: S3Client;
+  bucket: string;
+  prefix: string;
+  call: <T>(operation: ObjectOperation, run: (signal: AbortSignal) => Promise<T>) => Promise<T>;
+}
+
+async function putObject({ client, bucket, prefix, call }: StoreContext, key: string, body: Buffer) {
+  await call('put', (abortSignal) =>
+    client.send(
+      new PutObjectCommand({ Bucket: bucket, Key: prefix + key, Body: body, ContentLength: body.length }),
+      { abortSignal },
+    ),
+  );
+}
+
+async function getObject({ client, bucket, prefix, call }: StoreContext, key: string): Promise<Buffer> {
+  return call('get', async (abortSignal) => {
+    const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: prefix + key }), {
+      abortSignal,
+    });
+    return Buffer.from(await answer.Body!.transformToByteArray());
+  });
+}
+
+async function removeObjects(
+  { client, bucket, prefix, call }: StoreContext,
+  keys: readonly string[],
+): Promise<number> {
+  for (let from = 0; from < keys.length; from += DELETE_BATCH) {
+    const batch = keys.slice(from, from + DELETE_BATCH);
+    const answer = await call('delete', (abortSignal) =>
+      client.send(
+        new DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: { Objects: batch.map((key) => ({ Key: prefix + key })), Quiet: true },
+        }),
+        { abortSignal },
+      ),
+    );
+    if (answer.Errors && answer.Errors.length > 0) {
+      const [first] = answer.Errors;
+      throw new ObjectStoreUnavailableError(
+        `object store could not delete ${answer.Errors.length} objects (${first?.Code}: ${first?.Message})`,
+      );
     }
   }
+  return keys.length;
+}
 
+async function listObjects(
+  { client, bucket, prefix, call }: StoreContext,
+  after: string | undefined,
+  limit: number,
+): Promise<{ objects: ListedObject[]; more: boolean }> {
+  return call('list', async (abortSignal) => {
+    const answer = await client.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: prefix,
+        MaxKeys: limit,
+        ...(after === undefined ? {} : { StartAfter: prefix + after }),
+      }),
+      { abortSignal },
+    );
+    const objects = (answer.Contents ?? []).map((object) => ({
+      key: object.Key!.slice(prefix.length),
+      lastModified: object.LastModified ?? new Date(0),
+      size: object.Size ?? 0,
+    }));
+    return { objects, more: answer.IsTruncated === true };
+  });
+}
+
+async function headBucket({ client, bucket, call }: StoreContext): Promise<void> {
+  await call('head_bucket', (abortSignal) =>
+    client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal }),
+  );
+}
+
+async function ensureBucket(store: StoreContext): Promise<void> {
+  try {
+    await headBucket(store);
+  } catch (error) {
+    if (!(error instanceof ObjectNotFoundError)) throw error;
+    await store.call('create_bucket', (abortSignal) =>
+      store.client.send(new CreateBucketCommand({ Bucket: store.bucket }), { abortSignal }),
+    );
+  }
+}
+
+export function createObjectStore(settings: ObjectStoreSettings, listeners: CallListeners = {}) {
+  const client = s3ClientOf(settings);
+  const { bucket, prefix, timeoutMs } = settings;
+  const store: StoreContext = {
+    client,
+    bucket,
+    prefix,
+    call: (operation, run) => timedCall(operation, { ...listeners, timeoutMs }, run),
+  };
   return {
     /** The bucket and prefix, for logs: no credentials. */
     where: `s3://${bucket}/${prefix}`,
-
-    async put(key: string, body: Buffer): Promise<void> {
-      await call('put', (abortSignal) =>
-        client.send(
-          new PutObjectCommand({ Bucket: bucket, Key: prefix + key, Body: body, ContentLength: body.length }),
-          { abortSignal },
-        ),
-      );
-    },
-
-    async get(key: string): Promise<Buffer> {
-      return call('get', async (abortSignal) => {
-        const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: prefix + key }), {
-          abortSignal,
-        });
-        return Buffer.from(await answer.Body!.transformToByteArray());
-      });
-    },
-
+    put: (key: string, body: Buffer): Promise<void> => putObject(store, key, body),
+    get: (key: string): Promise<Buffer> => getObject(store, key),
     /** Deletes the keys (absent ones count as deleted, as in S3); how many were asked for. */
-    async remove(keys: readonly string[]): Promise<number> {
-      for (let from = 0; from < keys.length; from += DELETE_BATCH) {
-        const batch = keys.slice(from, from + DELETE_BATCH);
-        const answer = await call('delete', (abortSignal) =>
-          client.send(
-            new DeleteObjectsCommand({
-              Bucket: bucket,
-              Delete: { Objects: batch.map((key) => ({ Key: prefix + key })), Quiet: true },
-            }),
-            { abortSignal },
-          ),
-        );
-        if (answer.Errors && answer.Errors.length > 0) {
-          const [first] = answer.Errors;
-          throw new ObjectStoreUnavailableError(
-            `object store could not delete ${answer.Errors.length} objects (${first?.Code}: ${first?.Message})`,
-          );
-        }
-      }
-      return keys.length;
-    },
-
+    remove: (keys: readonly string[]): Promise<number> => removeObjects(store, keys),
     /** One page of keys after `after` (relative, in key order), at most `limit`. */
-    async list(after: string | undefined, limit = 1000): Promise<{ objects: ListedObject[]; more: boolean }> {
-      return call('list', async (abortSignal) => {
-        const answer = await client.send(
-          new ListObjectsV2Command({
-            Bucket: bucket,
-            Prefix: prefix,
-            MaxKeys: limit,
-            ...(after === undefined ? {} : { StartAfter: prefix + after }),
-          }),
-          { abortSignal },
-        );
-        const objects = (answer.Contents ?? []).map((object) => ({
-          key: object.Key!.slice(prefix.length),
-          lastModified: object.LastModified ?? new Date(0),
-          size: object.Size ?? 0,
-        }));
-        return { objects, more: answer.IsTruncated === true };
-      });
+    list: (after: string | undefined, limit = 1000) => listObjects(store, after, limit),
+    /**
+     * The bucket answers (HeadBucket). Not a readiness check: callbacks are accepted while the store is
+     * down (their bodies kept whole in Postgres), so /readyz does not ask it.
+     */
+    ping: (): Promise<void> => headBucket(store),
+    /** True while its outage reporter holds it unreachable: from an unanswered call to an answered one. */
+    get down(): boolean {
+      return listeners.outages?.down ?? false;
     },
-
-    /** The bucket answers: readiness. */
-    async ping(): Promise<void> {
-      await call('head_bucket', (abortSignal) =>
-        client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal }),
-      );
-    },
-
     /** Creates the bucket if it does not exist: for the embedded store and the tests, never production's. */
-    async ensureBucket(): Promise<void> {
-      try {
-        await this.ping();
-      } catch (error) {
-        if (!(error instanceof ObjectNotFoundError)) throw error;
-        await call('create_bucket', (abortSignal) =>
-          client.send(new CreateBucketCommand({ Bucket: bucket }), { abortSignal }),
-        );
-      }
-    },
-
+    ensureBucket: (): Promise<void> => ensureBucket(store),
     close(): void {
       client.destroy();
     },
