@@ -17,6 +17,20 @@ const fileOf = (key: string) => `${OBJECT_FILE}${encodeURIComponent(key).replace
 const keyOf = (file: string) => decodeURIComponent(file.slice(OBJECT_FILE.length));
 const validBucket = (name: string) => /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name);
 
+/**
+ * The file's answer, or undefined when it is not there (removed meanwhile, or never written): any other
+ * failure (a permission, a disk error) is the server's and is thrown, to be answered 500.
+ */
+async function unlessMissing<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}
+
 /** S3's ETag of an object written in one part: the MD5 of its bytes, quoted. */
 export const etagOf = (body: Buffer) => `"${createHash('md5').update(body).digest('hex')}"`;
 
@@ -31,7 +45,7 @@ export function bucketFolders(directory: string) {
   async function folderOf(bucket: string, mustExist = true): Promise<string> {
     if (!validBucket(bucket)) throw new S3Error(400, 'InvalidBucketName', `invalid bucket name ${bucket}`);
     const folder = path.join(directory, bucket);
-    if (mustExist && !(await stat(folder).catch(() => undefined))?.isDirectory()) {
+    if (mustExist && !(await unlessMissing(stat(folder)))?.isDirectory()) {
       throw new S3Error(404, 'NoSuchBucket', `no bucket ${bucket}`);
     }
     return folder;
@@ -68,7 +82,7 @@ export function bucketFolders(directory: string) {
       const page = keys.slice(0, limit);
       const objects: ListedObject[] = [];
       for (const key of page) {
-        const info = await stat(path.join(folder, fileOf(key))).catch(() => undefined);
+        const info = await unlessMissing(stat(path.join(folder, fileOf(key))));
         if (info) objects.push({ key, size: info.size, lastModified: info.mtime });
       }
       return { objects, maxKeys: limit, nextAfter: keys.length > limit ? page.at(-1) : undefined };
@@ -83,8 +97,8 @@ export function bucketFolders(directory: string) {
 
     async get(bucket: string, key: string): Promise<{ body: Buffer; lastModified: Date }> {
       const file = path.join(await folderOf(bucket), fileOf(key));
-      const body = await readFile(file).catch(() => undefined);
-      const info = await stat(file).catch(() => undefined);
+      const body = await unlessMissing(readFile(file));
+      const info = await unlessMissing(stat(file));
       if (body === undefined || info === undefined) throw new S3Error(404, 'NoSuchKey', 'no such key');
       return { body, lastModified: info.mtime };
     },
