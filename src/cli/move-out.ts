@@ -6,6 +6,7 @@ import { createFieldCipher, parseKeyring } from '../security/field-cipher.js';
 import { createDatabase, postgresOutages } from '../store/connections.js';
 import { countWholeBodies } from '../store/objects/inline-bodies.js';
 import { createObjectStorage, objectStoreOf } from '../store/objects/object-storage.js';
+import { exitUnlessRegionKnown } from './object-store-region.js';
 
 /**
  * `npm run bodies:move-out`: moves the photos of every body still whole in Postgres — stored before the
@@ -27,6 +28,7 @@ if (settings === null) {
   );
   process.exit(1);
 }
+await exitUnlessRegionKnown(settings);
 const batchSize = Number(process.argv[2] ?? 100);
 const cipher = createFieldCipher(parseKeyring(config.DATA_ENCRYPTION_KEYS));
 const db = createDatabase({

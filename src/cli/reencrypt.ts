@@ -8,6 +8,7 @@ import { createDatabase, postgresOutages } from '../store/connections.js';
 import { reencryptAll } from '../store/identity/identity-maintenance.js';
 import { redigestUsers } from '../store/identity/user-digests.js';
 import { createObjectStorage, objectStoreOf } from '../store/objects/object-storage.js';
+import { exitUnlessRegionKnown } from './object-store-region.js';
 
 /**
  * `npm run keys:reencrypt`: after a new key is put first in DATA_ENCRYPTION_KEYS (and deployed), moves
@@ -21,6 +22,8 @@ const logger = pino(loggerOptions(loaded.LOG_LEVEL));
 // In development, the store `npm start` embeds, on the same folder: bodies' photos are re-sealed there.
 const embedded = loaded.OBJECT_STORE_EMBEDDED ? await startEmbeddedObjectStore(loaded, logger) : undefined;
 const config = embedded?.config ?? loaded;
+const objectStore = objectStoreOf(config);
+await exitUnlessRegionKnown(objectStore);
 const cipher = createFieldCipher(parseKeyring(config.DATA_ENCRYPTION_KEYS));
 const db = createDatabase({
   url: config.DATABASE_URL,
@@ -29,7 +32,7 @@ const db = createDatabase({
   outages: postgresOutages(config.DATABASE_URL, logger),
 });
 const storage = createObjectStorage({
-  settings: objectStoreOf(config),
+  settings: objectStore,
   cipher,
   pool: db.pool,
   log: logger,
