@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { loggedLines } from '../../test/helpers/logs.js';
 import { createOutageReporter } from './outages.js';
 
 /** A connection as ioredis's look to the reporter: a status, `error` and `ready` events. */
@@ -27,15 +26,9 @@ const LOOK_INTERVAL_MS = 1000;
  * as the real timers would.
  */
 function reporter() {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(JSON.parse(String(chunk)));
-      done();
-    },
-  });
+  const { logger, lines } = loggedLines('info');
   const outages = createOutageReporter({
-    log: pino({ level: 'info' }, sink),
+    log: logger,
     dependency: { name: 'Redis', address: '127.0.0.1:6390', variable: 'REDIS_URL', remedy: 'start it' },
     now: () => Date.now(),
     lookIntervalMs: LOOK_INTERVAL_MS,

@@ -1,19 +1,12 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { loggedLines } from '../../test/helpers/logs.js';
 import { createRepeatedErrorLog } from './repeated-errors.js';
 
 function repeatedErrorLog() {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(JSON.parse(String(chunk)));
-      done();
-    },
-  });
+  const { logger, lines } = loggedLines('info');
   let clock = 0;
   const failed = createRepeatedErrorLog({
-    log: pino({ level: 'info' }, sink),
+    log: logger,
     level: 'error',
     message: 'could not take a place in the budget',
     quietMs: 60_000,

@@ -1,20 +1,13 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { loggedLines } from '../../../test/helpers/logs.js';
 import { ObjectStoreUnavailableError } from './object-store.js';
 import { createPutFailures } from './put-failures.js';
 
 function failures() {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(JSON.parse(String(chunk)));
-      done();
-    },
-  });
+  const { logger, lines } = loggedLines('info');
   let clock = 0;
   const put = createPutFailures({
-    log: pino({ level: 'info' }, sink),
+    log: logger,
     where: 's3://photos/',
     now: () => clock,
     pauseMs: 5000,
