@@ -6,10 +6,10 @@ import pg from 'pg';
 import { pino } from 'pino';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
+import { ensureLocalBucket } from '../src/local-s3/local-bucket.js';
 import { startLocalS3 } from '../src/local-s3/server.js';
 import { ensureDatabase, migrate } from '../src/store/migrate.js';
-import { createObjectStore } from '../src/store/objects/object-store.js';
-import { testObjectStoreSettings } from './helpers/object-store-settings.js';
+import { TEST_BUCKET } from './helpers/object-store-settings.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -36,9 +36,7 @@ export default async function setup(project: TestProject) {
   project.provide('redisUrl', process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   const objectsDirectory = await mkdtemp(path.join(os.tmpdir(), 'smileid-test-objects-'));
   const objectStore = await startLocalS3({ directory: objectsDirectory });
-  const client = createObjectStore(testObjectStoreSettings(objectStore.url, ''));
-  await client.ensureBucket();
-  client.close();
+  await ensureLocalBucket(objectStore.url, TEST_BUCKET);
   project.provide('objectStoreUrl', objectStore.url);
 
   return async () => {

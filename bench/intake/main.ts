@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { LOCAL_S3_CREDENTIALS, startLocalS3 } from '../../src/local-s3/server.js';
-import { createObjectStore } from '../../src/store/objects/object-store.js';
+import { ensureLocalBucket, localBucketEnv } from '../../src/local-s3/local-bucket.js';
+import { startLocalS3 } from '../../src/local-s3/server.js';
 import {
   createBaselineTable,
   databaseUrl,
@@ -49,24 +49,8 @@ const PHOTOS_BUCKET = 'bench-photos';
 async function startPhotoStore() {
   const directory = await mkdtemp(path.join(os.tmpdir(), 'bench-intake-photos-'));
   const server = await startLocalS3({ directory });
-  const env = {
-    OBJECT_STORE_BUCKET: PHOTOS_BUCKET,
-    OBJECT_STORE_FORCE_PATH_STYLE: 'true',
-    AWS_ENDPOINT_URL_S3: server.url,
-    AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
-  };
-  const client = createObjectStore({
-    bucket: PHOTOS_BUCKET,
-    prefix: '',
-    forcePathStyle: true,
-    region: 'us-east-1',
-    endpoint: server.url,
-    credentials: { ...LOCAL_S3_CREDENTIALS },
-    timeoutMs: 10_000,
-  });
-  await client.ensureBucket();
-  client.close();
+  await ensureLocalBucket(server.url, PHOTOS_BUCKET);
+  const env = localBucketEnv(server.url, PHOTOS_BUCKET);
   return {
     env,
     close: async () => {

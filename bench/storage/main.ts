@@ -6,7 +6,8 @@ import { pino } from 'pino';
 import { z } from 'zod';
 import { loadConfig } from '../../src/config.js';
 import { DEFAULT_POLL_MODEL } from '../../src/domain/poll-schedule.js';
-import { LOCAL_S3_CREDENTIALS, startLocalS3 } from '../../src/local-s3/server.js';
+import { ensureLocalBucket, localBucketEnv, localBucketSettings } from '../../src/local-s3/local-bucket.js';
+import { startLocalS3 } from '../../src/local-s3/server.js';
 import { createStatusCheck } from '../../src/reconcile/check-status.js';
 import { createFieldCipher, parseKeyring } from '../../src/security/field-cipher.js';
 import { createServices } from '../../src/services.js';
@@ -129,15 +130,7 @@ async function storeJobs(settings: Settings, env: Record<string, string>, url: s
 
 /** Every object under the bucket, in bytes. */
 async function objectBytes(endpoint: string, bucket: string): Promise<number> {
-  const objects = createObjectStore({
-    bucket,
-    prefix: '',
-    forcePathStyle: true,
-    region: 'us-east-1',
-    endpoint,
-    credentials: { ...LOCAL_S3_CREDENTIALS },
-    timeoutMs: 10_000,
-  });
+  const objects = createObjectStore(localBucketSettings(endpoint, bucket));
   let total = 0;
   let after: string | undefined;
   for (;;) {
@@ -183,26 +176,10 @@ async function main() {
   const server = await startLocalS3({ directory });
   const bucket = 'bench-photos';
   try {
-    const store = createObjectStore({
-      bucket,
-      prefix: '',
-      forcePathStyle: true,
-      region: 'us-east-1',
-      endpoint: server.url,
-      credentials: { ...LOCAL_S3_CREDENTIALS },
-      timeoutMs: 10_000,
-    });
-    await store.ensureBucket();
-    store.close();
+    await ensureLocalBucket(server.url, bucket);
 
     const inline = await measure(settings, 'inline', { OBJECT_STORE_INLINE: 'true' });
-    const objects = await measure(settings, 'object store', {
-      OBJECT_STORE_BUCKET: bucket,
-      OBJECT_STORE_FORCE_PATH_STYLE: 'true',
-      AWS_ENDPOINT_URL_S3: server.url,
-      AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
-    });
+    const objects = await measure(settings, 'object store', localBucketEnv(server.url, bucket));
     // The bucket holds the warm-up jobs' objects too.
     const bucketPerJob =
       (await objectBytes(server.url, bucket)) / (settings.BENCH_JOBS + settings.BENCH_WARMUP_JOBS);

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
-import { createObjectStore } from '../store/objects/object-store.js';
+import { ensureLocalBucket } from './local-bucket.js';
 import { LOCAL_S3_CREDENTIALS, startLocalS3 } from './server.js';
 
 /**
@@ -45,20 +45,7 @@ export async function startEmbeddedObjectStore(
     AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
   });
-  const client = createObjectStore({
-    bucket: EMBEDDED_BUCKET,
-    prefix: '',
-    forcePathStyle: true,
-    region: config.AWS_REGION,
-    endpoint: server.url,
-    credentials: { ...LOCAL_S3_CREDENTIALS },
-    timeoutMs: config.OBJECT_STORE_TIMEOUT_MS,
-  });
-  try {
-    await client.ensureBucket();
-  } finally {
-    client.close();
-  }
+  await ensureLocalBucket(server.url, EMBEDDED_BUCKET);
   log.warn(
     `photos are kept in an S3-compatible store embedded in this process, on ${directory} (${server.url}); ${CONFIGURE_ONE}`,
   );
