@@ -1,12 +1,5 @@
-import { pino } from 'pino';
-import { loadEntryPointConfig } from '../config.js';
-import { startEmbeddedObjectStore } from '../local-s3/embedded.js';
-import { loggerOptions } from '../observability/logger.js';
-import { createFieldCipher, parseKeyring } from '../security/field-cipher.js';
-import { createDatabase, postgresOutages } from '../store/connections.js';
 import { countWholeBodies } from '../store/objects/inline-bodies.js';
-import { createObjectStorage, objectStoreOf } from '../store/objects/object-storage.js';
-import { exitUnlessRegionKnown } from './object-store-region.js';
+import { openBodiesAtRest } from './bodies-at-rest.js';
 
 /**
  * `npm run bodies:move-out`: moves the photos of every body still whole in Postgres — stored before the
@@ -16,34 +9,11 @@ import { exitUnlessRegionKnown } from './object-store-region.js';
  * same a little at a time (rows taken by one are skipped by the other). `BATCH_SIZE` bodies per
  * transaction (default 100).
  */
-const loaded = loadEntryPointConfig();
-const logger = pino(loggerOptions(loaded.LOG_LEVEL));
-// In development, the store `npm start` embeds, on the same folder.
-const embedded = loaded.OBJECT_STORE_EMBEDDED ? await startEmbeddedObjectStore(loaded, logger) : undefined;
-const config = embedded?.config ?? loaded;
-const settings = objectStoreOf(config);
-if (settings === null) {
-  process.stderr.write(
-    'nothing to move to: set OBJECT_STORE_BUCKET (OBJECT_STORE_INLINE=true keeps bodies whole)\n',
-  );
-  process.exit(1);
-}
-await exitUnlessRegionKnown(settings);
+const { logger, db, storage, close } = await openBodiesAtRest({
+  requireObjectStore:
+    'nothing to move to: set OBJECT_STORE_BUCKET (OBJECT_STORE_INLINE=true keeps bodies whole)',
+});
 const batchSize = Number(process.argv[2] ?? 100);
-const cipher = createFieldCipher(parseKeyring(config.DATA_ENCRYPTION_KEYS));
-const db = createDatabase({
-  url: config.DATABASE_URL,
-  poolSize: 2,
-  timeoutMs: 60_000,
-  outages: postgresOutages(config.DATABASE_URL, logger),
-});
-const storage = createObjectStorage({
-  settings,
-  cipher,
-  pool: db.pool,
-  log: logger,
-  orphanGraceMs: config.OBJECT_STORE_ORPHAN_GRACE_MINUTES * 60_000,
-});
 try {
   const total = { examined: 0, moved: 0, objects: 0 };
   logger.info(
@@ -66,7 +36,5 @@ try {
   );
   process.exitCode = 1;
 } finally {
-  storage.close();
-  await db.close();
-  await embedded?.close();
+  await close();
 }
